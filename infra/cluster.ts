@@ -1,0 +1,224 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ensureBinaries } from './binaries';
+import { assertPortFree, findFreePort } from './ports';
+import { startFerretDb } from './processes/ferretdb';
+import type { LogSink, ManagedProcess } from './processes/managed-process';
+import { startTemporalDevServer } from './processes/temporal-dev-server';
+
+export interface BankNodePlan {
+  bankId: string;
+  databasePort: number;
+  databaseDebugPort: number;
+}
+
+/** Everything needed to start one local cluster: where it keeps data and which ports it takes. */
+export interface ClusterPlan {
+  dataDir: string;
+  host: string;
+  temporal: { port: number; uiPort: number; ui: boolean; namespace: string };
+  banks: readonly BankNodePlan[];
+}
+
+export type ComponentKind = 'temporal' | 'database';
+
+/** One running process of the cluster, restartable in place (same ports, same data). */
+export interface ClusterComponent {
+  name: string;
+  kind: ComponentKind;
+  /** Where clients reach it: gRPC address, MongoDB URL or HTTP base URL. */
+  endpoint: string;
+  /** A second address people open, such as the Web UI. */
+  consoleUrl?: string;
+  dataDir?: string;
+  process: ManagedProcess;
+}
+
+export interface RunningCluster {
+  plan: ClusterPlan;
+  temporalAddress: string;
+  namespace: string;
+  webUiUrl: string | undefined;
+  /** MongoDB URL of each bank's database, by bank id. */
+  databaseUrls: ReadonlyMap<string, string>;
+  components(): readonly ClusterComponent[];
+  component(name: string): ClusterComponent;
+  /** kill -9 of one component, as in a crash. */
+  kill(name: string): Promise<void>;
+  /** Starts a stopped or killed component again on its own ports and data. */
+  restart(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface ComponentSlot {
+  component: ClusterComponent;
+  start: () => Promise<ManagedProcess>;
+}
+
+const pidFileName = 'pids.json';
+/** Listing order: the servers first, then what depends on them. */
+const startOrder: readonly ComponentKind[] = ['temporal', 'database'];
+
+export const defaultBankIds = ['bank-a', 'bank-b', 'bank-c'] as const;
+
+export function databaseName(bankId: string): string {
+  return `ledger_${bankId.replace(/[^A-Za-z0-9]/g, '_')}`;
+}
+
+/** A plan on free ports in the given folder, for tests and benchmarks that must not touch `npm start`'s cluster. */
+export async function ephemeralPlan(dataDir: string, options: { banks?: readonly string[]; ui?: boolean } = {}): Promise<ClusterPlan> {
+  const host = '127.0.0.1';
+  const banks: BankNodePlan[] = [];
+  for (const bankId of options.banks ?? defaultBankIds) {
+    banks.push({ bankId, databasePort: await findFreePort(host), databaseDebugPort: await findFreePort(host) });
+  }
+  return {
+    dataDir,
+    host,
+    temporal: { port: await findFreePort(host), uiPort: await findFreePort(host), ui: options.ui ?? false, namespace: 'default' },
+    banks,
+  };
+}
+
+/**
+ * A launcher that was killed cannot stop its children; the next start on the same data
+ * folder ends them, so an old FerretDB cannot keep holding a port or a data file.
+ */
+async function endLeftoverProcesses(dataDir: string, log: (line: string) => void): Promise<void> {
+  let recorded: Array<{ name: string; pid: number; command: string }>;
+  try {
+    recorded = JSON.parse(await readFile(join(dataDir, pidFileName), 'utf8')) as typeof recorded;
+  } catch {
+    return;
+  }
+  for (const { name, pid, command } of recorded) {
+    let cmdline: string;
+    try {
+      cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmdline.startsWith(command)) continue;
+    log(`ending ${name} (pid ${pid}) left over from an earlier run on ${dataDir}`);
+    process.kill(pid, 'SIGKILL');
+    await waitForExit(pid);
+  }
+}
+
+/** A killed process keeps its ports until the kernel has reaped it. */
+async function waitForExit(pid: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      if (/^State:\s+Z/m.test(status)) return;
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function recordPids(dataDir: string, slots: readonly ComponentSlot[]): Promise<void> {
+  const entries = slots
+    .filter((slot) => slot.component.process.running && slot.component.process.pid !== undefined)
+    .map((slot) => ({ name: slot.component.name, pid: slot.component.process.pid, command: slot.component.process.spec.command }));
+  await writeFile(join(dataDir, pidFileName), JSON.stringify(entries, null, 2));
+}
+
+async function checkPorts(plan: ClusterPlan): Promise<void> {
+  const checks: Array<[number, string, string]> = [[plan.temporal.port, 'The Temporal frontend', 'TEMPORAL_PORT']];
+  if (plan.temporal.ui) checks.push([plan.temporal.uiPort, 'The Temporal Web UI', 'TEMPORAL_UI_PORT']);
+  for (const bank of plan.banks) {
+    checks.push([bank.databasePort, `FerretDB of ${bank.bankId}`, 'FERRETDB_BASE_PORT']);
+    checks.push([bank.databaseDebugPort, `FerretDB debug endpoint of ${bank.bankId}`, 'FERRETDB_DEBUG_BASE_PORT']);
+  }
+  for (const [port, purpose, variable] of checks) await assertPortFree(plan.host, port, purpose, variable);
+}
+
+export interface StartClusterOptions {
+  /** Deletes the data folder first. */
+  fresh?: boolean;
+  sink: LogSink;
+  /** Progress lines of the launcher itself. */
+  log?: (line: string) => void;
+}
+
+export async function startCluster(plan: ClusterPlan, options: StartClusterOptions): Promise<RunningCluster> {
+  const log = options.log ?? ((line: string) => options.sink('launcher', line));
+  if (options.fresh) await rm(plan.dataDir, { recursive: true, force: true });
+  await mkdir(plan.dataDir, { recursive: true });
+  await endLeftoverProcesses(plan.dataDir, log);
+  await checkPorts(plan);
+  const binaries = await ensureBinaries(log);
+
+  const slots = new Map<string, ComponentSlot>();
+  const launch = async (name: string, kind: ComponentKind, start: () => Promise<Omit<ClusterComponent, 'name' | 'kind'>>): Promise<void> => {
+    const first = await start();
+    slots.set(name, {
+      component: { name, kind, ...first },
+      start: async () => (await start()).process,
+    });
+  };
+
+  const databaseUrls = new Map<string, string>();
+  const temporalDir = join(plan.dataDir, 'temporal');
+  const starts: Array<Promise<void>> = [
+    launch('temporal', 'temporal', async () => {
+      const temporal = await startTemporalDevServer({ binary: binaries.temporal, dataDir: temporalDir, host: plan.host, ...plan.temporal }, options.sink);
+      return { endpoint: temporal.address, consoleUrl: temporal.uiUrl, dataDir: temporalDir, process: temporal.process };
+    }),
+    ...plan.banks.map((bank) => {
+      const name = `ferretdb-${bank.bankId}`;
+      const dataDir = join(plan.dataDir, 'ferretdb', bank.bankId);
+      return launch(name, 'database', async () => {
+        const database = await startFerretDb(
+          { name, binary: binaries.ferretDb, dataDir, host: plan.host, port: bank.databasePort, debugPort: bank.databaseDebugPort },
+          options.sink,
+        );
+        databaseUrls.set(bank.bankId, database.url);
+        return { endpoint: database.url, dataDir, process: database.process };
+      });
+    }),
+  ];
+
+  const stopAll = async (): Promise<void> => {
+    const running = [...slots.values()].reverse();
+    await Promise.all(running.map((slot) => slot.component.process.stop()));
+    await rm(join(plan.dataDir, pidFileName), { force: true });
+  };
+
+  const results = await Promise.allSettled(starts);
+  await recordPids(plan.dataDir, [...slots.values()]);
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) {
+    await stopAll();
+    throw failure.reason;
+  }
+
+  const slot = (name: string): ComponentSlot => {
+    const found = slots.get(name);
+    if (!found) throw new Error(`no cluster component named ${name}; have ${[...slots.keys()].join(', ')}`);
+    return found;
+  };
+  const temporal = slot('temporal').component;
+  return {
+    plan,
+    temporalAddress: temporal.endpoint,
+    namespace: plan.temporal.namespace,
+    webUiUrl: temporal.consoleUrl,
+    databaseUrls,
+    components: () => [...slots.values()].map((entry) => entry.component).sort((a, b) => startOrder.indexOf(a.kind) - startOrder.indexOf(b.kind) || a.name.localeCompare(b.name)),
+    component: (name) => slot(name).component,
+    kill: async (name) => {
+      await slot(name).component.process.kill();
+    },
+    restart: async (name) => {
+      const entry = slot(name);
+      if (entry.component.process.running) await entry.component.process.stop();
+      entry.component.process = await entry.start();
+      await recordPids(plan.dataDir, [...slots.values()]);
+    },
+    stop: stopAll,
+  };
+}

@@ -1,0 +1,46 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { defaultBankIds, type ClusterPlan } from './cluster';
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const bankId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'bank ids are lower-case letters, digits and dashes');
+
+/** The launcher's settings; every one has a default so that `npm start` needs none. */
+const launcherEnv = z.object({
+  DATA_DIR: z.string().min(1).default('.data'),
+  BIND_HOST: z.string().min(1).default('127.0.0.1'),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  LOCAL_BANKS: z
+    .string()
+    .default(defaultBankIds.join(','))
+    .transform((value) => value.split(',').map((item) => item.trim()))
+    .pipe(z.array(bankId).min(1).max(9)),
+  FERRETDB_BASE_PORT: port.default(27_101),
+  FERRETDB_DEBUG_BASE_PORT: port.default(8_101),
+});
+
+export class LauncherConfigError extends Error {
+  override readonly name = 'LauncherConfigError';
+}
+
+/** Reads the launcher's environment variables into a plan; a bad value names its variable. */
+export function localPlanFromEnv(env: NodeJS.ProcessEnv, projectRoot: string): ClusterPlan {
+  const parsed = launcherEnv.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LauncherConfigError(`Invalid ${String(issue?.path[0] ?? 'setting')}: ${issue?.message ?? 'invalid value'}`);
+  }
+  const config = parsed.data;
+  if (new Set(config.LOCAL_BANKS).size !== config.LOCAL_BANKS.length) throw new LauncherConfigError('Invalid LOCAL_BANKS: a bank id is listed twice');
+  return {
+    dataDir: resolve(projectRoot, config.DATA_DIR),
+    host: config.BIND_HOST,
+    temporal: { port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT, ui: true, namespace: 'default' },
+    banks: config.LOCAL_BANKS.map((id, index) => ({
+      bankId: id,
+      databasePort: config.FERRETDB_BASE_PORT + index,
+      databaseDebugPort: config.FERRETDB_DEBUG_BASE_PORT + index,
+    })),
+  };
+}

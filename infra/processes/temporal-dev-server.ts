@@ -1,0 +1,113 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { searchAttributeKeys } from '../../lib/search-attributes';
+import { waitUntilReady } from '../readiness';
+import { ManagedProcess, type LogSink } from './managed-process';
+
+export interface TemporalDevServerOptions {
+  binary: string;
+  dataDir: string;
+  host: string;
+  port: number;
+  uiPort: number;
+  /** Tests that never open the UI save its start-up cost. */
+  ui: boolean;
+  namespace: string;
+  uiCodecEndpoint?: string;
+}
+
+export interface RunningTemporal {
+  process: ManagedProcess;
+  address: string;
+  namespace: string;
+  uiUrl: string | undefined;
+}
+
+const startupTimeoutMs = 60_000;
+
+const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
+const indexedValueTypes: Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {
+  TEXT: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  DOUBLE: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  BOOL: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  KEYWORD_LIST: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
+/** Argument list of `temporal server start-dev` with file persistence tuned as ARCHITECTURE.md measured. */
+export function temporalDevServerArgs(options: TemporalDevServerOptions): string[] {
+  const args = [
+    'server',
+    'start-dev',
+    '--db-filename',
+    join(options.dataDir, 'temporal.sqlite'),
+    '--ip',
+    options.host,
+    '--port',
+    String(options.port),
+    '--namespace',
+    options.namespace,
+    // WAL with synchronous=normal loses nothing when the process is killed and more than doubles throughput.
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
+    '--log-format',
+    'json',
+    '--log-level',
+    'warn',
+  ];
+  if (options.ui) {
+    args.push('--ui-port', String(options.uiPort));
+    if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
+  } else {
+    args.push('--headless');
+  }
+  return args;
+}
+
+async function healthy(address: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+  try {
+    const answer = await connection.healthService.check({});
+    return answer.status === 1; // SERVING
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Adds the project's search attributes that the namespace lacks; safe on an existing data folder. */
+export async function registerSearchAttributes(address: string, namespace: string): Promise<string[]> {
+  const connection = await Connection.connect({ address });
+  try {
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = searchAttributeKeys.filter((key) => !(key.name in (existing.customAttributes ?? {})));
+    if (missing.length > 0) {
+      await connection.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: Object.fromEntries(missing.map((key) => [key.name, indexedValueTypes[key.type]])),
+      });
+    }
+    return missing.map((key) => key.name);
+  } finally {
+    await connection.close();
+  }
+}
+
+export async function startTemporalDevServer(options: TemporalDevServerOptions, sink: LogSink): Promise<RunningTemporal> {
+  await mkdir(options.dataDir, { recursive: true });
+  const process = ManagedProcess.start({ name: 'temporal', command: options.binary, args: temporalDevServerArgs(options) }, sink);
+  const address = `${options.host}:${options.port}`;
+  await waitUntilReady(process, `Temporal frontend at ${address}`, () => healthy(address), { timeoutMs: startupTimeoutMs, intervalMs: 250 });
+  await registerSearchAttributes(address, options.namespace);
+  const uiUrl = options.ui ? `http://${options.host}:${options.uiPort}` : undefined;
+  if (uiUrl) {
+    await waitUntilReady(process, `Temporal Web UI at ${uiUrl}`, async () => (await fetch(uiUrl)).ok, { timeoutMs: startupTimeoutMs });
+  }
+  return { process, address, namespace: options.namespace, uiUrl };
+}

@@ -1,0 +1,18 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * The business search attributes operators filter transfers by. They are indexed in
+ * plaintext by Temporal, so they hold ids and amounts, never owner names or references.
+ */
+export const searchAttributes = {
+  transferStatus: defineSearchAttributeKey('TransferStatus', SearchAttributeType.KEYWORD),
+  sourceBank: defineSearchAttributeKey('SourceBank', SearchAttributeType.KEYWORD),
+  targetBank: defineSearchAttributeKey('TargetBank', SearchAttributeType.KEYWORD),
+  sourceAccount: defineSearchAttributeKey('SourceAccount', SearchAttributeType.KEYWORD),
+  targetAccount: defineSearchAttributeKey('TargetAccount', SearchAttributeType.KEYWORD),
+  amountMinor: defineSearchAttributeKey('AmountMinor', SearchAttributeType.INT),
+  currency: defineSearchAttributeKey('Currency', SearchAttributeType.KEYWORD),
+  needsAttention: defineSearchAttributeKey('NeedsAttention', SearchAttributeType.BOOL),
+} as const;
+
+export const searchAttributeKeys = Object.values(searchAttributes);

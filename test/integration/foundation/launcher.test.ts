@@ -1,0 +1,118 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { findFreePort } from '../../../infra/ports';
+import { processAlive, temporaryDir } from '../../support/cluster';
+import { LauncherProcess } from '../../support/launcher-process';
+
+jest.setTimeout(180_000);
+
+const readyPattern = /\[launcher\] ready in [\d.]+ s/;
+
+async function launcherEnv(dataDir: string): Promise<Record<string, string>> {
+  // Consecutive ports from a free base; the bases are far apart so the three banks never overlap another range.
+  return {
+    DATA_DIR: dataDir,
+    TEMPORAL_PORT: String(await findFreePort()),
+    TEMPORAL_UI_PORT: String(await findFreePort()),
+    FERRETDB_BASE_PORT: String(await findFreePort()),
+    FERRETDB_DEBUG_BASE_PORT: String(await findFreePort()),
+    LOCAL_BANKS: 'bank-a',
+  };
+}
+
+async function recordedPids(dataDir: string): Promise<number[]> {
+  const entries = JSON.parse(await readFile(join(dataDir, 'pids.json'), 'utf8')) as Array<{ pid: number }>;
+  return entries.map((entry) => entry.pid);
+}
+
+async function runUntilReady(env: Record<string, string>, args: readonly string[] = []): Promise<{ launcher: LauncherProcess; pids: number[] }> {
+  const launcher = LauncherProcess.start(env, args);
+  await launcher.waitFor(readyPattern, 120_000);
+  return { launcher, pids: await recordedPids(env.DATA_DIR as string) };
+}
+
+async function interruptAndCheckNoOrphans(launcher: LauncherProcess, pids: number[]): Promise<void> {
+  launcher.interrupt();
+  expect(await launcher.exited).toBe(0);
+  expect(pids.filter(processAlive)).toEqual([]);
+}
+
+describe('npm start (infra/cli/start.ts)', () => {
+  let dir: { path: string; remove: () => Promise<void> };
+
+  beforeAll(async () => {
+    dir = await temporaryDir('launcher');
+  });
+
+  afterAll(async () => {
+    await dir.remove();
+  });
+
+  test('when started, then it prints the table with a reachable Web UI, and Ctrl-C leaves no process behind', async () => {
+    const env = await launcherEnv(join(dir.path, 'first'));
+    const { launcher, pids } = await runUntilReady(env);
+    expect(pids).toHaveLength(2);
+    expect(pids.every(processAlive)).toBe(true);
+    const uiUrl = `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`;
+    expect(launcher.output).toContain(`Temporal Web UI: ${uiUrl}`);
+    expect(launcher.output).toMatch(/ferretdb-bank-a\s+mongodb:\/\/127\.0\.0\.1:/);
+    expect((await fetch(uiUrl)).status).toBe(200);
+    await interruptAndCheckNoOrphans(launcher, pids);
+  });
+
+  test('when restarted on the same data folder, then the data is still there; with --fresh it is gone', async () => {
+    const env = await launcherEnv(join(dir.path, 'restart'));
+    const url = `mongodb://127.0.0.1:${env.FERRETDB_BASE_PORT}/`;
+    const readMarker = async (): Promise<unknown> => {
+      const client = new MongoClient(url);
+      try {
+        return await client.db('launcher').collection<{ _id: string }>('markers').findOne({ _id: 'kept' });
+      } finally {
+        await client.close();
+      }
+    };
+
+    let run = await runUntilReady(env);
+    const client = new MongoClient(url);
+    await client.db('launcher').collection<{ _id: string }>('markers').insertOne({ _id: 'kept' });
+    await client.close();
+    await interruptAndCheckNoOrphans(run.launcher, run.pids);
+
+    run = await runUntilReady(env);
+    expect(await readMarker()).toEqual({ _id: 'kept' });
+    await interruptAndCheckNoOrphans(run.launcher, run.pids);
+
+    run = await runUntilReady(env, ['--fresh']);
+    expect(await readMarker()).toBeNull();
+    await interruptAndCheckNoOrphans(run.launcher, run.pids);
+  });
+
+  test('when the launcher itself was killed, then the next start ends the processes it left behind', async () => {
+    const env = await launcherEnv(join(dir.path, 'killed'));
+    const first = await runUntilReady(env);
+    first.launcher.kill();
+    await first.launcher.exited;
+    expect(first.pids.every(processAlive)).toBe(true);
+
+    const second = await runUntilReady(env);
+    expect(second.launcher.output).toContain('left over from an earlier run');
+    expect(first.pids.filter(processAlive)).toEqual([]);
+    await interruptAndCheckNoOrphans(second.launcher, second.pids);
+  });
+
+  test('when a port is taken, then it exits at once with a message naming the variable', async () => {
+    const env = await launcherEnv(join(dir.path, 'taken'));
+    const holder = await runUntilReady(env);
+    const second = LauncherProcess.start({ ...env, DATA_DIR: join(dir.path, 'taken-2') });
+    expect(await second.exited).toBe(1);
+    expect(second.output).toMatch(/already in use.*set TEMPORAL_PORT/);
+    await interruptAndCheckNoOrphans(holder.launcher, holder.pids);
+  });
+
+  test('when a setting is invalid, then it exits with a message naming the variable', async () => {
+    const launcher = LauncherProcess.start({ DATA_DIR: join(dir.path, 'invalid'), TEMPORAL_PORT: 'seven' });
+    expect(await launcher.exited).toBe(1);
+    expect(launcher.output).toContain('Invalid TEMPORAL_PORT');
+  });
+});

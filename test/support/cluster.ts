@@ -1,0 +1,57 @@
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ephemeralPlan, startCluster, type RunningCluster } from '../../infra/cluster';
+import type { LogSink } from '../../infra/processes/managed-process';
+
+export const artifactsDir = join(__dirname, '..', 'artifacts');
+
+/** Every process line of a test run goes to test/artifacts/logs/<name>.log, for reading after a failure. */
+export function fileLogSink(name: string): { sink: LogSink; close: () => Promise<void> } {
+  mkdirSync(join(artifactsDir, 'logs'), { recursive: true });
+  const stream = createWriteStream(join(artifactsDir, 'logs', `${name}.log`), { flags: 'w' });
+  return {
+    sink: (source, line) => stream.write(`${new Date().toISOString()} ${source} | ${line}\n`),
+    close: () => new Promise((resolve) => stream.end(resolve)),
+  };
+}
+
+export async function temporaryDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), `${prefix}-`));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+export interface TestCluster {
+  cluster: RunningCluster;
+  dataDir: string;
+  sink: LogSink;
+  stop: () => Promise<void>;
+}
+
+/** A cluster of its own for one test file, on free ports in a temporary folder. */
+export async function startTestCluster(name: string, options: { banks?: readonly string[]; ui?: boolean } = {}): Promise<TestCluster> {
+  const dir = await temporaryDir(name);
+  const logs = fileLogSink(name);
+  const plan = await ephemeralPlan(dir.path, options);
+  const cluster = await startCluster(plan, { sink: logs.sink });
+  return {
+    cluster,
+    dataDir: dir.path,
+    sink: logs.sink,
+    stop: async () => {
+      await cluster.stop();
+      await logs.close();
+      await dir.remove();
+    },
+  };
+}
+
+/** True while the process runs; a zombie (exited, not yet reaped by whoever adopted it) counts as ended. */
+export function processAlive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
