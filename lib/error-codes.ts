@@ -1,0 +1,65 @@
+/**
+ * Every error code the system answers with, and its HTTP status. One table serves the
+ * account services, the transfer API and the saga (where a code is an ApplicationFailure type).
+ */
+export const httpStatusByCode = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  ACCOUNT_NOT_FOUND: 404,
+  BANK_NOT_FOUND: 404,
+  TRANSFER_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  IDEMPOTENCY_CONFLICT: 409,
+  TRANSFER_VOIDED: 409,
+  REQUEST_IN_PROGRESS: 409,
+  TRANSFER_NOT_CANCELLABLE: 409,
+  TRANSFER_NOT_AWAITING_APPROVAL: 409,
+  ACCOUNT_NOT_EMPTY: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INSUFFICIENT_FUNDS: 422,
+  CURRENCY_MISMATCH: 422,
+  ACCOUNT_FROZEN: 422,
+  ACCOUNT_CLOSED: 422,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  LIMIT_EXCEEDED: 422,
+  DAILY_LIMIT_EXCEEDED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  BANK_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof httpStatusByCode;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(httpStatusByCode, value);
+}
+
+/**
+ * Refusals a ledger decides for good: asking again gives the same answer, so the saga
+ * never retries them. The activities' retry policies list these as non-retryable.
+ */
+export const businessRefusalCodes = [
+  'ACCOUNT_NOT_FOUND',
+  'INSUFFICIENT_FUNDS',
+  'CURRENCY_MISMATCH',
+  'ACCOUNT_FROZEN',
+  'ACCOUNT_CLOSED',
+  'TRANSFER_VOIDED',
+  'IDEMPOTENCY_CONFLICT',
+  'DAILY_LIMIT_EXCEEDED',
+  'VALIDATION_FAILED',
+] as const satisfies readonly ErrorCode[];
+
+export type BusinessRefusalCode = (typeof businessRefusalCodes)[number];
+
+export function isBusinessRefusal(code: string): code is BusinessRefusalCode {
+  return (businessRefusalCodes as readonly string[]).includes(code);
+}
+
+/** The error body every HTTP service answers with. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; field?: string };
+}

@@ -1,0 +1,115 @@
+/**
+ * The transfer saga's contract: its input, the state its query returns, and the
+ * operator updates. Pure types and constants, safe to import from workflow code.
+ */
+
+export const transferStatuses = [
+  'PENDING',
+  'AWAITING_APPROVAL',
+  'DEBITED',
+  'COMPLETED',
+  'REJECTED',
+  'COMPENSATING',
+  'REFUNDED',
+  'CANCELLED',
+] as const;
+export type TransferStatus = (typeof transferStatuses)[number];
+
+export const terminalTransferStatuses = ['COMPLETED', 'REJECTED', 'REFUNDED', 'CANCELLED'] as const satisfies readonly TransferStatus[];
+
+export function isTerminalStatus(status: TransferStatus): boolean {
+  return (terminalTransferStatuses as readonly string[]).includes(status);
+}
+
+/**
+ * Why a transfer ended REJECTED, REFUNDED or CANCELLED: an account service's error code
+ * (INSUFFICIENT_FUNDS, ACCOUNT_FROZEN, …) or one of the saga's own.
+ */
+export type TransferReason =
+  | 'APPROVAL_REJECTED'
+  | 'APPROVAL_TIMED_OUT'
+  | 'CANCELLED_BY_OPERATOR'
+  | 'CREDIT_FAILED'
+  | 'UNKNOWN_BANK'
+  | 'SAME_ACCOUNT'
+  | 'AMOUNT_TOO_LARGE'
+  | 'INVALID_AMOUNT'
+  | (string & {});
+
+export interface AccountRef {
+  bankId: string;
+  accountId: string;
+}
+
+/**
+ * Limits the starter copies into every input, because workflow code reads no environment.
+ * Amounts are decimal strings of minor units.
+ */
+export interface TransferPolicy {
+  /** Transfers at or above this amount wait for an operator's approval. */
+  approvalThresholdMinor: string;
+  /** An approval not given within this time rejects the transfer (APPROVAL_TIMED_OUT). */
+  approvalTimeoutMs: number;
+  /** Largest amount accepted (AMOUNT_TOO_LARGE above it). */
+  amountMaxMinor: string;
+  /** Bank ids the saga may call. */
+  banks: string[];
+  /** After this many failed refund attempts the transfer is flagged NeedsAttention. */
+  refundAttentionAfterAttempts: number;
+}
+
+export interface TransferInput {
+  transferId: string;
+  source: AccountRef;
+  target: AccountRef;
+  amountMinor: string;
+  currency: string;
+  reference?: string;
+  /** The client (API key name) that asked for the transfer. */
+  requestedBy: string;
+  policy: TransferPolicy;
+}
+
+export type TransferStepName = 'approval' | 'debit' | 'credit' | 'credit-void' | 'refund';
+export type TransferStepStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
+export interface TransferStep {
+  name: TransferStepName;
+  status: TransferStepStatus;
+  startedAt: string;
+  endedAt?: string;
+  /** Attempts made so far (activity attempts for ledger calls). */
+  attempts: number;
+  failure?: { code: string; message: string };
+  /** Who decided, for approvals. */
+  decidedBy?: string;
+}
+
+export interface TransferState {
+  transferId: string;
+  status: TransferStatus;
+  reason?: TransferReason;
+  source: AccountRef;
+  target: AccountRef;
+  amountMinor: string;
+  currency: string;
+  reference?: string;
+  requestedBy: string;
+  needsAttention: boolean;
+  createdAt: string;
+  updatedAt: string;
+  steps: TransferStep[];
+}
+
+/** Body of the approve, reject and cancel updates. */
+export interface OperatorDecision {
+  operator: string;
+  comment?: string;
+}
+
+export const transferTaskQueue = 'transfers';
+
+/** One transfer id, one workflow id: a transfer can never run twice. */
+export function transferWorkflowId(transferId: string): string {
+  return `transfer-${transferId}`;
+}
