@@ -1,0 +1,71 @@
+import { signatureHeader, signRequest, type SigningKey } from './request-signing';
+
+/** What an account service answered: its status and parsed JSON body, untouched. */
+export interface AccountServiceResponse {
+  status: number;
+  body: unknown;
+}
+
+export class AccountServiceUnreachableError extends Error {
+  override readonly name = 'AccountServiceUnreachableError';
+  constructor(
+    readonly bankId: string,
+    message: string,
+    readonly timedOut: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export interface AccountServiceClientOptions {
+  bankId: string;
+  baseUrl: string;
+  signingKey: SigningKey;
+  requestTimeoutMs: number;
+  fetch?: typeof fetch;
+}
+
+/** Signed JSON calls to one bank's account service. Transport faults throw; every HTTP answer is returned. */
+export class AccountServiceClient {
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: AccountServiceClientOptions) {
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  get bankId(): string {
+    return this.options.bankId;
+  }
+
+  async request(method: 'GET' | 'POST', pathWithQuery: string, payload?: unknown): Promise<AccountServiceResponse> {
+    const body = payload === undefined ? '' : JSON.stringify(payload);
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      [signatureHeader]: signRequest(this.options.signingKey, { method, pathWithQuery, body }),
+    };
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.options.baseUrl}${pathWithQuery}`, {
+        method,
+        headers,
+        body: payload === undefined ? undefined : body,
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs),
+      });
+    } catch (error) {
+      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      const reason = timedOut ? `no answer within ${this.options.requestTimeoutMs} ms` : (error as Error).message;
+      throw new AccountServiceUnreachableError(this.options.bankId, `account service of ${this.options.bankId} unreachable: ${reason}`, timedOut);
+    }
+    const text = await response.text();
+    let parsed: unknown = null;
+    if (text !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = { error: { code: 'INTERNAL', message: `non-JSON answer (${response.status})` } };
+      }
+    }
+    return { status: response.status, body: parsed };
+  }
+}
