@@ -13,6 +13,8 @@ export const searchAttributes = {
   amountMinor: defineSearchAttributeKey('AmountMinor', SearchAttributeType.INT),
   currency: defineSearchAttributeKey('Currency', SearchAttributeType.KEYWORD),
   needsAttention: defineSearchAttributeKey('NeedsAttention', SearchAttributeType.BOOL),
+  /** The API client that asked for the transfer, so that a client's list shows only its own. */
+  requestedBy: defineSearchAttributeKey('RequestedBy', SearchAttributeType.KEYWORD),
 } as const;
 
 export const searchAttributeKeys = Object.values(searchAttributes);
