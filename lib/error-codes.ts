@@ -29,6 +29,8 @@ export const httpStatusByCode = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   BANK_UNAVAILABLE: 503,
+  /** Temporal or the worker did not answer in time; nothing was changed. */
+  TEMPORARILY_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof httpStatusByCode;

@@ -1,0 +1,117 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import express, { type Express } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { randomUUID } from 'node:crypto';
+import swaggerUi from 'swagger-ui-express';
+import type { TransferPolicy } from '../../lib/transfer-contract';
+import type { ApiKeyRecord } from './config';
+import type { BankAccounts } from './gateways/bank-accounts';
+import type { TransferWorkflows } from './gateways/transfer-workflows';
+import { ApiError, errorHandler, notFoundHandler } from './http/api-error';
+import { bearerAuthentication } from './http/auth';
+import { jsonBody } from './http/json-body';
+import { createApiMetrics } from './http/metrics';
+import { registerOpenApi, routerFor, type AnyRouteSpec } from './http/route-table';
+import { bankRoutes } from './routes/bank-routes';
+import { transferRoutes } from './routes/transfer-routes';
+
+export interface TransferApiDeps {
+  logger: Logger;
+  apiKeys: readonly ApiKeyRecord[];
+  workflows: TransferWorkflows;
+  banks: BankAccounts;
+  policy: TransferPolicy;
+  rateLimitPerMinute: number;
+}
+
+export const apiVersion = '1.0.0';
+
+function openApiDocument(routes: readonly AnyRouteSpec[]): object {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'An API key; its role is client or operator.' });
+  registerOpenApi(registry, routes);
+  for (const [path, summary] of [
+    ['/healthz', 'Liveness'],
+    ['/readyz', 'Readiness (Temporal reachable)'],
+    ['/metrics', 'Prometheus metrics'],
+    ['/openapi.json', 'This document'],
+    ['/docs', 'Interactive documentation'],
+  ] as const) {
+    registry.registerPath({ method: 'get', path, summary, tags: ['system'], responses: { 200: { description: 'OK' } } });
+  }
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Interbank transfer API',
+      version: apiVersion,
+      description:
+        'Moves money between accounts at different banks as a durable saga. Amounts are integer minor units as decimal strings. Errors are {"error": {"code", "message", "field"?}}.',
+    },
+  });
+}
+
+/** Builds the API from its collaborators; main.ts supplies real ones, tests may supply others. */
+export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes: readonly AnyRouteSpec[] } {
+  const app = express();
+  const metrics = createApiMetrics();
+  const routes = [
+    ...transferRoutes({ workflows: deps.workflows, policy: deps.policy, onCreated: (replayed) => metrics.transfersCreated.inc({ replayed: String(replayed) }) }),
+    ...bankRoutes(deps.banks),
+  ];
+  const document = openApiDocument(routes);
+
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+    }),
+  );
+  app.use(metrics.recordRequests);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res, next) => {
+    deps.workflows
+      .ready()
+      .then((ready) => (ready ? res.json({ status: 'ready' }) : next(new ApiError('BANK_UNAVAILABLE', 'Temporal is not reachable'))))
+      .catch(next);
+  });
+  app.get('/metrics', (_req, res, next) => {
+    metrics.registry
+      .metrics()
+      .then((text) => res.type(metrics.registry.contentType).send(text))
+      .catch(next);
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  // The docs page loads its own scripts and styles; relax helmet's policy for it alone.
+  app.use('/docs', helmet({ contentSecurityPolicy: false }), swaggerUi.serve, swaggerUi.setup(document));
+
+  const authenticate = bearerAuthentication(deps.apiKeys);
+  const limiter = rateLimit({
+    windowMs: 60_000,
+    limit: deps.rateLimitPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req) => req.caller?.name ?? 'anonymous',
+    handler: (_req, _res, next, options) => next(new ApiError('RATE_LIMITED', `more than ${options.limit} requests a minute for this API key`)),
+  });
+  app.use('/v1', authenticate, limiter, ...jsonBody(), routerFor(routes, authenticate));
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return { app, routes };
+}

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEntry } from '../../lib/config-parsers';
+import type { SigningKey } from '../../lib/request-signing';
+
+export type Role = 'client' | 'operator';
+
+export interface ApiKeyRecord {
+  name: string;
+  role: Role;
+  /** SHA-256 of the key; the key itself is never kept. */
+  keyHash: Buffer;
+}
+
+export function hashApiKey(key: string): Buffer {
+  return createHash('sha256').update(key).digest();
+}
+
+/** `TRANSFER_API_KEYS=name:role:key,...`; keys are hashed as they are read. */
+const apiKeysSchema = z
+  .string()
+  .min(1)
+  .transform((value, context) => {
+    const records: ApiKeyRecord[] = [];
+    for (const item of value.split(',')) {
+      const [name, role, key, ...rest] = item.trim().split(':');
+      if (!name || !/^[A-Za-z0-9._-]{1,64}$/.test(name) || (role !== 'client' && role !== 'operator') || !key || key.length < 24 || rest.length > 0) {
+        context.addIssue({ code: 'custom', message: 'each entry is name:role:key with role client or operator and a key of at least 24 characters' });
+        return z.NEVER;
+      }
+      if (records.some((record) => record.name === name)) {
+        context.addIssue({ code: 'custom', message: `client ${name} is listed twice` });
+        return z.NEVER;
+      }
+      records.push({ name, role, keyHash: hashApiKey(key) });
+    }
+    return records;
+  });
+
+const minorString = z.string().regex(/^[1-9][0-9]{0,15}$/);
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  BIND_HOST: z.string().min(1).default('127.0.0.1'),
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TASK_QUEUE: z.string().min(1).default('transfers'),
+  BANKS: bankDirectorySchema,
+  SERVICE_KEYS: serviceKeysSchema,
+  TRANSFER_API_KEYS: apiKeysSchema,
+  APPROVAL_THRESHOLD_MINOR: minorString.default('1000000'),
+  APPROVAL_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(86_400_000),
+  /** The AmountMinor search attribute is an Int read as a JS number, so the maximum stays a safe integer. */
+  TRANSFER_MAX_MINOR: minorString
+    .refine((value) => BigInt(value) <= BigInt(Number.MAX_SAFE_INTEGER), 'must be at most 9007199254740991')
+    .default('100000000000'),
+  REFUND_ATTENTION_AFTER_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(5),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface TransferApiConfig {
+  port: number;
+  host: string;
+  temporal: { address: string; namespace: string; taskQueue: string };
+  banks: readonly BankDirectoryEntry[];
+  /** Signs calls to account services. */
+  signingKey: SigningKey;
+  apiKeys: readonly ApiKeyRecord[];
+  approvalThresholdMinor: string;
+  approvalTimeoutMs: number;
+  transferMaxMinor: string;
+  refundAttentionAfterAttempts: number;
+  rateLimitPerMinute: number;
+  bankRequestTimeoutMs: number;
+  logLevel: string;
+}
+
+/** Read once at start-up; a bad value stops the process with the variable's name. */
+export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
+  const parsed = parseEnv(envSchema, env);
+  const [signingKey] = parsed.SERVICE_KEYS;
+  if (!signingKey) throw new Error('SERVICE_KEYS is empty');
+  return Object.freeze({
+    port: parsed.PORT,
+    host: parsed.BIND_HOST,
+    temporal: { address: parsed.TEMPORAL_ADDRESS, namespace: parsed.TEMPORAL_NAMESPACE, taskQueue: parsed.TASK_QUEUE },
+    banks: parsed.BANKS,
+    signingKey,
+    apiKeys: parsed.TRANSFER_API_KEYS,
+    approvalThresholdMinor: parsed.APPROVAL_THRESHOLD_MINOR,
+    approvalTimeoutMs: parsed.APPROVAL_TIMEOUT_MS,
+    transferMaxMinor: parsed.TRANSFER_MAX_MINOR,
+    refundAttentionAfterAttempts: parsed.REFUND_ATTENTION_AFTER_ATTEMPTS,
+    rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
+    bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
+    logLevel: parsed.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,42 @@
+import { AccountServiceClient, AccountServiceUnreachableError } from '../../../lib/account-service-client';
+import type { BankDirectoryEntry } from '../../../lib/config-parsers';
+import type { SigningKey } from '../../../lib/request-signing';
+import { ApiError } from '../http/api-error';
+
+export interface BankAnswer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Operator account routes pass through to the bank's account service with signed calls.
+ * The bank's own statuses and error codes reach the caller; a bank that is down, slow or
+ * refuses our signature is never the caller's fault (503 BANK_UNAVAILABLE).
+ */
+export class BankAccounts {
+  private readonly clients: ReadonlyMap<string, AccountServiceClient>;
+
+  constructor(
+    readonly directory: readonly BankDirectoryEntry[],
+    signingKey: SigningKey,
+    requestTimeoutMs: number,
+  ) {
+    this.clients = new Map(directory.map((bank) => [bank.bankId, new AccountServiceClient({ bankId: bank.bankId, baseUrl: bank.url, signingKey, requestTimeoutMs })]));
+  }
+
+  async call(bankId: string, method: 'GET' | 'POST', pathWithQuery: string, payload?: unknown): Promise<BankAnswer> {
+    const client = this.clients.get(bankId);
+    if (!client) throw new ApiError('BANK_NOT_FOUND', `no bank ${bankId}; GET /v1/banks lists them`, 'bankId');
+    let answer: BankAnswer;
+    try {
+      answer = await client.request(method, pathWithQuery, payload);
+    } catch (error) {
+      if (error instanceof AccountServiceUnreachableError) throw new ApiError('BANK_UNAVAILABLE', `${bankId} did not answer; retry later`, undefined, { 'retry-after': '5' });
+      throw error;
+    }
+    if (answer.status === 401 || answer.status >= 500) {
+      throw new ApiError('BANK_UNAVAILABLE', `${bankId} could not serve the request (status ${answer.status}); retry later`, undefined, { 'retry-after': '5' });
+    }
+    return answer;
+  }
+}

@@ -1,0 +1,14 @@
+import express, { type RequestHandler } from 'express';
+import { ApiError } from './api-error';
+
+export const requestBodyBytesMax = 16 * 1024;
+
+/** Requests that carry a body must say it is JSON; the body is parsed with a size limit. */
+export function jsonBody(): RequestHandler[] {
+  const requireJson: RequestHandler = (req, _res, next) => {
+    const hasBody = (req.get('content-length') !== undefined && req.get('content-length') !== '0') || req.get('transfer-encoding') !== undefined;
+    if (hasBody && !req.is('application/json')) return next(new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the request body as application/json'));
+    next();
+  };
+  return [requireJson, express.json({ limit: requestBodyBytesMax, strict: true, type: 'application/json' })];
+}

@@ -1,0 +1,54 @@
+import { Client, Connection } from '@temporalio/client';
+import { pino } from 'pino';
+import { buildTransferApi } from './app';
+import { loadConfig } from './config';
+import { BankAccounts } from './gateways/bank-accounts';
+import { TemporalTransferWorkflows } from './gateways/temporal-transfer-workflows';
+
+const shutdownGraceMs = 10_000;
+const workerAnswerTimeoutMs = 5_000;
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = pino({ name: 'transfer-api', level: config.logLevel });
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const { app } = buildTransferApi({
+    logger,
+    apiKeys: config.apiKeys,
+    workflows: new TemporalTransferWorkflows({ client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workerAnswerTimeoutMs }),
+    banks: new BankAccounts(config.banks, config.signingKey, config.bankRequestTimeoutMs),
+    policy: {
+      approvalThresholdMinor: config.approvalThresholdMinor,
+      approvalTimeoutMs: config.approvalTimeoutMs,
+      amountMaxMinor: config.transferMaxMinor,
+      banks: config.banks.map((bank) => bank.bankId),
+      refundAttentionAfterAttempts: config.refundAttentionAfterAttempts,
+    },
+    rateLimitPerMinute: config.rateLimitPerMinute,
+  });
+  const server = app.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ url: `http://${config.host}:${port}` }, 'transfer API listening');
+  });
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), shutdownGraceMs);
+    force.unref();
+    server.close(() => {
+      void connection.close().finally(() => process.exit(0));
+    });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  // Configuration errors name their variable; print them plainly for whoever started the process.
+  process.stderr.write(`transfer-api: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

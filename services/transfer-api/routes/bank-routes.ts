@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { defineRoute, type AnyRouteSpec, type RouteResult } from '../http/route-table';
+import type { BankAccounts } from '../gateways/bank-accounts';
+import { accountIdSchema, accountSchema, bankIdSchema, bankListSchema, depositBodySchema, entriesQuerySchema, entryPageSchema, errorBodySchema, ledgerEntrySchema, openAccountBodySchema } from '../schemas';
+
+const bankParams = z.strictObject({ bankId: bankIdSchema });
+const accountParams = z.strictObject({ bankId: bankIdSchema, accountId: accountIdSchema });
+const error = (description: string) => ({ description, schema: errorBodySchema });
+const bankErrors = { 404: error('BANK_NOT_FOUND or ACCOUNT_NOT_FOUND'), 503: error('BANK_UNAVAILABLE') };
+
+function passThrough(answer: { status: number; body: unknown }): RouteResult {
+  return { status: answer.status, body: answer.body };
+}
+
+function accountPath(accountId: string, suffix = ''): string {
+  return `/v1/accounts/${encodeURIComponent(accountId)}${suffix}`;
+}
+
+function statusRoute(banks: BankAccounts, action: 'freeze' | 'unfreeze' | 'close', summary: string): AnyRouteSpec {
+  return defineRoute({
+    method: 'post',
+    path: `/v1/banks/:bankId/accounts/:accountId/${action}`,
+    summary,
+    tag: 'accounts',
+    roles: ['operator'],
+    params: accountParams,
+    responses: { 200: { description: 'The account after the change', schema: accountSchema }, ...bankErrors, 409: error('ACCOUNT_NOT_EMPTY') },
+    handler: async ({ params }) => passThrough(await banks.call(params.bankId, 'POST', accountPath(params.accountId, `/${action}`), {})),
+  });
+}
+
+/** The bank directory and the operator's account routes, passed to each bank's account service. */
+export function bankRoutes(banks: BankAccounts): AnyRouteSpec[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/banks',
+      summary: 'List the banks',
+      tag: 'banks',
+      roles: ['client', 'operator'],
+      responses: { 200: { description: 'The bank directory', schema: bankListSchema } },
+      handler: async () => ({ status: 200, body: { data: banks.directory.map((bank) => ({ bankId: bank.bankId, url: bank.url })) } }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/banks/:bankId/accounts',
+      summary: 'Open an account',
+      description: 'Idempotent by accountId: the same request again answers 200 with the same account; other fields for the same id are 409 IDEMPOTENCY_CONFLICT.',
+      tag: 'accounts',
+      roles: ['operator'],
+      params: bankParams,
+      body: openAccountBodySchema,
+      responses: { 201: { description: 'Opened', schema: accountSchema }, 200: { description: 'Already open with the same fields', schema: accountSchema }, ...bankErrors, 409: error('IDEMPOTENCY_CONFLICT') },
+      handler: async ({ params, body }) => passThrough(await banks.call(params.bankId, 'POST', '/v1/accounts', body)),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/banks/:bankId/accounts/:accountId',
+      summary: 'Get an account with its balance',
+      tag: 'accounts',
+      roles: ['operator'],
+      params: accountParams,
+      responses: { 200: { description: 'The account', schema: accountSchema }, ...bankErrors },
+      handler: async ({ params }) => passThrough(await banks.call(params.bankId, 'GET', accountPath(params.accountId))),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/banks/:bankId/accounts/:accountId/entries',
+      summary: "List an account's ledger entries, oldest first",
+      tag: 'accounts',
+      roles: ['operator'],
+      params: accountParams,
+      query: entriesQuerySchema,
+      responses: { 200: { description: 'One page of entries', schema: entryPageSchema }, ...bankErrors },
+      handler: async ({ params, query }) => {
+        const search = new URLSearchParams();
+        if (query.limit !== undefined) search.set('limit', String(query.limit));
+        if (query.cursor !== undefined) search.set('after', query.cursor);
+        const suffix = search.size > 0 ? `/entries?${search.toString()}` : '/entries';
+        return passThrough(await banks.call(params.bankId, 'GET', accountPath(params.accountId, suffix)));
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/banks/:bankId/accounts/:accountId/deposits',
+      summary: 'Deposit money into an account',
+      description: 'Idempotent by depositId.',
+      tag: 'accounts',
+      roles: ['operator'],
+      params: accountParams,
+      body: depositBodySchema,
+      responses: { 200: { description: 'The ledger entry of the deposit', schema: ledgerEntrySchema }, ...bankErrors, 409: error('IDEMPOTENCY_CONFLICT'), 422: error('CURRENCY_MISMATCH, ACCOUNT_FROZEN or ACCOUNT_CLOSED') },
+      handler: async ({ params, body }) => passThrough(await banks.call(params.bankId, 'POST', accountPath(params.accountId, '/deposits'), body)),
+    }),
+    statusRoute(banks, 'freeze', 'Freeze an account (blocks debits, credits and deposits)'),
+    statusRoute(banks, 'unfreeze', 'Unfreeze an account'),
+    statusRoute(banks, 'close', 'Close an account (needs a zero balance)'),
+  ];
+}

@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { bankIdPattern } from '../../lib/config-parsers';
+import { currencyPattern, amountMinorPattern } from '../../lib/money';
+import { idPattern } from '../../lib/ids';
+import { transferStatuses } from '../../lib/transfer-contract';
+
+/**
+ * The API's schemas: they validate requests and generate the OpenAPI document, so the
+ * document cannot drift from what the code accepts. Objects are strict: unknown fields are refused.
+ */
+
+export const bankIdSchema = z.string().regex(bankIdPattern, 'must be a bank id such as bank-a').meta({ example: 'bank-a' });
+export const accountIdSchema = z.string().regex(idPattern, 'must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit').meta({ example: 'alice-001' });
+export const amountMinorSchema = z
+  .string()
+  .regex(amountMinorPattern, 'must be a positive whole number of minor units, as a string of at most 18 digits')
+  .meta({ description: 'Integer minor units as a decimal string (12050 = 120.50 in a currency with two decimals).', example: '12050' });
+export const currencySchema = z.string().regex(currencyPattern, 'must be an ISO 4217 code such as EUR').meta({ example: 'EUR' });
+
+export const accountRefSchema = z.strictObject({ bankId: bankIdSchema, accountId: accountIdSchema }).meta({ id: 'AccountRef' });
+
+export const createTransferBodySchema = z
+  .strictObject({
+    source: accountRefSchema,
+    target: accountRefSchema,
+    amountMinor: amountMinorSchema,
+    currency: currencySchema,
+    reference: z.string().min(1).max(140).optional().meta({ description: 'Free text for the payer and payee; kept encrypted-at-rest friendly in the memo, never in search attributes.' }),
+  })
+  .meta({ id: 'CreateTransferRequest' });
+export type CreateTransferBody = z.infer<typeof createTransferBodySchema>;
+
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x20-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters')
+  .meta({ description: 'Chosen by the client; the same key with the same body returns the same transfer.' });
+
+export const transferIdSchema = z.string().regex(idPattern, 'is not a transfer id');
+
+export const transferStatusSchema = z.enum(transferStatuses).meta({ id: 'TransferStatus' });
+
+export const transferStepSchema = z
+  .object({
+    name: z.enum(['approval', 'debit', 'credit', 'credit-void', 'refund']),
+    status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED']),
+    startedAt: z.string(),
+    endedAt: z.string().optional(),
+    attempts: z.number().int(),
+    failure: z.object({ code: z.string(), message: z.string() }).optional(),
+    decidedBy: z.string().optional(),
+  })
+  .meta({ id: 'TransferStep' });
+
+export const transferSchema = z
+  .object({
+    id: z.string(),
+    status: transferStatusSchema,
+    source: accountRefSchema,
+    target: accountRefSchema,
+    amountMinor: z.string(),
+    currency: z.string(),
+    reference: z.string().nullable(),
+    reason: z.string().optional().meta({ description: 'Why a transfer ended REJECTED, REFUNDED or CANCELLED: an account service error code or APPROVAL_REJECTED, APPROVAL_TIMED_OUT, CANCELLED_BY_OPERATOR, CREDIT_FAILED, UNKNOWN_BANK, SAME_ACCOUNT, AMOUNT_TOO_LARGE.' }),
+    needsAttention: z.boolean(),
+    requestedBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    steps: z.array(transferStepSchema),
+  })
+  .meta({ id: 'Transfer' });
+export type TransferView = z.infer<typeof transferSchema>;
+
+export const listTransfersQuerySchema = z.strictObject({
+  status: transferStatusSchema.optional(),
+  sourceBank: bankIdSchema.optional(),
+  targetBank: bankIdSchema.optional(),
+  account: accountIdSchema.optional().meta({ description: 'Matches the source or the target account.' }),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,2048}$/, 'is not a cursor from an earlier page').optional(),
+});
+export type ListTransfersQuery = z.infer<typeof listTransfersQuerySchema>;
+
+export const transferPageSchema = z
+  .object({ data: z.array(transferSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'TransferPage', description: 'In the order Temporal visibility returns them: running transfers first, then closed ones by close time, newest first.' });
+
+export const operatorDecisionBodySchema = z
+  .strictObject({ comment: z.string().max(500).optional() })
+  .meta({ id: 'OperatorDecision' });
+
+export const bankSchema = z.object({ bankId: z.string(), url: z.string() }).meta({ id: 'Bank' });
+export const bankListSchema = z.object({ data: z.array(bankSchema) });
+
+export const openAccountBodySchema = z
+  .strictObject({
+    accountId: accountIdSchema,
+    owner: z.string().min(1).max(200),
+    currency: currencySchema,
+    overdraftLimitMinor: z.string().regex(/^(0|[1-9][0-9]{0,17})$/).optional(),
+  })
+  .meta({ id: 'OpenAccountRequest' });
+
+export const depositBodySchema = z
+  .strictObject({ depositId: accountIdSchema.meta({ example: 'dep-2026-0001' }), amountMinor: amountMinorSchema, currency: currencySchema })
+  .meta({ id: 'DepositRequest' });
+
+export const entriesQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+  cursor: z.string().regex(/^[0-9]{1,19}$/).optional().meta({ description: 'nextCursor of the previous page.' }),
+});
+
+export const accountSchema = z
+  .object({
+    accountId: z.string(),
+    bankId: z.string(),
+    owner: z.string(),
+    currency: z.string(),
+    status: z.enum(['ACTIVE', 'FROZEN', 'CLOSED']),
+    balanceMinor: z.string(),
+    sequence: z.number().int(),
+  })
+  .loose()
+  .meta({ id: 'Account' });
+
+export const ledgerEntrySchema = z
+  .object({
+    operationId: z.string(),
+    accountId: z.string(),
+    kind: z.string(),
+    amountMinor: z.string(),
+    balanceAfterMinor: z.string(),
+    sequence: z.number().int(),
+    outcome: z.string(),
+    code: z.string().optional(),
+  })
+  .loose()
+  .meta({ id: 'LedgerEntry' });
+
+export const entryPageSchema = z.object({ data: z.array(ledgerEntrySchema), nextCursor: z.string().nullable() }).meta({ id: 'EntryPage' });
+
+export const errorBodySchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) })
+  .meta({ id: 'Error' });
