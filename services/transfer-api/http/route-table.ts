@@ -1,5 +1,5 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request } from 'express';
 import type { z } from 'zod';
 import type { Role } from '../config';
 import { errorBodySchema } from '../schemas';
@@ -65,11 +65,11 @@ function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z]+)/g, '{$1}');
 }
 
-/** Builds the Express router for a route table; authentication has already set req.caller. */
-export function routerFor(routes: readonly AnyRouteSpec[], authenticate: RequestHandler): Router {
+/** Builds the Express router for a route table; authentication in front of it has set req.caller. */
+export function routerFor(routes: readonly AnyRouteSpec[]): Router {
   const router = Router();
   for (const route of routes) {
-    router[route.method](route.path, authenticate, (req, res, next) => {
+    router[route.method](route.path, (req, res, next) => {
       const caller = req.caller;
       if (!caller) return next(new ApiError('UNAUTHENTICATED', 'missing credentials'));
       if (!route.roles.includes(caller.role)) return next(new ApiError('FORBIDDEN', `the ${caller.role} role may not ${route.summary.toLowerCase()}`));
