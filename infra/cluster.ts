@@ -4,12 +4,29 @@ import { ensureBinaries } from './binaries';
 import { assertPortFree, findFreePort } from './ports';
 import { startFerretDb } from './processes/ferretdb';
 import type { LogSink, ManagedProcess } from './processes/managed-process';
+import { startNodeService } from './processes/node-service';
 import { startTemporalDevServer } from './processes/temporal-dev-server';
+import { workerPolling } from './processes/worker-readiness';
+import { formatApiKeys, formatServiceKeys, loadOrCreateSecrets, type ApiKeyEntry, type ClusterSecrets } from './secrets';
 
 export interface BankNodePlan {
   bankId: string;
   databasePort: number;
   databaseDebugPort: number;
+  /** HTTP port of the bank's account service. */
+  servicePort: number;
+}
+
+/** The project's own processes; tests of the servers alone leave them out. */
+export interface ServicesPlan {
+  transferApiPort: number;
+  /** Extra environment for every service process (e.g. short saga timeouts in tests). */
+  env: Record<string, string>;
+  /** SERVICE_KEYS / TRANSFER_API_KEYS from the launcher's environment, if given. */
+  serviceKeys?: string;
+  apiKeys?: string;
+  /** API keys added to the generated ones (tests use several clients). */
+  extraApiKeys?: readonly ApiKeyEntry[];
 }
 
 /** Everything needed to start one local cluster: where it keeps data and which ports it takes. */
@@ -18,9 +35,10 @@ export interface ClusterPlan {
   host: string;
   temporal: { port: number; uiPort: number; ui: boolean; namespace: string };
   banks: readonly BankNodePlan[];
+  services?: ServicesPlan;
 }
 
-export type ComponentKind = 'temporal' | 'database';
+export type ComponentKind = 'temporal' | 'database' | 'account-service' | 'worker' | 'transfer-api';
 
 /** One running process of the cluster, restartable in place (same ports, same data). */
 export interface ClusterComponent {
@@ -41,6 +59,12 @@ export interface RunningCluster {
   webUiUrl: string | undefined;
   /** MongoDB URL of each bank's database, by bank id. */
   databaseUrls: ReadonlyMap<string, string>;
+  /** Base URL of each bank's account service, by bank id (empty without services). */
+  accountServiceUrls: ReadonlyMap<string, string>;
+  /** Base URL of the transfer API ('' without services). */
+  transferApiUrl: string;
+  /** Signing and API keys the cluster runs with (undefined without services). */
+  secrets: ClusterSecrets | undefined;
   components(): readonly ClusterComponent[];
   component(name: string): ClusterComponent;
   /** kill -9 of one component, as in a crash. */
@@ -57,7 +81,7 @@ interface ComponentSlot {
 
 const pidFileName = 'pids.json';
 /** Listing order: the servers first, then what depends on them. */
-const startOrder: readonly ComponentKind[] = ['temporal', 'database'];
+const startOrder: readonly ComponentKind[] = ['temporal', 'database', 'account-service', 'worker', 'transfer-api'];
 
 export const defaultBankIds = ['bank-a', 'bank-b', 'bank-c'] as const;
 
@@ -66,17 +90,29 @@ export function databaseName(bankId: string): string {
 }
 
 /** A plan on free ports in the given folder, for tests and benchmarks that must not touch `npm start`'s cluster. */
-export async function ephemeralPlan(dataDir: string, options: { banks?: readonly string[]; ui?: boolean } = {}): Promise<ClusterPlan> {
+export interface EphemeralPlanOptions {
+  banks?: readonly string[];
+  ui?: boolean;
+  /** Also run account services, the worker and the transfer API. */
+  services?: boolean;
+  serviceEnv?: Record<string, string>;
+  extraApiKeys?: readonly ApiKeyEntry[];
+}
+
+export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptions = {}): Promise<ClusterPlan> {
   const host = '127.0.0.1';
   const banks: BankNodePlan[] = [];
   for (const bankId of options.banks ?? defaultBankIds) {
-    banks.push({ bankId, databasePort: await findFreePort(host), databaseDebugPort: await findFreePort(host) });
+    banks.push({ bankId, databasePort: await findFreePort(host), databaseDebugPort: await findFreePort(host), servicePort: await findFreePort(host) });
   }
   return {
     dataDir,
     host,
     temporal: { port: await findFreePort(host), uiPort: await findFreePort(host), ui: options.ui ?? false, namespace: 'default' },
     banks,
+    ...(options.services
+      ? { services: { transferApiPort: await findFreePort(host), env: options.serviceEnv ?? {}, ...(options.extraApiKeys ? { extraApiKeys: options.extraApiKeys } : {}) } }
+      : {}),
   };
 }
 
@@ -132,7 +168,9 @@ async function checkPorts(plan: ClusterPlan): Promise<void> {
   for (const bank of plan.banks) {
     checks.push([bank.databasePort, `FerretDB of ${bank.bankId}`, 'FERRETDB_BASE_PORT']);
     checks.push([bank.databaseDebugPort, `FerretDB debug endpoint of ${bank.bankId}`, 'FERRETDB_DEBUG_BASE_PORT']);
+    if (plan.services) checks.push([bank.servicePort, `The account service of ${bank.bankId}`, 'ACCOUNT_SERVICE_BASE_PORT']);
   }
+  if (plan.services) checks.push([plan.services.transferApiPort, 'The transfer API', 'TRANSFER_API_PORT']);
   for (const [port, purpose, variable] of checks) await assertPortFree(plan.host, port, purpose, variable);
 }
 
@@ -182,25 +220,79 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
     }),
   ];
 
-  const stopAll = async (): Promise<void> => {
-    const running = [...slots.values()].reverse();
-    await Promise.all(running.map((slot) => slot.component.process.stop()));
-    await rm(join(plan.dataDir, pidFileName), { force: true });
-  };
-
-  const results = await Promise.allSettled(starts);
-  await recordPids(plan.dataDir, [...slots.values()]);
-  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failure) {
-    await stopAll();
-    throw failure.reason;
-  }
-
   const slot = (name: string): ComponentSlot => {
     const found = slots.get(name);
     if (!found) throw new Error(`no cluster component named ${name}; have ${[...slots.keys()].join(', ')}`);
     return found;
   };
+
+  /** The project's processes stop first, so that none of them sees its servers vanish. */
+  const stopAll = async (): Promise<void> => {
+    const byKind = (kinds: readonly ComponentKind[]) => [...slots.values()].filter((entry) => kinds.includes(entry.component.kind));
+    await Promise.all(byKind(['transfer-api', 'worker']).map((entry) => entry.component.process.stop()));
+    await Promise.all(byKind(['account-service']).map((entry) => entry.component.process.stop()));
+    await Promise.all(byKind(['temporal', 'database']).map((entry) => entry.component.process.stop()));
+    await rm(join(plan.dataDir, pidFileName), { force: true });
+  };
+
+  // Each stage starts in parallel; a stage starts only when the one it depends on is ready.
+  const runStage = async (stage: Array<Promise<void>>): Promise<void> => {
+    const results = await Promise.allSettled(stage);
+    await recordPids(plan.dataDir, [...slots.values()]);
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure) {
+      await stopAll();
+      throw failure.reason;
+    }
+  };
+  await runStage(starts);
+
+  const accountServiceUrls = new Map<string, string>();
+  let transferApiUrl = '';
+  let secrets: ClusterSecrets | undefined;
+  const services = plan.services;
+  if (services) {
+    secrets = await loadOrCreateSecrets(plan.dataDir, { serviceKeys: services.serviceKeys, apiKeys: services.apiKeys }, services.extraApiKeys);
+    const serviceKeys = formatServiceKeys(secrets.serviceKeys);
+    for (const bank of plan.banks) accountServiceUrls.set(bank.bankId, `http://${plan.host}:${bank.servicePort}`);
+    const bankDirectory = [...accountServiceUrls].map(([bankId, url]) => `${bankId}=${url}`).join(',');
+    const temporalAddress = slot('temporal').component.endpoint;
+    const common = { LOG_LEVEL: 'info', ...services.env };
+
+    await runStage(
+      plan.banks.map((bank) => {
+        const name = `account-service-${bank.bankId}`;
+        const url = accountServiceUrls.get(bank.bankId) as string;
+        return launch(name, 'account-service', async () => {
+          const env = {
+            ...common,
+            BANK_ID: bank.bankId,
+            PORT: String(bank.servicePort),
+            BIND_HOST: plan.host,
+            MONGODB_URL: databaseUrls.get(bank.bankId) as string,
+            DATABASE_NAME: databaseName(bank.bankId),
+            SERVICE_KEYS: serviceKeys,
+          };
+          return { endpoint: url, process: await startNodeService({ name, entry: 'services/account-service/main.ts', env, readyUrl: `${url}/readyz` }, options.sink) };
+        });
+      }),
+    );
+
+    transferApiUrl = `http://${plan.host}:${services.transferApiPort}`;
+    const temporalEnv = { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: plan.temporal.namespace, TASK_QUEUE: 'transfers', BANKS: bankDirectory, SERVICE_KEYS: serviceKeys };
+    await runStage([
+      launch('worker', 'worker', async () => {
+        const worker = await startNodeService({ name: 'worker', entry: 'services/worker/main.ts', env: { ...common, ...temporalEnv } }, options.sink);
+        await workerPolling(worker, temporalAddress, plan.temporal.namespace, 'transfers');
+        return { endpoint: `task queue transfers`, process: worker };
+      }),
+      launch('transfer-api', 'transfer-api', async () => {
+        const env = { ...common, ...temporalEnv, PORT: String(services.transferApiPort), BIND_HOST: plan.host, TRANSFER_API_KEYS: formatApiKeys((secrets as ClusterSecrets).apiKeys) };
+        return { endpoint: transferApiUrl, consoleUrl: `${transferApiUrl}/docs`, process: await startNodeService({ name: 'transfer-api', entry: 'services/transfer-api/main.ts', env, readyUrl: `${transferApiUrl}/readyz` }, options.sink) };
+      }),
+    ]);
+  }
+
   const temporal = slot('temporal').component;
   return {
     plan,
@@ -208,6 +300,9 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
     namespace: plan.temporal.namespace,
     webUiUrl: temporal.consoleUrl,
     databaseUrls,
+    accountServiceUrls,
+    transferApiUrl,
+    secrets,
     components: () => [...slots.values()].map((entry) => entry.component).sort((a, b) => startOrder.indexOf(a.kind) - startOrder.indexOf(b.kind) || a.name.localeCompare(b.name)),
     component: (name) => slot(name).component,
     kill: async (name) => {

@@ -18,7 +18,20 @@ const launcherEnv = z.object({
     .pipe(z.array(bankId).min(1).max(9)),
   FERRETDB_BASE_PORT: port.default(27_101),
   FERRETDB_DEBUG_BASE_PORT: port.default(8_101),
+  ACCOUNT_SERVICE_BASE_PORT: port.default(4_001),
+  TRANSFER_API_PORT: port.default(3_000),
 });
+
+/** Settings of the services themselves that the launcher passes on when they are set. */
+const passedToServices = [
+  'LOG_LEVEL',
+  'APPROVAL_THRESHOLD_MINOR',
+  'APPROVAL_TIMEOUT_MS',
+  'TRANSFER_MAX_MINOR',
+  'REFUND_ATTENTION_AFTER_ATTEMPTS',
+  'RATE_LIMIT_PER_MINUTE',
+  'BANK_REQUEST_TIMEOUT_MS',
+] as const;
 
 export class LauncherConfigError extends Error {
   override readonly name = 'LauncherConfigError';
@@ -41,6 +54,13 @@ export function localPlanFromEnv(env: NodeJS.ProcessEnv, projectRoot: string): C
       bankId: id,
       databasePort: config.FERRETDB_BASE_PORT + index,
       databaseDebugPort: config.FERRETDB_DEBUG_BASE_PORT + index,
+      servicePort: config.ACCOUNT_SERVICE_BASE_PORT + index,
     })),
+    services: {
+      transferApiPort: config.TRANSFER_API_PORT,
+      env: Object.fromEntries(passedToServices.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name] as string]]))),
+      ...(env.SERVICE_KEYS ? { serviceKeys: env.SERVICE_KEYS } : {}),
+      ...(env.TRANSFER_API_KEYS ? { apiKeys: env.TRANSFER_API_KEYS } : {}),
+    },
   };
 }

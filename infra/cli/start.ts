@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { startCluster, type RunningCluster } from '../cluster';
+import { startCluster, type ClusterPlan, type RunningCluster } from '../cluster';
 import { localPlanFromEnv } from '../local-plan';
 import { consoleLogSink, formatTable } from '../terminal';
 
@@ -8,15 +8,22 @@ const projectRoot = join(__dirname, '..', '..');
 function summary(cluster: RunningCluster): string {
   const rows = cluster.components().map((component) => [component.name, component.endpoint, component.consoleUrl ?? '', component.dataDir ?? '']);
   const table = formatTable(['process', 'address', 'open in a browser', 'data'], rows);
-  return `${table}\n\nTemporal Web UI: ${cluster.webUiUrl ?? '(disabled)'}\nData folder: ${cluster.plan.dataDir}   (npm run start:fresh starts from empty data)\nCtrl-C stops everything.`;
+  const lines = [table, '', `Temporal Web UI: ${cluster.webUiUrl ?? '(disabled)'}`];
+  if (cluster.transferApiUrl) lines.push(`Transfer API:    ${cluster.transferApiUrl}  (docs: ${cluster.transferApiUrl}/docs)`);
+  if (cluster.secrets?.folder) lines.push(`Keys:            ${cluster.secrets.folder}  (api-keys.json: operator and client API keys; service-keys.json: account-service signing keys)`);
+  lines.push(`Data folder:     ${cluster.plan.dataDir}   (npm run start:fresh starts from empty data)`, 'Ctrl-C stops everything.');
+  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
   const fresh = process.argv.includes('--fresh');
   const startedAt = Date.now();
-  const plan = localPlanFromEnv(process.env, projectRoot);
+  const fullPlan = localPlanFromEnv(process.env, projectRoot);
+  // --servers-only runs Temporal and the databases alone, for working on a service in a debugger.
+  const { services, ...serversOnly } = fullPlan;
+  const plan: ClusterPlan = process.argv.includes('--servers-only') ? serversOnly : { ...serversOnly, ...(services ? { services } : {}) };
   const sink = consoleLogSink();
-  console.log(`[launcher] starting ${plan.banks.length} bank nodes and Temporal${fresh ? ' from empty data' : ''} in ${plan.dataDir}`);
+  console.log(`[launcher] starting ${plan.banks.length} bank nodes, Temporal${plan.services ? ', the worker and the transfer API' : ''}${fresh ? ' from empty data' : ''} in ${plan.dataDir}`);
   const cluster = await startCluster(plan, { fresh, sink, log: (line) => console.log(`[launcher] ${line}`) });
   console.log(`\n${summary(cluster)}\n[launcher] ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`);
 

@@ -2,7 +2,7 @@ import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ephemeralPlan, startCluster, type RunningCluster } from '../../infra/cluster';
+import { ephemeralPlan, startCluster, type EphemeralPlanOptions, type RunningCluster } from '../../infra/cluster';
 import type { LogSink } from '../../infra/processes/managed-process';
 
 export const artifactsDir = join(__dirname, '..', 'artifacts');
@@ -26,19 +26,36 @@ export interface TestCluster {
   cluster: RunningCluster;
   dataDir: string;
   sink: LogSink;
+  /** The API key of a client name (operator, client-a, client-b). */
+  keyFor: (name: string) => string;
   stop: () => Promise<void>;
 }
 
+/** A second client, so that tests can show one client never sees another's transfers. */
+const testApiKeys = [{ name: 'client-b', role: 'client' as const, key: 'cl_test_client_b_0123456789abcdef' }];
+
 /** A cluster of its own for one test file, on free ports in a temporary folder. */
-export async function startTestCluster(name: string, options: { banks?: readonly string[]; ui?: boolean } = {}): Promise<TestCluster> {
+export async function startTestCluster(name: string, options: EphemeralPlanOptions = {}): Promise<TestCluster> {
   const dir = await temporaryDir(name);
   const logs = fileLogSink(name);
-  const plan = await ephemeralPlan(dir.path, options);
-  const cluster = await startCluster(plan, { sink: logs.sink });
+  const plan = await ephemeralPlan(dir.path, { extraApiKeys: testApiKeys, ...options });
+  let cluster: RunningCluster;
+  try {
+    cluster = await startCluster(plan, { sink: logs.sink });
+  } catch (error) {
+    await logs.close();
+    await dir.remove();
+    throw error;
+  }
   return {
     cluster,
     dataDir: dir.path,
     sink: logs.sink,
+    keyFor: (keyName) => {
+      const entry = cluster.secrets?.apiKeys.find((key) => key.name === keyName);
+      if (!entry) throw new Error(`no API key named ${keyName} in this cluster`);
+      return entry.key;
+    },
     stop: async () => {
       await cluster.stop();
       await logs.close();

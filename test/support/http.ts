@@ -24,7 +24,7 @@ export async function http(url: string, request: HttpRequest = {}): Promise<Http
   }
   const response = await fetch(url, { method: request.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, signal: AbortSignal.timeout(60_000) });
   const text = await response.text();
-  let parsed: HttpAnswer['body'] = {};
+  let parsed: HttpAnswer['body'];
   try {
     parsed = text === '' ? {} : (JSON.parse(text) as HttpAnswer['body']);
   } catch {

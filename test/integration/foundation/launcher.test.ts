@@ -26,8 +26,9 @@ async function recordedPids(dataDir: string): Promise<number[]> {
   return entries.map((entry) => entry.pid);
 }
 
+/** These tests are about the launcher's process handling, so they run the servers alone. */
 async function runUntilReady(env: Record<string, string>, args: readonly string[] = []): Promise<{ launcher: LauncherProcess; pids: number[] }> {
-  const launcher = LauncherProcess.start(env, args);
+  const launcher = LauncherProcess.start(env, ['--servers-only', ...args]);
   await launcher.waitFor(readyPattern, 120_000);
   return { launcher, pids: await recordedPids(env.DATA_DIR as string) };
 }
@@ -104,7 +105,7 @@ describe('npm start (infra/cli/start.ts)', () => {
   test('when a port is taken, then it exits at once with a message naming the variable', async () => {
     const env = await launcherEnv(join(dir.path, 'taken'));
     const holder = await runUntilReady(env);
-    const second = LauncherProcess.start({ ...env, DATA_DIR: join(dir.path, 'taken-2') });
+    const second = LauncherProcess.start({ ...env, DATA_DIR: join(dir.path, 'taken-2') }, ['--servers-only']);
     expect(await second.exited).toBe(1);
     expect(second.output).toMatch(/already in use.*set TEMPORAL_PORT/);
     await interruptAndCheckNoOrphans(holder.launcher, holder.pids);
