@@ -10,7 +10,7 @@ import type { TransferPolicy } from '../../lib/transfer-contract';
 import type { ApiKeyRecord } from './config';
 import type { BankAccounts } from './gateways/bank-accounts';
 import type { TransferWorkflows } from './gateways/transfer-workflows';
-import { ApiError, errorHandler, notFoundHandler } from './http/api-error';
+import { ApiError, errorHandler, notFoundHandler } from '../../lib/http-errors';
 import { bearerAuthentication } from './http/auth';
 import { jsonBody } from './http/json-body';
 import { createApiMetrics } from './http/metrics';

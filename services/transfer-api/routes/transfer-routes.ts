@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TransferPolicy } from '../../../lib/transfer-contract';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../../../lib/http-errors';
 import { defineRoute, type AnyRouteSpec, type RouteResult } from '../http/route-table';
 import {
   createTransferBodySchema,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TransferInput, TransferPolicy } from '../../../lib/transfer-contract';
 import type { Caller } from '../http/auth';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../../../lib/http-errors';
 import type { CreateTransferBody, TransferView } from '../schemas';
 import { TransferNotReadyError, type TransferWorkflows } from '../gateways/transfer-workflows';
 import { transferView } from './transfer-view';

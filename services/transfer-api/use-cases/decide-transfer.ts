@@ -1,5 +1,5 @@
 import type { Caller } from '../http/auth';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../../../lib/http-errors';
 import { isErrorCode } from '../../../lib/error-codes';
 import type { TransferView } from '../schemas';
 import { TransferNotReadyError, TransferUpdateRefusedError, type OperatorAction, type TransferWorkflows } from '../gateways/transfer-workflows';

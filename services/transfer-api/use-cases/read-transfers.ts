@@ -1,5 +1,5 @@
 import type { Caller } from '../http/auth';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../../../lib/http-errors';
 import type { ListTransfersQuery, TransferView } from '../schemas';
 import { TransferNotReadyError, type TransferWorkflows } from '../gateways/transfer-workflows';
 import { transferView } from './transfer-view';

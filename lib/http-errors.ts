@@ -1,6 +1,7 @@
+/** The HTTP services' one error type and handler: every error answers {error: {code, message, field?}} with its code's status. */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { httpStatusByCode, type ErrorBody, type ErrorCode } from '../../../lib/error-codes';
+import { httpStatusByCode, type ErrorBody, type ErrorCode } from './error-codes';
 
 /** The one error type of the API: a stable code, a message for people, and the field at fault. */
 export class ApiError extends Error {
@@ -43,7 +44,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     else if (parserError.type === 'entity.parse.failed') apiError = new ApiError('VALIDATION_FAILED', 'request body is not valid JSON');
     else if (parserError.type === 'encoding.unsupported' || parserError.type === 'charset.unsupported') apiError = new ApiError('UNSUPPORTED_MEDIA_TYPE', 'request body must be UTF-8 JSON');
     else {
-      logger.error({ err: error, requestId: req.id }, 'unexpected error');
+      logger.error({ err: error, requestId: (req as { id?: unknown }).id }, 'unexpected error');
       apiError = new ApiError('INTERNAL', 'internal error');
     }
     res.status(apiError.status).set(apiError.headers).json(apiError.toBody());
