@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import helmet from 'helmet';
+import type { Db } from 'mongodb';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { ApiError, errorHandler, notFoundHandler } from '../../lib/http-errors';
+import { signedJsonBody } from './http/signed-json-body';
+import { createLedgerMetrics } from './http/metrics';
+import { AccountNotFoundError, Ledger } from './ledger/ledger';
+import { LedgerStore } from './ledger/ledger-store';
+import { accountRoutes } from './routes';
+
+export interface AccountServiceDeps {
+  bankId: string;
+  db: Db;
+  logger: Logger;
+  serviceKeys: ReadonlyMap<string, string>;
+  clock?: () => Date;
+}
+
+const accountNotFound: ErrorRequestHandler = (error: unknown, _req, _res, next) => {
+  next(error instanceof AccountNotFoundError ? new ApiError('ACCOUNT_NOT_FOUND', error.message) : error);
+};
+
+/** Builds the service from its collaborators; main.ts passes real ones, tests may pass a test database. */
+export async function buildAccountService(deps: AccountServiceDeps): Promise<{ app: Express; ledger: Ledger; store: LedgerStore }> {
+  const clock = deps.clock ?? (() => new Date());
+  const store = new LedgerStore(deps.db);
+  await store.ensureIndexes();
+  const metrics = createLedgerMetrics(deps.bankId);
+  const ledger = new Ledger(store, clock, metrics);
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const requestId = typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', requestId);
+        return requestId;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
+    }),
+  );
+  app.use(metrics.recordRequests);
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res, next) => {
+    deps.db
+      .command({ ping: 1 })
+      .then(() => res.json({ status: 'ready' }))
+      .catch(() => next(new ApiError('BANK_UNAVAILABLE', 'the database does not answer')));
+  });
+  app.get('/metrics', (_req, res, next) => {
+    metrics.registry
+      .metrics()
+      .then((text) => res.type(metrics.registry.contentType).send(text))
+      .catch(next);
+  });
+  app.use(signedJsonBody(deps.serviceKeys, () => Math.floor(clock().getTime() / 1000)));
+  app.use(accountRoutes({ bankId: deps.bankId, store, ledger, clock }));
+  app.use(notFoundHandler);
+  app.use(accountNotFound);
+  app.use(errorHandler(deps.logger));
+  return { app, ledger, store };
+}

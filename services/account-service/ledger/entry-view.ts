@@ -1,0 +1,40 @@
+import type { AccountView, LedgerEntryView } from '../../../lib/account-service-contract';
+import { formatMinor } from '../../../lib/money';
+import type { AccountDocument, EntryDocument, Head } from './model';
+
+/** The wire shape of an entry; field order is fixed so that a replay answers byte for byte the same. */
+export function entryView(entry: EntryDocument): LedgerEntryView {
+  return {
+    operationId: entry.operationId,
+    accountId: entry.accountId,
+    kind: entry.kind,
+    amountMinor: formatMinor(entry.amountMinor),
+    balanceAfterMinor: formatMinor(entry.balanceAfterMinor),
+    sequence: entry.seq,
+    outcome: entry.outcome,
+    ...(entry.code === undefined ? {} : { code: entry.code }),
+    createdAt: entry.createdAt,
+  };
+}
+
+export function accountView(bankId: string, account: AccountDocument, head: Head): AccountView {
+  return {
+    accountId: account._id,
+    bankId,
+    owner: account.owner,
+    currency: account.currency,
+    status: head.statusAfter,
+    balanceMinor: formatMinor(head.balanceAfterMinor),
+    overdraftLimitMinor: formatMinor(account.overdraftLimitMinor),
+    sequence: head.seq,
+  };
+}
+
+/** One message per refusal code, so that every repeat of a refusal reads the same. */
+export const refusalMessages: Record<string, string> = {
+  INSUFFICIENT_FUNDS: 'the balance (with its overdraft limit) does not cover the amount',
+  CURRENCY_MISMATCH: "the currency differs from the account's currency",
+  ACCOUNT_FROZEN: 'the account is frozen',
+  ACCOUNT_CLOSED: 'the account is closed',
+  TRANSFER_VOIDED: 'this leg of the transfer was voided by a refund or credit-void and can no longer happen',
+};

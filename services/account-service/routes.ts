@@ -1,0 +1,135 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { ApiError } from '../../lib/http-errors';
+import { httpStatusByCode, isErrorCode } from '../../lib/error-codes';
+import { idPattern } from '../../lib/ids';
+import { amountMinorPattern, currencyPattern } from '../../lib/money';
+import { entryView, refusalMessages } from './ledger/entry-view';
+import type { Ledger } from './ledger/ledger';
+import type { LedgerStore } from './ledger/ledger-store';
+import type { EntryDocument } from './ledger/model';
+import { changeStatus, entriesPageLimitDefault, entriesPageLimitMax, listEntries, openAccount, readAccount } from './use-cases/accounts';
+import { credit, debit, deposit, refund, voidCredit, type Decision } from './use-cases/ledger-operations';
+
+const id = z.string().regex(idPattern, 'must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit');
+const amount = z.string().regex(amountMinorPattern, 'must be a positive whole number of minor units as a string of at most 18 digits');
+const currency = z.string().regex(currencyPattern, 'must be an ISO 4217 code such as EUR');
+
+// Strict objects: an unknown field, or an object where a string belongs ({"$gt": ""}), is refused before any database call.
+const openAccountBody = z.strictObject({
+  accountId: id,
+  owner: z.string().min(1).max(200),
+  currency,
+  overdraftLimitMinor: z.string().regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a whole number of minor units').optional(),
+});
+const depositBody = z.strictObject({ depositId: id, amountMinor: amount, currency });
+const legBody = z.strictObject({ transferId: id, amountMinor: amount, currency });
+const transferRefBody = z.strictObject({ transferId: id });
+const emptyBody = z.strictObject({});
+const entriesQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(entriesPageLimitMax).default(entriesPageLimitDefault),
+  after: z.string().regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a sequence number from nextCursor').optional(),
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.code === 'unrecognized_keys' ? issue.keys[0] : issue?.path.join('.') || undefined;
+  const message = issue?.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : `${field ?? 'request'} ${issue?.message ?? 'is invalid'}`;
+  throw new ApiError('VALIDATION_FAILED', message, field);
+}
+
+function accountIdOf(req: Request): string {
+  return parse(id, req.params.accountId);
+}
+
+function sendEntry(res: Response, entry: EntryDocument, refusal?: string): void {
+  if (!refusal) {
+    res.status(200).json(entryView(entry));
+    return;
+  }
+  const status = isErrorCode(refusal) ? httpStatusByCode[refusal] : 422;
+  res.status(status).json({ error: { code: refusal, message: refusalMessages[refusal] ?? refusal }, entry: entryView(entry) });
+}
+
+function sendDecision(res: Response, decision: Decision): void {
+  sendEntry(res, decision.entry, decision.refusal);
+}
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+
+export interface AccountRoutesDeps {
+  bankId: string;
+  store: LedgerStore;
+  ledger: Ledger;
+  clock: () => Date;
+}
+
+/** Routes are thin: parse, call one use case, answer. */
+export function accountRoutes(deps: AccountRoutesDeps): Router {
+  const router = Router();
+  const { bankId, store, ledger, clock } = deps;
+  const route = (handler: Handler) => (req: Request, res: Response, next: (error: unknown) => void) => {
+    handler(req, res).catch(next);
+  };
+  const moneyRoute = (use: typeof deposit, schema: z.ZodType<{ amountMinor: string; currency: string }>, idOf: (body: never) => string) =>
+    route(async (req, res) => {
+      const accountId = accountIdOf(req);
+      const body = parse(schema, req.body);
+      sendDecision(res, await use(ledger, { accountId, id: idOf(body as never), amountMinor: BigInt(body.amountMinor), currency: body.currency }));
+    });
+
+  router.post(
+    '/v1/accounts',
+    route(async (req, res) => {
+      const body = parse(openAccountBody, req.body);
+      const result = await openAccount(store, ledger, bankId, { ...body, overdraftLimitMinor: BigInt(body.overdraftLimitMinor ?? '0') }, clock());
+      res.status(result.created ? 201 : 200).json(result.account);
+    }),
+  );
+  router.get(
+    '/v1/accounts/:accountId',
+    route(async (req, res) => {
+      res.json(await readAccount(ledger, bankId, accountIdOf(req)));
+    }),
+  );
+  router.get(
+    '/v1/accounts/:accountId/entries',
+    route(async (req, res) => {
+      const accountId = accountIdOf(req);
+      const query = parse(entriesQuery, req.query);
+      res.json(await listEntries(store, ledger, accountId, query.after === undefined ? -1 : Number(query.after), query.limit));
+    }),
+  );
+  const depositIdOf = (body: z.infer<typeof depositBody>) => body.depositId;
+  const transferIdOf = (body: z.infer<typeof legBody>) => body.transferId;
+  router.post('/v1/accounts/:accountId/deposits', moneyRoute(deposit, depositBody, depositIdOf));
+  router.post('/v1/accounts/:accountId/debits', moneyRoute(debit, legBody, transferIdOf));
+  router.post('/v1/accounts/:accountId/credits', moneyRoute(credit, legBody, transferIdOf));
+  router.post(
+    '/v1/accounts/:accountId/refunds',
+    route(async (req, res) => {
+      const accountId = accountIdOf(req);
+      sendEntry(res, await refund(ledger, accountId, parse(transferRefBody, req.body).transferId));
+    }),
+  );
+  router.post(
+    '/v1/accounts/:accountId/credit-voids',
+    route(async (req, res) => {
+      const accountId = accountIdOf(req);
+      sendEntry(res, await voidCredit(ledger, accountId, parse(transferRefBody, req.body).transferId));
+    }),
+  );
+  for (const change of ['freeze', 'unfreeze', 'close'] as const) {
+    router.post(
+      `/v1/accounts/:accountId/${change}`,
+      route(async (req, res) => {
+        const accountId = accountIdOf(req);
+        parse(emptyBody, req.body);
+        res.json(await changeStatus(ledger, bankId, accountId, change, clock));
+      }),
+    );
+  }
+  return router;
+}

@@ -1,0 +1,70 @@
+import { creditOperationId, debitOperationId, depositOperationId, refundOperationId } from '../../../lib/account-service-contract';
+import { ApiError } from '../../../lib/http-errors';
+import type { Ledger } from '../ledger/ledger';
+import type { EntryDocument, Operation } from '../ledger/model';
+
+/** The decided entry of a money-moving request, and whether it moved money. */
+export interface Decision {
+  entry: EntryDocument;
+  /** Set when the entry is a refusal (or a void that refuses the leg): the HTTP answer's code. */
+  refusal?: string;
+}
+
+export interface MoneyRequest {
+  accountId: string;
+  /** depositId or transferId */
+  id: string;
+  amountMinor: bigint;
+  currency: string;
+}
+
+function conflicts(entry: EntryDocument, request: MoneyRequest): boolean {
+  return entry.requestedAmountMinor !== request.amountMinor || entry.requestedCurrency !== request.currency;
+}
+
+async function move(ledger: Ledger, kind: 'deposit' | 'debit' | 'credit', operationId: string, request: MoneyRequest): Promise<Decision> {
+  const operation: Operation = { operationId, kind, amountMinor: request.amountMinor, currency: request.currency };
+  const entry = await ledger.apply(request.accountId, operation);
+  if (entry.kind === 'void') return { entry, refusal: 'TRANSFER_VOIDED' };
+  if (conflicts(entry, request)) throw new ApiError('IDEMPOTENCY_CONFLICT', `${operationId} was decided with another amount or currency`);
+  return entry.outcome === 'REFUSED' ? { entry, refusal: entry.code } : { entry };
+}
+
+export function deposit(ledger: Ledger, request: MoneyRequest): Promise<Decision> {
+  return move(ledger, 'deposit', depositOperationId(request.id), request);
+}
+
+export function debit(ledger: Ledger, request: MoneyRequest): Promise<Decision> {
+  return move(ledger, 'debit', debitOperationId(request.id), request);
+}
+
+export function credit(ledger: Ledger, request: MoneyRequest): Promise<Decision> {
+  return move(ledger, 'credit', creditOperationId(request.id), request);
+}
+
+/**
+ * Reverses the debit of a transfer at most once. When there is no debit yet, a void takes its
+ * slot so that it never can happen; a refused debit gets a zero-amount NOTHING_TO_REFUND entry.
+ */
+export async function refund(ledger: Ledger, accountId: string, transferId: string): Promise<EntryDocument> {
+  const earlier = await ledger.decided(accountId, refundOperationId(transferId));
+  if (earlier) return earlier;
+  const account = await ledger.account(accountId);
+  const debitSlot = await ledger.apply(accountId, { operationId: debitOperationId(transferId), kind: 'void', amountMinor: 0n, currency: account.currency });
+  if (debitSlot.kind === 'void') return debitSlot;
+  const applied = debitSlot.outcome === 'APPLIED';
+  const amountMinor = applied ? -debitSlot.amountMinor : 0n;
+  return ledger.apply(accountId, {
+    operationId: refundOperationId(transferId),
+    kind: 'refund',
+    amountMinor,
+    currency: account.currency,
+    ...(applied ? {} : { nothingToRefund: true }),
+  });
+}
+
+/** Takes a transfer's credit slot with a void, or answers with the credit that already holds it. */
+export async function voidCredit(ledger: Ledger, accountId: string, transferId: string): Promise<EntryDocument> {
+  const account = await ledger.account(accountId);
+  return ledger.apply(accountId, { operationId: creditOperationId(transferId), kind: 'void', amountMinor: 0n, currency: account.currency });
+}

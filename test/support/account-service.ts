@@ -1,0 +1,67 @@
+import { MongoClient, type Db } from 'mongodb';
+import { ferretDbBinaryPath } from '../../infra/binaries';
+import { findFreePort } from '../../infra/ports';
+import { startFerretDb, type RunningFerretDb } from '../../infra/processes/ferretdb';
+import type { ManagedProcess } from '../../infra/processes/managed-process';
+import { startNodeService } from '../../infra/processes/node-service';
+import { AccountServiceClient, type AccountServiceResponse } from '../../lib/account-service-client';
+import type { SigningKey } from '../../lib/request-signing';
+import { fileLogSink, temporaryDir } from './cluster';
+
+export const testSigningKey: SigningKey = { keyId: 'test-1', secret: 't'.repeat(40) };
+
+/** One bank node for tests: a real FerretDB and the account service as a real process. */
+export interface AccountServiceFixture {
+  bankId: string;
+  url: string;
+  db: Db;
+  call: (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<AccountServiceResponse>;
+  /** kill -9 of the service process. */
+  kill: () => Promise<void>;
+  /** Starts the service again on the same port and database. */
+  restart: () => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+export async function startAccountServiceFixture(name: string, bankId = 'bank-a'): Promise<AccountServiceFixture> {
+  const dir = await temporaryDir(name);
+  const logs = fileLogSink(name);
+  const database: RunningFerretDb = await startFerretDb(
+    { name: 'ferretdb', binary: await ferretDbBinaryPath(), dataDir: dir.path, host: '127.0.0.1', port: await findFreePort(), debugPort: await findFreePort() },
+    logs.sink,
+  );
+  const port = await findFreePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env = {
+    BANK_ID: bankId,
+    PORT: String(port),
+    MONGODB_URL: database.url,
+    DATABASE_NAME: 'ledger_test',
+    SERVICE_KEYS: `${testSigningKey.keyId}:${testSigningKey.secret},old-key:${'o'.repeat(40)}`,
+    LOG_LEVEL: 'warn',
+  };
+  const start = (): Promise<ManagedProcess> => startNodeService({ name: 'account-service', entry: 'services/account-service/main.ts', env, readyUrl: `${url}/readyz` }, logs.sink);
+  let service = await start();
+  const mongo = new MongoClient(database.url, { useBigInt64: true });
+  const client = new AccountServiceClient({ bankId, baseUrl: url, signingKey: testSigningKey, requestTimeoutMs: 30_000 });
+  return {
+    bankId,
+    url,
+    db: mongo.db('ledger_test'),
+    call: (method, path, body) => client.request(method, path, body),
+    kill: async () => {
+      await service.kill();
+    },
+    restart: async () => {
+      if (service.running) await service.stop();
+      service = await start();
+    },
+    stop: async () => {
+      await mongo.close();
+      await service.stop();
+      await database.process.stop();
+      await logs.close();
+      await dir.remove();
+    },
+  };
+}
