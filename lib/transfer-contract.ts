@@ -54,8 +54,12 @@ export interface TransferPolicy {
   amountMaxMinor: string;
   /** Bank ids the saga may call. */
   banks: string[];
-  /** After this many failed refund attempts the transfer is flagged NeedsAttention. */
+  /** After this many failed refund (or credit-void) attempts the transfer is flagged NeedsAttention. */
   refundAttentionAfterAttempts: number;
+  /** How long the credit is retried before the saga gives up and compensates (default 5 minutes). */
+  creditGiveUpAfterMs?: number;
+  /** How long the debit is retried before its outcome counts as unknown and is compensated (default 5 minutes). */
+  debitGiveUpAfterMs?: number;
 }
 
 export interface TransferInput {

@@ -55,6 +55,8 @@ const envSchema = z.object({
     .refine((value) => BigInt(value) <= BigInt(Number.MAX_SAFE_INTEGER), 'must be at most 9007199254740991')
     .default('100000000000'),
   REFUND_ATTENTION_AFTER_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(5),
+  CREDIT_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1_000).default(300_000),
+  DEBIT_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1_000).default(300_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -72,6 +74,8 @@ export interface TransferApiConfig {
   approvalTimeoutMs: number;
   transferMaxMinor: string;
   refundAttentionAfterAttempts: number;
+  creditGiveUpAfterMs: number;
+  debitGiveUpAfterMs: number;
   rateLimitPerMinute: number;
   bankRequestTimeoutMs: number;
   logLevel: string;
@@ -93,6 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     approvalTimeoutMs: parsed.APPROVAL_TIMEOUT_MS,
     transferMaxMinor: parsed.TRANSFER_MAX_MINOR,
     refundAttentionAfterAttempts: parsed.REFUND_ATTENTION_AFTER_ATTEMPTS,
+    creditGiveUpAfterMs: parsed.CREDIT_GIVE_UP_AFTER_MS,
+    debitGiveUpAfterMs: parsed.DEBIT_GIVE_UP_AFTER_MS,
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
     logLevel: parsed.LOG_LEVEL,

@@ -24,6 +24,8 @@ async function main(): Promise<void> {
       amountMaxMinor: config.transferMaxMinor,
       banks: config.banks.map((bank) => bank.bankId),
       refundAttentionAfterAttempts: config.refundAttentionAfterAttempts,
+      creditGiveUpAfterMs: config.creditGiveUpAfterMs,
+      debitGiveUpAfterMs: config.debitGiveUpAfterMs,
     },
     rateLimitPerMinute: config.rateLimitPerMinute,
   });

@@ -1,0 +1,29 @@
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createAccountActivities, type AccountActivitiesOptions } from '../../activities/account-activities';
+
+export const workflowsPath = require.resolve('../../workflows/index');
+
+/** Bundles the workflow code once, so that a worker starts from a prebuilt bundle. */
+export async function bundleTransferWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath });
+}
+
+export interface TransferWorkerOptions extends AccountActivitiesOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  bundle: WorkflowBundleWithSourceMap;
+}
+
+/** The saga's worker: the transfer workflow plus activities signing every call to the banks. */
+export async function createTransferWorker(options: TransferWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowBundle: options.bundle,
+    activities: createAccountActivities(options),
+    // Activities are short HTTP calls; a graceful stop lets them finish.
+    shutdownGraceTime: '10 seconds',
+  });
+}

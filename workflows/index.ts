@@ -1,0 +1,2 @@
+/** The worker's workflowsPath: every workflow type the task queue runs. */
+export { transferWorkflow } from './transfer-workflow';

@@ -1,0 +1,39 @@
+import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import { businessRefusalCodes } from '../lib/error-codes';
+
+/**
+ * Every timeout and retry policy of the saga, in one place. Business refusals are never
+ * retried (the same list the activities use to decide what is a refusal); transport faults,
+ * 5xx and timeouts are.
+ */
+const ledgerCallRetry: RetryPolicy = {
+  initialInterval: '200 milliseconds',
+  backoffCoefficient: 2,
+  maximumInterval: '10 seconds',
+  nonRetryableErrorTypes: [...businessRefusalCodes],
+};
+
+/** One HTTP call with its own 10 s timeout fits well inside an attempt. */
+const attemptTimeoutMs = 15_000;
+
+export const creditGiveUpAfterMsDefault = 5 * 60_000;
+export const debitGiveUpAfterMsDefault = 5 * 60_000;
+
+/** The debit and the credit are retried until their give-up time, then the saga compensates. */
+export function legOptions(giveUpAfterMs: number): ActivityOptions {
+  return { startToCloseTimeout: attemptTimeoutMs, scheduleToCloseTimeout: giveUpAfterMs, retry: ledgerCallRetry };
+}
+
+/**
+ * Refunds and credit-voids never give up: each round makes `attempts` tries with capped
+ * backoff; a round that fails flags the transfer for operators and the next round starts.
+ */
+export function compensationOptions(attempts: number): ActivityOptions {
+  return {
+    startToCloseTimeout: attemptTimeoutMs,
+    retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: attempts, nonRetryableErrorTypes: [] },
+  };
+}
+
+/** Pause between two rounds of compensation attempts. */
+export const compensationRoundPauseMs = 5_000;
