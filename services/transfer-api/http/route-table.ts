@@ -56,9 +56,12 @@ function parseOrThrow<T>(schema: z.ZodType<T> | undefined, value: unknown, where
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.join('.') : undefined;
-  const message = issue ? `${field ?? where} ${issue.code === 'unrecognized_keys' ? `has unknown field(s): ${issue.keys.join(', ')}` : issue.message}` : `invalid ${where}`;
-  throw new ApiError('VALIDATION_FAILED', message, field ?? (issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined));
+  if (!issue) throw new ApiError('VALIDATION_FAILED', `invalid ${where}`);
+  const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+  const path = [...issue.path.map(String), ...unknownKeys.slice(0, 1)];
+  const field = path.length > 0 ? path.join('.') : undefined;
+  const message = unknownKeys.length > 0 ? `${where} has unknown field(s): ${unknownKeys.join(', ')}` : `${field ?? where} ${issue.message}`;
+  throw new ApiError('VALIDATION_FAILED', message, field);
 }
 
 function openApiPath(path: string): string {
