@@ -11,6 +11,8 @@ jest.setTimeout(180_000);
  * The API's edge on a real cluster: authentication, roles, validation and the OpenAPI
  * document. Nothing here may start a transfer or touch a bank.
  */
+const rateLimitPerMinute = 100;
+
 describe('transfer API edge', () => {
   let env: TestCluster;
   let baseUrl: string;
@@ -18,7 +20,7 @@ describe('transfer API edge', () => {
   let client: ApiCaller;
 
   beforeAll(async () => {
-    env = await startTestCluster('transfer-api-edge', { services: true });
+    env = await startTestCluster('transfer-api-edge', { services: true, serviceEnv: { RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute), LOG_LEVEL: 'warn' } });
     baseUrl = env.cluster.transferApiUrl;
     operator = apiCaller(baseUrl, env.keyFor('operator'));
     client = apiCaller(baseUrl, env.keyFor('client-a'));
@@ -172,6 +174,18 @@ describe('transfer API edge', () => {
     expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
     expect(answer.headers.get('x-request-id')).toMatch(/^[A-Za-z0-9-]+$/);
     expect(answer.headers.get('ratelimit-policy') ?? answer.headers.get('ratelimit')).toBeTruthy();
+  });
+
+  test('when one API key sends more requests a minute than allowed, then it gets 429 RATE_LIMITED while other keys go on', async () => {
+    const busy = apiCaller(baseUrl, env.keyFor('client-b'));
+    const answers = [];
+    for (let n = 0; n <= rateLimitPerMinute; n += 1) answers.push(await busy.get('/v1/banks'));
+    expect(answers.slice(0, rateLimitPerMinute).every((answer) => answer.status === 200)).toBe(true);
+    const limited = answers[rateLimitPerMinute];
+    expect(limited?.status).toBe(429);
+    expect(limited?.body.error?.code).toBe('RATE_LIMITED');
+    expect(limited?.headers.get('ratelimit-policy')).toContain(`${rateLimitPerMinute}`);
+    expect((await client.get('/v1/banks')).status).toBe(200);
   });
 
   test('when the OpenAPI document is read, then every route the app serves is in it', async () => {
