@@ -1,0 +1,285 @@
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { AccountActivities, LegRequest, LegResult, TransferReference } from '../../../activities/account-activities';
+import type { LedgerEntryView } from '../../../lib/account-service-contract';
+import { searchAttributes } from '../../../lib/search-attributes';
+import { transferWorkflowId, type TransferInput, type TransferPolicy, type TransferState } from '../../../lib/transfer-contract';
+import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery } from '../../../workflows/transfer-definitions';
+import { transferWorkflow } from '../../../workflows/transfer-workflow';
+import { eventually } from '../../support/http';
+import { localTemporal, transferBundle } from '../../support/temporal';
+
+jest.setTimeout(120_000);
+
+/**
+ * Every path of the saga on a real dev server, with activities replaced by scripted ones
+ * (the ledger's behaviour is tested against real account services elsewhere).
+ */
+
+const policy: TransferPolicy = {
+  approvalThresholdMinor: '1000000',
+  approvalTimeoutMs: 2_000,
+  amountMaxMinor: '9000000000',
+  banks: ['bank-a', 'bank-b'],
+  refundAttentionAfterAttempts: 2,
+  creditGiveUpAfterMs: 2_000,
+  debitGiveUpAfterMs: 2_000,
+};
+
+function entry(operationId: string, kind: LedgerEntryView['kind'], amountMinor: string, outcome: LedgerEntryView['outcome'] = 'APPLIED', code?: string): LegResult {
+  return { entry: { operationId, accountId: 'x', kind, amountMinor, balanceAfterMinor: '0', sequence: 1, outcome, ...(code ? { code } : {}), createdAt: '2026-01-01T00:00:00.000Z' }, attempt: 1 };
+}
+
+const refusal = (code: string) => ApplicationFailure.create({ type: code, message: `refused: ${code}`, nonRetryable: true });
+const unavailable = () => ApplicationFailure.retryable('bank did not answer', 'BANK_UNAVAILABLE');
+
+interface Script {
+  debit?: (request: LegRequest) => Promise<LegResult>;
+  credit?: (request: LegRequest) => Promise<LegResult>;
+  refund?: (reference: TransferReference) => Promise<LegResult>;
+  voidCredit?: (reference: TransferReference) => Promise<LegResult>;
+}
+
+/** Scripted activities that record every call. */
+function scripted(script: Script) {
+  const calls: string[] = [];
+  const activities: AccountActivities = {
+    debit: async (request) => {
+      calls.push('debit');
+      return script.debit ? script.debit(request) : entry(`${request.transferId}:debit`, 'debit', `-${request.amountMinor}`);
+    },
+    credit: async (request) => {
+      calls.push('credit');
+      return script.credit ? script.credit(request) : entry(`${request.transferId}:credit`, 'credit', request.amountMinor);
+    },
+    refund: async (reference) => {
+      calls.push('refund');
+      return script.refund ? script.refund(reference) : entry(`${reference.transferId}:refund`, 'refund', '500');
+    },
+    voidCredit: async (reference) => {
+      calls.push('voidCredit');
+      return script.voidCredit ? script.voidCredit(reference) : entry(`${reference.transferId}:credit`, 'void', '0');
+    },
+  };
+  return { activities, calls };
+}
+
+describe('transfer saga (workflow on a real dev server, scripted activities)', () => {
+  let env: TestWorkflowEnvironment;
+  let counter = 0;
+
+  beforeAll(async () => {
+    env = await localTemporal();
+  });
+
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  function input(overrides: Partial<TransferInput> = {}): TransferInput {
+    counter += 1;
+    return {
+      transferId: `wf-${counter}`,
+      source: { bankId: 'bank-a', accountId: 'alice' },
+      target: { bankId: 'bank-b', accountId: 'bob' },
+      amountMinor: '500',
+      currency: 'EUR',
+      requestedBy: 'client-a',
+      policy,
+      ...overrides,
+    };
+  }
+
+  /** Runs one transfer on its own task queue with scripted activities; `during` may steer it while it runs. */
+  async function run(script: Script, transfer: TransferInput, during?: (handle: WorkflowHandle<typeof transferWorkflow>) => Promise<void>): Promise<{ state: TransferState; calls: string[]; handle: WorkflowHandle<typeof transferWorkflow> }> {
+    const { activities, calls } = scripted(script);
+    const taskQueue = `saga-${transfer.transferId}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await transferBundle(), activities });
+    return worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(transferWorkflow, { taskQueue, workflowId: transferWorkflowId(transfer.transferId), args: [transfer] });
+      if (during) await during(handle);
+      return { state: await handle.result(), calls, handle };
+    });
+  }
+
+  async function statusOf(handle: WorkflowHandle): Promise<string | undefined> {
+    return (await handle.query(transferStateQuery)).status;
+  }
+
+  test('when debit and credit succeed, then COMPLETED with both steps and the status search attribute', async () => {
+    const { state, calls, handle } = await run({}, input());
+    expect(state).toMatchObject({ status: 'COMPLETED', needsAttention: false });
+    expect(state.reason).toBeUndefined();
+    expect(state.steps.map((step) => [step.name, step.status])).toEqual([['debit', 'SUCCEEDED'], ['credit', 'SUCCEEDED']]);
+    expect(calls).toEqual(['debit', 'credit']);
+    const described = await handle.describe();
+    expect(described.typedSearchAttributes.get(searchAttributes.transferStatus)).toBe('COMPLETED');
+  });
+
+  test.each(['INSUFFICIENT_FUNDS', 'ACCOUNT_NOT_FOUND', 'CURRENCY_MISMATCH', 'ACCOUNT_FROZEN'])('when the debit is refused with %s, then REJECTED with that reason and nothing else is called', async (code) => {
+    const { state, calls } = await run({ debit: async () => Promise.reject(refusal(code)) }, input());
+    expect(state).toMatchObject({ status: 'REJECTED', reason: code });
+    expect(state.steps[0]).toMatchObject({ name: 'debit', status: 'FAILED', failure: { code } });
+    expect(calls).toEqual(['debit']);
+  });
+
+  test('when the credit is refused, then the credit slot is voided, the source refunded: REFUNDED with the credit code', async () => {
+    const { state, calls } = await run({ credit: async () => Promise.reject(refusal('ACCOUNT_CLOSED')), voidCredit: async (ref) => entry(`${ref.transferId}:credit`, 'credit', '0', 'REFUSED', 'ACCOUNT_CLOSED') }, input());
+    expect(state).toMatchObject({ status: 'REFUNDED', reason: 'ACCOUNT_CLOSED' });
+    expect(calls).toEqual(['debit', 'credit', 'voidCredit', 'refund']);
+  });
+
+  test('when the credit stays unavailable past its limit, then the credit is voided and the source refunded: REFUNDED with CREDIT_FAILED', async () => {
+    const { state, calls } = await run({ credit: async () => Promise.reject(unavailable()) }, input());
+    expect(state).toMatchObject({ status: 'REFUNDED', reason: 'CREDIT_FAILED' });
+    expect(calls.filter((call) => call === 'credit').length).toBeGreaterThan(1);
+    expect(calls.slice(-2)).toEqual(['voidCredit', 'refund']);
+  });
+
+  test('when the credit was applied but its answer lost, then the void finds it and the transfer is COMPLETED without a refund', async () => {
+    const { state, calls } = await run({ credit: async () => Promise.reject(unavailable()), voidCredit: async (ref) => entry(`${ref.transferId}:credit`, 'credit', '500') }, input());
+    expect(state.status).toBe('COMPLETED');
+    expect(calls).not.toContain('refund');
+  });
+
+  test('when the debit outcome stays unknown, then the refund voids the debit slot and the transfer is REJECTED', async () => {
+    const { state, calls } = await run({ debit: async () => Promise.reject(unavailable()), refund: async (ref) => entry(`${ref.transferId}:debit`, 'void', '0') }, input());
+    expect(state).toMatchObject({ status: 'REJECTED', reason: 'BANK_UNAVAILABLE' });
+    expect(calls.at(-1)).toBe('refund');
+    expect(calls).not.toContain('credit');
+  });
+
+  test('when the debit outcome stays unknown but it had applied, then the refund reverses it: REFUNDED', async () => {
+    const { state } = await run({ debit: async () => Promise.reject(unavailable()) }, input());
+    expect(state).toMatchObject({ status: 'REFUNDED', reason: 'BANK_UNAVAILABLE' });
+  });
+
+  test('when the refund keeps failing, then NeedsAttention is set, and cleared once the refund succeeds', async () => {
+    let refundCalls = 0;
+    let attentionSeen = false;
+    const { state } = await run(
+      {
+        credit: async () => Promise.reject(refusal('ACCOUNT_FROZEN')),
+        refund: async (ref) => {
+          refundCalls += 1;
+          if (refundCalls <= 2) throw unavailable();
+          return entry(`${ref.transferId}:refund`, 'refund', '500');
+        },
+      },
+      input(),
+      async (handle) => {
+        attentionSeen = await eventually('NeedsAttention to be set', async () => ((await handle.describe()).typedSearchAttributes.get(searchAttributes.needsAttention) === true ? true : undefined), 30_000, 100);
+      },
+    );
+    expect(attentionSeen).toBe(true);
+    expect(state).toMatchObject({ status: 'REFUNDED', reason: 'ACCOUNT_FROZEN', needsAttention: false });
+    expect(state.steps.find((step) => step.name === 'refund')).toMatchObject({ status: 'SUCCEEDED', attempts: 3 });
+  });
+
+  describe('approval', () => {
+    const large = () => input({ amountMinor: '1000000' });
+    const awaiting = (handle: WorkflowHandle) => eventually('AWAITING_APPROVAL', async () => ((await statusOf(handle)) === 'AWAITING_APPROVAL' ? true : undefined), 20_000, 100);
+
+    test('when a transfer at the threshold is approved, then it is debited and credited', async () => {
+      const { state, calls } = await run({}, large(), async (handle) => {
+        await awaiting(handle);
+        await handle.executeUpdate(approveUpdate, { args: [{ operator: 'olga' }] });
+      });
+      expect(state.status).toBe('COMPLETED');
+      expect(state.steps[0]).toMatchObject({ name: 'approval', status: 'SUCCEEDED', decidedBy: 'olga' });
+      expect(calls).toEqual(['debit', 'credit']);
+    });
+
+    test('when it is rejected, then REJECTED with APPROVAL_REJECTED and nothing is called; a later decision is refused', async () => {
+      let secondDecision: unknown;
+      const { state, calls } = await run({}, large(), async (handle) => {
+        await awaiting(handle);
+        await handle.executeUpdate(rejectUpdate, { args: [{ operator: 'olga' }] });
+        secondDecision = await handle.executeUpdate(approveUpdate, { args: [{ operator: 'olga' }] }).catch((error: unknown) => error);
+      });
+      expect(state).toMatchObject({ status: 'REJECTED', reason: 'APPROVAL_REJECTED' });
+      expect(calls).toEqual([]);
+      // The workflow has closed, so Temporal refuses the update; the API answers TRANSFER_NOT_AWAITING_APPROVAL for it.
+      expect(secondDecision).toBeInstanceOf(Error);
+    });
+
+    test('when nobody decides in time, then REJECTED with APPROVAL_TIMED_OUT', async () => {
+      const { state, calls } = await run({}, large());
+      expect(state).toMatchObject({ status: 'REJECTED', reason: 'APPROVAL_TIMED_OUT' });
+      expect(calls).toEqual([]);
+    });
+  });
+
+  describe('cancel', () => {
+    test('when cancelled before the debit, then CANCELLED and nothing moves', async () => {
+      const { state, calls } = await run({}, input({ amountMinor: '2000000' }), async (handle) => {
+        await eventually('AWAITING_APPROVAL', async () => ((await statusOf(handle)) === 'AWAITING_APPROVAL' ? true : undefined), 20_000, 100);
+        const after = await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'olga' }] });
+        expect(after.status).toBe('CANCELLED');
+      });
+      expect(state).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_OPERATOR' });
+      expect(calls).toEqual([]);
+    });
+
+    test('when cancelled after the debit while the credit is in flight, then the credit is voided and the source refunded', async () => {
+      const { state, calls } = await run(
+        {
+          credit: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            throw unavailable();
+          },
+        },
+        input({ policy: { ...policy, creditGiveUpAfterMs: 60_000 } }),
+        async (handle) => {
+          await eventually('DEBITED', async () => ((await statusOf(handle)) === 'DEBITED' ? true : undefined), 20_000, 50);
+          const after = await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'olga' }] });
+          expect(['COMPENSATING', 'REFUNDED']).toContain(after.status);
+        },
+      );
+      expect(state).toMatchObject({ status: 'REFUNDED', reason: 'CANCELLED_BY_OPERATOR' });
+      expect(calls.slice(-2)).toEqual(['voidCredit', 'refund']);
+    });
+
+    test('when cancelled after the credit succeeded, then the cancel is refused with TRANSFER_NOT_CANCELLABLE', async () => {
+      const { state, handle } = await run({}, input());
+      expect(state.status).toBe('COMPLETED');
+      const refused = await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'olga' }] }).catch((error: unknown) => error);
+      // A closed workflow refuses every update; the API answers TRANSFER_NOT_CANCELLABLE for it.
+      expect(refused).toBeInstanceOf(Error);
+    });
+
+    test('when the cancel races a credit that then succeeds, then the transfer is COMPLETED and the cancel is refused', async () => {
+      let cancelOutcome: unknown;
+      const { state, calls } = await run(
+        {
+          credit: async (request) => {
+            await new Promise((resolve) => setTimeout(resolve, 1_500));
+            return entry(`${request.transferId}:credit`, 'credit', request.amountMinor);
+          },
+          voidCredit: async (ref) => entry(`${ref.transferId}:credit`, 'credit', '500'),
+        },
+        input(),
+        async (handle) => {
+          await eventually('DEBITED', async () => ((await statusOf(handle)) === 'DEBITED' ? true : undefined), 20_000, 50);
+          cancelOutcome = await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'olga' }] }).catch((error: unknown) => error);
+        },
+      );
+      expect(state.status).toBe('COMPLETED');
+      expect(calls).not.toContain('refund');
+      expect(((cancelOutcome as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe('TRANSFER_NOT_CANCELLABLE');
+    });
+  });
+
+  test.each([
+    ['an unknown bank', { target: { bankId: 'bank-z', accountId: 'bob' } }, 'UNKNOWN_BANK'],
+    ['the same account on both sides', { target: { bankId: 'bank-a', accountId: 'alice' } }, 'SAME_ACCOUNT'],
+    ['an amount above the maximum', { amountMinor: '9000000001' }, 'AMOUNT_TOO_LARGE'],
+    ['a malformed amount', { amountMinor: '12.5' }, 'INVALID_AMOUNT'],
+  ] as const)('when the input has %s, then REJECTED with its reason before any ledger call', async (_name, overrides, reason) => {
+    const { state, calls } = await run({}, input(overrides as Partial<TransferInput>));
+    expect(state).toMatchObject({ status: 'REJECTED', reason });
+    expect(calls).toEqual([]);
+  });
+});
