@@ -53,8 +53,10 @@ export class AccountServiceClient {
         signal: AbortSignal.timeout(this.options.requestTimeoutMs),
       });
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      const reason = timedOut ? `no answer within ${this.options.requestTimeoutMs} ms` : (error as Error).message;
+      // AbortSignal.timeout rejects with a DOMException, which is not always an Error of this realm.
+      const name = (error as { name?: unknown }).name;
+      const timedOut = name === 'TimeoutError' || name === 'AbortError';
+      const reason = timedOut ? `no answer within ${this.options.requestTimeoutMs} ms` : String((error as { message?: unknown }).message ?? error);
       throw new AccountServiceUnreachableError(this.options.bankId, `account service of ${this.options.bankId} unreachable: ${reason}`, timedOut);
     }
     const text = await response.text();
