@@ -166,8 +166,11 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSt
   const ledger = (giveUpAfterMs: number) => proxyActivities<AccountActivities>(legOptions(giveUpAfterMs));
   const compensation = proxyActivities<AccountActivities>(compensationOptions(input.policy.refundAttentionAfterAttempts));
 
-  /** Runs a compensation until it answers, flagging the transfer for operators while it keeps failing. */
-  const untilDone = async (name: TransferStepName, run: () => Promise<LegResult>): Promise<LegResult> => {
+  /**
+   * Runs a compensation until it answers, flagging the transfer for operators while it keeps
+   * failing. A refusal that `settles` accepts ends it without a ledger entry (undefined).
+   */
+  const untilDone = async (name: TransferStepName, run: () => Promise<LegResult>, settles: (failure: LegFailure) => boolean = () => false): Promise<LegResult | undefined> => {
     const step = beginStep(name);
     for (let failedRounds = 0; ; failedRounds += 1) {
       try {
@@ -176,6 +179,10 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSt
         return result;
       } catch (error) {
         const failure = legFailure(error);
+        if (failure.refusal && settles(failure)) {
+          endStep(step, 'SUCCEEDED', { attempts: failedRounds * input.policy.refundAttentionAfterAttempts + 1, failure });
+          return undefined;
+        }
         step.attempts = (failedRounds + 1) * input.policy.refundAttentionAfterAttempts;
         step.failure = { code: failure.code, message: failure.message };
         setAttention(true);
@@ -187,6 +194,7 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSt
   /** The source's refund, registered before the debit: reverses it, or voids its slot when it never happened. */
   const refundSource = async (): Promise<LegResult> => {
     const result = await untilDone('refund', () => compensation.refund(source));
+    if (!result) throw new Error('saga invariant: a refund settles only by answering');
     setAttention(false);
     return result;
   };
@@ -231,10 +239,12 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSt
     }
   }
 
-  // Never refund blind: a credit whose answer was lost may have been applied.
-  const creditSlot = await untilDone('credit-void', () => compensation.voidCredit(target));
+  // Never refund blind: a credit whose answer was lost may have been applied. A target account
+  // that does not exist holds no credit (the ledger refuses before deciding anything), so there
+  // is nothing to void.
+  const creditSlot = await untilDone('credit-void', () => compensation.voidCredit(target), (failure) => failure.code === 'ACCOUNT_NOT_FOUND');
   setAttention(false);
-  if (creditSlot.entry.kind === 'credit' && creditSlot.entry.outcome === 'APPLIED') {
+  if (creditSlot?.entry.kind === 'credit' && creditSlot.entry.outcome === 'APPLIED') {
     creditSucceeded = true;
     return finish('COMPLETED');
   }
