@@ -5,6 +5,7 @@ module.exports = {
   testTimeout: 120_000,
   projects: [
     { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { displayName: 'replay', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/replay/**/*.test.ts'] },
     {
       displayName: 'integration',
       testEnvironment: 'node',

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { spawnSync } from 'node:child_process';
+import { temporalBinaryPath } from '../../../infra/binaries';
 import { transferWorkflowId } from '../../../lib/transfer-contract';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
 import { apiCaller, eventually, type ApiCaller, type HttpAnswer } from '../../support/http';
@@ -18,7 +18,6 @@ const captureDir = process.env.CAPTURE_HISTORIES_DIR;
 describe('transfer saga end to end', () => {
   let env: TestCluster;
   let operator: ApiCaller;
-  let temporal: { client: Client; connection: Connection };
   let n = 0;
 
   const accounts: Array<[string, string, string, bigint]> = [
@@ -47,12 +46,9 @@ describe('transfer saga end to end', () => {
       expect((await operator.post(`/v1/banks/${bankId}/accounts`, { accountId, owner: accountId, currency })).status).toBe(201);
       if (funds > 0n) expect((await operator.post(`/v1/banks/${bankId}/accounts/${accountId}/deposits`, { depositId: `seed-${accountId}`, amountMinor: String(funds), currency })).status).toBe(200);
     }
-    const connection = await Connection.connect({ address: env.cluster.temporalAddress });
-    temporal = { connection, client: new Client({ connection }) };
   });
 
   afterAll(async () => {
-    await temporal?.connection.close();
     await env?.stop();
   });
 
@@ -95,11 +91,13 @@ describe('transfer saga end to end', () => {
 
   const ended = (id: string) => waitFor(id, (transfer) => ['COMPLETED', 'REJECTED', 'REFUNDED', 'CANCELLED'].includes(String(transfer.status)), 'to end', 120_000);
 
+  /** Exports the history with the temporal CLI, in the JSON form `Worker.runReplayHistories` reads. */
   async function capture(name: string, id: string): Promise<void> {
     if (!captureDir) return;
-    const history = await temporal.client.workflow.getHandle(transferWorkflowId(id)).fetchHistory();
+    const exported = spawnSync(temporalBinaryPath(), ['workflow', 'show', '--workflow-id', transferWorkflowId(id), '--address', env.cluster.temporalAddress, '--output', 'json'], { encoding: 'utf8' });
+    expect(exported.status).toBe(0);
     mkdirSync(captureDir, { recursive: true });
-    writeFileSync(join(captureDir, `${name}.json`), `${historyToJSON(history)}\n`);
+    writeFileSync(join(captureDir, `${name}.json`), exported.stdout);
   }
 
   test('when money moves between two banks, then COMPLETED and exactly the amount moved', async () => {
