@@ -120,13 +120,14 @@ export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptio
  * A launcher that was killed cannot stop its children; the next start on the same data
  * folder ends them, so an old FerretDB cannot keep holding a port or a data file.
  */
-async function endLeftoverProcesses(dataDir: string, log: (line: string) => void): Promise<void> {
+async function endLeftoverProcesses(dataDir: string, log: (line: string) => void): Promise<boolean> {
   let recorded: Array<{ name: string; pid: number; command: string }>;
   try {
     recorded = JSON.parse(await readFile(join(dataDir, pidFileName), 'utf8')) as typeof recorded;
   } catch {
-    return;
+    return false;
   }
+  let ended = false;
   for (const { name, pid, command } of recorded) {
     let cmdline: string;
     try {
@@ -138,7 +139,9 @@ async function endLeftoverProcesses(dataDir: string, log: (line: string) => void
     log(`ending ${name} (pid ${pid}) left over from an earlier run on ${dataDir}`);
     process.kill(pid, 'SIGKILL');
     await waitForExit(pid);
+    ended = true;
   }
+  return ended;
 }
 
 /** A killed process keeps its ports until the kernel has reaped it. */
@@ -160,6 +163,20 @@ async function recordPids(dataDir: string, slots: readonly ComponentSlot[]): Pro
     .filter((slot) => slot.component.process.running && slot.component.process.pid !== undefined)
     .map((slot) => ({ name: slot.component.name, pid: slot.component.process.pid, command: slot.component.process.spec.command }));
   await writeFile(join(dataDir, pidFileName), JSON.stringify(entries, null, 2));
+}
+
+/** After ending leftovers the kernel may need a moment to release their ports. */
+async function checkPortsPatiently(plan: ClusterPlan, patienceMs: number): Promise<void> {
+  const deadline = Date.now() + patienceMs;
+  for (;;) {
+    try {
+      await checkPorts(plan);
+      return;
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }
 
 async function checkPorts(plan: ClusterPlan): Promise<void> {
@@ -186,8 +203,8 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
   const log = options.log ?? ((line: string) => options.sink('launcher', line));
   if (options.fresh) await rm(plan.dataDir, { recursive: true, force: true });
   await mkdir(plan.dataDir, { recursive: true });
-  await endLeftoverProcesses(plan.dataDir, log);
-  await checkPorts(plan);
+  const endedLeftovers = await endLeftoverProcesses(plan.dataDir, log);
+  await checkPortsPatiently(plan, endedLeftovers ? 10_000 : 0);
   const binaries = await ensureBinaries(log);
 
   const slots = new Map<string, ComponentSlot>();

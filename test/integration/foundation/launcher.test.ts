@@ -10,8 +10,10 @@ jest.setTimeout(180_000);
 const readyPattern = /\[launcher\] ready in [\d.]+ s/;
 
 async function launcherEnv(dataDir: string): Promise<Record<string, string>> {
-  // Consecutive ports from a free base; the bases are far apart so the three banks never overlap another range.
+  // One bank, so every "base" port is the only port of its range.
   return {
+    ACCOUNT_SERVICE_BASE_PORT: String(await findFreePort()),
+    TRANSFER_API_PORT: String(await findFreePort()),
     DATA_DIR: dataDir,
     TEMPORAL_PORT: String(await findFreePort()),
     TEMPORAL_UI_PORT: String(await findFreePort()),
@@ -26,9 +28,9 @@ async function recordedPids(dataDir: string): Promise<number[]> {
   return entries.map((entry) => entry.pid);
 }
 
-/** These tests are about the launcher's process handling, so they run the servers alone. */
-async function runUntilReady(env: Record<string, string>, args: readonly string[] = []): Promise<{ launcher: LauncherProcess; pids: number[] }> {
-  const launcher = LauncherProcess.start(env, ['--servers-only', ...args]);
+/** Most tests here are about the launcher's process handling, so they run the servers alone. */
+async function runUntilReady(env: Record<string, string>, args: readonly string[] = ['--servers-only']): Promise<{ launcher: LauncherProcess; pids: number[] }> {
+  const launcher = LauncherProcess.start(env, args);
   await launcher.waitFor(readyPattern, 120_000);
   return { launcher, pids: await recordedPids(env.DATA_DIR as string) };
 }
@@ -48,6 +50,23 @@ describe('npm start (infra/cli/start.ts)', () => {
 
   afterAll(async () => {
     await dir.remove();
+  });
+
+  test('when the whole system is started, then every process answers, a generated key works, and Ctrl-C leaves no process behind', async () => {
+    const env = await launcherEnv(join(dir.path, 'whole'));
+    const { launcher, pids } = await runUntilReady(env, []);
+    // temporal, ferretdb, account service, worker, transfer API
+    expect(pids).toHaveLength(5);
+    expect(pids.every(processAlive)).toBe(true);
+    const apiUrl = `http://127.0.0.1:${env.TRANSFER_API_PORT}`;
+    expect(launcher.output).toContain(`Transfer API:    ${apiUrl}`);
+    const keys = JSON.parse(await readFile(join(env.DATA_DIR as string, 'secrets', 'api-keys.json'), 'utf8')) as Array<{ role: string; key: string }>;
+    const operatorKey = keys.find((key) => key.role === 'operator')?.key;
+    const banks = await fetch(`${apiUrl}/v1/banks`, { headers: { authorization: `Bearer ${operatorKey}` } });
+    expect(banks.status).toBe(200);
+    expect(await banks.json()).toEqual({ data: [{ bankId: 'bank-a', url: `http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}` }] });
+    expect((await fetch(`http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}/readyz`)).status).toBe(200);
+    await interruptAndCheckNoOrphans(launcher, pids);
   });
 
   test('when started, then it prints the table with a reachable Web UI, and Ctrl-C leaves no process behind', async () => {
@@ -84,7 +103,7 @@ describe('npm start (infra/cli/start.ts)', () => {
     expect(await readMarker()).toEqual({ _id: 'kept' });
     await interruptAndCheckNoOrphans(run.launcher, run.pids);
 
-    run = await runUntilReady(env, ['--fresh']);
+    run = await runUntilReady(env, ['--servers-only', '--fresh']);
     expect(await readMarker()).toBeNull();
     await interruptAndCheckNoOrphans(run.launcher, run.pids);
   });
