@@ -1,0 +1,126 @@
+/**
+ * Throughput and latency of the real transfer saga beside a bare two-activity workflow on
+ * the same Temporal server, in one run, interleaved, after a warm-up.
+ *
+ *   npm run bench:saga [-- --transfers 120 --concurrency 8 --rounds 2]
+ */
+import { Client, Connection } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { transferWorkflowId, transferTaskQueue, type TransferInput } from '../../lib/transfer-contract';
+import { transferWorkflow } from '../../workflows/transfer-workflow';
+import { startTestCluster } from '../support/cluster';
+import { apiCaller } from '../support/http';
+import { quietTemporalRuntime } from '../support/temporal';
+import { createNoopActivities } from './noop-activities';
+import { bareTwoActivityWorkflow } from './workflows/bare';
+
+function argument(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
+}
+
+function percentile(sorted: number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? NaN;
+}
+
+interface ArmResult {
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** Runs `count` executions with at most `concurrency` in flight; each resolves when its workflow ended. */
+async function measure(count: number, concurrency: number, runOne: (index: number) => Promise<void>): Promise<ArmResult> {
+  const latencies: number[] = [];
+  let next = 0;
+  const startedAt = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const index = next;
+        next += 1;
+        const before = performance.now();
+        await runOne(index);
+        latencies.push(performance.now() - before);
+      }
+    }),
+  );
+  const seconds = (performance.now() - startedAt) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { perSecond: count / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) };
+}
+
+async function main(): Promise<void> {
+  const transfers = argument('transfers', 120);
+  const concurrency = argument('concurrency', 8);
+  const rounds = argument('rounds', 2);
+  quietTemporalRuntime();
+  console.log('starting the local cluster (Temporal, 3 FerretDB, 3 account services, worker, API)…');
+  const env = await startTestCluster('bench-saga', { services: true, serviceEnv: { LOG_LEVEL: 'warn' } });
+  const connection = await Connection.connect({ address: env.cluster.temporalAddress });
+  const client = new Client({ connection });
+  const workerConnection = await NativeConnection.connect({ address: env.cluster.temporalAddress });
+  const bareWorker = await Worker.create({ connection: workerConnection, taskQueue: 'bench-bare', workflowsPath: require.resolve('./workflows/bare'), activities: createNoopActivities() });
+  const running = bareWorker.run();
+  try {
+    const operator = apiCaller(env.cluster.transferApiUrl, env.keyFor('operator'));
+    const sources = 8;
+    for (let s = 0; s < sources; s += 1) {
+      await operator.post('/v1/banks/bank-a/accounts', { accountId: `src-${s}`, owner: 'bench', currency: 'EUR' });
+      await operator.post(`/v1/banks/bank-a/accounts/src-${s}/deposits`, { depositId: `bench-${s}`, amountMinor: '100000000', currency: 'EUR' });
+      await operator.post('/v1/banks/bank-b/accounts', { accountId: `dst-${s}`, owner: 'bench', currency: 'EUR' });
+    }
+    const policy = { approvalThresholdMinor: '1000000000', approvalTimeoutMs: 60_000, amountMaxMinor: '1000000000', banks: ['bank-a', 'bank-b', 'bank-c'], refundAttentionAfterAttempts: 5 };
+    const run = randomUUID().slice(0, 8);
+    let serial = 0;
+    const saga = async (): Promise<void> => {
+      serial += 1;
+      const input: TransferInput = {
+        transferId: `bench-${run}-${serial}`,
+        source: { bankId: 'bank-a', accountId: `src-${serial % sources}` },
+        target: { bankId: 'bank-b', accountId: `dst-${serial % sources}` },
+        amountMinor: '1',
+        currency: 'EUR',
+        requestedBy: 'bench',
+        policy,
+      };
+      const state = await client.workflow.execute(transferWorkflow, { taskQueue: transferTaskQueue, workflowId: transferWorkflowId(input.transferId), args: [input] });
+      if (state.status !== 'COMPLETED') throw new Error(`transfer ended ${state.status}`);
+    };
+    const bare = async (): Promise<void> => {
+      serial += 1;
+      await client.workflow.execute(bareTwoActivityWorkflow, { taskQueue: 'bench-bare', workflowId: `bare-${run}-${serial}` });
+    };
+
+    console.log('warm-up…');
+    await measure(20, concurrency, bare);
+    await measure(20, concurrency, saga);
+    const results: Record<'bare' | 'saga', ArmResult[]> = { bare: [], saga: [] };
+    for (let round = 1; round <= rounds; round += 1) {
+      for (const arm of ['bare', 'saga'] as const) {
+        const result = await measure(transfers, concurrency, arm === 'bare' ? bare : saga);
+        results[arm].push(result);
+        console.log(`round ${round} ${arm.padEnd(4)}: ${result.perSecond.toFixed(1)}/s  p50 ${result.p50Ms.toFixed(0)} ms  p99 ${result.p99Ms.toFixed(0)} ms`);
+      }
+    }
+    const mean = (rows: ArmResult[], key: keyof ArmResult) => rows.reduce((sum, row) => sum + row[key], 0) / rows.length;
+    console.log(`\n${transfers} workflows per arm and round, ${concurrency} in flight, ${rounds} rounds interleaved`);
+    console.log('arm                          per second   p50 ms   p99 ms');
+    for (const [label, arm] of [['bare (2 no-op activities)', 'bare'], ['transfer saga', 'saga']] as const) {
+      console.log(`${label.padEnd(27)}  ${mean(results[arm], 'perSecond').toFixed(1).padStart(10)}   ${mean(results[arm], 'p50Ms').toFixed(0).padStart(6)}   ${mean(results[arm], 'p99Ms').toFixed(0).padStart(6)}`);
+    }
+    console.log(`\nsaga / bare throughput: ${(mean(results.saga, 'perSecond') / mean(results.bare, 'perSecond')).toFixed(2)}x`);
+  } finally {
+    bareWorker.shutdown();
+    await running;
+    await workerConnection.close();
+    await connection.close();
+    await env.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
