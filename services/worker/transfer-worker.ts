@@ -1,11 +1,12 @@
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createAccountActivities, type AccountActivitiesOptions } from '../../activities/account-activities';
 
 export const workflowsPath = require.resolve('../../workflows/index');
 
 /** Bundles the workflow code once, so that a worker starts from a prebuilt bundle. */
 export async function bundleTransferWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath });
+  // Webpack's statistics are noise in every start's log; warnings and errors still show.
+  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
 }
 
 export interface TransferWorkerOptions extends AccountActivitiesOptions {
