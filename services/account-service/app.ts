@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import helmet from 'helmet';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { ApiError, errorHandler, notFoundHandler } from '../../lib/http-errors';
+import { commonMiddleware } from '../../lib/http-server';
 import { signedJsonBody } from './http/signed-json-body';
 import { createLedgerMetrics } from './http/metrics';
 import { AccountNotFoundError, Ledger } from './ledger/ledger';
@@ -31,20 +29,7 @@ export async function buildAccountService(deps: AccountServiceDeps): Promise<{ a
   const metrics = createLedgerMetrics(deps.bankId);
   const ledger = new Ledger(store, clock, metrics);
   const app = express();
-  app.disable('x-powered-by');
-  app.use(helmet());
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const requestId = typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', requestId);
-        return requestId;
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
-    }),
-  );
+  app.use(commonMiddleware(app, deps.logger));
   app.use(metrics.recordRequests);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

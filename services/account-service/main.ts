@@ -1,9 +1,8 @@
 import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
+import { serve } from '../../lib/http-server';
 import { buildAccountService } from './app';
 import { loadConfig } from './config';
-
-const shutdownGraceMs = 10_000;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -12,19 +11,7 @@ async function main(): Promise<void> {
   const client = new MongoClient(config.mongodbUrl, { useBigInt64: true, maxPoolSize: config.mongodbPoolSizeMax, serverSelectionTimeoutMS: 5_000 });
   await client.connect();
   const { app } = await buildAccountService({ bankId: config.bankId, db: client.db(config.databaseName), logger, serviceKeys: config.serviceKeys });
-  const server = app.listen(config.port, config.host, () => logger.info({ url: `http://${config.host}:${config.port}` }, 'account service listening'));
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
-  server.keepAliveTimeout = 65_000;
-  const shutdown = (signal: string): void => {
-    logger.info({ signal }, 'shutting down');
-    setTimeout(() => process.exit(1), shutdownGraceMs).unref();
-    server.close(() => {
-      void client.close().finally(() => process.exit(0));
-    });
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  serve(app, { host: config.host, port: config.port, logger, name: 'account service', close: () => client.close() });
 }
 
 main().catch((error: unknown) => {

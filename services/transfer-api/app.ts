@@ -1,16 +1,14 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import express, { type Express } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
-import { randomUUID } from 'node:crypto';
 import swaggerUi from 'swagger-ui-express';
 import type { TransferPolicy } from '../../lib/transfer-contract';
 import type { ApiKeyRecord } from './config';
 import type { BankAccounts } from './gateways/bank-accounts';
 import type { TransferWorkflows } from './gateways/transfer-workflows';
 import { ApiError, errorHandler, notFoundHandler } from '../../lib/http-errors';
+import { commonMiddleware } from '../../lib/http-server';
 import { bearerAuthentication } from './http/auth';
 import { jsonBody } from './http/json-body';
 import { createApiMetrics } from './http/metrics';
@@ -78,21 +76,8 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
   ];
   const document = openApiDocument(routes);
 
-  app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(helmet());
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-    }),
-  );
+  app.use(commonMiddleware(app, deps.logger));
   app.use(metrics.recordRequests);
 
   app.get('/healthz', (_req, res) => {
@@ -113,8 +98,8 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
-  // The docs page loads its own scripts and styles; relax helmet's policy for it alone.
-  app.use('/docs', helmet({ contentSecurityPolicy: false }), swaggerUi.serve, swaggerUi.setup(document));
+  // The docs page loads its scripts and styles from /docs itself, which helmet's default policy allows.
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
 
   const authenticate = bearerAuthentication(deps.apiKeys);
   const limiter = rateLimit({

@@ -1,11 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
+import { serve } from '../../lib/http-server';
 import { buildTransferApi } from './app';
 import { loadConfig } from './config';
 import { BankAccounts } from './gateways/bank-accounts';
 import { TemporalTransferWorkflows } from './gateways/temporal-transfer-workflows';
 
-const shutdownGraceMs = 10_000;
 const workerAnswerTimeoutMs = 5_000;
 
 async function main(): Promise<void> {
@@ -29,24 +29,7 @@ async function main(): Promise<void> {
     },
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
-  const server = app.listen(config.port, config.host, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info({ url: `http://${config.host}:${port}` }, 'transfer API listening');
-  });
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
-
-  const shutdown = (signal: string): void => {
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), shutdownGraceMs);
-    force.unref();
-    server.close(() => {
-      void connection.close().finally(() => process.exit(0));
-    });
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  serve(app, { host: config.host, port: config.port, logger, name: 'transfer API', close: () => connection.close() });
 }
 
 main().catch((error: unknown) => {

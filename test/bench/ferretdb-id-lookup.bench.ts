@@ -10,21 +10,13 @@ import { ferretDbBinaryPath } from '../../infra/binaries';
 import { findFreePort } from '../../infra/ports';
 import { startFerretDb } from '../../infra/processes/ferretdb';
 import { temporaryDir } from '../support/cluster';
+import { numberArgument, percentile } from './bench-support';
 
 const sizes = [1_000, 100_000] as const;
 const insertBatch = 1_000;
 
-function argument(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-}
-
-function percentile(sortedMs: number[], fraction: number): number {
-  return sortedMs[Math.min(sortedMs.length - 1, Math.floor(sortedMs.length * fraction))] ?? NaN;
-}
-
 async function main(): Promise<void> {
-  const lookups = argument('lookups', 2_000);
+  const lookups = numberArgument('lookups', 2_000);
   const binary = process.env.FERRETDB_BINARY ?? (await ferretDbBinaryPath());
   const dir = await temporaryDir('bench-ferretdb');
   const database = await startFerretDb(

@@ -9,17 +9,9 @@ import { decideBatch } from '../../services/account-service/ledger/decide';
 import { LedgerStore } from '../../services/account-service/ledger/ledger-store';
 import { entryId, type AccountDocument, type EntryDocument } from '../../services/account-service/ledger/model';
 import { startAccountServiceFixture, type AccountServiceFixture } from '../support/account-service';
+import { numberArgument, percentile } from './bench-support';
 
 const seedBatch = 1_000;
-
-function argument(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-}
-
-function percentile(sorted: number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? NaN;
-}
 
 /** Opens an account and writes `entries` deposits of 1 minor unit with the ledger's own decision code. */
 async function seedAccount(store: LedgerStore, accountId: string, entries: number): Promise<void> {
@@ -90,10 +82,10 @@ async function debitsPerSecond(bank: AccountServiceFixture, accounts: readonly s
 }
 
 async function main(): Promise<void> {
-  const ops = argument('ops', 300);
-  const clients = argument('clients', 16);
-  const spreadAccounts = argument('accounts', 100);
-  const throughputOps = argument('throughput-ops', 400);
+  const ops = numberArgument('ops', 300);
+  const clients = numberArgument('clients', 16);
+  const spreadAccounts = numberArgument('accounts', 100);
+  const throughputOps = numberArgument('throughput-ops', 400);
   console.log('starting FerretDB and the account service…');
   const bank = await startAccountServiceFixture('bench-ledger');
   try {

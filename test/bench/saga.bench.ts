@@ -14,15 +14,7 @@ import { apiCaller } from '../support/http';
 import { quietTemporalRuntime } from '../support/temporal';
 import { createNoopActivities } from './noop-activities';
 import { bareTwoActivityWorkflow } from './workflows/bare';
-
-function argument(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-}
-
-function percentile(sorted: number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? NaN;
-}
+import { numberArgument, percentile } from './bench-support';
 
 interface ArmResult {
   perSecond: number;
@@ -52,9 +44,9 @@ async function measure(count: number, concurrency: number, runOne: (index: numbe
 }
 
 async function main(): Promise<void> {
-  const transfers = argument('transfers', 120);
-  const concurrency = argument('concurrency', 8);
-  const rounds = argument('rounds', 2);
+  const transfers = numberArgument('transfers', 120);
+  const concurrency = numberArgument('concurrency', 8);
+  const rounds = numberArgument('rounds', 2);
   quietTemporalRuntime();
   console.log('starting the local cluster (Temporal, 3 FerretDB, 3 account services, worker, API)…');
   const env = await startTestCluster('bench-saga', { services: true, serviceEnv: { LOG_LEVEL: 'warn' } });

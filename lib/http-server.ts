@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { Express, RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+
+/** Limits every HTTP service applies to its server, in one place. */
+export const serverLimits = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 65_000, shutdownGraceMs: 10_000 } as const;
+
+const quietPaths = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * helmet and structured request logs with a request id: the caller's X-Request-Id when it is
+ * a plain token, a new UUID otherwise, echoed in the answer.
+ */
+export function commonMiddleware(app: Express, logger: Logger): RequestHandler[] {
+  app.disable('x-powered-by');
+  return [
+    helmet(),
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const requestId = typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', requestId);
+        return requestId;
+      },
+      autoLogging: { ignore: (req) => quietPaths.has(req.url ?? '') },
+    }),
+  ];
+}
+
+/** Listens with the server limits and stops gracefully on SIGTERM/SIGINT, closing `resources` last. */
+export function serve(app: Express, options: { host: string; port: number; logger: Logger; name: string; close: () => Promise<void> }): Server {
+  const server = app.listen(options.port, options.host, () => options.logger.info({ url: `http://${options.host}:${options.port}` }, `${options.name} listening`));
+  server.requestTimeout = serverLimits.requestTimeoutMs;
+  server.headersTimeout = serverLimits.headersTimeoutMs;
+  server.keepAliveTimeout = serverLimits.keepAliveTimeoutMs;
+  const shutdown = (signal: string): void => {
+    options.logger.info({ signal }, 'shutting down');
+    setTimeout(() => process.exit(1), serverLimits.shutdownGraceMs).unref();
+    server.close(() => {
+      void options.close().finally(() => process.exit(0));
+    });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  return server;
+}
