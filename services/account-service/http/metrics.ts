@@ -5,6 +5,8 @@ export interface LedgerMetrics {
   registry: Registry;
   decisions: Counter<'kind' | 'outcome'>;
   sequenceConflicts: Counter;
+  /** Refunds and credits that still move money on a closed account: operators settle them by hand. */
+  closedAccountMovements: Counter<'kind'>;
   recordRequests: RequestHandler;
 }
 
@@ -14,6 +16,12 @@ export function createLedgerMetrics(bankId: string): LedgerMetrics {
   collectDefaultMetrics({ register: registry });
   const decisions = new Counter({ name: 'ledger_decisions_total', help: 'Entries appended, by kind and outcome', labelNames: ['kind', 'outcome'], registers: [registry] });
   const sequenceConflicts = new Counter({ name: 'ledger_sequence_conflicts_total', help: 'Inserts that lost the race for a sequence number and were decided again', registers: [registry] });
+  const closedAccountMovements = new Counter({
+    name: 'ledger_closed_account_movements_total',
+    help: 'Money moved on a closed account (a refund that landed after the close); each needs an operator',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
   const httpDuration = new Histogram({
     name: 'account_service_http_request_duration_seconds',
     help: 'HTTP request latency by route, method and status',
@@ -29,5 +37,5 @@ export function createLedgerMetrics(bankId: string): LedgerMetrics {
     });
     next();
   };
-  return { registry, decisions, sequenceConflicts, recordRequests };
+  return { registry, decisions, sequenceConflicts, closedAccountMovements, recordRequests };
 }

@@ -99,6 +99,7 @@ export class Ledger {
     this.heads.set(entry.accountId, entry);
     await this.store.writePointers([entry]);
     this.metrics.decisions.inc({ kind: entry.kind, outcome: entry.outcome });
+    if (entry.statusAfter === 'CLOSED' && entry.amountMinor !== 0n) this.metrics.closedAccountMovements.inc({ kind: entry.kind });
     // Every 64 entries is enough for a cold process to find the head in a few look-ups.
     if (entry.seq % 64 === 0) await this.store.advanceHeadHint(entry.accountId, entry.seq);
     return true;

@@ -225,6 +225,16 @@ describe('account service: ledger and transfer barrier on real FerretDB', () => 
       expect(await balance(account)).toBe(0n);
     });
 
+    test('when a refund lands on a closed account, then it still applies and is counted for operators', async () => {
+      const account = await openFunded(40n);
+      await debit(account, 't-late-refund', '40');
+      expect((await bank.call('POST', `/v1/accounts/${account}/close`, {})).body).toMatchObject({ status: 'CLOSED' });
+      expect((await refund(account, 't-late-refund')).body).toMatchObject({ kind: 'refund', amountMinor: '40', outcome: 'APPLIED' });
+      expect(await balance(account)).toBe(40n);
+      const metrics = await fetch(`${bank.url}/metrics`).then((response) => response.text());
+      expect(metrics).toMatch(/ledger_closed_account_movements_total\{[^}]*kind="refund"[^}]*\} 1/);
+    });
+
     test('when a deposit comes in another currency, then 422 CURRENCY_MISMATCH', async () => {
       const account = await openFunded(0n);
       const answer = await bank.call('POST', `/v1/accounts/${account}/deposits`, { depositId: 'usd', amountMinor: '5', currency: 'USD' });
