@@ -33,6 +33,8 @@ const passedToServices = [
   'DEBIT_GIVE_UP_AFTER_MS',
   'RATE_LIMIT_PER_MINUTE',
   'BANK_REQUEST_TIMEOUT_MS',
+  'LEDGER_BATCH_SIZE_MAX',
+  'LEDGER_BATCH_LINGER_MS',
 ] as const;
 
 export class LauncherConfigError extends Error {

@@ -5,7 +5,7 @@ import { ApiError, errorHandler, notFoundHandler } from '../../lib/http-errors';
 import { commonMiddleware } from '../../lib/http-server';
 import { signedJsonBody } from './http/signed-json-body';
 import { createLedgerMetrics } from './http/metrics';
-import { AccountNotFoundError, Ledger } from './ledger/ledger';
+import { AccountNotFoundError, Ledger, groupCommitDefaults, type GroupCommitOptions } from './ledger/ledger';
 import { LedgerStore } from './ledger/ledger-store';
 import { accountRoutes } from './routes';
 
@@ -14,6 +14,7 @@ export interface AccountServiceDeps {
   db: Db;
   logger: Logger;
   serviceKeys: ReadonlyMap<string, string>;
+  groupCommit?: GroupCommitOptions;
   clock?: () => Date;
 }
 
@@ -27,7 +28,7 @@ export async function buildAccountService(deps: AccountServiceDeps): Promise<{ a
   const store = new LedgerStore(deps.db);
   await store.ensureIndexes();
   const metrics = createLedgerMetrics(deps.bankId);
-  const ledger = new Ledger(store, clock, metrics);
+  const ledger = new Ledger(store, clock, metrics, deps.groupCommit ?? groupCommitDefaults);
   const app = express();
   app.use(commonMiddleware(app, deps.logger));
   app.use(metrics.recordRequests);

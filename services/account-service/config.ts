@@ -8,6 +8,8 @@ const envSchema = z.object({
   MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'),
   DATABASE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).optional(),
   SERVICE_KEYS: serviceKeysSchema,
+  LEDGER_BATCH_SIZE_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
+  LEDGER_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(0),
   MONGODB_POOL_SIZE_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -21,6 +23,8 @@ export interface AccountServiceConfig {
   /** keyId → secret of every key this service accepts. */
   serviceKeys: ReadonlyMap<string, string>;
   mongodbPoolSizeMax: number;
+  /** Group commit: the most operations per batch, and how long an idle account's first one waits for more. */
+  groupCommit: { batchSizeMax: number; batchLingerMs: number };
   logLevel: string;
 }
 
@@ -34,6 +38,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AccountServiceConfig {
     databaseName: parsed.DATABASE_NAME ?? `ledger_${parsed.BANK_ID.replace(/-/g, '_')}`,
     serviceKeys: new Map(parsed.SERVICE_KEYS.map((key) => [key.keyId, key.secret])),
     mongodbPoolSizeMax: parsed.MONGODB_POOL_SIZE_MAX,
+    groupCommit: { batchSizeMax: parsed.LEDGER_BATCH_SIZE_MAX, batchLingerMs: parsed.LEDGER_BATCH_LINGER_MS },
     logLevel: parsed.LOG_LEVEL,
   });
 }

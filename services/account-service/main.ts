@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   // Full durability for ledgers: the default write concern, no relaxed journaling.
   const client = new MongoClient(config.mongodbUrl, { useBigInt64: true, maxPoolSize: config.mongodbPoolSizeMax, serverSelectionTimeoutMS: 5_000 });
   await client.connect();
-  const { app } = await buildAccountService({ bankId: config.bankId, db: client.db(config.databaseName), logger, serviceKeys: config.serviceKeys });
+  const { app } = await buildAccountService({ bankId: config.bankId, db: client.db(config.databaseName), logger, serviceKeys: config.serviceKeys, groupCommit: config.groupCommit });
   serve(app, { host: config.host, port: config.port, logger, name: 'account service', close: () => client.close() });
 }
 

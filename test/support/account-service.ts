@@ -16,6 +16,8 @@ export interface AccountServiceFixture {
   url: string;
   db: Db;
   call: (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<AccountServiceResponse>;
+  /** Starts another account-service process on the same database, as production runs several. */
+  startSecondProcess: () => Promise<{ url: string; call: AccountServiceFixture['call'] }>;
   /** kill -9 of the service process. */
   kill: () => Promise<void>;
   /** Starts the service again on the same port and database. */
@@ -42,6 +44,7 @@ export async function startAccountServiceFixture(name: string, bankId = 'bank-a'
   };
   const start = (): Promise<ManagedProcess> => startNodeService({ name: 'account-service', entry: 'services/account-service/main.ts', env, readyUrl: `${url}/readyz` }, logs.sink);
   let service = await start();
+  const others: ManagedProcess[] = [];
   const mongo = new MongoClient(database.url, { useBigInt64: true });
   const client = new AccountServiceClient({ bankId, baseUrl: url, signingKey: testSigningKey, requestTimeoutMs: 30_000 });
   return {
@@ -49,6 +52,13 @@ export async function startAccountServiceFixture(name: string, bankId = 'bank-a'
     url,
     db: mongo.db('ledger_test'),
     call: (method, path, body) => client.request(method, path, body),
+    startSecondProcess: async () => {
+      const otherPort = await findFreePort();
+      const otherUrl = `http://127.0.0.1:${otherPort}`;
+      others.push(await startNodeService({ name: 'account-service-2', entry: 'services/account-service/main.ts', env: { ...env, PORT: String(otherPort) }, readyUrl: `${otherUrl}/readyz` }, logs.sink));
+      const otherClient = new AccountServiceClient({ bankId, baseUrl: otherUrl, signingKey: testSigningKey, requestTimeoutMs: 30_000 });
+      return { url: otherUrl, call: (method, path, body) => otherClient.request(method, path, body) };
+    },
     kill: async () => {
       await service.kill();
     },
@@ -58,6 +68,7 @@ export async function startAccountServiceFixture(name: string, bankId = 'bank-a'
     },
     stop: async () => {
       await mongo.close();
+      await Promise.all(others.map((other) => other.stop()));
       await service.stop();
       await database.process.stop();
       await logs.close();

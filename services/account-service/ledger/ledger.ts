@@ -1,10 +1,10 @@
 import type { LedgerMetrics } from '../http/metrics';
-import { decide } from './decide';
+import { decideBatch } from './decide';
 import type { LedgerStore } from './ledger-store';
 import type { AccountDocument, EntryDocument, Head, Operation } from './model';
 
-/** A chain that keeps losing races this often is a bug or a storm; stop instead of spinning. */
-const decideAttemptsMax = 10_000;
+/** A batch that keeps losing races this often is a bug or a storm; stop instead of spinning. */
+const batchAttemptsMax = 10_000;
 
 export class AccountNotFoundError extends Error {
   override readonly name = 'AccountNotFoundError';
@@ -12,19 +12,37 @@ export class AccountNotFoundError extends Error {
 
 export type Clock = () => Date;
 
+export interface GroupCommitOptions {
+  /** Most operations decided from one head read and appended with one insert. */
+  batchSizeMax: number;
+  /** How long the first operation of an idle account's batch waits for company; 0 = never waits. */
+  batchLingerMs: number;
+}
+
+export const groupCommitDefaults: GroupCommitOptions = { batchSizeMax: 100, batchLingerMs: 0 };
+
+interface Pending {
+  operation: Operation;
+  resolve: (entry: EntryDocument) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
- * Decides operations on account chains: one uniquely keyed insert per decision, every
- * look-up by `_id`. Correct with any number of processes on one database; the in-memory
- * hints only save look-ups.
+ * Decides operations on account chains: every decision is an insert at `<account>:<seq>`
+ * guarded by unique indexes, every look-up is by `_id`. Operations for one account queue in
+ * the process and are decided as a batch from one head (group commit); the unique indexes
+ * still guard everything across processes, the queue only removes wasted work.
  */
 export class Ledger {
   private readonly accounts = new Map<string, AccountDocument>();
   private readonly heads = new Map<string, Head>();
+  private readonly queues = new Map<string, Pending[]>();
 
   constructor(
     private readonly store: LedgerStore,
     private readonly clock: Clock,
     private readonly metrics: LedgerMetrics,
+    private readonly groupCommit: GroupCommitOptions = groupCommitDefaults,
   ) {}
 
   async account(accountId: string): Promise<AccountDocument> {
@@ -67,41 +85,104 @@ export class Ledger {
   }
 
   /**
-   * Decides an operation once. Returns the entry holding its operation id: the new one,
-   * or the one decided earlier (by this request's duplicate, a retry, or a void that took the slot).
+   * Decides an operation once. Returns the entry holding its operation id: the new one, or
+   * the one decided earlier (by a duplicate of this request, a retry, or a void that took the slot).
    */
   async apply(accountId: string, operation: Operation): Promise<EntryDocument> {
     const account = await this.account(accountId);
-    for (let attempt = 0; attempt < decideAttemptsMax; attempt += 1) {
-      const earlier = await this.decided(accountId, operation.operationId);
-      if (earlier) return earlier;
-      const head = await this.head(account);
-      const entry = decide(account, head, operation, this.clock().toISOString());
-      if (await this.append(entry)) return entry;
-      const occupant = await this.store.findEntry(accountId, entry.seq);
-      if (occupant) {
-        this.heads.set(accountId, occupant);
-        if (occupant.operationId === operation.operationId) return occupant;
-        this.metrics.sequenceConflicts.inc();
-        continue;
+    return new Promise((resolve, reject) => {
+      const queue = this.queues.get(accountId);
+      if (queue) {
+        queue.push({ operation, resolve, reject });
+        return;
       }
-      // The seq was free, so the operation index refused: this operation was decided before.
-      const decided = await this.decided(accountId, operation.operationId, true);
-      if (decided) return decided;
-    }
-    throw new Error(`ledger: could not decide ${operation.operationId} on ${accountId} after ${decideAttemptsMax} attempts`);
+      // Nothing queued: this request starts the account's drain at once.
+      this.queues.set(accountId, [{ operation, resolve, reject }]);
+      void this.drain(account);
+    });
   }
 
-  /** Inserts one entry at its seq; false when the seq or the operation is taken. */
-  async append(entry: EntryDocument): Promise<boolean> {
-    const inserted = await this.store.appendEntries([entry]);
-    if (inserted === 0) return false;
-    this.heads.set(entry.accountId, entry);
-    await this.store.writePointers([entry]);
-    this.metrics.decisions.inc({ kind: entry.kind, outcome: entry.outcome });
-    if (entry.statusAfter === 'CLOSED' && entry.amountMinor !== 0n) this.metrics.closedAccountMovements.inc({ kind: entry.kind });
+  private async drain(account: AccountDocument): Promise<void> {
+    const queue = this.queues.get(account._id) as Pending[];
+    try {
+      if (this.groupCommit.batchLingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.groupCommit.batchLingerMs));
+      while (queue.length > 0) {
+        const batch = queue.splice(0, this.groupCommit.batchSizeMax);
+        try {
+          await this.decideQueued(account, batch);
+        } catch (error) {
+          for (const pending of batch) pending.reject(error);
+        }
+      }
+    } finally {
+      this.queues.delete(account._id);
+    }
+  }
+
+  /** Decides a batch: answers earlier decisions, appends the rest from one head, retries what a conflict cut off. */
+  private async decideQueued(account: AccountDocument, batch: Pending[]): Promise<void> {
+    // Two requests for one operation in a batch share one decision.
+    const waiting = new Map<string, Pending[]>();
+    for (const pending of batch) {
+      const same = waiting.get(pending.operation.operationId);
+      if (same) same.push(pending);
+      else waiting.set(pending.operation.operationId, [pending]);
+    }
+    const settle = (operationId: string, entry: EntryDocument): void => {
+      for (const pending of waiting.get(operationId) ?? []) pending.resolve(entry);
+      waiting.delete(operationId);
+    };
+
+    for (let attempt = 0; waiting.size > 0; attempt += 1) {
+      if (attempt >= batchAttemptsMax) throw new Error(`ledger: could not decide a batch on ${account._id} after ${batchAttemptsMax} attempts`);
+      const operationIds = [...waiting.keys()];
+      const earlier = await Promise.all(operationIds.map((operationId) => this.decided(account._id, operationId)));
+      earlier.forEach((entry, index) => {
+        if (entry) settle(operationIds[index] as string, entry);
+      });
+      const undecided = [...waiting.values()].map((same) => (same[0] as Pending).operation);
+      if (undecided.length === 0) return;
+
+      const head = await this.head(account);
+      const entries = decideBatch(account, head, undecided, this.clock().toISOString());
+      const inserted = await this.appendDecided(entries);
+      for (const entry of entries.slice(0, inserted)) settle(entry.operationId, entry);
+      if (inserted === entries.length) return;
+
+      // The insert stopped at the first conflict: the prefix before it is decided, the rest goes round again.
+      const blocked = entries[inserted] as EntryDocument;
+      const occupant = await this.store.findEntry(account._id, blocked.seq);
+      if (occupant) {
+        this.heads.set(account._id, occupant);
+        if (waiting.has(occupant.operationId)) settle(occupant.operationId, occupant);
+        else this.metrics.sequenceConflicts.inc();
+        continue;
+      }
+      // The seq was free, so the operation index refused: that operation was decided before.
+      const decided = await this.decided(account._id, blocked.operationId, true);
+      if (decided) settle(blocked.operationId, decided);
+    }
+  }
+
+  /** Appends consecutive entries with one ordered insert; returns how many were decided. */
+  private async appendDecided(entries: readonly EntryDocument[]): Promise<number> {
+    const inserted = await this.store.appendEntries(entries);
+    if (inserted === 0) return 0;
+    const decided = entries.slice(0, inserted);
+    const last = decided[decided.length - 1] as EntryDocument;
+    this.heads.set(last.accountId, last);
+    await this.store.writePointers(decided);
+    for (const entry of decided) {
+      this.metrics.decisions.inc({ kind: entry.kind, outcome: entry.outcome });
+      if (entry.statusAfter === 'CLOSED' && entry.amountMinor !== 0n) this.metrics.closedAccountMovements.inc({ kind: entry.kind });
+    }
     // Every 64 entries is enough for a cold process to find the head in a few look-ups.
-    if (entry.seq % 64 === 0) await this.store.advanceHeadHint(entry.accountId, entry.seq);
-    return true;
+    if (Math.floor(last.seq / 64) > Math.floor((last.seq - inserted) / 64)) await this.store.advanceHeadHint(last.accountId, last.seq);
+    return inserted;
+  }
+
+  /** Inserts one entry decided outside the queue (status changes); false when its seq or operation is taken. */
+  async append(entry: EntryDocument): Promise<boolean> {
+    return (await this.appendDecided([entry])) === 1;
   }
 }

@@ -1,0 +1,206 @@
+import { MongoClient, type Db } from 'mongodb';
+import { ferretDbBinaryPath } from '../../../infra/binaries';
+import { findFreePort } from '../../../infra/ports';
+import { startFerretDb, type RunningFerretDb } from '../../../infra/processes/ferretdb';
+import { createLedgerMetrics, type LedgerMetrics } from '../../../services/account-service/http/metrics';
+import { decide } from '../../../services/account-service/ledger/decide';
+import { Ledger } from '../../../services/account-service/ledger/ledger';
+import { LedgerStore } from '../../../services/account-service/ledger/ledger-store';
+import { entryId, type EntryDocument } from '../../../services/account-service/ledger/model';
+import { openAccount } from '../../../services/account-service/use-cases/accounts';
+import { debit, refund } from '../../../services/account-service/use-cases/ledger-operations';
+import { startAccountServiceFixture, type AccountServiceFixture } from '../../support/account-service';
+import { fileLogSink, temporaryDir } from '../../support/cluster';
+
+jest.setTimeout(180_000);
+
+/** A store that records every batch it appends and can run a hook first, to stage races. */
+class ObservedStore extends LedgerStore {
+  readonly batchSizes: number[] = [];
+  beforeAppend: ((entries: readonly EntryDocument[]) => Promise<void>) | undefined;
+
+  override async appendEntries(entries: readonly EntryDocument[]): Promise<number> {
+    this.batchSizes.push(entries.length);
+    const hook = this.beforeAppend;
+    this.beforeAppend = undefined;
+    if (hook) await hook(entries);
+    return super.appendEntries(entries);
+  }
+}
+
+async function chainOf(db: Db, accountId: string): Promise<EntryDocument[]> {
+  const entries: EntryDocument[] = [];
+  for (let seq = 0; ; seq += 1) {
+    const entry = await db.collection<EntryDocument>('entries').findOne({ _id: entryId(accountId, seq) });
+    if (!entry) return entries;
+    entries.push(entry);
+  }
+}
+
+/** A valid chain: consecutive seqs, each balance the previous plus the amount, each operation once. */
+function expectValidChain(chain: readonly EntryDocument[]): void {
+  let balance = 0n;
+  chain.forEach((entry, index) => {
+    expect(entry.seq).toBe(index);
+    balance += entry.amountMinor;
+    expect(entry.balanceAfterMinor).toBe(balance);
+  });
+  const operationIds = chain.map((entry) => entry.operationId);
+  expect(new Set(operationIds).size).toBe(operationIds.length);
+}
+
+describe('group commit: batches of operations decided from one head', () => {
+  let database: RunningFerretDb;
+  let mongo: MongoClient;
+  let db: Db;
+  let cleanup: () => Promise<void>;
+  let accounts = 0;
+
+  beforeAll(async () => {
+    const dir = await temporaryDir('group-commit');
+    const logs = fileLogSink('group-commit');
+    database = await startFerretDb({ name: 'ferretdb', binary: await ferretDbBinaryPath(), dataDir: dir.path, host: '127.0.0.1', port: await findFreePort(), debugPort: await findFreePort() }, logs.sink);
+    mongo = new MongoClient(database.url, { useBigInt64: true, maxPoolSize: 200 });
+    db = mongo.db('group_commit');
+    await new LedgerStore(db).ensureIndexes();
+    cleanup = async () => {
+      await mongo.close();
+      await database.process.stop();
+      await logs.close();
+      await dir.remove();
+    };
+  });
+
+  afterAll(async () => {
+    await cleanup?.();
+  });
+
+  /** A ledger as one service process would hold it: its own caches and queues, on the shared database. */
+  function ledgerProcess(lingerMs: number): { ledger: Ledger; store: ObservedStore; metrics: LedgerMetrics } {
+    const store = new ObservedStore(db);
+    const metrics = createLedgerMetrics('bank-a');
+    return { store, metrics, ledger: new Ledger(store, () => new Date(), metrics, { batchSizeMax: 100, batchLingerMs: lingerMs }) };
+  }
+
+  async function fundedAccount(ledger: Ledger, store: LedgerStore, funds: bigint): Promise<string> {
+    accounts += 1;
+    const accountId = `gc-${accounts}`;
+    await openAccount(store, ledger, 'bank-a', { accountId, owner: 'x', currency: 'EUR', overdraftLimitMinor: 0n }, new Date());
+    await ledger.apply(accountId, { operationId: `seed-${accountId}:deposit`, kind: 'deposit', amountMinor: funds, currency: 'EUR' });
+    return accountId;
+  }
+
+  const debitRequest = (accountId: string, id: string, amountMinor = 10n) => ({ accountId, id, amountMinor, currency: 'EUR' });
+
+  test('when the same operation comes twice in one batch, then it is decided once and both get that entry', async () => {
+    const { ledger, store } = ledgerProcess(50);
+    const accountId = await fundedAccount(ledger, store, 1_000n);
+    store.batchSizes.length = 0;
+    const [first, second, other] = await Promise.all([debit(ledger, debitRequest(accountId, 'dup')), debit(ledger, debitRequest(accountId, 'dup')), debit(ledger, debitRequest(accountId, 'other'))]);
+    expect(store.batchSizes).toEqual([2]);
+    expect(second.entry).toEqual(first.entry);
+    expect(other.entry.seq).not.toBe(first.entry.seq);
+    const chain = await chainOf(db, accountId);
+    expectValidChain(chain);
+    expect(chain.filter((entry) => entry.operationId === 'dup:debit')).toHaveLength(1);
+    expect(chain.at(-1)?.balanceAfterMinor).toBe(980n);
+  });
+
+  test('when a refund and its debit land in one batch, then the debit slot is decided once and the money is where it started', async () => {
+    const { ledger, store } = ledgerProcess(50);
+    const accountId = await fundedAccount(ledger, store, 1_000n);
+    const [debited, refunded] = await Promise.all([debit(ledger, debitRequest(accountId, 'pair', 300n)), refund(ledger, accountId, 'pair')]);
+    const chain = await chainOf(db, accountId);
+    expectValidChain(chain);
+    expect(chain.filter((entry) => entry.operationId === 'pair:debit')).toHaveLength(1);
+    expect(chain.at(-1)?.balanceAfterMinor).toBe(1_000n);
+    // Either the void won the slot (the debit is refused) or the debit won (and the refund reversed it).
+    if (refunded.kind === 'void') expect(debited.refusal).toBe('TRANSFER_VOIDED');
+    else expect([debited.entry.outcome, refunded.kind, refunded.amountMinor]).toEqual(['APPLIED', 'refund', 300n]);
+  });
+
+  test('when another process takes a sequence in the middle of a batch, then the prefix stands and the rest is decided again after it', async () => {
+    const { ledger, store, metrics } = ledgerProcess(50);
+    const accountId = await fundedAccount(ledger, store, 1_000n);
+    const account = await ledger.account(accountId);
+    store.beforeAppend = async (entries) => {
+      // Another writer decides its own operation right after the batch's second entry.
+      const intruder = decide(account, entries[1] as EntryDocument, { operationId: 'intruder:deposit', kind: 'deposit', amountMinor: 5n, currency: 'EUR' }, new Date().toISOString());
+      await db.collection<EntryDocument>('entries').insertOne(intruder);
+    };
+    store.batchSizes.length = 0;
+    const decisions = await Promise.all(['b1', 'b2', 'b3', 'b4', 'b5'].map((id) => debit(ledger, debitRequest(accountId, id))));
+    expect(store.batchSizes).toEqual([5, 3]);
+    expect(decisions.every((decision) => decision.entry.outcome === 'APPLIED')).toBe(true);
+    expect((await metrics.sequenceConflicts.get()).values[0]?.value).toBe(1);
+    const chain = await chainOf(db, accountId);
+    expectValidChain(chain);
+    expect(chain.slice(-6).map((entry) => entry.operationId)).toEqual(['b1:debit', 'b2:debit', 'intruder:deposit', 'b3:debit', 'b4:debit', 'b5:debit']);
+    expect(chain.at(-1)?.balanceAfterMinor).toBe(1_000n - 50n + 5n);
+  });
+
+  test('when an operation of the batch was decided before but its pointer was lost, then the batch stops there and answers it from its first decision', async () => {
+    const { ledger, store } = ledgerProcess(50);
+    const accountId = await fundedAccount(ledger, store, 1_000n);
+    const account = await ledger.account(accountId);
+    const head = await ledger.head(account);
+    // As if a process crashed between inserting c's entry and writing its pointer.
+    const earlier = decide(account, head, { operationId: 'c:debit', kind: 'debit', amountMinor: 10n, currency: 'EUR' }, new Date().toISOString());
+    await db.collection<EntryDocument>('entries').insertOne(earlier);
+    const decisions = await Promise.all(['a', 'b', 'c', 'd'].map((id) => debit(ledger, debitRequest(accountId, id))));
+    expect(decisions[2]?.entry.seq).toBe(earlier.seq);
+    const chain = await chainOf(db, accountId);
+    expectValidChain(chain);
+    expect(chain.filter((entry) => entry.operationId === 'c:debit')).toHaveLength(1);
+    expect(chain.at(-1)?.balanceAfterMinor).toBe(960n);
+  });
+
+  test('when two processes race on one account with shared and distinct operations, then every operation is decided once and funds are never exceeded', async () => {
+    const one = ledgerProcess(5);
+    const two = ledgerProcess(5);
+    const accountId = await fundedAccount(one.ledger, one.store, 600n);
+    const requests = Array.from({ length: 100 }, (_, n) => n);
+    const results = await Promise.all([
+      ...requests.map((n) => debit(one.ledger, debitRequest(accountId, `race-${n}`))),
+      ...requests.map((n) => debit(two.ledger, debitRequest(accountId, `race-${n % 2 === 0 ? n : n + 1000}`))),
+    ]);
+    const applied = new Set(results.filter((result) => result.entry.outcome === 'APPLIED').map((result) => result.entry.operationId));
+    expect(applied.size).toBe(60);
+    const chain = await chainOf(db, accountId);
+    expectValidChain(chain);
+    expect(chain.every((entry) => entry.balanceAfterMinor >= 0n)).toBe(true);
+    expect(chain.at(-1)?.balanceAfterMinor).toBe(0n);
+  });
+});
+
+describe('two account-service processes on one database', () => {
+  let bank: AccountServiceFixture;
+  let second: { call: AccountServiceFixture['call'] };
+
+  beforeAll(async () => {
+    bank = await startAccountServiceFixture('account-service-two-processes');
+    second = await bank.startSecondProcess();
+    expect((await bank.call('POST', '/v1/accounts', { accountId: 'shared', owner: 'Shared', currency: 'EUR' })).status).toBe(201);
+    expect((await second.call('POST', '/v1/accounts/shared/deposits', { depositId: 'seed', amountMinor: '500', currency: 'EUR' })).status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await bank?.stop();
+  });
+
+  test('when 200 different debits against funds for 50 and 50 identical ones are split over both processes, then each takes effect once', async () => {
+    const callers = [bank.call, second.call];
+    const answers = await Promise.all([
+      ...Array.from({ length: 200 }, (_, n) => (callers[n % 2] as AccountServiceFixture['call'])('POST', '/v1/accounts/shared/debits', { transferId: `two-${n}`, amountMinor: '10', currency: 'EUR' })),
+      ...Array.from({ length: 50 }, (_, n) => (callers[n % 2] as AccountServiceFixture['call'])('POST', '/v1/accounts/shared/credits', { transferId: 'two-same', amountMinor: '7', currency: 'EUR' })),
+    ]);
+    const debits = answers.slice(0, 200);
+    const credits = answers.slice(200);
+    expect(debits.filter((answer) => answer.status === 200)).toHaveLength(50);
+    expect(new Set(credits.map((answer) => JSON.stringify(answer))).size).toBe(1);
+    const account = (await second.call('GET', '/v1/accounts/shared')).body as { balanceMinor: string };
+    expect(account.balanceMinor).toBe('7');
+    const entries = ((await bank.call('GET', '/v1/accounts/shared/entries?limit=500')).body as { data: Array<{ operationId: string }> }).data;
+    expect(new Set(entries.map((entry) => entry.operationId)).size).toBe(entries.length);
+  });
+});
