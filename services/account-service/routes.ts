@@ -80,6 +80,10 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       sendDecision(res, await use(ledger, { accountId, id: idOf(body as never), amountMinor: BigInt(body.amountMinor), currency: body.currency }));
     });
 
+  // Which key the service accepted: checks a key rotation, and is the cheapest signed request (no database).
+  router.get('/v1/whoami', (req, res) => {
+    res.json({ bankId, keyId: req.signedBy });
+  });
   router.post(
     '/v1/accounts',
     route(async (req, res) => {

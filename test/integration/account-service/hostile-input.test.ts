@@ -126,8 +126,9 @@ describe('account service: hostile input and signatures', () => {
 
     test('when a request is signed with the second (rotated-in) key, then it is accepted', async () => {
       const oldKey = { keyId: 'old-key', secret: 'o'.repeat(40) };
-      const answer = await http(`${bank.url}/v1/accounts/victim`, { headers: signedHeaders('GET', '/v1/accounts/victim', '', oldKey) });
+      const answer = await http(`${bank.url}/v1/whoami`, { headers: signedHeaders('GET', '/v1/whoami', '', oldKey) });
       expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ bankId: 'bank-a', keyId: 'old-key' });
     });
 
     test('when health, readiness and metrics are read, then no signature is needed', async () => {

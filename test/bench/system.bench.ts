@@ -1,0 +1,300 @@
+/**
+ * One benchmark of the whole system on the real local cluster, every arm in one process
+ * start, interleaved, after a warm-up, with repetitions; each figure printed with its ratio
+ * to its baseline, written as JSON and drawn as SVG charts under bench-results/.
+ *
+ *   npm run bench [-- --rounds 2]
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { MongoClient } from 'mongodb';
+import { databaseName } from '../../infra/cluster';
+import { AccountServiceClient } from '../../lib/account-service-client';
+import { transferTaskQueue, transferWorkflowId, type TransferInput } from '../../lib/transfer-contract';
+import { LedgerStore } from '../../services/account-service/ledger/ledger-store';
+import { transferWorkflow } from '../../workflows/transfer-workflow';
+import { startTestCluster, type TestCluster } from '../support/cluster';
+import { quietTemporalRuntime } from '../support/temporal';
+import { numberArgument, percentile, seedLedgerAccount } from './bench-support';
+import { createNoopActivities } from './noop-activities';
+import { lineChart } from './svg-chart';
+import { bareTwoActivityWorkflow } from './workflows/bare';
+
+const outputDir = join(__dirname, '..', '..', 'bench-results');
+const clockTicksPerSecond = 100;
+
+interface Run {
+  count: number;
+  seconds: number;
+  perSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  /** CPU of each cluster process during the run, as a share of one core. */
+  cpu: Record<string, number>;
+}
+
+type Operation = (index: number) => Promise<void>;
+
+function cpuTicks(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Closed loop: `concurrency` callers each run operations back to back until `count` are done. */
+async function closedLoop(env: TestCluster, count: number, concurrency: number, operation: Operation): Promise<Run> {
+  const components = env.cluster.components();
+  const before = components.map((component) => cpuTicks(component.process.pid));
+  const benchBefore = process.cpuUsage();
+  const latencies: number[] = [];
+  let next = 0;
+  const startedAt = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const index = next;
+        next += 1;
+        const t0 = performance.now();
+        await operation(index);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - startedAt) / 1000;
+  const cpu: Record<string, number> = {};
+  components.forEach((component, index) => {
+    cpu[component.name] = (cpuTicks(component.process.pid) - (before[index] ?? 0)) / clockTicksPerSecond / seconds;
+  });
+  const bench = process.cpuUsage(benchBefore);
+  cpu['bench (client + bare worker)'] = (bench.user + bench.system) / 1e6 / seconds;
+  latencies.sort((a, b) => a - b);
+  return { count, seconds, perSecond: count / seconds, p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), p99Ms: percentile(latencies, 0.99), cpu };
+}
+
+/** Open loop at a fixed arrival rate, so latency is measured without the queueing a closed loop hides. */
+async function openLoop(ratePerSecond: number, seconds: number, operation: Operation): Promise<Pick<Run, 'p50Ms' | 'p95Ms' | 'p99Ms' | 'count'>> {
+  const count = Math.max(10, Math.round(ratePerSecond * seconds));
+  const latencies: number[] = [];
+  const startedAt = performance.now();
+  await Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const due = startedAt + (index * 1000) / ratePerSecond;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
+      const t0 = performance.now();
+      await operation(index);
+      latencies.push(performance.now() - t0);
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { count, p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), p99Ms: percentile(latencies, 0.99) };
+}
+
+function busiest(run: Run): string {
+  return Object.entries(run.cpu)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([name, share]) => `${name} ${(share * 100).toFixed(0)}%`)
+    .join(', ');
+}
+
+function mean(runs: readonly Run[], key: 'perSecond' | 'p50Ms' | 'p99Ms'): number {
+  return runs.reduce((sum, run) => sum + run[key], 0) / runs.length;
+}
+
+async function main(): Promise<void> {
+  const rounds = numberArgument('rounds', 2);
+  const hotClients = [1, 16, 200];
+  const sagaConcurrency = [1, 4, 16, 64];
+  quietTemporalRuntime();
+  console.log('starting the local cluster…');
+  const env = await startTestCluster('bench-system', { services: true, serviceEnv: { LOG_LEVEL: 'warn' } });
+  const connection = await Connection.connect({ address: env.cluster.temporalAddress });
+  const client = new Client({ connection });
+  const workerConnection = await NativeConnection.connect({ address: env.cluster.temporalAddress });
+  const bareWorker = await Worker.create({ connection: workerConnection, taskQueue: 'bench-bare', workflowsPath: require.resolve('./workflows/bare'), activities: createNoopActivities() });
+  const bareRunning = bareWorker.run();
+  const mongo = new MongoClient(env.cluster.databaseUrls.get('bank-a') as string, { useBigInt64: true });
+  const results: Record<string, unknown> = { startedAt: new Date().toISOString(), rounds };
+  try {
+    const signingKey = env.cluster.secrets?.serviceKeys[0];
+    if (!signingKey) throw new Error('the cluster has no service key');
+    const bank = (bankId: string) => new AccountServiceClient({ bankId, baseUrl: env.cluster.accountServiceUrls.get(bankId) as string, signingKey, requestTimeoutMs: 60_000 });
+    const bankA = bank('bank-a');
+    const bankB = bank('bank-b');
+    const run = randomUUID().slice(0, 8);
+    const expectOk = async (answer: Promise<{ status: number }>, what: string): Promise<void> => {
+      const { status } = await answer;
+      if (status !== 200) throw new Error(`${what} answered ${status}`);
+    };
+
+    console.log('seeding accounts (1k and 100k entries, 1,000 spread accounts, hot and saga accounts)…');
+    const storeA = new LedgerStore(mongo.db(databaseName('bank-a')));
+    await seedLedgerAccount(storeA, 'k1', 1_000);
+    await seedLedgerAccount(storeA, 'k100', 100_000);
+    await seedLedgerAccount(storeA, 'hot', 20_000);
+    for (let a = 0; a < 1_000; a += 1) await seedLedgerAccount(storeA, `spread-${a}`, 12);
+    for (let s = 0; s < 64; s += 1) await seedLedgerAccount(storeA, `payer-${s}`, 2_000);
+    const mongoB = new MongoClient(env.cluster.databaseUrls.get('bank-b') as string, { useBigInt64: true });
+    const storeB = new LedgerStore(mongoB.db(databaseName('bank-b')));
+    for (let s = 0; s < 64; s += 1) await seedLedgerAccount(storeB, `payee-${s}`, 1);
+    await mongoB.close();
+
+    let serial = 0;
+    const id = (): string => `${run}-${(serial += 1)}`;
+    const noop: Operation = () => expectOk(bankA.request('GET', '/v1/whoami'), 'whoami');
+    const hotDebit: Operation = () => expectOk(bankA.request('POST', '/v1/accounts/hot/debits', { transferId: id(), amountMinor: '1', currency: 'EUR' }), 'hot debit');
+    const spreadDebit: Operation = (index) => expectOk(bankA.request('POST', `/v1/accounts/spread-${index % 1_000}/debits`, { transferId: id(), amountMinor: '1', currency: 'EUR' }), 'spread debit');
+    const sizedDebit = (accountId: string): Operation => () => expectOk(bankA.request('POST', `/v1/accounts/${accountId}/debits`, { transferId: id(), amountMinor: '1', currency: 'EUR' }), 'debit');
+    const policy = { approvalThresholdMinor: '1000000000', approvalTimeoutMs: 60_000, amountMaxMinor: '1000000000', banks: ['bank-a', 'bank-b', 'bank-c'], refundAttentionAfterAttempts: 5 };
+    const bare: Operation = async () => {
+      await client.workflow.execute(bareTwoActivityWorkflow, { taskQueue: 'bench-bare', workflowId: `bare-${id()}` });
+    };
+    const direct: Operation = async (index) => {
+      const transferId = `direct-${id()}`;
+      await expectOk(bankA.request('POST', `/v1/accounts/payer-${index % 64}/debits`, { transferId, amountMinor: '1', currency: 'EUR' }), 'direct debit');
+      await expectOk(bankB.request('POST', `/v1/accounts/payee-${index % 64}/credits`, { transferId, amountMinor: '1', currency: 'EUR' }), 'direct credit');
+    };
+    const saga: Operation = async (index) => {
+      const input: TransferInput = { transferId: `saga-${id()}`, source: { bankId: 'bank-a', accountId: `payer-${index % 64}` }, target: { bankId: 'bank-b', accountId: `payee-${index % 64}` }, amountMinor: '1', currency: 'EUR', requestedBy: 'bench', policy };
+      const state = await client.workflow.execute(transferWorkflow, { taskQueue: transferTaskQueue, workflowId: transferWorkflowId(input.transferId), args: [input] });
+      if (state.status !== 'COMPLETED') throw new Error(`saga ended ${state.status}`);
+    };
+
+    console.log('warm-up…');
+    await closedLoop(env, 200, 16, noop);
+    await closedLoop(env, 100, 16, hotDebit);
+    await closedLoop(env, 20, 4, bare);
+    await closedLoop(env, 20, 4, saga);
+    await closedLoop(env, 20, 4, direct);
+
+    const ledger: Record<string, Run[]> = {};
+    const sagas: Record<string, Run[]> = {};
+    const record = (table: Record<string, Run[]>, key: string, result: Run): void => {
+      (table[key] ??= []).push(result);
+      console.log(`  ${key.padEnd(24)} ${result.perSecond.toFixed(1).padStart(8)}/s  p50 ${result.p50Ms.toFixed(1)} ms  p99 ${result.p99Ms.toFixed(1)} ms  cpu: ${busiest(result)}`);
+    };
+    for (let round = 1; round <= rounds; round += 1) {
+      console.log(`round ${round} of ${rounds}`);
+      record(ledger, 'no-op (signed)', await closedLoop(env, 2_000, 16, noop));
+      for (const clients of hotClients) record(ledger, `hot debits, ${clients} clients`, await closedLoop(env, Math.max(200, clients * 4), clients, hotDebit));
+      record(ledger, 'debits over 1,000 accounts', await closedLoop(env, 600, 16, spreadDebit));
+      record(ledger, 'debit at 1k entries', await closedLoop(env, 200, 1, sizedDebit('k1')));
+      record(ledger, 'debit at 100k entries', await closedLoop(env, 200, 1, sizedDebit('k100')));
+      for (const concurrency of sagaConcurrency) {
+        const count = Math.max(20, concurrency * 4);
+        record(sagas, `bare, ${concurrency} in flight`, await closedLoop(env, count, concurrency, bare));
+        record(sagas, `direct, ${concurrency} in flight`, await closedLoop(env, count, concurrency, direct));
+        record(sagas, `saga, ${concurrency} in flight`, await closedLoop(env, count, concurrency, saga));
+        record(sagas, `saga A/A, ${concurrency} in flight`, await closedLoop(env, count, concurrency, saga));
+      }
+    }
+
+    const peak = (arm: string): { concurrency: number; perSecond: number } =>
+      sagaConcurrency.map((concurrency) => ({ concurrency, perSecond: mean(sagas[`${arm}, ${concurrency} in flight`] ?? [], 'perSecond') })).sort((a, b) => b.perSecond - a.perSecond)[0] ?? { concurrency: 1, perSecond: 1 };
+    const halfLoad: Record<string, Awaited<ReturnType<typeof openLoop>> & { ratePerSecond: number }> = {};
+    for (const [arm, operation] of [['bare', bare], ['direct', direct], ['saga', saga]] as const) {
+      const ratePerSecond = peak(arm).perSecond / 2;
+      halfLoad[arm] = { ratePerSecond, ...(await openLoop(ratePerSecond, 20, operation)) };
+      console.log(`  ${arm} at half of its peak (${ratePerSecond.toFixed(1)}/s): p50 ${halfLoad[arm].p50Ms.toFixed(0)} ms  p95 ${halfLoad[arm].p95Ms.toFixed(0)} ms  p99 ${halfLoad[arm].p99Ms.toFixed(0)} ms`);
+    }
+
+    // Report: each figure with its ratio to its baseline, and the targets of the performance issue.
+    const noopRate = mean(ledger['no-op (signed)'] ?? [], 'perSecond');
+    const hot200 = mean(ledger['hot debits, 200 clients'] ?? [], 'perSecond');
+    const cost1k = mean(ledger['debit at 1k entries'] ?? [], 'p50Ms');
+    const cost100k = mean(ledger['debit at 100k entries'] ?? [], 'p50Ms');
+    const sagaPeak = peak('saga');
+    const barePeak = peak('bare');
+    const sagaAtBarePeak = mean(sagas[`saga, ${barePeak.concurrency} in flight`] ?? [], 'perSecond');
+    const aaAtBarePeak = mean(sagas[`saga A/A, ${barePeak.concurrency} in flight`] ?? [], 'perSecond');
+    const sagaHalf = halfLoad.saga as { p50Ms: number; p99Ms: number };
+    console.log('\nledger (account service of bank-a)                 per second   ratio');
+    for (const [key, runs] of Object.entries(ledger)) {
+      const isCost = key.startsWith('debit at');
+      const value = isCost ? `${mean(runs, 'p50Ms').toFixed(2)} ms p50` : mean(runs, 'perSecond').toFixed(1);
+      const ratio = isCost ? `${(mean(runs, 'p50Ms') / cost1k).toFixed(2)}x of 1k` : `${(mean(runs, 'perSecond') / noopRate).toFixed(2)}x of no-op`;
+      console.log(`  ${key.padEnd(40)} ${value.padStart(16)}   ${ratio}`);
+    }
+    console.log('\nsagas per second by concurrency       1        4       16       64   (ratio to bare at the same concurrency)');
+    for (const arm of ['bare', 'direct', 'saga', 'saga A/A']) {
+      const cells = sagaConcurrency.map((concurrency) => {
+        const value = mean(sagas[`${arm}, ${concurrency} in flight`] ?? [], 'perSecond');
+        const base = mean(sagas[`bare, ${concurrency} in flight`] ?? [], 'perSecond');
+        return `${value.toFixed(1)} (${(value / base).toFixed(2)}x)`;
+      });
+      console.log(`  ${arm.padEnd(10)} ${cells.map((cell) => cell.padStart(14)).join(' ')}`);
+    }
+    const targets = [
+      { target: 'hot-account debits/s at 200 clients >= 0.5x no-op rate', ratio: hot200 / noopRate, limit: 0.5, higherIsBetter: true, bound: busiest((ledger['hot debits, 200 clients'] ?? [])[0] as Run) },
+      { target: 'saga >= 0.8x bare Temporal (at bare peak concurrency)', ratio: sagaAtBarePeak / barePeak.perSecond, limit: 0.8, higherIsBetter: true, bound: busiest((sagas[`saga, ${barePeak.concurrency} in flight`] ?? [])[0] as Run) },
+      { target: 'per-operation cost at 100k <= 1.2x at 1k', ratio: cost100k / cost1k, limit: 1.2, higherIsBetter: false, bound: '' },
+      { target: 'saga p99 <= 3x p50 at half of peak', ratio: sagaHalf.p99Ms / sagaHalf.p50Ms, limit: 3, higherIsBetter: false, bound: '' },
+    ];
+    console.log('\ntargets');
+    for (const row of targets) {
+      const met = row.higherIsBetter ? row.ratio >= row.limit : row.ratio <= row.limit;
+      console.log(`  ${met ? 'MET ' : 'MISS'} ${row.target}: ${row.ratio.toFixed(2)}x${met || !row.bound ? '' : `  (busiest during the arm: ${row.bound})`}`);
+    }
+    console.log(`  A/A noise of the saga arm at ${barePeak.concurrency} in flight: ${((aaAtBarePeak / sagaAtBarePeak - 1) * 100).toFixed(1)}%`);
+    console.log(`  saga peak ${sagaPeak.perSecond.toFixed(1)}/s at ${sagaPeak.concurrency} in flight; payload encryption: not measured (no codec in this build)`);
+
+    mkdirSync(join(outputDir, 'charts'), { recursive: true });
+    Object.assign(results, { ledger, sagas, halfLoad, targets });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    writeFileSync(join(outputDir, `bench-${stamp}.json`), JSON.stringify(results, null, 2));
+    writeFileSync(
+      join(outputDir, 'charts', 'ledger-hot-account.svg'),
+      lineChart({
+        title: 'Debits/s on one hot account vs clients',
+        xLabel: 'concurrent clients',
+        yLabel: 'requests per second',
+        logX: true,
+        series: [
+          { name: 'hot-account debits', points: hotClients.map((clients) => ({ x: clients, y: mean(ledger[`hot debits, ${clients} clients`] ?? [], 'perSecond') })) },
+          { name: 'signed no-op (16)', points: hotClients.map((clients) => ({ x: clients, y: noopRate })) },
+        ],
+      }),
+    );
+    writeFileSync(
+      join(outputDir, 'charts', 'saga-throughput.svg'),
+      lineChart({
+        title: 'Throughput vs concurrency',
+        xLabel: 'workflows or transfers in flight',
+        yLabel: 'completed per second',
+        logX: true,
+        series: ['bare', 'direct', 'saga', 'saga A/A'].map((arm) => ({ name: arm, points: sagaConcurrency.map((concurrency) => ({ x: concurrency, y: mean(sagas[`${arm}, ${concurrency} in flight`] ?? [], 'perSecond') })) })),
+      }),
+    );
+    writeFileSync(
+      join(outputDir, 'charts', 'saga-latency.svg'),
+      lineChart({
+        title: 'Latency vs concurrency (p50)',
+        xLabel: 'in flight',
+        yLabel: 'ms',
+        logX: true,
+        series: ['bare', 'direct', 'saga'].map((arm) => ({ name: arm, points: sagaConcurrency.map((concurrency) => ({ x: concurrency, y: mean(sagas[`${arm}, ${concurrency} in flight`] ?? [], 'p50Ms') })) })),
+      }),
+    );
+    console.log(`\nresults: bench-results/bench-${stamp}.json; charts: bench-results/charts/ledger-hot-account.svg, saga-throughput.svg, saga-latency.svg`);
+  } finally {
+    bareWorker.shutdown();
+    await bareRunning;
+    await workerConnection.close();
+    await connection.close();
+    await mongo.close();
+    await env.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
