@@ -25,7 +25,7 @@ export interface AccountServiceFixture {
   stop: () => Promise<void>;
 }
 
-export async function startAccountServiceFixture(name: string, bankId = 'bank-a'): Promise<AccountServiceFixture> {
+export async function startAccountServiceFixture(name: string, bankId = 'bank-a', extraEnv: Record<string, string> = {}): Promise<AccountServiceFixture> {
   const dir = await temporaryDir(name);
   const logs = fileLogSink(name);
   const database: RunningFerretDb = await startFerretDb(
@@ -41,6 +41,7 @@ export async function startAccountServiceFixture(name: string, bankId = 'bank-a'
     DATABASE_NAME: 'ledger_test',
     SERVICE_KEYS: `${testSigningKey.keyId}:${testSigningKey.secret},old-key:${'o'.repeat(40)}`,
     LOG_LEVEL: 'warn',
+    ...extraEnv,
   };
   const start = (): Promise<ManagedProcess> => startNodeService({ name: 'account-service', entry: 'services/account-service/main.ts', env, readyUrl: `${url}/readyz` }, logs.sink);
   let service = await start();

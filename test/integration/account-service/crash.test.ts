@@ -3,11 +3,15 @@ import { startAccountServiceFixture, type AccountServiceFixture } from '../../su
 
 jest.setTimeout(240_000);
 
-describe('account service: kill -9 during a stream of debits', () => {
+describe.each([
+  ['default settings (a batch is whatever queued meanwhile)', 'default', {}],
+  // A linger makes every batch wait for company, so the kills land while batches are being appended.
+  ['batches of up to 8 (group commit with a 20 ms linger)', 'linger', { LEDGER_BATCH_LINGER_MS: '20', LEDGER_BATCH_SIZE_MAX: '8' }],
+])('account service: kill -9 during a stream of debits, %s', (_name, logName, serviceEnv) => {
   let bank: AccountServiceFixture;
 
   beforeAll(async () => {
-    bank = await startAccountServiceFixture('account-service-crash');
+    bank = await startAccountServiceFixture(`account-service-crash-${logName}`, 'bank-a', serviceEnv);
   });
 
   afterAll(async () => {
