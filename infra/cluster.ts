@@ -33,7 +33,7 @@ export interface ServicesPlan {
 export interface ClusterPlan {
   dataDir: string;
   host: string;
-  temporal: { port: number; uiPort: number; ui: boolean; namespace: string };
+  temporal: { port: number; uiPort: number; ui: boolean; namespace: string; extraSqlitePragmas?: readonly string[] };
   banks: readonly BankNodePlan[];
   services?: ServicesPlan;
 }
@@ -97,6 +97,7 @@ export interface EphemeralPlanOptions {
   services?: boolean;
   serviceEnv?: Record<string, string>;
   extraApiKeys?: readonly ApiKeyEntry[];
+  extraSqlitePragmas?: readonly string[];
 }
 
 export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptions = {}): Promise<ClusterPlan> {
@@ -108,7 +109,7 @@ export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptio
   return {
     dataDir,
     host,
-    temporal: { port: await findFreePort(host), uiPort: await findFreePort(host), ui: options.ui ?? false, namespace: 'default' },
+    temporal: { port: await findFreePort(host), uiPort: await findFreePort(host), ui: options.ui ?? false, namespace: 'default', ...(options.extraSqlitePragmas ? { extraSqlitePragmas: options.extraSqlitePragmas } : {}) },
     banks,
     ...(options.services
       ? { services: { transferApiPort: await findFreePort(host), env: options.serviceEnv ?? {}, ...(options.extraApiKeys ? { extraApiKeys: options.extraApiKeys } : {}) } }

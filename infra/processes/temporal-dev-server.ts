@@ -17,6 +17,8 @@ export interface TemporalDevServerOptions {
   ui: boolean;
   namespace: string;
   uiCodecEndpoint?: string;
+  /** SQLite pragmas beyond the durable defaults, for measured experiments (e.g. cache_size=-65536). */
+  extraSqlitePragmas?: readonly string[];
 }
 
 export interface RunningTemporal {
@@ -57,6 +59,7 @@ export function temporalDevServerArgs(options: TemporalDevServerOptions): string
     'journal_mode=wal',
     '--sqlite-pragma',
     'synchronous=normal',
+    ...(options.extraSqlitePragmas ?? []).flatMap((pragma) => ['--sqlite-pragma', pragma]),
     '--log-format',
     'json',
     '--log-level',

@@ -49,7 +49,10 @@ async function main(): Promise<void> {
   const rounds = numberArgument('rounds', 2);
   quietTemporalRuntime();
   console.log('starting the local cluster (Temporal, 3 FerretDB, 3 account services, worker, API)…');
-  const env = await startTestCluster('bench-saga', { services: true, serviceEnv: { LOG_LEVEL: 'warn' } });
+  // --sqlite-pragma NAME=VALUE (repeatable) runs the dev server with extra pragmas, to measure a tuning.
+  const extraSqlitePragmas = process.argv.flatMap((arg, index) => (arg === '--sqlite-pragma' ? [process.argv[index + 1] as string] : []));
+  if (extraSqlitePragmas.length > 0) console.log(`extra SQLite pragmas: ${extraSqlitePragmas.join(' ')}`);
+  const env = await startTestCluster('bench-saga', { services: true, serviceEnv: { LOG_LEVEL: 'warn' }, extraSqlitePragmas });
   const connection = await Connection.connect({ address: env.cluster.temporalAddress });
   const client = new Client({ connection });
   const workerConnection = await NativeConnection.connect({ address: env.cluster.temporalAddress });
