@@ -10,6 +10,26 @@ export function numberArgument(name: string, fallback: number): number {
   return value;
 }
 
+/** Closed loop: `concurrency` callers run `operation` back to back until `count` are done; latencies come sorted. */
+export async function closedLoopLatencies(count: number, concurrency: number, operation: (index: number) => Promise<void>): Promise<{ seconds: number; latenciesMs: number[] }> {
+  const latenciesMs: number[] = [];
+  let next = 0;
+  const startedAt = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const index = next;
+        next += 1;
+        const before = performance.now();
+        await operation(index);
+        latenciesMs.push(performance.now() - before);
+      }
+    }),
+  );
+  latenciesMs.sort((a, b) => a - b);
+  return { seconds: (performance.now() - startedAt) / 1000, latenciesMs };
+}
+
 /** The value at `fraction` (0.5 = p50) of an ascending list. */
 export function percentile(sorted: readonly number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? NaN;

@@ -14,7 +14,7 @@ import { apiCaller } from '../support/http';
 import { quietTemporalRuntime } from '../support/temporal';
 import { createNoopActivities } from './noop-activities';
 import { bareTwoActivityWorkflow } from './workflows/bare';
-import { numberArgument, percentile } from './bench-support';
+import { closedLoopLatencies, numberArgument, percentile } from './bench-support';
 
 interface ArmResult {
   perSecond: number;
@@ -24,23 +24,8 @@ interface ArmResult {
 
 /** Runs `count` executions with at most `concurrency` in flight; each resolves when its workflow ended. */
 async function measure(count: number, concurrency: number, runOne: (index: number) => Promise<void>): Promise<ArmResult> {
-  const latencies: number[] = [];
-  let next = 0;
-  const startedAt = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const index = next;
-        next += 1;
-        const before = performance.now();
-        await runOne(index);
-        latencies.push(performance.now() - before);
-      }
-    }),
-  );
-  const seconds = (performance.now() - startedAt) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { perSecond: count / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) };
+  const { seconds, latenciesMs } = await closedLoopLatencies(count, concurrency, runOne);
+  return { perSecond: count / seconds, p50Ms: percentile(latenciesMs, 0.5), p99Ms: percentile(latenciesMs, 0.99) };
 }
 
 async function main(): Promise<void> {

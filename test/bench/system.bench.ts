@@ -18,7 +18,7 @@ import { LedgerStore } from '../../services/account-service/ledger/ledger-store'
 import { transferWorkflow } from '../../workflows/transfer-workflow';
 import { startTestCluster, type TestCluster } from '../support/cluster';
 import { quietTemporalRuntime } from '../support/temporal';
-import { numberArgument, percentile, seedLedgerAccount } from './bench-support';
+import { closedLoopLatencies, numberArgument, percentile, seedLedgerAccount } from './bench-support';
 import { createNoopActivities } from './noop-activities';
 import { lineChart } from './svg-chart';
 import { bareTwoActivityWorkflow } from './workflows/bare';
@@ -54,28 +54,13 @@ async function closedLoop(env: TestCluster, count: number, concurrency: number, 
   const components = env.cluster.components();
   const before = components.map((component) => cpuTicks(component.process.pid));
   const benchBefore = process.cpuUsage();
-  const latencies: number[] = [];
-  let next = 0;
-  const startedAt = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const index = next;
-        next += 1;
-        const t0 = performance.now();
-        await operation(index);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - startedAt) / 1000;
+  const { seconds, latenciesMs: latencies } = await closedLoopLatencies(count, concurrency, operation);
   const cpu: Record<string, number> = {};
   components.forEach((component, index) => {
     cpu[component.name] = (cpuTicks(component.process.pid) - (before[index] ?? 0)) / clockTicksPerSecond / seconds;
   });
   const bench = process.cpuUsage(benchBefore);
   cpu['bench (client + bare worker)'] = (bench.user + bench.system) / 1e6 / seconds;
-  latencies.sort((a, b) => a - b);
   return { count, seconds, perSecond: count / seconds, p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), p99Ms: percentile(latencies, 0.99), cpu };
 }
 

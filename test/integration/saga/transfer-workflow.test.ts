@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -202,7 +202,8 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       expect(state).toMatchObject({ status: 'REJECTED', reason: 'APPROVAL_REJECTED' });
       expect(calls).toEqual([]);
       // The workflow has closed, so Temporal refuses the update; the API answers TRANSFER_NOT_AWAITING_APPROVAL for it.
-      expect(secondDecision).toBeInstanceOf(Error);
+      expect(secondDecision).toBeInstanceOf(WorkflowNotFoundError);
+      expect((secondDecision as Error).message).toContain('already completed');
     });
 
     test('when nobody decides in time, then REJECTED with APPROVAL_TIMED_OUT', async () => {
@@ -247,7 +248,8 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       expect(state.status).toBe('COMPLETED');
       const refused = await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'olga' }] }).catch((error: unknown) => error);
       // A closed workflow refuses every update; the API answers TRANSFER_NOT_CANCELLABLE for it.
-      expect(refused).toBeInstanceOf(Error);
+      expect(refused).toBeInstanceOf(WorkflowNotFoundError);
+      expect((refused as Error).message).toContain('already completed');
     });
 
     test('when the cancel races a credit that then succeeds, then the transfer is COMPLETED and the cancel is refused', async () => {
