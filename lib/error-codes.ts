@@ -23,6 +23,8 @@ export const httpStatusByCode = {
   CURRENCY_MISMATCH: 422,
   ACCOUNT_FROZEN: 422,
   ACCOUNT_CLOSED: 422,
+  /** A credit or deposit that would take a balance past what a signed 64-bit integer holds. */
+  BALANCE_LIMIT_EXCEEDED: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
   LIMIT_EXCEEDED: 422,
   DAILY_LIMIT_EXCEEDED: 422,

@@ -36,5 +36,6 @@ export const refusalMessages: Record<string, string> = {
   CURRENCY_MISMATCH: "the currency differs from the account's currency",
   ACCOUNT_FROZEN: 'the account is frozen',
   ACCOUNT_CLOSED: 'the account is closed',
+  BALANCE_LIMIT_EXCEEDED: 'the balance would exceed the largest amount the ledger can hold',
   TRANSFER_VOIDED: 'this leg of the transfer was voided by a refund or credit-void and can no longer happen',
 };

@@ -1,5 +1,5 @@
 import type { LedgerMetrics } from '../http/metrics';
-import { decideBatch } from './decide';
+import { decideBatch, openingEntry } from './decide';
 import type { LedgerStore } from './ledger-store';
 import type { AccountDocument, EntryDocument, Head, Operation } from './model';
 
@@ -59,8 +59,8 @@ export class Ledger {
     let head = this.heads.get(account._id);
     if (!head) {
       const hinted = await this.store.findEntry(account._id, account.headSeq);
-      head = hinted ?? (await this.store.findEntry(account._id, 0)) ?? undefined;
-      if (!head) throw new Error(`ledger invariant: account ${account._id} has no opening entry`);
+      const start = hinted ?? (account.headSeq === 0 ? null : await this.store.findEntry(account._id, 0));
+      head = start ?? (await this.writeOpeningEntry(account));
     }
     for (;;) {
       const next = await this.store.findEntry(account._id, head.seq + 1);
@@ -69,6 +69,19 @@ export class Ledger {
     }
     this.heads.set(account._id, head);
     return head;
+  }
+
+  /**
+   * The account document is inserted before its opening entry; a crash between the two leaves
+   * an account without a chain. The opening entry follows from the document alone, so whoever
+   * finds it missing writes it (a concurrent writer's identical insert loses harmlessly).
+   */
+  private async writeOpeningEntry(account: AccountDocument): Promise<EntryDocument> {
+    const opening = openingEntry(account);
+    await this.store.appendEntries([opening]);
+    const written = await this.store.findEntry(account._id, 0);
+    if (!written) throw new Error(`ledger invariant: account ${account._id} has no opening entry`);
+    return written;
   }
 
   /** The entry that decided an operation, if any: its pointer, or a scan when a crash lost the pointer. */

@@ -4,30 +4,13 @@ import { accountView, entryView } from '../ledger/entry-view';
 import { decide } from '../ledger/decide';
 import type { Ledger } from '../ledger/ledger';
 import type { LedgerStore } from '../ledger/ledger-store';
-import { entryId, type AccountDocument, type EntryDocument } from '../ledger/model';
+import type { AccountDocument } from '../ledger/model';
 
 export interface OpenAccountCommand {
   accountId: string;
   owner: string;
   currency: string;
   overdraftLimitMinor: bigint;
-}
-
-function openingEntry(account: AccountDocument): EntryDocument {
-  return {
-    _id: entryId(account._id, 0),
-    accountId: account._id,
-    seq: 0,
-    operationId: 'open',
-    kind: 'open',
-    amountMinor: 0n,
-    balanceAfterMinor: 0n,
-    statusAfter: 'ACTIVE',
-    outcome: 'APPLIED',
-    requestedAmountMinor: 0n,
-    requestedCurrency: account.currency,
-    createdAt: account.createdAt,
-  };
 }
 
 /** Opens an account once: 201 the first time, 200 for the same request again, 409 for other fields. */
@@ -39,8 +22,7 @@ export async function openAccount(store: LedgerStore, ledger: Ledger, bankId: st
   if (account.owner !== command.owner || account.currency !== command.currency || account.overdraftLimitMinor !== command.overdraftLimitMinor) {
     throw new ApiError('IDEMPOTENCY_CONFLICT', `account ${command.accountId} exists with other fields`, 'accountId');
   }
-  // Also repairs an account whose opening entry a crash prevented.
-  if (!(await store.findEntry(account._id, 0))) await store.appendEntries([openingEntry(account)]);
+  // The head look-up also writes the opening entry, and repairs one that a crash prevented.
   return { created, account: accountView(bankId, account, await ledger.head(account)) };
 }
 

@@ -244,6 +244,82 @@ describe('account service: ledger and transfer barrier on real FerretDB', () => 
     });
   });
 
+  describe('status changes beyond money', () => {
+    test('when an account is frozen or closed, then credit-voids still apply and the late credit is 409 TRANSFER_VOIDED', async () => {
+      const frozen = await openFunded(0n);
+      const closed = await openFunded(0n);
+      await bank.call('POST', `/v1/accounts/${frozen}/freeze`, {});
+      await bank.call('POST', `/v1/accounts/${closed}/close`, {});
+      for (const account of [frozen, closed]) {
+        const voided = await voidCredit(account, 't-void-status');
+        expect(voided.status).toBe(200);
+        expect(voided.body).toMatchObject({ operationId: 't-void-status:credit', kind: 'void', amountMinor: '0', outcome: 'APPLIED' });
+        const late = await creditLeg(account, 't-void-status', '9');
+        expect(late.status).toBe(409);
+        expect((late.body as Body).error?.code).toBe('TRANSFER_VOIDED');
+        expect(await voidCredit(account, 't-void-status')).toEqual(voided);
+        expect(await balance(account)).toBe(0n);
+      }
+    });
+
+    test('when a closed account is frozen or unfrozen, then 422 ACCOUNT_CLOSED; a frozen empty account can be closed; a repeated freeze changes nothing', async () => {
+      const account = await openFunded(0n);
+      const frozen = await bank.call('POST', `/v1/accounts/${account}/freeze`, {});
+      expect(frozen).toMatchObject({ status: 200, body: { status: 'FROZEN' } });
+      const again = await bank.call('POST', `/v1/accounts/${account}/freeze`, {});
+      expect(again).toEqual(frozen);
+      expect((await bank.call('POST', `/v1/accounts/${account}/close`, {})).body).toMatchObject({ status: 'CLOSED', balanceMinor: '0' });
+      for (const change of ['freeze', 'unfreeze']) {
+        const refused = await bank.call('POST', `/v1/accounts/${account}/${change}`, {});
+        expect(refused.status).toBe(422);
+        expect((refused.body as Body).error?.code).toBe('ACCOUNT_CLOSED');
+      }
+      expect((await bank.call('POST', `/v1/accounts/${account}/close`, {})).body).toMatchObject({ status: 'CLOSED' });
+      const kinds = (await entries(account)).map((entry) => entry.kind);
+      expect(kinds).toEqual(['open', 'freeze', 'close']);
+    });
+
+    test('when a deposit is repeated, then it applies once; with another amount, then 409 IDEMPOTENCY_CONFLICT', async () => {
+      const account = await openFunded(0n);
+      const deposit = (amountMinor: string) => bank.call('POST', `/v1/accounts/${account}/deposits`, { depositId: 'dep-1', amountMinor, currency: 'EUR' });
+      const first = await deposit('500');
+      expect(first.body).toMatchObject({ operationId: 'dep-1:deposit', kind: 'deposit', amountMinor: '500', outcome: 'APPLIED' });
+      expect(await deposit('500')).toEqual(first);
+      const other = await deposit('501');
+      expect(other.status).toBe(409);
+      expect((other.body as Body).error?.code).toBe('IDEMPOTENCY_CONFLICT');
+      expect(await balance(account)).toBe(500n);
+    });
+
+    test('when credits would take a balance past a signed 64-bit integer, then 422 BALANCE_LIMIT_EXCEEDED and the stored chain stays exact', async () => {
+      const account = await openFunded(0n);
+      const largest = '999999999999999999';
+      for (let n = 0; n < 9; n += 1) expect((await creditLeg(account, `t-huge-${n}`, largest)).status).toBe(200);
+      const over = await creditLeg(account, 't-huge-9', largest);
+      expect(over.status).toBe(422);
+      expect((over.body as Body).error?.code).toBe('BALANCE_LIMIT_EXCEEDED');
+      expect((over.body as Body).entry).toMatchObject({ amountMinor: '0', outcome: 'REFUSED', balanceAfterMinor: String(9n * BigInt(largest)) });
+      expect(await balance(account)).toBe(9n * BigInt(largest));
+      // What the database holds, read back, not the service's cache.
+      const stored = await bank.db.collection<{ balanceAfterMinor: bigint }>('entries').findOne({ _id: `${account}:${(await entries(account)).length - 1}` as never });
+      expect(stored?.balanceAfterMinor).toBe(9n * BigInt(largest));
+    });
+
+    test('when a crash left an account document without its opening entry, then the next request writes it and the account works', async () => {
+      const createdAt = new Date().toISOString();
+      await bank.db.collection('accounts').insertOne({ _id: 'half-open' as never, owner: 'Half', currency: 'EUR', overdraftLimitMinor: 0n, createdAt, headSeq: 0 });
+      const read = await bank.call('GET', '/v1/accounts/half-open');
+      expect(read).toMatchObject({ status: 200, body: { accountId: 'half-open', balanceMinor: '0', sequence: 0, status: 'ACTIVE' } });
+      expect((await bank.call('POST', '/v1/accounts/half-open/deposits', { depositId: 'd', amountMinor: '5', currency: 'EUR' })).status).toBe(200);
+      expect((await bank.call('POST', '/v1/accounts', { accountId: 'half-open', owner: 'Half', currency: 'EUR' })).status).toBe(200);
+      expect((await entries('half-open')).map((entry) => [entry.kind, entry.createdAt])).toEqual([
+        ['open', createdAt],
+        ['deposit', expect.any(String)],
+      ]);
+      expect(await balance('half-open')).toBe(5n);
+    });
+  });
+
   test('when entries are listed in pages, then they come oldest first and the cursor walks the whole chain once', async () => {
     const account = await openFunded(1_000n);
     for (let n = 0; n < 7; n += 1) await debit(account, `t-page-${n}`, '1');

@@ -1,0 +1,100 @@
+import { balanceMinorMax, decide, decideBatch, openingEntry } from '../../../services/account-service/ledger/decide';
+import type { AccountDocument, EntryDocument, Head, Operation } from '../../../services/account-service/ledger/model';
+
+const now = '2026-01-01T00:00:00.000Z';
+const account: AccountDocument = { _id: 'acct', owner: 'Owner', currency: 'EUR', overdraftLimitMinor: 0n, createdAt: now, headSeq: 0 };
+const head = (balanceAfterMinor: bigint, statusAfter: Head['statusAfter'] = 'ACTIVE', seq = 4): Head => ({ seq, balanceAfterMinor, statusAfter });
+const op = (kind: Operation['kind'], amountMinor: bigint, currency = 'EUR'): Operation => ({ operationId: `t:${kind}`, kind, amountMinor, currency });
+
+describe('decide: the next entry of a chain', () => {
+  test('when a debit is covered, then it is applied at seq + 1 with a negative amount', () => {
+    const entry = decide(account, head(100n), op('debit', 30n), now);
+    expect(entry).toMatchObject({ _id: 'acct:5', seq: 5, amountMinor: -30n, balanceAfterMinor: 70n, outcome: 'APPLIED', requestedAmountMinor: 30n, requestedCurrency: 'EUR' });
+    expect(entry.code).toBeUndefined();
+  });
+
+  test('when a debit exceeds the balance, then it is a zero-amount refusal with INSUFFICIENT_FUNDS', () => {
+    expect(decide(account, head(29n), op('debit', 30n), now)).toMatchObject({ amountMinor: 0n, balanceAfterMinor: 29n, outcome: 'REFUSED', code: 'INSUFFICIENT_FUNDS', requestedAmountMinor: 30n });
+  });
+
+  test('when an account has an overdraft limit, then a debit may reach minus the limit and not one unit further', () => {
+    const overdrawn = { ...account, overdraftLimitMinor: 50n };
+    expect(decide(overdrawn, head(0n), op('debit', 50n), now)).toMatchObject({ outcome: 'APPLIED', balanceAfterMinor: -50n });
+    expect(decide(overdrawn, head(0n), op('debit', 51n), now)).toMatchObject({ outcome: 'REFUSED', code: 'INSUFFICIENT_FUNDS' });
+  });
+
+  test('when the account is closed or frozen, then money movements are refused with the status, before the currency is looked at', () => {
+    for (const kind of ['debit', 'credit', 'deposit'] as const) {
+      expect(decide(account, head(100n, 'CLOSED'), op(kind, 1n, 'USD'), now)).toMatchObject({ outcome: 'REFUSED', code: 'ACCOUNT_CLOSED', statusAfter: 'CLOSED' });
+      expect(decide(account, head(100n, 'FROZEN'), op(kind, 1n, 'USD'), now)).toMatchObject({ outcome: 'REFUSED', code: 'ACCOUNT_FROZEN', statusAfter: 'FROZEN' });
+    }
+  });
+
+  test('when the currency differs, then CURRENCY_MISMATCH', () => {
+    expect(decide(account, head(100n), op('credit', 1n, 'USD'), now)).toMatchObject({ outcome: 'REFUSED', code: 'CURRENCY_MISMATCH', amountMinor: 0n });
+  });
+
+  test('when the account is closed or frozen, then refunds and voids still apply', () => {
+    for (const status of ['CLOSED', 'FROZEN'] as const) {
+      expect(decide(account, head(0n, status), op('refund', 40n), now)).toMatchObject({ outcome: 'APPLIED', amountMinor: 40n, balanceAfterMinor: 40n, statusAfter: status });
+      expect(decide(account, head(0n, status), op('void', 0n), now)).toMatchObject({ outcome: 'APPLIED', amountMinor: 0n, kind: 'void' });
+    }
+  });
+
+  test('when a refund has nothing to reverse, then it is a zero-amount NOTHING_TO_REFUND entry', () => {
+    expect(decide(account, head(10n), { ...op('refund', 0n), nothingToRefund: true }, now)).toMatchObject({ outcome: 'NOTHING_TO_REFUND', amountMinor: 0n, balanceAfterMinor: 10n });
+  });
+
+  test('when a status changes, then the entry carries the new status and moves no money', () => {
+    expect(decide(account, head(0n), op('freeze', 0n), now)).toMatchObject({ statusAfter: 'FROZEN', amountMinor: 0n, outcome: 'APPLIED' });
+    expect(decide(account, head(0n, 'FROZEN'), op('unfreeze', 0n), now)).toMatchObject({ statusAfter: 'ACTIVE' });
+    expect(decide(account, head(0n, 'FROZEN'), op('close', 0n), now)).toMatchObject({ statusAfter: 'CLOSED' });
+  });
+
+  test('when a credit or deposit would take the balance past a signed 64-bit integer, then BALANCE_LIMIT_EXCEEDED and the balance stays', () => {
+    const nearMax = balanceMinorMax - 5n;
+    expect(decide(account, head(nearMax), op('credit', 5n), now)).toMatchObject({ outcome: 'APPLIED', balanceAfterMinor: balanceMinorMax });
+    for (const kind of ['credit', 'deposit'] as const) {
+      expect(decide(account, head(nearMax), op(kind, 6n), now)).toMatchObject({ outcome: 'REFUSED', code: 'BALANCE_LIMIT_EXCEEDED', balanceAfterMinor: nearMax });
+    }
+  });
+
+  test('when a refund would take the balance past 64 bits, then nothing is decided (it cannot be refused, and a wrapped balance would make money)', () => {
+    expect(() => decide(account, head(balanceMinorMax), op('refund', 1n), now)).toThrow(/beyond 64 bits/);
+  });
+});
+
+describe('decideBatch: a run of entries from one head', () => {
+  test('when operations are decided as a batch, then each sees the one before it, refusals included', () => {
+    const operations: Operation[] = [
+      { operationId: 'a:debit', kind: 'debit', amountMinor: 60n, currency: 'EUR' },
+      { operationId: 'b:debit', kind: 'debit', amountMinor: 60n, currency: 'EUR' },
+      { operationId: 'c:credit', kind: 'credit', amountMinor: 25n, currency: 'EUR' },
+      { operationId: 'd:debit', kind: 'debit', amountMinor: 60n, currency: 'EUR' },
+    ];
+    const entries = decideBatch(account, head(100n), operations, now);
+    expect(entries.map((entry) => [entry._id, entry.outcome, entry.balanceAfterMinor])).toEqual([
+      ['acct:5', 'APPLIED', 40n],
+      ['acct:6', 'REFUSED', 40n],
+      ['acct:7', 'APPLIED', 65n],
+      ['acct:8', 'APPLIED', 5n],
+    ]);
+  });
+
+  test('when a batch freezes the account midway, then the operations after it are refused', () => {
+    const entries = decideBatch(account, head(100n), [op('freeze', 0n), { operationId: 'x:debit', kind: 'debit', amountMinor: 1n, currency: 'EUR' }], now);
+    expect(entries[1]).toMatchObject({ outcome: 'REFUSED', code: 'ACCOUNT_FROZEN' });
+  });
+
+  test('when a batch is empty, then no entries', () => {
+    expect(decideBatch(account, head(0n), [], now)).toEqual([]);
+  });
+});
+
+describe('openingEntry', () => {
+  test('when two processes build the opening entry of one account, then they build the same document', () => {
+    const first: EntryDocument = openingEntry(account);
+    expect(first).toEqual(openingEntry({ ...account }));
+    expect(first).toMatchObject({ _id: 'acct:0', seq: 0, operationId: 'open', balanceAfterMinor: 0n, statusAfter: 'ACTIVE', createdAt: now });
+  });
+});
