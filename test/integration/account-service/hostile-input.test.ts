@@ -58,6 +58,23 @@ describe('account service: hostile input and signatures', () => {
     ['a body on a freeze', '/v1/accounts/victim/freeze', { status: 'ACTIVE' }],
     ['an account id with a NUL in the path', '/v1/accounts/vic%00tim/debits', { transferId: 't1', amountMinor: '10', currency: 'EUR' }],
     ['an account id with a $ in the path', '/v1/accounts/$victim/credits', { transferId: 't1', amountMinor: '10', currency: 'EUR' }],
+    ['an encoded slash in the account id', '/v1/accounts/vic%2Ftim/debits', { transferId: 't1', amountMinor: '10', currency: 'EUR' }],
+    ['an operator object as the currency', '/v1/accounts/victim/credits', { transferId: 't1', amountMinor: '10', currency: { $ne: 'USD' } }],
+    ['a numeric overdraft limit', '/v1/accounts', { accountId: 'new-9', owner: 'x', currency: 'EUR', overdraftLimitMinor: 100 }],
+    ['an amount on a credit-void', '/v1/accounts/victim/credit-voids', { transferId: 't1', amountMinor: '10' }],
+    ['an array as the transfer id of a credit-void', '/v1/accounts/victim/credit-voids', { transferId: ['t1'] }],
+  ];
+
+  // Queries of the entry listing: the cursor and the page size are the only fields, and strict.
+  const hostileQueries: Array<[string, string]> = [
+    ['a page size of 0', '?limit=0'],
+    ['a page size above the maximum', '?limit=501'],
+    ['a page size that is not a number', '?limit=ten'],
+    ['an operator in the page size', '?limit[$gt]=1'],
+    ['a negative cursor', '?after=-1'],
+    ['a cursor in exponent form', '?after=1e3'],
+    ['a cursor given twice', '?after=1&after=2'],
+    ['an unknown query field', '?cursor=3'],
   ];
 
   test.each(hostile)('when a request has %s, then it is 400 VALIDATION_FAILED and nothing is written', async (_name, path, body) => {
@@ -67,6 +84,12 @@ describe('account service: hostile input and signatures', () => {
     expect((answer.body as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
     expect(JSON.stringify(answer.body)).not.toMatch(/at .*\.ts:\d+/);
     expect(await documentCount(bank)).toBe(before);
+  });
+
+  test.each(hostileQueries)('when the entry listing is asked with %s, then it is 400 VALIDATION_FAILED', async (_name, query) => {
+    const answer = await bank.call('GET', `/v1/accounts/victim/entries${query}`);
+    expect(answer.status).toBe(400);
+    expect((answer.body as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
   });
 
   function signedHeaders(method: string, path: string, body: string, key = testSigningKey, ts?: number): Record<string, string> {
@@ -82,10 +105,13 @@ describe('account service: hostile input and signatures', () => {
     expect(await documentCount(bank)).toBe(before);
   });
 
-  test('when the JSON is malformed, then 400 VALIDATION_FAILED', async () => {
+  test('when the JSON is malformed, then 400 VALIDATION_FAILED and nothing is written', async () => {
+    const before = await documentCount(bank);
     const body = '{"transferId": "t1", ';
     const answer = await http(`${bank.url}/v1/accounts/victim/debits`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...signedHeaders('POST', '/v1/accounts/victim/debits', body) } });
     expect(answer.status).toBe(400);
+    expect(answer.body.error?.code).toBe('VALIDATION_FAILED');
+    expect(await documentCount(bank)).toBe(before);
   });
 
   test('when the body is larger than 16 KiB, then 413 PAYLOAD_TOO_LARGE and nothing is written', async () => {
@@ -135,5 +161,10 @@ describe('account service: hostile input and signatures', () => {
       for (const probe of ['/healthz', '/readyz', '/metrics']) expect((await http(`${bank.url}${probe}`)).status).toBe(200);
       expect((await http(`${bank.url}/metrics`)).text).toContain('ledger_decisions_total');
     });
+  });
+
+  test('when every hostile request has been refused, then the victim still holds exactly its deposit', async () => {
+    const victim = (await bank.call('GET', '/v1/accounts/victim')).body as { balanceMinor: string; sequence: number };
+    expect(victim).toMatchObject({ balanceMinor: '1000', sequence: 1 });
   });
 });
