@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { findFreePort } from '../../../infra/ports';
+import { signRequest, type SigningKey } from '../../../lib/request-signing';
 import { processAlive, temporaryDir } from '../../support/cluster';
 import { LauncherProcess } from '../../support/launcher-process';
 
@@ -66,6 +67,15 @@ describe('npm start (infra/cli/start.ts)', () => {
     expect(banks.status).toBe(200);
     expect(await banks.json()).toEqual({ data: [{ bankId: 'bank-a', url: `http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}` }] });
     expect((await fetch(`http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}/readyz`)).status).toBe(200);
+    // The account service's signing key: generated into the data folder, readable by its owner only, and accepted.
+    const serviceKeysPath = join(env.DATA_DIR as string, 'secrets', 'service-keys.json');
+    expect((await stat(serviceKeysPath)).mode & 0o777).toBe(0o600);
+    expect(launcher.output).toContain(`Keys:            ${join(env.DATA_DIR as string, 'secrets')}`);
+    expect(launcher.output).toMatch(new RegExp(`account-service-bank-a +http://127\\.0\\.0\\.1:${env.ACCOUNT_SERVICE_BASE_PORT}`));
+    const [serviceKey] = JSON.parse(await readFile(serviceKeysPath, 'utf8')) as SigningKey[];
+    const whoami = await fetch(`http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}/v1/whoami`, { headers: { 'x-signature': signRequest(serviceKey as SigningKey, { method: 'GET', pathWithQuery: '/v1/whoami', body: '' }) } });
+    expect(await whoami.json()).toEqual({ bankId: 'bank-a', keyId: serviceKey?.keyId });
+    expect((await fetch(`http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}/v1/whoami`)).status).toBe(401);
     await interruptAndCheckNoOrphans(launcher, pids);
   });
 
