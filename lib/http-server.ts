@@ -27,6 +27,8 @@ export function commonMiddleware(app: Express, logger: Logger): RequestHandler[]
         return requestId;
       },
       autoLogging: { ignore: (req) => quietPaths.has(req.url ?? '') },
+      // Headers carry credentials (Authorization, X-Signature) that could be replayed: log the request line only.
+      serializers: { req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: req.url }) },
     }),
   ];
 }
