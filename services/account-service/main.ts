@@ -6,8 +6,8 @@ import { loadConfig } from './config';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  // A logged X-Signature could be replayed within its window; request logs keep everything else.
-  const logger = pino({ name: 'account-service', level: config.logLevel, base: { bank: config.bankId }, redact: { paths: ['req.headers["x-signature"]'], censor: '[redacted]' } });
+  // Request logs leave out headers (lib/http-server.ts), so no X-Signature reaches them.
+  const logger = pino({ name: 'account-service', level: config.logLevel, base: { bank: config.bankId } });
   // Full durability for ledgers: the default write concern, no relaxed journaling.
   const client = new MongoClient(config.mongodbUrl, { useBigInt64: true, maxPoolSize: config.mongodbPoolSizeMax, serverSelectionTimeoutMS: 5_000 });
   await client.connect();
