@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Express, RequestHandler } from 'express';
+import type { Registry } from 'prom-client';
+import { ApiError } from './http-errors';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -49,4 +51,27 @@ export function serve(app: Express, options: { host: string; port: number; logge
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   return server;
+}
+
+/**
+ * /healthz (the process answers), /readyz (what it depends on answers: 503 TEMPORARILY_UNAVAILABLE
+ * naming it otherwise) and /metrics (Prometheus text); none needs credentials.
+ */
+export function operationalRoutes(app: Express, options: { registry: Registry; dependency: string; ready: () => Promise<boolean> }): void {
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res, next) => {
+    options
+      .ready()
+      .catch(() => false)
+      .then((ready) => (ready ? res.json({ status: 'ready' }) : next(new ApiError('TEMPORARILY_UNAVAILABLE', `${options.dependency} does not answer`))))
+      .catch(next);
+  });
+  app.get('/metrics', (_req, res, next) => {
+    options.registry
+      .metrics()
+      .then((text) => res.type(options.registry.contentType).send(text))
+      .catch(next);
+  });
 }

@@ -2,7 +2,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { ApiError, errorHandler, notFoundHandler } from '../../lib/http-errors';
-import { commonMiddleware } from '../../lib/http-server';
+import { commonMiddleware, operationalRoutes } from '../../lib/http-server';
 import { signedJsonBody } from './http/signed-json-body';
 import { createLedgerMetrics } from './http/metrics';
 import { AccountNotFoundError, Ledger, groupCommitDefaults, type GroupCommitOptions } from './ledger/ledger';
@@ -32,21 +32,7 @@ export async function buildAccountService(deps: AccountServiceDeps): Promise<{ a
   const app = express();
   app.use(commonMiddleware(app, deps.logger));
   app.use(metrics.recordRequests);
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', (_req, res, next) => {
-    deps.db
-      .command({ ping: 1 })
-      .then(() => res.json({ status: 'ready' }))
-      .catch(() => next(new ApiError('BANK_UNAVAILABLE', 'the database does not answer')));
-  });
-  app.get('/metrics', (_req, res, next) => {
-    metrics.registry
-      .metrics()
-      .then((text) => res.type(metrics.registry.contentType).send(text))
-      .catch(next);
-  });
+  operationalRoutes(app, { registry: metrics.registry, dependency: 'the database', ready: async () => (await deps.db.command({ ping: 1 })).ok === 1 });
   app.use(signedJsonBody(deps.serviceKeys, () => Math.floor(clock().getTime() / 1000)));
   app.use(accountRoutes({ bankId: deps.bankId, store, ledger, clock }));
   app.use(notFoundHandler);

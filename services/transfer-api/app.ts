@@ -8,7 +8,7 @@ import type { ApiKeyRecord } from './config';
 import type { BankAccounts } from './gateways/bank-accounts';
 import type { TransferWorkflows } from './gateways/transfer-workflows';
 import { ApiError, errorHandler, notFoundHandler } from '../../lib/http-errors';
-import { commonMiddleware } from '../../lib/http-server';
+import { commonMiddleware, operationalRoutes } from '../../lib/http-server';
 import { bearerAuthentication } from './http/auth';
 import { jsonBody } from './http/json-body';
 import { createApiMetrics } from './http/metrics';
@@ -80,21 +80,7 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
   app.use(commonMiddleware(app, deps.logger));
   app.use(metrics.recordRequests);
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', (_req, res, next) => {
-    deps.workflows
-      .ready()
-      .then((ready) => (ready ? res.json({ status: 'ready' }) : next(new ApiError('BANK_UNAVAILABLE', 'Temporal is not reachable'))))
-      .catch(next);
-  });
-  app.get('/metrics', (_req, res, next) => {
-    metrics.registry
-      .metrics()
-      .then((text) => res.type(metrics.registry.contentType).send(text))
-      .catch(next);
-  });
+  operationalRoutes(app, { registry: metrics.registry, dependency: 'Temporal', ready: () => deps.workflows.ready() });
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });

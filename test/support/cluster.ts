@@ -2,7 +2,10 @@ import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ferretDbBinaryPath } from '../../infra/binaries';
 import { ephemeralPlan, startCluster, type EphemeralPlanOptions, type RunningCluster } from '../../infra/cluster';
+import { findFreePort } from '../../infra/ports';
+import { startFerretDb, type RunningFerretDb } from '../../infra/processes/ferretdb';
 import type { LogSink } from '../../infra/processes/managed-process';
 
 export const artifactsDir = join(__dirname, '..', 'artifacts');
@@ -71,4 +74,24 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** One FerretDB of its own on free ports in a temporary folder, logging to test/artifacts/logs/<name>.log. */
+export async function startTestFerretDb(name: string): Promise<{ database: RunningFerretDb; dataDir: string; sink: LogSink; stop: () => Promise<void> }> {
+  const dir = await temporaryDir(name);
+  const logs = fileLogSink(name);
+  const database = await startFerretDb(
+    { name: 'ferretdb', binary: await ferretDbBinaryPath(), dataDir: dir.path, host: '127.0.0.1', port: await findFreePort(), debugPort: await findFreePort() },
+    logs.sink,
+  );
+  return {
+    database,
+    dataDir: dir.path,
+    sink: logs.sink,
+    stop: async () => {
+      await database.process.stop();
+      await logs.close();
+      await dir.remove();
+    },
+  };
 }

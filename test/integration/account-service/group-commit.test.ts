@@ -1,7 +1,5 @@
 import { MongoClient, type Db } from 'mongodb';
-import { ferretDbBinaryPath } from '../../../infra/binaries';
-import { findFreePort } from '../../../infra/ports';
-import { startFerretDb, type RunningFerretDb } from '../../../infra/processes/ferretdb';
+import type { RunningFerretDb } from '../../../infra/processes/ferretdb';
 import { createLedgerMetrics, type LedgerMetrics } from '../../../services/account-service/http/metrics';
 import { decide } from '../../../services/account-service/ledger/decide';
 import { Ledger } from '../../../services/account-service/ledger/ledger';
@@ -10,7 +8,7 @@ import { entryId, type EntryDocument } from '../../../services/account-service/l
 import { openAccount } from '../../../services/account-service/use-cases/accounts';
 import { debit, refund } from '../../../services/account-service/use-cases/ledger-operations';
 import { startAccountServiceFixture, type AccountServiceFixture } from '../../support/account-service';
-import { fileLogSink, temporaryDir } from '../../support/cluster';
+import { startTestFerretDb } from '../../support/cluster';
 
 jest.setTimeout(180_000);
 
@@ -57,17 +55,14 @@ describe('group commit: batches of operations decided from one head', () => {
   let accounts = 0;
 
   beforeAll(async () => {
-    const dir = await temporaryDir('group-commit');
-    const logs = fileLogSink('group-commit');
-    database = await startFerretDb({ name: 'ferretdb', binary: await ferretDbBinaryPath(), dataDir: dir.path, host: '127.0.0.1', port: await findFreePort(), debugPort: await findFreePort() }, logs.sink);
+    const ferret = await startTestFerretDb('group-commit');
+    database = ferret.database;
     mongo = new MongoClient(database.url, { useBigInt64: true, maxPoolSize: 200 });
     db = mongo.db('group_commit');
     await new LedgerStore(db).ensureIndexes();
     cleanup = async () => {
       await mongo.close();
-      await database.process.stop();
-      await logs.close();
-      await dir.remove();
+      await ferret.stop();
     };
   });
 

@@ -1,14 +1,12 @@
 import type { Server } from 'node:http';
 import { MongoClient, type CommandStartedEvent, type Document } from 'mongodb';
 import { pino } from 'pino';
-import { ferretDbBinaryPath } from '../../../infra/binaries';
-import { findFreePort } from '../../../infra/ports';
-import { startFerretDb, type RunningFerretDb } from '../../../infra/processes/ferretdb';
+import type { RunningFerretDb } from '../../../infra/processes/ferretdb';
 import { AccountServiceClient } from '../../../lib/account-service-client';
 import { buildAccountService } from '../../../services/account-service/app';
 import type { Ledger } from '../../../services/account-service/ledger/ledger';
 import { testSigningKey } from '../../support/account-service';
-import { fileLogSink, temporaryDir } from '../../support/cluster';
+import { startTestFerretDb } from '../../support/cluster';
 
 jest.setTimeout(180_000);
 
@@ -48,9 +46,8 @@ describe('account service: every hot-path read and update is a look-up by _id', 
   const sent: Sent[] = [];
 
   beforeAll(async () => {
-    const dir = await temporaryDir('id-lookups');
-    const logs = fileLogSink('account-service-id-lookups');
-    database = await startFerretDb({ name: 'ferretdb', binary: await ferretDbBinaryPath(), dataDir: dir.path, host: '127.0.0.1', port: await findFreePort(), debugPort: await findFreePort() }, logs.sink);
+    const ferret = await startTestFerretDb('account-service-id-lookups');
+    database = ferret.database;
     mongo = new MongoClient(database.url, { useBigInt64: true, monitorCommands: true });
     mongo.on('commandStarted', (event: CommandStartedEvent) => sent.push(...sentOf(event)));
     const built = await buildAccountService({ bankId: 'bank-a', db: mongo.db('id_lookups'), logger: pino({ level: 'silent' }), serviceKeys: new Map([[testSigningKey.keyId, testSigningKey.secret]]) });
@@ -62,9 +59,7 @@ describe('account service: every hot-path read and update is a look-up by _id', 
     cleanup = async () => {
       await new Promise((resolve) => server.close(resolve));
       await mongo.close();
-      await database.process.stop();
-      await logs.close();
-      await dir.remove();
+      await ferret.stop();
     };
   });
 
