@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -16,6 +17,7 @@ import { isBusinessRefusal } from '../lib/error-codes';
 import { searchAttributes } from '../lib/search-attributes';
 import type { OperatorDecision, TransferInput, TransferReason, TransferState, TransferStatus, TransferStep, TransferStepName } from '../lib/transfer-contract';
 import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery } from './transfer-definitions';
+import { transferPatches } from './transfer-patches';
 import { compensationOptions, compensationRoundPauseMs, creditGiveUpAfterMsDefault, debitGiveUpAfterMsDefault, legOptions } from './transfer-policies';
 import { validateTransfer } from './transfer-validation';
 
@@ -25,6 +27,9 @@ interface LegFailure {
   message: string;
   refusal: boolean;
 }
+
+/** Who decided, in the state, when the workflow itself was cancelled (the workflow cannot see by whom). */
+const workflowCancelOperator = 'workflow-cancel-request';
 
 function legFailure(error: unknown): LegFailure {
   const cause = error instanceof ActivityFailure ? error.cause : error;
@@ -37,7 +42,8 @@ function legFailure(error: unknown): LegFailure {
  * The interbank transfer saga: (approval) → debit at the source → credit at the target.
  * When the credit does not happen after a debit, the credit's slot is voided at the target
  * first (a lost answer may hide an applied credit), and only then is the source refunded.
- * Changes to this code go through patched(): replay tests hold every recorded path.
+ * Changes to this code go through patched() (convention and ids in transfer-patches.ts): replay
+ * tests hold every recorded path.
  */
 export async function transferWorkflow(input: TransferInput): Promise<TransferState> {
   const now = (): string => new Date().toISOString();
@@ -142,7 +148,15 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSt
   if (BigInt(input.amountMinor) >= BigInt(input.policy.approvalThresholdMinor)) {
     setStatus('AWAITING_APPROVAL');
     const step = beginStep('approval');
-    const decided = await condition(() => approval !== undefined || cancelRequestedBy !== undefined, input.policy.approvalTimeoutMs);
+    let decided: boolean;
+    try {
+      decided = await condition(() => approval !== undefined || cancelRequestedBy !== undefined, input.policy.approvalTimeoutMs);
+    } catch (error) {
+      // Cancelling the workflow (Web UI, CLI) while it waits is an operator's cancel: nothing has moved.
+      if (!isCancellation(error) || !patched(transferPatches.workflowCancelIsOperatorCancel)) throw error;
+      cancelRequestedBy = workflowCancelOperator;
+      decided = false;
+    }
     if (cancelRequestedBy) {
       endStep(step, 'FAILED', { decidedBy: cancelRequestedBy, failure: { code: 'CANCELLED_BY_OPERATOR', message: 'cancelled while awaiting approval', refusal: true } });
       return finish('CANCELLED', 'CANCELLED_BY_OPERATOR');
@@ -191,10 +205,12 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSt
       }
     }
   };
-  /** The source's refund, registered before the debit: reverses it, or voids its slot when it never happened. */
-  const refundSource = async (): Promise<LegResult> => {
-    const result = await untilDone('refund', () => compensation.refund(source));
-    if (!result) throw new Error('saga invariant: a refund settles only by answering');
+  /**
+   * The source's refund, registered before the debit: reverses it, or voids its slot when it
+   * never happened. Undefined only when `settles` accepted a refusal.
+   */
+  const refundSource = async (settles?: (failure: LegFailure) => boolean): Promise<LegResult | undefined> => {
+    const result = await untilDone('refund', () => compensation.refund(source), settles);
     setAttention(false);
     return result;
   };
@@ -205,13 +221,19 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSt
     const debited = await ledger(input.policy.debitGiveUpAfterMs ?? debitGiveUpAfterMsDefault).debit({ ...source, ...leg });
     endStep(debitStep, 'SUCCEEDED', { attempts: debited.attempt });
   } catch (error) {
-    const failure = legFailure(error);
+    // A cancel of the workflow abandons the debit call, whose outcome is then unknown like a bank's silence.
+    const cancelled = isCancellation(error) && patched(transferPatches.workflowCancelIsOperatorCancel);
+    const failure: LegFailure = cancelled ? { code: 'CANCELLED_BY_OPERATOR', message: 'the workflow was cancelled while the debit was in flight', refusal: false } : legFailure(error);
     endStep(debitStep, 'FAILED', { failure });
     if (failure.refusal) return finish('REJECTED', failure.code);
     // The debit's outcome is unknown: the refund reverses it if it happened, or voids it so it never can.
     setStatus('COMPENSATING', failure.code);
-    const refunded = await refundSource();
-    return refunded.entry.kind === 'void' ? finish('REJECTED', failure.code) : finish('REFUNDED', failure.code);
+    // A source account that does not exist holds no debit (the ledger refuses before deciding anything).
+    const refunded = await refundSource((refusal) => refusal.code === 'ACCOUNT_NOT_FOUND' && patched(transferPatches.missingSourceSettlesRefund));
+    if (!refunded) return finish(cancelled ? 'CANCELLED' : 'REJECTED', cancelled ? failure.code : 'ACCOUNT_NOT_FOUND');
+    const nothingMoved = refunded.entry.kind === 'void' || (refunded.entry.outcome === 'NOTHING_TO_REFUND' && patched(transferPatches.nothingToRefundIsRejected));
+    if (!nothingMoved) return finish('REFUNDED', failure.code);
+    return finish(cancelled ? 'CANCELLED' : 'REJECTED', failure.code);
   }
   setStatus('DEBITED');
 

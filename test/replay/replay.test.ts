@@ -2,19 +2,24 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { transferPatches } from '../../workflows/transfer-patches';
 import { workflowsPath } from '../../services/worker/transfer-worker';
 import { quietTemporalRuntime } from '../support/temporal';
 
 jest.setTimeout(120_000);
 
 /**
- * Every recorded path of the saga (captured from real runs by `npm run replay:capture`)
- * must replay against the current workflow code. A change that breaks this needs patched().
+ * Every recorded path of the saga must replay against the current workflow code. A change that
+ * breaks this needs patched(). `npm run replay:capture` records the paths again: end to end on
+ * the real cluster, and from the workflow tests (real server, scripted activities) the paths the
+ * real stack cannot produce on demand (a lost answer, a cancel from the Web UI). The
+ * pre-patch-*.json histories were recorded with the code before a patch; they cannot be
+ * recorded again and prove that the old branch still replays.
  */
 const historiesDir = join(__dirname, 'histories');
 const historyFiles = readdirSync(historiesDir).filter((file) => file.endsWith('.json')).sort();
 /** Paths the committed histories must cover; a missing one means the capture was incomplete. */
-const expectedPaths = 14;
+const expectedPaths = 22;
 
 function histories() {
   return historyFiles.map((file) => ({ workflowId: file.replace(/\.json$/, ''), history: JSON.parse(readFileSync(join(historiesDir, file), 'utf8')) as unknown }));
@@ -33,6 +38,16 @@ describe('replay of recorded transfer histories', () => {
     }
     expect(failures).toEqual([]);
     expect(replayed).toBe(expectedPaths);
+  });
+
+  test('when a patch exists, then a history recorded before it and one that took it are both replayed', () => {
+    const markersIn = (file: string): string[] =>
+      [...readFileSync(join(historiesDir, file), 'utf8').matchAll(/"data": "([A-Za-z0-9+/=]+)"/g)]
+        .map((match) => Buffer.from(match[1] ?? '', 'base64').toString('utf8'))
+        .flatMap((text) => /^\{"id":"([a-z-]+)","deprecated":/.exec(text)?.[1] ?? []);
+    const taken = new Set(historyFiles.filter((file) => !file.startsWith('pre-patch-')).flatMap(markersIn));
+    expect([...taken].sort()).toEqual(Object.values(transferPatches).sort());
+    expect(historyFiles.filter((file) => file.startsWith('pre-patch-')).length).toBeGreaterThanOrEqual(Object.values(transferPatches).length);
   });
 
   test('when the workflow changes without patched(), then replay reports a determinism violation', async () => {

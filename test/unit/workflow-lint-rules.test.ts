@@ -26,6 +26,23 @@ describe('lint rules that keep workflow code deterministic', () => {
     expect(await ruleIds(code, 'workflows/probe.ts')).toEqual(Array(4).fill('no-restricted-imports'));
   });
 
+  test('when a workflow imports a lib module outside the pure ones, then lint fails; the pure ones pass', async () => {
+    const impure = [
+      "import { signRequest } from '../lib/request-signing';",
+      "import { AccountServiceClient } from '../lib/account-service-client';",
+      'export const used = [signRequest, AccountServiceClient];',
+    ].join('\n');
+    expect(await ruleIds(impure, 'workflows/probe.ts')).toEqual(Array(2).fill('no-restricted-imports'));
+    const pure = [
+      "import { transferWorkflowId } from '../lib/transfer-contract';",
+      "import { isBusinessRefusal } from '../lib/error-codes';",
+      "import { searchAttributes } from '../lib/search-attributes';",
+      "import * as money from '../lib/money';",
+      'export const used = [transferWorkflowId, isBusinessRefusal, searchAttributes, money];',
+    ].join('\n');
+    expect(await ruleIds(pure, 'workflows/probe.ts')).toEqual([]);
+  });
+
   test('when a workflow reads process.env, then lint fails', async () => {
     expect(await ruleIds('export const threshold = process.env.APPROVAL_THRESHOLD_MINOR;\n', 'workflows/probe.ts')).toEqual(['no-restricted-globals']);
   });

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { Client, Connection } from '@temporalio/client';
 import { temporalBinaryPath } from '../../../infra/binaries';
 import { transferWorkflowId } from '../../../lib/transfer-contract';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
@@ -168,6 +169,30 @@ describe('transfer saga end to end', () => {
     const entries = (await operator.get('/v1/banks/bank-a/accounts/alice/entries?limit=500')).body.data as Array<{ operationId: string; kind: string }>;
     expect(entries.filter((entry) => entry.operationId === `${id}:debit`).map((entry) => entry.kind)).toEqual(['void']);
     await capture('rejected-debit_unknown', id);
+  });
+
+  test('when the source bank is down past the debit limit and the source account does not exist, then REJECTED with ACCOUNT_NOT_FOUND once the bank is back', async () => {
+    const before = await balances();
+    await env.cluster.kill('account-service-bank-a');
+    const id = await start('bank-a:nobody', 'bank-b:bob', '400');
+    await waitFor(id, (transfer) => transfer.status === 'COMPENSATING', 'to compensate');
+    await env.cluster.restart('account-service-bank-a');
+    expect(await ended(id)).toMatchObject({ status: 'REJECTED', reason: 'ACCOUNT_NOT_FOUND', needsAttention: false });
+    await expectBalanceChanges(before, {});
+  });
+
+  test('when the workflow itself is cancelled (as from the Web UI) while awaiting approval, then the API shows CANCELLED and nothing moves', async () => {
+    const before = await balances();
+    const id = await start('bank-a:alice', 'bank-b:bob', '4000000');
+    await waitFor(id, (transfer) => transfer.status === 'AWAITING_APPROVAL', 'to await approval');
+    const connection = await Connection.connect({ address: env.cluster.temporalAddress });
+    try {
+      await new Client({ connection }).workflow.getHandle(transferWorkflowId(id)).cancel();
+    } finally {
+      await connection.close();
+    }
+    expect(await ended(id)).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_OPERATOR' });
+    await expectBalanceChanges(before, {});
   });
 
   describe('approval', () => {

@@ -1,13 +1,15 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { AccountActivities, LegRequest, LegResult, TransferReference } from '../../../activities/account-activities';
 import type { LedgerEntryView } from '../../../lib/account-service-contract';
 import { searchAttributes } from '../../../lib/search-attributes';
-import { transferWorkflowId, type TransferInput, type TransferPolicy, type TransferState } from '../../../lib/transfer-contract';
+import type { TransferInput, TransferPolicy, TransferState } from '../../../lib/transfer-contract';
+import { startTransfer } from '../../../lib/transfer-start';
 import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery } from '../../../workflows/transfer-definitions';
 import { transferWorkflow } from '../../../workflows/transfer-workflow';
+import { captureHistory } from '../../support/history-capture';
 import { eventually } from '../../support/http';
 import { localTemporal, transferBundle } from '../../support/temporal';
 
@@ -92,15 +94,25 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     };
   }
 
-  /** Runs one transfer on its own task queue with scripted activities; `during` may steer it while it runs. */
-  async function run(script: Script, transfer: TransferInput, during?: (handle: WorkflowHandle<typeof transferWorkflow>) => Promise<void>): Promise<{ state: TransferState; calls: string[]; handle: WorkflowHandle<typeof transferWorkflow> }> {
+  /**
+   * Runs one transfer on its own task queue with scripted activities, started as the API starts
+   * it; `during` may steer it while it runs. `capture` names its history for `npm run replay:capture`.
+   */
+  async function run(
+    script: Script,
+    transfer: TransferInput,
+    during?: (handle: WorkflowHandle<typeof transferWorkflow>) => Promise<void>,
+    capture?: string,
+  ): Promise<{ state: TransferState; calls: string[]; handle: WorkflowHandle<typeof transferWorkflow> }> {
     const { activities, calls } = scripted(script);
     const taskQueue = `saga-${transfer.transferId}`;
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await transferBundle(), activities });
     return worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(transferWorkflow, { taskQueue, workflowId: transferWorkflowId(transfer.transferId), args: [transfer] });
+      const handle = await startTransfer(env.client, transfer, { taskQueue });
       if (during) await during(handle);
-      return { state: await handle.result(), calls, handle };
+      const state = await handle.result();
+      if (capture) await captureHistory(handle, capture);
+      return { state, calls, handle };
     });
   }
 
@@ -108,14 +120,36 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     return (await handle.query(transferStateQuery)).status;
   }
 
-  test('when debit and credit succeed, then COMPLETED with both steps and the status search attribute', async () => {
-    const { state, calls, handle } = await run({}, input());
-    expect(state).toMatchObject({ status: 'COMPLETED', needsAttention: false });
+  test('when debit and credit succeed, then COMPLETED with both steps, every search attribute and the reference in the memo', async () => {
+    const { state, calls, handle } = await run({}, input({ reference: 'invoice 7' }));
+    expect(state).toMatchObject({ status: 'COMPLETED', needsAttention: false, reference: 'invoice 7' });
     expect(state.reason).toBeUndefined();
-    expect(state.steps.map((step) => [step.name, step.status])).toEqual([['debit', 'SUCCEEDED'], ['credit', 'SUCCEEDED']]);
+    expect(state.steps.map((step) => [step.name, step.status, step.attempts])).toEqual([['debit', 'SUCCEEDED', 1], ['credit', 'SUCCEEDED', 1]]);
+    expect(state.steps.every((step) => step.startedAt <= (step.endedAt ?? '') && (step.endedAt ?? '') <= state.updatedAt)).toBe(true);
     expect(calls).toEqual(['debit', 'credit']);
     const described = await handle.describe();
-    expect(described.typedSearchAttributes.get(searchAttributes.transferStatus)).toBe('COMPLETED');
+    const attribute = described.typedSearchAttributes;
+    expect([
+      attribute.get(searchAttributes.transferStatus),
+      attribute.get(searchAttributes.sourceBank),
+      attribute.get(searchAttributes.targetBank),
+      attribute.get(searchAttributes.sourceAccount),
+      attribute.get(searchAttributes.targetAccount),
+      attribute.get(searchAttributes.amountMinor),
+      attribute.get(searchAttributes.currency),
+      attribute.get(searchAttributes.needsAttention),
+      attribute.get(searchAttributes.requestedBy),
+    ]).toEqual(['COMPLETED', 'bank-a', 'bank-b', 'alice', 'bob', 500, 'EUR', false, 'client-a']);
+    expect(described.memo).toEqual({ reference: 'invoice 7' });
+  });
+
+  test('when a transfer id is started twice, then the second start is refused and nothing runs twice', async () => {
+    const transfer = input();
+    const { state, calls } = await run({}, transfer);
+    expect(state.status).toBe('COMPLETED');
+    const again = await startTransfer(env.client, transfer, { taskQueue: `saga-${transfer.transferId}` }).catch((error: unknown) => error);
+    expect(again).toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
+    expect(calls).toEqual(['debit', 'credit']);
   });
 
   test.each(['INSUFFICIENT_FUNDS', 'ACCOUNT_NOT_FOUND', 'CURRENCY_MISMATCH', 'ACCOUNT_FROZEN'])('when the debit is refused with %s, then REJECTED with that reason and nothing else is called', async (code) => {
@@ -159,7 +193,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
   test('when the refund keeps failing, then NeedsAttention is set, and cleared once the refund succeeds', async () => {
     let refundCalls = 0;
     let attentionSeen = false;
-    const { state } = await run(
+    const { state, handle } = await run(
       {
         credit: async () => Promise.reject(refusal('ACCOUNT_FROZEN')),
         refund: async (ref) => {
@@ -175,7 +209,57 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     );
     expect(attentionSeen).toBe(true);
     expect(state).toMatchObject({ status: 'REFUNDED', reason: 'ACCOUNT_FROZEN', needsAttention: false });
-    expect(state.steps.find((step) => step.name === 'refund')).toMatchObject({ status: 'SUCCEEDED', attempts: 3 });
+    expect(state.steps.find((step) => step.name === 'refund')).toMatchObject({ status: 'SUCCEEDED', attempts: 3, failure: { code: 'BANK_UNAVAILABLE' } });
+    expect((await handle.describe()).typedSearchAttributes.get(searchAttributes.needsAttention)).toBe(false);
+  });
+
+  test('when the credit-void keeps failing, then NeedsAttention is set and the source is not refunded until the void answers', async () => {
+    let voidCalls = 0;
+    let attentionSeen = false;
+    const { state, calls, handle } = await run(
+      {
+        credit: async () => Promise.reject(unavailable()),
+        voidCredit: async (ref) => {
+          voidCalls += 1;
+          if (voidCalls <= 2) throw unavailable();
+          return entry(`${ref.transferId}:credit`, 'void', '0');
+        },
+      },
+      input(),
+      async (running) => {
+        attentionSeen = await eventually('NeedsAttention to be set', async () => ((await running.describe()).typedSearchAttributes.get(searchAttributes.needsAttention) === true ? true : undefined), 30_000, 100);
+      },
+    );
+    expect(attentionSeen).toBe(true);
+    expect(state).toMatchObject({ status: 'REFUNDED', reason: 'CREDIT_FAILED', needsAttention: false });
+    expect(calls.slice(-4)).toEqual(['voidCredit', 'voidCredit', 'voidCredit', 'refund']);
+    expect(state.steps.find((step) => step.name === 'credit-void')).toMatchObject({ status: 'SUCCEEDED', attempts: 3 });
+    expect((await handle.describe()).typedSearchAttributes.get(searchAttributes.needsAttention)).toBe(false);
+  });
+
+  describe('when the debit outcome stays unknown and the refund finds out what happened', () => {
+    test('a debit that had been refused leaves nothing to refund: REJECTED, not REFUNDED', async () => {
+      const { state, calls } = await run(
+        { debit: async () => Promise.reject(unavailable()), refund: async (ref) => entry(`${ref.transferId}:refund`, 'refund', '0', 'NOTHING_TO_REFUND') },
+        input(),
+        undefined,
+        'debit-unknown-nothing-to-refund',
+      );
+      expect(state).toMatchObject({ status: 'REJECTED', reason: 'BANK_UNAVAILABLE', needsAttention: false });
+      expect(calls.at(-1)).toBe('refund');
+      expect(calls).not.toContain('credit');
+    });
+
+    test('a source account that does not exist holds no debit: REJECTED with ACCOUNT_NOT_FOUND, no endless refund', async () => {
+      const { state, calls } = await run(
+        { debit: async () => Promise.reject(unavailable()), refund: async () => Promise.reject(refusal('ACCOUNT_NOT_FOUND')) },
+        input(),
+        undefined,
+        'debit-unknown-source-missing',
+      );
+      expect(state).toMatchObject({ status: 'REJECTED', reason: 'ACCOUNT_NOT_FOUND', needsAttention: false });
+      expect(calls.filter((call) => call === 'refund')).toHaveLength(1);
+    });
   });
 
   describe('approval', () => {
@@ -213,6 +297,62 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     });
   });
 
+  describe('cancel of the workflow itself (Web UI, CLI), taken as an operator cancel', () => {
+    test('while awaiting approval, then CANCELLED with a readable result and nothing moves', async () => {
+      const { state, calls, handle } = await run(
+        {},
+        input({ amountMinor: '2000000' }),
+        async (running) => {
+          await eventually('AWAITING_APPROVAL', async () => ((await statusOf(running)) === 'AWAITING_APPROVAL' ? true : undefined), 20_000, 100);
+          await running.cancel();
+        },
+        'workflow-cancelled-awaiting-approval',
+      );
+      expect(state).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_OPERATOR' });
+      expect(state.steps[0]).toMatchObject({ name: 'approval', status: 'FAILED', decidedBy: 'workflow-cancel-request', failure: { code: 'CANCELLED_BY_OPERATOR' } });
+      expect(calls).toEqual([]);
+      expect((await handle.describe()).typedSearchAttributes.get(searchAttributes.transferStatus)).toBe('CANCELLED');
+    });
+
+    test('while the debit is in flight and it applies, then the refund reverses it: REFUNDED with CANCELLED_BY_OPERATOR', async () => {
+      const { state, calls } = await run(
+        {
+          debit: async (request) => {
+            await new Promise((resolve) => setTimeout(resolve, 1_000));
+            return entry(`${request.transferId}:debit`, 'debit', `-${request.amountMinor}`);
+          },
+        },
+        input(),
+        async (running) => {
+          await eventually('the debit to start', async () => ((await running.query(transferStateQuery)).steps.length > 0 ? true : undefined), 20_000, 50);
+          await running.cancel();
+        },
+        'workflow-cancelled-during-debit',
+      );
+      expect(state).toMatchObject({ status: 'REFUNDED', reason: 'CANCELLED_BY_OPERATOR' });
+      expect(calls).toEqual(['debit', 'refund']);
+    });
+
+    test('while the debit is in flight and the refund voids its slot, then CANCELLED', async () => {
+      const { state, calls } = await run(
+        {
+          debit: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 1_000));
+            throw refusal('TRANSFER_VOIDED');
+          },
+          refund: async (ref) => entry(`${ref.transferId}:debit`, 'void', '0'),
+        },
+        input(),
+        async (running) => {
+          await eventually('the debit to start', async () => ((await running.query(transferStateQuery)).steps.length > 0 ? true : undefined), 20_000, 50);
+          await running.cancel();
+        },
+      );
+      expect(state).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_OPERATOR' });
+      expect(calls).toEqual(['debit', 'refund']);
+    });
+  });
+
   describe('cancel', () => {
     test('when cancelled before the debit, then CANCELLED and nothing moves', async () => {
       const { state, calls } = await run({}, input({ amountMinor: '2000000' }), async (handle) => {
@@ -222,6 +362,26 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       });
       expect(state).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_OPERATOR' });
       expect(calls).toEqual([]);
+    });
+
+    test('when cancelled while the debit is in flight, then no credit is tried: the credit slot is voided and the source refunded', async () => {
+      let cancelAnswer: TransferState | undefined;
+      const { state, calls } = await run(
+        {
+          debit: async (request) => {
+            await new Promise((resolve) => setTimeout(resolve, 1_000));
+            return entry(`${request.transferId}:debit`, 'debit', `-${request.amountMinor}`);
+          },
+        },
+        input(),
+        async (handle) => {
+          await eventually('the debit to start', async () => ((await handle.query(transferStateQuery)).steps.length > 0 ? true : undefined), 20_000, 50);
+          cancelAnswer = await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'olga' }] });
+        },
+      );
+      expect(['COMPENSATING', 'REFUNDED']).toContain(cancelAnswer?.status);
+      expect(state).toMatchObject({ status: 'REFUNDED', reason: 'CANCELLED_BY_OPERATOR' });
+      expect(calls).toEqual(['debit', 'voidCredit', 'refund']);
     });
 
     test('when cancelled after the debit while the credit is in flight, then the credit is voided and the source refunded', async () => {

@@ -1,0 +1,20 @@
+/**
+ * Patch ids of the transfer workflow, one per change made to it after transfers ran.
+ *
+ * The convention: a change that alters what a recorded history would do (its commands, their
+ * order, or the status a branch ends in) calls `patched(id)` where the new behaviour begins, so
+ * that transfers recorded before the change replay the old branch and new ones take the new
+ * one. Call it only on the branch that changes, so untouched paths record no marker. Ids are
+ * kebab-case, say what changed, and are never reused. Record a history of the old branch before
+ * changing the code (test/replay/histories/pre-patch-*.json; it cannot be recorded afterwards).
+ * Once no open transfer and no kept history predates a patch, replace `patched(id)` by
+ * `deprecatePatch(id)`; after another such period remove it and the old branch.
+ */
+export const transferPatches = {
+  /** A cancel of the workflow itself (Web UI, CLI) counts as an operator's cancel instead of failing the run. */
+  workflowCancelIsOperatorCancel: 'workflow-cancel-is-operator-cancel',
+  /** A debit whose outcome was unknown and turned out refused moved nothing: REJECTED, not REFUNDED. */
+  nothingToRefundIsRejected: 'nothing-to-refund-is-rejected',
+  /** A source account that does not exist holds no debit: its refund's ACCOUNT_NOT_FOUND settles it. */
+  missingSourceSettlesRefund: 'missing-source-settles-refund',
+} as const;
