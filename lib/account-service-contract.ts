@@ -101,3 +101,10 @@ export function refundOperationId(transferId: string): string {
 export function depositOperationId(depositId: string): string {
   return `${depositId}:deposit`;
 }
+
+/** GET /v1/accounts: every account of a bank in `accountId` order. */
+export interface AccountPage {
+  data: AccountView[];
+  /** Pass as `after=` for the next page; null after the last account. */
+  nextCursor: string | null;
+}

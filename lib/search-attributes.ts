@@ -15,6 +15,8 @@ export const searchAttributes = {
   needsAttention: defineSearchAttributeKey('NeedsAttention', SearchAttributeType.BOOL),
   /** The API client that asked for the transfer, so that a client's list shows only its own. */
   requestedBy: defineSearchAttributeKey('RequestedBy', SearchAttributeType.KEYWORD),
+  /** Set by a reconciliation run that found a discrepancy between the ledgers. */
+  reconciliationDiscrepancy: defineSearchAttributeKey('ReconciliationDiscrepancy', SearchAttributeType.BOOL),
 } as const;
 
 export const searchAttributeKeys = Object.values(searchAttributes);

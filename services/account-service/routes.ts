@@ -8,7 +8,7 @@ import { entryView, refusalMessages } from './ledger/entry-view';
 import type { Ledger } from './ledger/ledger';
 import type { LedgerStore } from './ledger/ledger-store';
 import type { EntryDocument } from './ledger/model';
-import { changeStatus, entriesPageLimitDefault, entriesPageLimitMax, listEntries, openAccount, readAccount } from './use-cases/accounts';
+import { accountsPageLimitDefault, accountsPageLimitMax, changeStatus, entriesPageLimitDefault, entriesPageLimitMax, listAccounts, listEntries, openAccount, readAccount } from './use-cases/accounts';
 import { credit, debit, deposit, refund, voidCredit, type Decision } from './use-cases/ledger-operations';
 
 const id = z.string().regex(idPattern, 'must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit');
@@ -26,6 +26,10 @@ const depositBody = z.strictObject({ depositId: id, amountMinor: amount, currenc
 const legBody = z.strictObject({ transferId: id, amountMinor: amount, currency });
 const transferRefBody = z.strictObject({ transferId: id });
 const emptyBody = z.strictObject({});
+const accountsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(accountsPageLimitMax).default(accountsPageLimitDefault),
+  after: id.optional(),
+});
 const entriesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(entriesPageLimitMax).default(entriesPageLimitDefault),
   after: z.string().regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a sequence number from nextCursor').optional(),
@@ -90,6 +94,13 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       const body = parse(openAccountBody, req.body);
       const result = await openAccount(store, ledger, bankId, { ...body, overdraftLimitMinor: BigInt(body.overdraftLimitMinor ?? '0') }, clock());
       res.status(result.created ? 201 : 200).json(result.account);
+    }),
+  );
+  router.get(
+    '/v1/accounts',
+    route(async (req, res) => {
+      const query = parse(accountsQuery, req.query);
+      res.json(await listAccounts(store, ledger, bankId, query.after, query.limit));
     }),
   );
   router.get(

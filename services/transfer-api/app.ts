@@ -6,6 +6,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { TransferPolicy } from '../../lib/transfer-contract';
 import type { ApiKeyRecord } from './config';
 import type { BankAccounts } from './gateways/bank-accounts';
+import type { Reconciliations } from './gateways/reconciliations';
 import type { TransferWorkflows } from './gateways/transfer-workflows';
 import { ApiError, errorHandler, notFoundHandler } from '../../lib/http-errors';
 import { commonMiddleware, operationalRoutes } from '../../lib/http-server';
@@ -14,6 +15,7 @@ import { jsonBody } from './http/json-body';
 import { createApiMetrics } from './http/metrics';
 import { registerOpenApi, routerFor, type AnyRouteSpec } from './http/route-table';
 import { bankRoutes } from './routes/bank-routes';
+import { reconciliationRoutes } from './routes/reconciliation-routes';
 import { transferRoutes } from './routes/transfer-routes';
 
 export interface TransferApiDeps {
@@ -21,6 +23,7 @@ export interface TransferApiDeps {
   apiKeys: readonly ApiKeyRecord[];
   workflows: TransferWorkflows;
   banks: BankAccounts;
+  reconciliations: Reconciliations;
   policy: TransferPolicy;
   rateLimitPerMinute: number;
 }
@@ -73,6 +76,7 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
   const routes = [
     ...transferRoutes({ workflows: deps.workflows, policy: deps.policy, onCreated: (replayed) => metrics.transfersCreated.inc({ replayed: String(replayed) }) }),
     ...bankRoutes(deps.banks),
+    ...reconciliationRoutes(deps.reconciliations),
   ];
   const document = openApiDocument(routes);
 

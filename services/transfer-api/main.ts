@@ -4,6 +4,7 @@ import { serve } from '../../lib/http-server';
 import { buildTransferApi } from './app';
 import { loadConfig } from './config';
 import { BankAccounts } from './gateways/bank-accounts';
+import { TemporalReconciliations } from './gateways/reconciliations';
 import { TemporalTransferWorkflows } from './gateways/temporal-transfer-workflows';
 
 const workerAnswerTimeoutMs = 5_000;
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     apiKeys: config.apiKeys,
     workflows: new TemporalTransferWorkflows({ client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workerAnswerTimeoutMs }),
     banks: new BankAccounts(config.banks, config.signingKey, config.bankRequestTimeoutMs),
+    reconciliations: new TemporalReconciliations({ client, taskQueue: config.temporal.taskQueue }),
     policy: {
       approvalThresholdMinor: config.approvalThresholdMinor,
       approvalTimeoutMs: config.approvalTimeoutMs,

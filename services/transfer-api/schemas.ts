@@ -141,3 +141,50 @@ export const entryPageSchema = z.object({ data: z.array(ledgerEntrySchema), next
 export const errorBodySchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) })
   .meta({ id: 'Error' });
+
+export const reconciliationIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'is not a reconciliation id');
+
+const discrepancySchema = z
+  .object({
+    kind: z.string().meta({ description: 'DEBIT_WITHOUT_CREDIT_OR_REFUND, CREDIT_WITHOUT_DEBIT, REFUND_WITHOUT_DEBIT, CREDIT_AND_REFUND, AMOUNT_MISMATCH, DUPLICATE_LEG, UNKNOWN_TRANSFER, DUPLICATE_OPERATION, CHAIN_BROKEN, BALANCE_MISMATCH, BELOW_LIMIT or CONSERVATION' }),
+    detail: z.string(),
+    transferId: z.string().optional(),
+    bankId: z.string().optional(),
+    accountId: z.string().optional(),
+  })
+  .meta({ id: 'Discrepancy' });
+
+export const reconciliationReportSchema = z
+  .object({
+    reconciledAt: z.string(),
+    banks: z.array(z.string()),
+    accounts: z.number().int(),
+    entries: z.number().int(),
+    transfers: z.object({ seen: z.number().int(), completed: z.number().int(), reversed: z.number().int(), inFlight: z.number().int() }),
+    conservation: z.array(z.object({ currency: z.string(), depositsMinor: z.string(), balancesMinor: z.string(), inFlightMinor: z.string(), holds: z.boolean() })),
+    settlement: z
+      .array(z.object({ debtorBank: z.string(), creditorBank: z.string(), currency: z.string(), netMinor: z.string(), transfers: z.number().int() }))
+      .meta({ description: 'Net amount each bank owes another from completed transfers, per currency.' }),
+    discrepancies: z.array(discrepancySchema),
+    discrepancyCount: z.number().int(),
+  })
+  .meta({ id: 'ReconciliationReport' });
+
+export const reconciliationRunSchema = z
+  .object({
+    reconciliationId: z.string(),
+    status: z.string().meta({ description: 'RUNNING, COMPLETED, FAILED, TERMINATED, …' }),
+    requestedBy: z.string().nullable(),
+    startedAt: z.string(),
+    closedAt: z.string().nullable(),
+    discrepancyFound: z.boolean().nullable(),
+    report: reconciliationReportSchema.nullable().optional(),
+  })
+  .meta({ id: 'ReconciliationRun' });
+
+export const reconciliationPageSchema = z.object({ data: z.array(reconciliationRunSchema), nextCursor: z.string().nullable() }).meta({ id: 'ReconciliationPage' });
+
+export const listReconciliationsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(50).default(10),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,2048}$/, 'is not a cursor from an earlier page').optional(),
+});

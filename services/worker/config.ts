@@ -9,6 +9,8 @@ const envSchema = z.object({
   BANKS: bankDirectorySchema,
   SERVICE_KEYS: serviceKeysSchema,
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Minutes between scheduled reconciliation runs; 0 removes the schedule. */
+  RECONCILIATION_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -18,6 +20,7 @@ export interface WorkerConfig {
   /** The first of SERVICE_KEYS: every call to an account service is signed with it. */
   signingKey: SigningKey;
   bankRequestTimeoutMs: number;
+  reconciliationIntervalMinutes: number;
   logLevel: string;
 }
 
@@ -30,6 +33,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     banks: parsed.BANKS,
     signingKey,
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
+    reconciliationIntervalMinutes: parsed.RECONCILIATION_INTERVAL_MINUTES,
     logLevel: parsed.LOG_LEVEL,
   });
 }

@@ -1,6 +1,8 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { pino } from 'pino';
 import { loadConfig } from './config';
+import { ensureReconciliationSchedule, removeReconciliationSchedule } from './reconciliation-schedule';
 import { bundleTransferWorkflows, createTransferWorker } from './transfer-worker';
 
 async function main(): Promise<void> {
@@ -28,6 +30,15 @@ async function main(): Promise<void> {
     signingKey: config.signingKey,
     requestTimeoutMs: config.bankRequestTimeoutMs,
   });
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  if (config.reconciliationIntervalMinutes > 0) {
+    const outcome = await ensureReconciliationSchedule(client, config.temporal.taskQueue, config.reconciliationIntervalMinutes);
+    logger.info({ everyMinutes: config.reconciliationIntervalMinutes, outcome }, 'reconciliation schedule in place');
+  } else {
+    await removeReconciliationSchedule(client);
+  }
+  await clientConnection.close();
   logger.info({ taskQueue: config.temporal.taskQueue, banks: config.banks.map((bank) => bank.bankId) }, 'worker running');
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished (the SDK installs the handlers).
   await worker.run();

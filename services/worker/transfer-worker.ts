@@ -1,5 +1,6 @@
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createAccountActivities, type AccountActivitiesOptions } from '../../activities/account-activities';
+import { createReconciliationActivities } from '../../activities/reconciliation-activities';
 
 export const workflowsPath = require.resolve('../../workflows/index');
 
@@ -16,14 +17,14 @@ export interface TransferWorkerOptions extends AccountActivitiesOptions {
   bundle: WorkflowBundleWithSourceMap;
 }
 
-/** The saga's worker: the transfer workflow plus activities signing every call to the banks. */
+/** The saga's worker: the transfer and reconciliation workflows, with activities signing every call to the banks. */
 export async function createTransferWorker(options: TransferWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: options.bundle,
-    activities: createAccountActivities(options),
+    activities: { ...createAccountActivities(options), ...createReconciliationActivities(options) },
     // Activities are short HTTP calls; a graceful stop lets them finish.
     shutdownGraceTime: '10 seconds',
   });

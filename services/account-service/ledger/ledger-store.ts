@@ -42,6 +42,12 @@ export class LedgerStore {
     return this.accounts.findOne({ _id: accountId });
   }
 
+  /** Accounts in `_id` order after a cursor: the one range read, on the small accounts collection. */
+  async listAccounts(afterAccountId: string | undefined, limit: number): Promise<AccountDocument[]> {
+    const filter = afterAccountId === undefined ? {} : { _id: { $gt: afterAccountId } };
+    return this.accounts.find(filter).sort({ _id: 1 }).limit(limit).toArray();
+  }
+
   /** false when an account with this id exists already. */
   async insertAccount(account: AccountDocument): Promise<boolean> {
     try {

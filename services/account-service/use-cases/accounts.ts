@@ -26,6 +26,19 @@ export async function openAccount(store: LedgerStore, ledger: Ledger, bankId: st
   return { created, account: accountView(bankId, account, await ledger.head(account)) };
 }
 
+export const accountsPageLimitDefault = 100;
+export const accountsPageLimitMax = 500;
+
+/** Every account of the bank in `_id` order, with its balance: what reconciliation walks. */
+export async function listAccounts(store: LedgerStore, ledger: Ledger, bankId: string, after: string | undefined, limit: number): Promise<{ data: AccountView[]; nextCursor: string | null }> {
+  const accounts = await store.listAccounts(after, limit + 1);
+  const page = accounts.slice(0, limit);
+  const data: AccountView[] = [];
+  for (const account of page) data.push(accountView(bankId, account, await ledger.head(account)));
+  const last = page.at(-1);
+  return { data, nextCursor: accounts.length > limit && last ? last._id : null };
+}
+
 export async function readAccount(ledger: Ledger, bankId: string, accountId: string): Promise<AccountView> {
   const account = await ledger.account(accountId);
   return accountView(bankId, account, await ledger.head(account));

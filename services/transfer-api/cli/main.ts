@@ -6,6 +6,7 @@ import { terminalTransferStatuses } from '../../../lib/transfer-contract';
 import type { TransferView } from '../schemas';
 import { TransferApiClient, TransferApiError } from './api-client';
 import { loadCliConfig } from './config';
+import { addReconciliationCommands } from './reconciliation-commands';
 
 const projectRoot = join(__dirname, '..', '..', '..');
 const watchIntervalMsDefault = 1_000;
@@ -193,6 +194,7 @@ function program(): Command {
       print(flags, answer.body, () => accountTable(answer.body));
     });
   }
+  addReconciliationCommands(root, api, print);
   return root;
 }
 

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { buildTransferApi, servedRoutes } from '../../../services/transfer-api/app';
+import type { Reconciliations } from '../../../services/transfer-api/gateways/reconciliations';
 import { BankAccounts } from '../../../services/transfer-api/gateways/bank-accounts';
 import type { TransferWorkflows } from '../../../services/transfer-api/gateways/transfer-workflows';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
@@ -198,6 +199,7 @@ describe('transfer API edge', () => {
       apiKeys: [],
       workflows: {} as TransferWorkflows,
       banks: new BankAccounts([], { keyId: 'unused', secret: 'u'.repeat(32) }, 1_000),
+      reconciliations: {} as Reconciliations,
       policy: { approvalThresholdMinor: '1', approvalTimeoutMs: 1_000, amountMaxMinor: '1', banks: [], refundAttentionAfterAttempts: 1 },
       rateLimitPerMinute: 1,
     });

@@ -1,0 +1,84 @@
+import { Option, type Command } from 'commander';
+import { formatTable } from '../../../infra/terminal';
+import type { ReconciliationReport } from '../../../lib/reconciliation';
+import type { ReconciliationRun, ReconciliationRunWithReport } from '../gateways/reconciliations';
+import type { TransferApiClient } from './api-client';
+
+type Api = () => { client: TransferApiClient; flags: { json?: boolean } };
+type Print = (flags: { json?: boolean }, value: unknown, table: () => string) => void;
+
+/** Exit status of `reconcile` when the report lists discrepancies, so that scripts can alert on it. */
+export const discrepancyExitCode = 3;
+const pollIntervalMs = 1_000;
+
+function runRows(runs: readonly ReconciliationRun[]): string {
+  return formatTable(
+    ['id', 'status', 'requested by', 'started', 'closed', 'discrepancy'],
+    runs.map((run) => [run.reconciliationId, run.status, run.requestedBy ?? '', run.startedAt, run.closedAt ?? '', run.discrepancyFound === null ? '' : run.discrepancyFound ? 'YES' : 'no']),
+  );
+}
+
+export function reportText(report: ReconciliationReport): string {
+  const { transfers } = report;
+  const lines = [
+    `reconciled ${report.banks.join(', ')} at ${report.reconciledAt}: ${report.accounts} accounts, ${report.entries} entries`,
+    `transfers: ${transfers.seen} seen, ${transfers.completed} completed, ${transfers.reversed} reversed, ${transfers.inFlight} in flight`,
+    '',
+    formatTable(['currency', 'deposits', 'balances', 'in flight', 'conserved'], report.conservation.map((c) => [c.currency, c.depositsMinor, c.balancesMinor, c.inFlightMinor, c.holds ? 'yes' : 'NO'])),
+    '',
+    report.settlement.length === 0
+      ? 'settlement: no net positions'
+      : formatTable(['owes', 'to', 'currency', 'net', 'transfers'], report.settlement.map((p) => [p.debtorBank, p.creditorBank, p.currency, p.netMinor, String(p.transfers)])),
+    '',
+    report.discrepancyCount === 0
+      ? 'discrepancies: none'
+      : `discrepancies: ${report.discrepancyCount}\n${formatTable(['kind', 'transfer', 'bank', 'account', 'detail'], report.discrepancies.map((d) => [d.kind, d.transferId ?? '', d.bankId ?? '', d.accountId ?? '', d.detail]))}`,
+  ];
+  return lines.join('\n');
+}
+
+export function addReconciliationCommands(root: Command, api: Api, print: Print): void {
+  root
+    .command('reconcile')
+    .description(`reconcile every bank ledger now and print the report (exit ${discrepancyExitCode} when it finds a discrepancy)`)
+    .option('--no-wait', 'start it and print its id without waiting for the report')
+    .addOption(new Option('--timeout-s <seconds>', 'give up waiting after this long').default('600'))
+    .action(async (options: { wait: boolean; timeoutS: string }) => {
+      const { client, flags } = api();
+      const started = (await client.call<ReconciliationRun>('POST', '/v1/reconciliations', {})).body;
+      if (!options.wait) {
+        print(flags, started, () => runRows([started]));
+        return;
+      }
+      const deadline = Date.now() + Number(options.timeoutS) * 1_000;
+      let run: ReconciliationRunWithReport;
+      for (;;) {
+        run = (await client.call<ReconciliationRunWithReport>('GET', `/v1/reconciliations/${encodeURIComponent(started.reconciliationId)}`)).body;
+        if (run.status !== 'RUNNING') break;
+        if (Date.now() > deadline) throw new Error(`reconciliation ${started.reconciliationId} still running after ${options.timeoutS} s`);
+        if (!flags.json) process.stderr.write(`reconciliation ${started.reconciliationId} running…\n`);
+        await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+      }
+      const { report } = run;
+      print(flags, run, () => (report ? `${runRows([run])}\n\n${reportText(report)}` : runRows([run])));
+      if (run.status !== 'COMPLETED') throw new Error(`reconciliation ${run.reconciliationId} ended ${run.status}`);
+      if (run.discrepancyFound) process.exitCode = discrepancyExitCode;
+    });
+
+  const runs = root.command('reconciliations').description('list and read reconciliation runs (operator)');
+  runs
+    .command('list')
+    .addOption(new Option('--limit <n>', 'runs per page').default('10'))
+    .option('--cursor <cursor>', 'nextCursor of the previous page')
+    .action(async (options: { limit: string; cursor?: string }) => {
+      const { client, flags } = api();
+      const query = new URLSearchParams({ limit: options.limit, ...(options.cursor ? { cursor: options.cursor } : {}) });
+      const answer = await client.call<{ data: ReconciliationRun[]; nextCursor: string | null }>('GET', `/v1/reconciliations?${query.toString()}`);
+      print(flags, answer.body, () => `${runRows(answer.body.data)}${answer.body.nextCursor ? `\nnext page: --cursor ${answer.body.nextCursor}` : ''}`);
+    });
+  runs.command('get <id>').action(async (id: string) => {
+    const { client, flags } = api();
+    const run = (await client.call<ReconciliationRunWithReport>('GET', `/v1/reconciliations/${encodeURIComponent(id)}`)).body;
+    print(flags, run, () => (run.report ? `${runRows([run])}\n\n${reportText(run.report)}` : runRows([run])));
+  });
+}

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import type { ReconciliationReport } from '../../../lib/reconciliation';
+import { searchAttributes } from '../../../lib/search-attributes';
+import { reconciliationWorkflowId, reconciliationWorkflowType, type ReconciliationInput } from '../../../workflows/reconciliation-definitions';
+
+export interface ReconciliationRun {
+  reconciliationId: string;
+  status: string;
+  requestedBy: string | null;
+  startedAt: string;
+  closedAt: string | null;
+  /** null while running; then whether the report lists any discrepancy. */
+  discrepancyFound: boolean | null;
+}
+
+export interface ReconciliationRunWithReport extends ReconciliationRun {
+  report: ReconciliationReport | null;
+}
+
+export interface ReconciliationPage {
+  runs: ReconciliationRun[];
+  nextPageToken: Uint8Array | null;
+}
+
+/** What the API asks of Temporal about reconciliation runs. */
+export interface Reconciliations {
+  start(requestedBy: string): Promise<ReconciliationRun>;
+  /** null when no run has this id. */
+  get(reconciliationId: string): Promise<ReconciliationRunWithReport | null>;
+  list(pageSize: number, pageToken: Uint8Array | null): Promise<ReconciliationPage>;
+}
+
+const workflowIdPrefix = reconciliationWorkflowId('');
+
+interface ExecutionSummary {
+  workflowId: string;
+  status: { name: string };
+  startTime: Date;
+  closeTime?: Date | undefined;
+  typedSearchAttributes: TypedSearchAttributes;
+  memo?: Record<string, unknown> | undefined;
+}
+
+function runOf(execution: ExecutionSummary): ReconciliationRun {
+  const running = execution.status.name === 'RUNNING';
+  const requestedBy = execution.memo?.requestedBy;
+  return {
+    reconciliationId: execution.workflowId.slice(workflowIdPrefix.length),
+    status: execution.status.name,
+    requestedBy: typeof requestedBy === 'string' ? requestedBy : null,
+    startedAt: execution.startTime.toISOString(),
+    closedAt: execution.closeTime ? execution.closeTime.toISOString() : null,
+    discrepancyFound: running ? null : (execution.typedSearchAttributes.get(searchAttributes.reconciliationDiscrepancy) ?? false),
+  };
+}
+
+export class TemporalReconciliations implements Reconciliations {
+  constructor(private readonly options: { client: Client; taskQueue: string }) {}
+
+  async start(requestedBy: string): Promise<ReconciliationRun> {
+    const input: ReconciliationInput = { requestedBy };
+    const handle = await this.options.client.workflow.start(reconciliationWorkflowType, {
+      taskQueue: this.options.taskQueue,
+      workflowId: reconciliationWorkflowId(randomUUID()),
+      args: [input],
+      memo: { requestedBy },
+      typedSearchAttributes: new TypedSearchAttributes([{ key: searchAttributes.reconciliationDiscrepancy, value: false }]),
+    });
+    return runOf(await handle.describe());
+  }
+
+  async get(reconciliationId: string): Promise<ReconciliationRunWithReport | null> {
+    const handle = this.options.client.workflow.getHandle(reconciliationWorkflowId(reconciliationId));
+    try {
+      const run = runOf(await handle.describe());
+      if (run.status === 'COMPLETED') return { ...run, report: (await handle.result()) as ReconciliationReport };
+      // A running reconciliation has no report yet (its query answers null until the ledgers are read).
+      return { ...run, report: null };
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return null;
+      throw error;
+    }
+  }
+
+  async list(pageSize: number, pageToken: Uint8Array | null): Promise<ReconciliationPage> {
+    const response = await this.options.client.workflowService.listWorkflowExecutions({
+      namespace: this.options.client.options.namespace,
+      query: `WorkflowType = '${reconciliationWorkflowType}'`,
+      pageSize,
+      nextPageToken: pageToken,
+    });
+    const runs: ReconciliationRun[] = [];
+    for (const info of response.executions) {
+      const workflowId = info.execution?.workflowId;
+      if (!workflowId) continue;
+      const description = await this.options.client.workflow.getHandle(workflowId).describe();
+      runs.push(runOf(description));
+    }
+    return { runs, nextPageToken: response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : null };
+  }
+}
