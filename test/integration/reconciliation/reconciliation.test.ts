@@ -1,0 +1,174 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import { databaseName } from '../../../infra/cluster';
+import { reconciliationScheduleId, reconciliationWorkflowType } from '../../../workflows/reconciliation-definitions';
+import { startTestCluster, type TestCluster } from '../../support/cluster';
+import { apiCaller, eventually, type ApiCaller, type HttpAnswer } from '../../support/http';
+
+jest.setTimeout(300_000);
+
+const projectRoot = join(__dirname, '..', '..', '..');
+const initialMinor = 100_000n;
+
+interface Run {
+  reconciliationId: string;
+  status: string;
+  discrepancyFound: boolean | null;
+  report: {
+    discrepancyCount: number;
+    discrepancies: Array<{ kind: string; transferId?: string; bankId?: string; accountId?: string }>;
+    conservation: Array<{ currency: string; depositsMinor: string; balancesMinor: string; inFlightMinor: string; holds: boolean }>;
+    settlement: Array<{ debtorBank: string; creditorBank: string; currency: string; netMinor: string; transfers: number }>;
+    transfers: { seen: number; completed: number; reversed: number; inFlight: number };
+    accounts: number;
+  } | null;
+}
+
+/**
+ * Reconciliation on the real cluster: clean ledgers give a clean report with the right
+ * settlement positions; an entry written straight into a bank's database is reported.
+ */
+describe('reconciliation', () => {
+  let env: TestCluster;
+  let operator: ApiCaller;
+
+  const accounts = [
+    ['bank-a', 'alice', 'EUR'],
+    ['bank-b', 'bob', 'EUR'],
+    ['bank-c', 'carol', 'EUR'],
+    ['bank-c', 'cuthbert', 'USD'],
+  ] as const;
+
+  async function transfer(key: string, from: readonly [string, string], to: readonly [string, string], amountMinor: string): Promise<HttpAnswer['body']> {
+    const created = await operator.post(
+      '/v1/transfers',
+      { source: { bankId: from[0], accountId: from[1] }, target: { bankId: to[0], accountId: to[1] }, amountMinor, currency: 'EUR' },
+      { 'idempotency-key': key },
+    );
+    expect(created.status).toBe(202);
+    return eventually(`transfer ${key} to end`, async () => {
+      const answer = await operator.get(`/v1/transfers/${String(created.body.id)}`);
+      return ['COMPLETED', 'REJECTED', 'REFUNDED', 'CANCELLED'].includes(String(answer.body.status)) ? answer.body : undefined;
+    }, 120_000);
+  }
+
+  async function reconcileThroughApi(): Promise<Run> {
+    const started = await operator.post('/v1/reconciliations', {});
+    expect(started.status).toBe(202);
+    const id = String(started.body.reconciliationId);
+    return eventually(`reconciliation ${id} to finish`, async () => {
+      const answer = await operator.get(`/v1/reconciliations/${id}`);
+      expect(answer.status).toBe(200);
+      return answer.body.status === 'RUNNING' ? undefined : (answer.body as unknown as Run);
+    }, 120_000);
+  }
+
+  function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'services/transfer-api/cli/main.ts'), '--api-url', env.cluster.transferApiUrl, '--api-key', env.keyFor('operator'), ...args], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  beforeAll(async () => {
+    env = await startTestCluster('reconciliation', { services: true, serviceEnv: { LOG_LEVEL: 'warn', RECONCILIATION_INTERVAL_MINUTES: '30', APPROVAL_THRESHOLD_MINOR: '10000000' } });
+    operator = apiCaller(env.cluster.transferApiUrl, env.keyFor('operator'));
+    for (const [bankId, accountId, currency] of accounts) {
+      expect((await operator.post(`/v1/banks/${bankId}/accounts`, { accountId, owner: accountId, currency })).status).toBe(201);
+      expect((await operator.post(`/v1/banks/${bankId}/accounts/${accountId}/deposits`, { depositId: `seed-${accountId}`, amountMinor: String(initialMinor), currency })).status).toBe(200);
+    }
+    expect((await transfer('r-1', ['bank-a', 'alice'], ['bank-b', 'bob'], '300')).status).toBe('COMPLETED');
+    expect((await transfer('r-2', ['bank-b', 'bob'], ['bank-c', 'carol'], '100')).status).toBe('COMPLETED');
+    expect((await transfer('r-3', ['bank-c', 'carol'], ['bank-a', 'alice'], '40')).status).toBe('COMPLETED');
+    expect((await transfer('r-4', ['bank-a', 'alice'], ['bank-c', 'cuthbert'], '55')).status).toBe('REFUNDED');
+    expect((await transfer('r-5', ['bank-a', 'alice'], ['bank-b', 'nobody'], '66')).status).toBe('REFUNDED');
+    expect((await transfer('r-6', ['bank-b', 'bob'], ['bank-a', 'alice'], '5000000')).status).toBe('REJECTED');
+  });
+
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  test('when the worker starts, then it has put the reconciliation schedule in place with its interval', async () => {
+    const connection = await Connection.connect({ address: env.cluster.temporalAddress });
+    try {
+      const schedule = await new Client({ connection }).schedule.getHandle(reconciliationScheduleId).describe();
+      expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: reconciliationWorkflowType });
+      expect(schedule.spec.intervals?.[0]?.every).toBe(30 * 60_000);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  test('when the ledgers are whole, then the report conserves every currency, nets the banks and finds nothing', async () => {
+    const run = await reconcileThroughApi();
+    expect(run.status).toBe('COMPLETED');
+    expect(run.discrepancyFound).toBe(false);
+    const report = run.report;
+    expect(report?.discrepancies).toEqual([]);
+    expect(report?.accounts).toBe(4);
+    expect(report?.transfers).toEqual({ seen: 6, completed: 3, reversed: 2, inFlight: 0 });
+    expect(report?.conservation).toEqual([
+      { currency: 'EUR', depositsMinor: String(3n * initialMinor), balancesMinor: String(3n * initialMinor), inFlightMinor: '0', holds: true },
+      { currency: 'USD', depositsMinor: String(initialMinor), balancesMinor: String(initialMinor), inFlightMinor: '0', holds: true },
+    ]);
+    expect(report?.settlement).toEqual([
+      { debtorBank: 'bank-a', creditorBank: 'bank-b', currency: 'EUR', netMinor: '300', transfers: 1 },
+      { debtorBank: 'bank-b', creditorBank: 'bank-c', currency: 'EUR', netMinor: '100', transfers: 1 },
+      { debtorBank: 'bank-c', creditorBank: 'bank-a', currency: 'EUR', netMinor: '40', transfers: 1 },
+    ]);
+  });
+
+  test('when an entry is written straight into a bank database, then reconciliation reports it, flags the run and the CLI exits 3', async () => {
+    const bob = await operator.get('/v1/banks/bank-b/accounts/bob');
+    const head = Number(bob.body.sequence);
+    const balance = BigInt(String(bob.body.balanceMinor));
+    const mongo = await MongoClient.connect(env.cluster.databaseUrls.get('bank-b') as string, { useBigInt64: true });
+    try {
+      await mongo
+        .db(databaseName('bank-b'))
+        .collection('entries')
+        .insertOne({
+          _id: `bob:${head + 1}` as never,
+          accountId: 'bob',
+          seq: head + 1,
+          operationId: 'ghost-1:credit',
+          kind: 'credit',
+          amountMinor: 77n,
+          balanceAfterMinor: balance + 77n,
+          statusAfter: 'ACTIVE',
+          outcome: 'APPLIED',
+          requestedAmountMinor: 77n,
+          requestedCurrency: 'EUR',
+          createdAt: new Date().toISOString(),
+        });
+    } finally {
+      await mongo.close();
+    }
+
+    const result = cli('reconcile');
+    expect(result.stderr).not.toMatch(/^error/m);
+    expect(result.status).toBe(3);
+    expect(result.stdout).toMatch(/UNKNOWN_TRANSFER\s+ghost-1\s+bank-b\s+bob/);
+    expect(result.stdout).toMatch(/CONSERVATION/);
+
+    const run = await reconcileThroughApi();
+    expect(run.discrepancyFound).toBe(true);
+    expect(run.report?.discrepancies.map((d) => d.kind).sort()).toEqual(['CONSERVATION', 'UNKNOWN_TRANSFER']);
+    expect(run.report?.conservation.find((c) => c.currency === 'EUR')).toMatchObject({ depositsMinor: String(3n * initialMinor), balancesMinor: String(3n * initialMinor + 77n), holds: false });
+
+    const listed = await operator.get('/v1/reconciliations?limit=10');
+    const runs = listed.body.data as Array<{ reconciliationId: string; discrepancyFound: boolean | null }>;
+    expect(runs.find((entry) => entry.reconciliationId === run.reconciliationId)?.discrepancyFound).toBe(true);
+  });
+
+  test('when a reconciliation id is unknown, then it is 404; a client key may not start one', async () => {
+    expect((await operator.get('/v1/reconciliations/no-such-run')).status).toBe(404);
+    const client = apiCaller(env.cluster.transferApiUrl, env.keyFor('client-a'));
+    expect((await client.post('/v1/reconciliations', {})).status).toBe(403);
+  });
+});
