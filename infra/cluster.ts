@@ -27,6 +27,8 @@ export interface ServicesPlan {
   apiKeys?: string;
   /** API keys added to the generated ones (tests use several clients). */
   extraApiKeys?: readonly ApiKeyEntry[];
+  /** Where the worker reaches some banks instead of their own port (the chaos harness puts a faulty proxy there). */
+  workerBankUrls?: Readonly<Record<string, string>>;
 }
 
 /** Everything needed to start one local cluster: where it keeps data and which ports it takes. */
@@ -298,9 +300,10 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
 
     transferApiUrl = `http://${plan.host}:${services.transferApiPort}`;
     const temporalEnv = { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: plan.temporal.namespace, TASK_QUEUE: 'transfers', BANKS: bankDirectory, SERVICE_KEYS: serviceKeys };
+    const workerBanks = [...accountServiceUrls].map(([bankId, url]) => `${bankId}=${services.workerBankUrls?.[bankId] ?? url}`).join(',');
     await runStage([
       launch('worker', 'worker', async () => {
-        const worker = await startNodeService({ name: 'worker', entry: 'services/worker/main.ts', env: { ...common, ...temporalEnv } }, options.sink);
+        const worker = await startNodeService({ name: 'worker', entry: 'services/worker/main.ts', env: { ...common, ...temporalEnv, BANKS: workerBanks } }, options.sink);
         await workerPolling(worker, temporalAddress, plan.temporal.namespace, 'transfers');
         return { endpoint: `task queue transfers`, process: worker };
       }),

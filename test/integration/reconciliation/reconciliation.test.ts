@@ -93,12 +93,21 @@ describe('reconciliation', () => {
     await env?.stop();
   });
 
-  test('when the worker starts, then it has put the reconciliation schedule in place with its interval', async () => {
+  test('when the worker starts, then it has put the reconciliation schedule in place, and a triggered run reports like an operator\'s', async () => {
     const connection = await Connection.connect({ address: env.cluster.temporalAddress });
     try {
-      const schedule = await new Client({ connection }).schedule.getHandle(reconciliationScheduleId).describe();
+      const handle = new Client({ connection }).schedule.getHandle(reconciliationScheduleId);
+      const schedule = await handle.describe();
       expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: reconciliationWorkflowType });
       expect(schedule.spec.intervals?.[0]?.every).toBe(30 * 60_000);
+      await handle.trigger();
+      const scheduled = await eventually('the scheduled run to finish', async () => {
+        const page = await operator.get('/v1/reconciliations?limit=10');
+        const runs = page.body.data as Array<{ reconciliationId: string; status: string; discrepancyFound: boolean | null }>;
+        return runs.find((run) => run.reconciliationId.startsWith('scheduled') && run.status === 'COMPLETED');
+      }, 60_000);
+      const run = await operator.get(`/v1/reconciliations/${scheduled.reconciliationId}`);
+      expect(run.body).toMatchObject({ discrepancyFound: false, report: { discrepancyCount: 0, accounts: 4 } });
     } finally {
       await connection.close();
     }

@@ -1,0 +1,273 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ephemeralPlan, startCluster, type RunningCluster } from '../../infra/cluster';
+import { findFreePort } from '../../infra/ports';
+import { formatTable } from '../../infra/terminal';
+import { apiCaller } from '../support/http';
+import { fileLogSink, temporaryDir } from '../support/cluster';
+import { check, type RuleVerdict } from './checker';
+import { FaultyProxy } from './faulty-proxy';
+import { faultSchedule, playTimeline, restartPatiently, type FaultCounts, type FaultLogEntry } from './faults';
+import { SeededRandom } from './seeded-random';
+import { runWorkload, setUpAccounts, untilAnswered, workloadAccounts, type IssuedTransfer } from './workload';
+
+/**
+ * `npm run chaos` (short profile, part of `npm test`) and `npm run soak` (long profile): the
+ * bank workload on a real local cluster under kill -9, lost acknowledgements and partitions,
+ * then the checker at quiescence. `--seed N` repeats a run exactly.
+ */
+
+interface Profile {
+  name: 'short' | 'soak';
+  workloadMs: number;
+  clients: number;
+  pauseMsMin: number;
+  pauseMsMax: number;
+  faults: FaultCounts;
+  /** Every transfer must end within this long after the last fault has healed. */
+  quiescenceBoundMs: number;
+}
+
+const profiles: Record<Profile['name'], Profile> = {
+  short: {
+    name: 'short',
+    workloadMs: 120_000,
+    clients: 4,
+    pauseMsMin: 200,
+    pauseMsMax: 900,
+    faults: { worker: 10, accountService: 3, database: 3, temporal: 1, proxyDelay: 2, proxyDropResponses: 3, proxyPartition: 2 },
+    quiescenceBoundMs: 90_000,
+  },
+  soak: {
+    name: 'soak',
+    workloadMs: 20 * 60_000,
+    clients: 6,
+    pauseMsMin: 200,
+    pauseMsMax: 900,
+    faults: { worker: 50, accountService: 10, database: 10, temporal: 3, proxyDelay: 12, proxyDropResponses: 12, proxyPartition: 12 },
+    quiescenceBoundMs: 120_000,
+  },
+};
+
+/** Short saga timeouts, so that the bound after the last heal means something. */
+const approvalThresholdMinor = 100_000n;
+const chaosServiceEnv = {
+  LOG_LEVEL: 'warn',
+  APPROVAL_THRESHOLD_MINOR: String(approvalThresholdMinor),
+  APPROVAL_TIMEOUT_MS: '15000',
+  CREDIT_GIVE_UP_AFTER_MS: '15000',
+  DEBIT_GIVE_UP_AFTER_MS: '15000',
+  REFUND_ATTENTION_AFTER_ATTEMPTS: '3',
+  BANK_REQUEST_TIMEOUT_MS: '2000',
+  RATE_LIMIT_PER_MINUTE: '1000000',
+  RECONCILIATION_INTERVAL_MINUTES: '1',
+};
+const proxiedBank = 'bank-b';
+const clientKeys = [{ name: 'client-b', role: 'client' as const, key: 'cl_chaos_client_b_0123456789abcdef' }];
+
+function parseArgs(argv: readonly string[]): { profile: Profile; seed: number } {
+  let profile = profiles.short;
+  let seed = Math.floor(Math.random() * 2 ** 31);
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    const value = argv[i + 1];
+    if (arg === '--profile' && (value === 'short' || value === 'soak')) {
+      profile = profiles[value];
+      i += 1;
+    } else if (arg === '--seed' && value !== undefined && /^[0-9]{1,10}$/.test(value)) {
+      seed = Number(value);
+      i += 1;
+    } else {
+      throw new Error(`unknown argument ${arg ?? ''}; use --profile short|soak and --seed <number>`);
+    }
+  }
+  return { profile, seed };
+}
+
+const started = Date.now();
+function say(line: string): void {
+  const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+  process.stdout.write(`[chaos ${seconds}s] ${line}\n`);
+}
+
+/** Restarts whatever died without being killed by the schedule (and counts it: that is a finding too). */
+function superviseCluster(cluster: RunningCluster, downOnPurpose: ReadonlySet<string>, unplanned: string[]): () => void {
+  const restarting = new Set<string>();
+  const timer = setInterval(() => {
+    for (const component of cluster.components()) {
+      if (component.process.running || downOnPurpose.has(component.name) || restarting.has(component.name)) continue;
+      restarting.add(component.name);
+      unplanned.push(component.name);
+      say(`supervisor: ${component.name} exited on its own; restarting it`);
+      void restartPatiently(cluster, component.name, say).finally(() => restarting.delete(component.name));
+    }
+  }, 1_000);
+  return () => clearInterval(timer);
+}
+
+async function waitForQuiescence(apiUrl: string, operatorKey: string, issued: readonly IssuedTransfer[], deadlineMs: number): Promise<boolean> {
+  const operator = apiCaller(apiUrl, operatorKey);
+  const open = new Set(issued.flatMap((record) => (record.transferId ? [record.transferId] : [])));
+  let lastReport = 0;
+  while (open.size > 0 && Date.now() < deadlineMs) {
+    for (const id of [...open]) {
+      const answer = await untilAnswered(() => operator.get(`/v1/transfers/${id}`), Date.now() + 10_000);
+      if (answer?.status === 200 && ['COMPLETED', 'REJECTED', 'REFUNDED', 'CANCELLED'].includes(String(answer.body.status))) open.delete(id);
+    }
+    if (Date.now() - lastReport > 10_000) {
+      say(`waiting for ${open.size} transfer(s) to end`);
+      lastReport = Date.now();
+    }
+    if (open.size > 0) await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  return open.size === 0;
+}
+
+function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[keyOf(item)] = (counts[keyOf(item)] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+async function main(): Promise<void> {
+  const { profile, seed } = parseArgs(process.argv.slice(2));
+  say(`profile ${profile.name}, seed ${seed} (repeat with --seed ${seed}); workload ${profile.workloadMs / 1000} s, bound after the last heal ${profile.quiescenceBoundMs / 1000} s`);
+  const random = new SeededRandom(seed);
+  const dir = await temporaryDir(`chaos-${profile.name}`);
+  const logs = fileLogSink(`chaos-${profile.name}`);
+  const plan = await ephemeralPlan(dir.path, { services: true, serviceEnv: chaosServiceEnv, extraApiKeys: clientKeys });
+  const bankPlan = plan.banks.find((bank) => bank.bankId === proxiedBank);
+  if (!bankPlan || !plan.services) throw new Error(`the plan has no ${proxiedBank}`);
+  const proxy = await FaultyProxy.start(plan.host, await findFreePort(plan.host), bankPlan.servicePort);
+  plan.services.workerBankUrls = { [proxiedBank]: `http://${plan.host}:${proxy.port}` };
+
+  say('starting the cluster (Temporal, 3 FerretDB, 3 account services, worker, API)');
+  const cluster = await startCluster(plan, { sink: logs.sink });
+  const secrets = cluster.secrets;
+  const signingKey = secrets?.serviceKeys[0];
+  if (!secrets || !signingKey) throw new Error('the cluster started without its keys');
+  const keyOf = (name: string): string => {
+    const entry = secrets.apiKeys.find((key) => key.name === name);
+    if (!entry) throw new Error(`no API key ${name}`);
+    return entry.key;
+  };
+  const operatorKey = keyOf('operator');
+  const banks = plan.banks.map((bank) => bank.bankId);
+  const accounts = workloadAccounts(banks);
+  let exitCode = 1;
+  const downOnPurpose = new Set<string>();
+  const unplanned: string[] = [];
+  const stopSupervising = superviseCluster(cluster, downOnPurpose, unplanned);
+  try {
+    say(`opening ${accounts.length} accounts on ${banks.length} banks`);
+    await setUpAccounts(apiCaller(cluster.transferApiUrl, operatorKey), accounts);
+
+    const schedule = faultSchedule(random.fork(), profile.faults, banks, profile.workloadMs - 10_000);
+    say(`${schedule.processes.length} process faults and ${schedule.network.length} network faults scheduled; the worker reaches ${proxiedBank} through the faulty proxy`);
+    let giveUpAt = Number.POSITIVE_INFINITY;
+    const workload = runWorkload(
+      cluster.transferApiUrl,
+      { clients: [{ name: 'client-a', key: keyOf('client-a') }, { name: 'client-b', key: keyOf('client-b') }], operator: operatorKey },
+      accounts,
+      { banks, approvalThresholdMinor, clients: profile.clients, pauseMsMin: profile.pauseMsMin, pauseMsMax: profile.pauseMsMax },
+      random.fork(),
+      () => giveUpAt,
+    );
+    const workloadStarted = Date.now();
+    const faultLog: FaultLogEntry[] = [];
+    const timelines = Promise.all([
+      playTimeline(schedule.processes, workloadStarted, cluster, proxy, say, faultLog, downOnPurpose),
+      playTimeline(schedule.network, workloadStarted, cluster, proxy, say, faultLog, downOnPurpose),
+    ]);
+    const progress = setInterval(() => say(`${workload.issued.length} transfers issued, ${workload.issued.filter((r) => r.transferId).length} acknowledged, ${faultLog.length} faults healed`), 15_000);
+    await new Promise((resolve) => setTimeout(resolve, profile.workloadMs));
+    workload.stop();
+    clearInterval(progress);
+    await timelines;
+
+    // Heal: the proxy passes everything, every component runs.
+    proxy.setMode({ kind: 'pass' });
+    for (const component of cluster.components()) if (!component.process.running) await restartPatiently(cluster, component.name, say);
+    const lastHealAt = Date.now();
+    giveUpAt = lastHealAt + profile.quiescenceBoundMs;
+    say(`workload stopped and every fault healed; waiting for ${workload.issued.length} transfers to end (bound ${profile.quiescenceBoundMs / 1000} s)`);
+    await workload.finished.catch((error: unknown) => say(`workload: ${error instanceof Error ? error.message : String(error)}`));
+    const quiet = await waitForQuiescence(cluster.transferApiUrl, operatorKey, workload.issued, giveUpAt);
+    const quiescenceMs = Date.now() - lastHealAt;
+    say(quiet ? `all transfers ended ${(quiescenceMs / 1000).toFixed(1)} s after the last heal` : `transfers still open ${(quiescenceMs / 1000).toFixed(1)} s after the last heal`);
+
+    say('checking: API, every ledger, reconciliation, replay of every history');
+    const result = await check({
+      apiUrl: cluster.transferApiUrl,
+      operatorKey,
+      temporalAddress: cluster.temporalAddress,
+      namespace: cluster.namespace,
+      banks: cluster.accountServiceUrls,
+      signingKey,
+      accounts,
+      issued: workload.issued,
+    });
+    const bound: RuleVerdict = {
+      rule: `every transfer ended within ${profile.quiescenceBoundMs / 1000} s of the last heal`,
+      pass: quiet,
+      detail: `${(quiescenceMs / 1000).toFixed(1)} s`,
+      examples: [],
+    };
+    const verdicts = [bound, ...result.verdicts];
+    const pass = verdicts.every((entry) => entry.pass);
+    const acknowledged = workload.issued.filter((record) => record.transferId);
+    const outcomes = countBy(acknowledged, (record) => {
+      const status = result.statuses.get(record.transferId as string);
+      return status ? `${status.status}${status.reason ? ` ${status.reason}` : ''}` : 'unreadable';
+    });
+    const faults = { ...countBy(faultLog, (entry) => entry.kind), ...(unplanned.length > 0 ? { 'unplanned-exit': unplanned.length } : {}) };
+    const summary = {
+      profile: profile.name,
+      seed,
+      transfers: acknowledged.length,
+      outcomes,
+      scenarios: countBy(workload.issued, (record) => record.kind),
+      faults,
+      faultCount: faultLog.length,
+      unplannedExits: unplanned,
+      proxy: proxy.counters,
+      quiescenceAfterLastHealMs: quiescenceMs,
+      quiescenceBoundMs: profile.quiescenceBoundMs,
+      historiesReplayed: result.historiesReplayed,
+      reconciliation: result.reconciliation ? { transfers: result.reconciliation.transfers, conservation: result.reconciliation.conservation, settlement: result.reconciliation.settlement, discrepancyCount: result.reconciliation.discrepancyCount } : null,
+      rules: verdicts,
+      verdict: pass ? 'PASS' : 'FAIL',
+      faultLog,
+    };
+    const resultsDir = join(__dirname, '..', '..', 'chaos-results');
+    mkdirSync(resultsDir, { recursive: true });
+    const file = join(resultsDir, `${profile.name}.json`);
+    writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
+
+    console.log('');
+    console.log(formatTable(['outcome', 'transfers'], Object.entries(outcomes).map(([outcome, n]) => [outcome, String(n)])));
+    console.log('');
+    console.log(formatTable(['fault', 'injected'], Object.entries(faults).map(([kind, n]) => [kind, String(n)])));
+    console.log(`proxy: ${proxy.counters.connections} connections, ${proxy.counters.droppedResponses} answers dropped after the service decided, ${proxy.counters.refused} connections refused`);
+    console.log('');
+    console.log(formatTable(['rule', 'verdict', 'detail'], verdicts.map((entry) => [entry.rule, entry.pass ? 'PASS' : 'FAIL', entry.detail])));
+    for (const entry of verdicts.filter((v) => !v.pass)) for (const example of entry.examples) console.log(`  ${entry.rule}: ${example}`);
+    console.log(`summary written to ${file}; logs in test/artifacts/logs/chaos-${profile.name}.log`);
+    console.log(`chaos: ${acknowledged.length} transfers, ${faultLog.length} faults, checker ${pass ? 'PASS' : 'FAIL'}`);
+    exitCode = pass ? 0 : 1;
+  } finally {
+    stopSupervising();
+    await cluster.stop();
+    await proxy.stop();
+    await logs.close();
+    if (exitCode === 0) await dir.remove();
+    else say(`data kept for inspection in ${dir.path}`);
+  }
+  process.exit(exitCode);
+}
+
+main().catch((error: unknown) => {
+  say(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  console.log('chaos: 0 transfers, 0 faults, checker FAIL');
+  process.exit(1);
+});
