@@ -26,14 +26,15 @@ export class FaultyProxy {
   ) {}
 
   static async start(host: string, port: number, upstreamPort: number): Promise<FaultyProxy> {
-    let proxy: FaultyProxy | undefined;
-    const server = createServer((client) => proxy?.accept(client, host, upstreamPort));
+    // The connection handler needs the proxy, the proxy needs the server: a holder breaks the cycle.
+    const holder: { proxy?: FaultyProxy } = {};
+    const server = createServer((client) => holder.proxy?.accept(client, host, upstreamPort));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
-    proxy = new FaultyProxy(server, port);
-    return proxy;
+    holder.proxy = new FaultyProxy(server, port);
+    return holder.proxy;
   }
 
   get currentMode(): ProxyMode {
