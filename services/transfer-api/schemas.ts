@@ -75,6 +75,7 @@ export const listTransfersQuerySchema = z.strictObject({
   sourceBank: bankIdSchema.optional(),
   targetBank: bankIdSchema.optional(),
   account: accountIdSchema.optional().meta({ description: 'Matches the source or the target account.' }),
+  needsAttention: z.enum(['true', 'false']).optional().meta({ description: 'true: transfers whose refund or credit-void keeps failing, for operators to act on.' }),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().regex(/^[A-Za-z0-9_-]{1,2048}$/, 'is not a cursor from an earlier page').optional(),
 });

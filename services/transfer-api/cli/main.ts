@@ -87,11 +87,12 @@ function program(): Command {
     .option('--source-bank <bank>')
     .option('--target-bank <bank>')
     .option('--account <account>')
+    .option('--needs-attention', 'only transfers whose refund or credit-void keeps failing')
     .option('--limit <n>', 'page size', '20')
     .option('--cursor <cursor>', 'nextCursor of an earlier page')
-    .action(async (options: { status?: string; sourceBank?: string; targetBank?: string; account?: string; limit: string; cursor?: string }) => {
+    .action(async (options: { status?: string; sourceBank?: string; targetBank?: string; account?: string; needsAttention?: boolean; limit: string; cursor?: string }) => {
       const { client, flags } = api();
-      const query = new URLSearchParams({ limit: options.limit });
+      const query = new URLSearchParams({ limit: options.limit, ...(options.needsAttention ? { needsAttention: 'true' } : {}) });
       for (const [name, value] of [['status', options.status], ['sourceBank', options.sourceBank], ['targetBank', options.targetBank], ['account', options.account], ['cursor', options.cursor]] as const) {
         if (value) query.set(name, value);
       }

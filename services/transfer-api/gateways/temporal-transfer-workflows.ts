@@ -33,6 +33,7 @@ function visibilityQuery(filter: TransferListFilter): string {
   if (filter.sourceBank) clauses.push(`SourceBank = '${filter.sourceBank}'`);
   if (filter.targetBank) clauses.push(`TargetBank = '${filter.targetBank}'`);
   if (filter.account) clauses.push(`(SourceAccount = '${filter.account}' OR TargetAccount = '${filter.account}')`);
+  if (filter.needsAttention !== undefined) clauses.push(`NeedsAttention = ${filter.needsAttention}`);
   if (filter.requestedBy) clauses.push(`RequestedBy = '${filter.requestedBy}'`);
   return clauses.join(' AND ');
 }

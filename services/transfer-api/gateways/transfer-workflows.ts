@@ -21,6 +21,7 @@ export interface TransferListFilter {
   sourceBank?: string;
   targetBank?: string;
   account?: string;
+  needsAttention?: boolean;
   requestedBy?: string;
 }
 

@@ -40,6 +40,7 @@ export async function listTransfers(workflows: TransferWorkflows, caller: Caller
       ...(query.sourceBank ? { sourceBank: query.sourceBank } : {}),
       ...(query.targetBank ? { targetBank: query.targetBank } : {}),
       ...(query.account ? { account: query.account } : {}),
+      ...(query.needsAttention ? { needsAttention: query.needsAttention === 'true' } : {}),
       ...(caller.role === 'client' ? { requestedBy: caller.name } : {}),
     },
     query.limit,

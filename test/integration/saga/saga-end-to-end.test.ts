@@ -1,11 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { temporalBinaryPath } from '../../../infra/binaries';
 import { transferWorkflowId } from '../../../lib/transfer-contract';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
 import { apiCaller, eventually, type ApiCaller, type HttpAnswer } from '../../support/http';
+
+const projectRoot = join(__dirname, '..', '..', '..');
 
 jest.setTimeout(300_000);
 
@@ -152,8 +154,15 @@ describe('transfer saga end to end', () => {
     await waitFor(id, (transfer) => transfer.needsAttention === true, 'to need attention');
     const flagged = await operator.get('/v1/transfers?status=DEBITED');
     expect((flagged.body.data as Array<{ id: string }>).map((item) => item.id)).toContain(id);
+    // The operator's view of stuck transfers (runbook): the API filter and the CLI both list it.
+    const listedIds = async () => ((await operator.get('/v1/transfers?needsAttention=true')).body.data as Array<{ id: string }>).map((item) => item.id);
+    await eventually('the needsAttention list to show it', async () => ((await listedIds()).includes(id) ? true : undefined));
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'services/transfer-api/cli/main.ts'), '--json', '--api-url', env.cluster.transferApiUrl, '--api-key', env.keyFor('operator'), 'list', '--needs-attention'], { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 });
+    expect(cli.status).toBe(0);
+    expect((JSON.parse(cli.stdout) as { data: Array<{ id: string; needsAttention: boolean }> }).data).toContainEqual(expect.objectContaining({ id, needsAttention: true }));
     await env.cluster.restart('account-service-bank-c');
     expect(await ended(id)).toMatchObject({ status: 'REFUNDED', reason: 'CREDIT_FAILED', needsAttention: false });
+    await eventually('the needsAttention list to drop it', async () => ((await listedIds()).includes(id) ? undefined : true));
     await expectBalanceChanges(before, {});
     await capture('refunded-credit_failed', id);
   });
