@@ -173,6 +173,14 @@ describe('reconciliation', () => {
     const listed = await operator.get('/v1/reconciliations?limit=10');
     const runs = listed.body.data as Array<{ reconciliationId: string; discrepancyFound: boolean | null }>;
     expect(runs.find((entry) => entry.reconciliationId === run.reconciliationId)?.discrepancyFound).toBe(true);
+
+    // The runbook's commands: list the runs, read one report.
+    const cliRuns = JSON.parse(cli('--json', 'reconciliations', 'list').stdout) as { data: Array<{ reconciliationId: string; discrepancyFound: boolean | null }> };
+    expect(cliRuns.data).toContainEqual(expect.objectContaining({ reconciliationId: run.reconciliationId, discrepancyFound: true }));
+    const shown = cli('reconciliations', 'get', run.reconciliationId);
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toMatch(/discrepancies: 2/);
+    expect(shown.stdout).toMatch(/bank-a\s+bank-b\s+EUR\s+300/);
   });
 
   test('when a reconciliation id is unknown, then it is 404; a client key may not start one', async () => {

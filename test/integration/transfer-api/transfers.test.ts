@@ -268,6 +268,22 @@ describe('transfer API on the real cluster', () => {
       expect(listed.data.map((item) => item.id)).toContain(id);
     });
 
+    test('when an operator works the approval queue with the CLI, then approve completes one transfer and cancel ends another with nothing moved', async () => {
+      const big = String(approvalThresholdMinor);
+      const toApprove = JSON.parse(cli('create', '--from', 'bank-a:arthur', '--to', 'bank-b:berta', '--amount', big, '--currency', 'EUR', '--idempotency-key', 'cli-approve').stdout) as { id: string };
+      const toCancel = JSON.parse(cli('create', '--from', 'bank-a:arthur', '--to', 'bank-b:berta', '--amount', big, '--currency', 'EUR', '--idempotency-key', 'cli-cancel').stdout) as { id: string };
+      await eventually('both to await approval', async () => {
+        const queue = JSON.parse(cli('list', '--status', 'AWAITING_APPROVAL').stdout) as { data: Array<{ id: string }> };
+        const ids = queue.data.map((item) => item.id);
+        return ids.includes(toApprove.id) && ids.includes(toCancel.id) ? true : undefined;
+      }, 60_000, 1_000);
+      const approved = cli('approve', toApprove.id, '--comment', 'checked with the payer');
+      expect(approved.status).toBe(0);
+      expect(cli('cancel', toCancel.id, '--comment', 'payer withdrew').status).toBe(0);
+      expect(await finalTransfer(operator, toApprove.id)).toMatchObject({ status: 'COMPLETED' });
+      expect(await finalTransfer(operator, toCancel.id)).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_OPERATOR' });
+    });
+
     test('when the CLI is refused, then it exits 1 and prints the error code', async () => {
       const refused = cli('approve', 'tr-0000000000000000000000000000000000000000');
       expect(refused.status).toBe(1);
