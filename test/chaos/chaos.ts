@@ -1,15 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { ephemeralPlan, startCluster, type RunningCluster } from '../../infra/cluster';
 import { findFreePort } from '../../infra/ports';
 import { formatTable } from '../../infra/terminal';
+import { transferWorkflowType } from '../../workflows/transfer-definitions';
 import { apiCaller } from '../support/http';
 import { fileLogSink, temporaryDir } from '../support/cluster';
 import { check, type RuleVerdict } from './checker';
 import { FaultyProxy } from './faulty-proxy';
 import { faultSchedule, playTimeline, restartPatiently, type FaultCounts, type FaultLogEntry } from './faults';
 import { SeededRandom } from './seeded-random';
-import { runWorkload, setUpAccounts, untilAnswered, workloadAccounts, type IssuedTransfer } from './workload';
+import { runWorkload, setUpAccounts, workloadAccounts } from './workload';
 
 /**
  * `npm run chaos` (short profile, part of `npm test`) and `npm run soak` (long profile): the
@@ -36,7 +38,7 @@ const profiles: Record<Profile['name'], Profile> = {
     pauseMsMin: 200,
     pauseMsMax: 900,
     faults: { worker: 10, accountService: 3, database: 3, temporal: 1, proxyDelay: 2, proxyDropResponses: 3, proxyPartition: 2 },
-    quiescenceBoundMs: 90_000,
+    quiescenceBoundMs: 120_000,
   },
   soak: {
     name: 'soak',
@@ -45,7 +47,7 @@ const profiles: Record<Profile['name'], Profile> = {
     pauseMsMin: 200,
     pauseMsMax: 900,
     faults: { worker: 50, accountService: 10, database: 10, temporal: 3, proxyDelay: 12, proxyDropResponses: 12, proxyPartition: 12 },
-    quiescenceBoundMs: 120_000,
+    quiescenceBoundMs: 180_000,
   },
 };
 
@@ -105,22 +107,37 @@ function superviseCluster(cluster: RunningCluster, downOnPurpose: ReadonlySet<st
   return () => clearInterval(timer);
 }
 
-async function waitForQuiescence(apiUrl: string, operatorKey: string, issued: readonly IssuedTransfer[], deadlineMs: number): Promise<boolean> {
-  const operator = apiCaller(apiUrl, operatorKey);
-  const open = new Set(issued.flatMap((record) => (record.transferId ? [record.transferId] : [])));
-  let lastReport = 0;
-  while (open.size > 0 && Date.now() < deadlineMs) {
-    for (const id of [...open]) {
-      const answer = await untilAnswered(() => operator.get(`/v1/transfers/${id}`), Date.now() + 10_000);
-      if (answer?.status === 200 && ['COMPLETED', 'REJECTED', 'REFUNDED', 'CANCELLED'].includes(String(answer.body.status))) open.delete(id);
+/**
+ * Waits until Temporal has no running transfer workflow, and says when the last one closed:
+ * the workflows' own close times, not the polling, measure the time to quiescence.
+ */
+async function waitForQuiescence(temporalAddress: string, namespace: string, deadlineMs: number): Promise<{ quiet: boolean; lastCloseAt: number }> {
+  const connection = await Connection.connect({ address: temporalAddress });
+  try {
+    const client = new Client({ connection, namespace });
+    const running = `WorkflowType = '${transferWorkflowType}' AND ExecutionStatus = 'Running'`;
+    let lastReport = 0;
+    let open = Number.POSITIVE_INFINITY;
+    while (Date.now() < deadlineMs) {
+      open = await client.workflow
+        .count(running)
+        .then((answer) => answer.count)
+        .catch(() => Number.POSITIVE_INFINITY);
+      if (open === 0) break;
+      if (Date.now() - lastReport > 10_000) {
+        say(`waiting for ${Number.isFinite(open) ? open : 'an unknown number of'} transfer(s) to end`);
+        lastReport = Date.now();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
-    if (Date.now() - lastReport > 10_000) {
-      say(`waiting for ${open.size} transfer(s) to end`);
-      lastReport = Date.now();
+    let lastCloseAt = 0;
+    for await (const execution of client.workflow.list({ query: `WorkflowType = '${transferWorkflowType}'` })) {
+      lastCloseAt = Math.max(lastCloseAt, execution.closeTime?.getTime() ?? Date.now());
     }
-    if (open.size > 0) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    return { quiet: open === 0, lastCloseAt };
+  } finally {
+    await connection.close();
   }
-  return open.size === 0;
 }
 
 function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Record<string, number> {
@@ -158,6 +175,14 @@ async function main(): Promise<void> {
   const downOnPurpose = new Set<string>();
   const unplanned: string[] = [];
   const stopSupervising = superviseCluster(cluster, downOnPurpose, unplanned);
+  // Ctrl-C stops the cluster too, so that no process of the run is left behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      say(`${signal}: stopping the cluster`);
+      stopSupervising();
+      void cluster.stop().finally(() => process.exit(130));
+    });
+  }
   try {
     say(`opening ${accounts.length} accounts on ${banks.length} banks`);
     await setUpAccounts(apiCaller(cluster.transferApiUrl, operatorKey), accounts);
@@ -192,8 +217,8 @@ async function main(): Promise<void> {
     giveUpAt = lastHealAt + profile.quiescenceBoundMs;
     say(`workload stopped and every fault healed; waiting for ${workload.issued.length} transfers to end (bound ${profile.quiescenceBoundMs / 1000} s)`);
     await workload.finished.catch((error: unknown) => say(`workload: ${error instanceof Error ? error.message : String(error)}`));
-    const quiet = await waitForQuiescence(cluster.transferApiUrl, operatorKey, workload.issued, giveUpAt);
-    const quiescenceMs = Date.now() - lastHealAt;
+    const { quiet, lastCloseAt } = await waitForQuiescence(cluster.temporalAddress, cluster.namespace, giveUpAt);
+    const quiescenceMs = Math.max(0, lastCloseAt - lastHealAt);
     say(quiet ? `all transfers ended ${(quiescenceMs / 1000).toFixed(1)} s after the last heal` : `transfers still open ${(quiescenceMs / 1000).toFixed(1)} s after the last heal`);
 
     say('checking: API, every ledger, reconciliation, replay of every history');

@@ -78,13 +78,19 @@ const legsOfStatus: Record<string, { debit: number; credit: number; refund: numb
   REJECTED: { debit: 0, credit: 0, refund: 0 },
 };
 
+/** Every transfer's status through the API, a few requests at a time. */
 async function readStatuses(operator: ApiCaller, issued: readonly IssuedTransfer[]): Promise<Map<string, { status: string; reason?: string }>> {
   const statuses = new Map<string, { status: string; reason?: string }>();
-  for (const record of issued) {
-    if (!record.transferId) continue;
-    const answer = await untilAnswered(() => operator.get(`/v1/transfers/${record.transferId}`), Date.now() + 30_000);
-    if (answer?.status === 200) statuses.set(record.transferId, { status: String(answer.body.status), ...(answer.body.reason ? { reason: String(answer.body.reason) } : {}) });
-  }
+  const ids = issued.flatMap((record) => (record.transferId ? [record.transferId] : []));
+  const readersCount = 8;
+  const readers = Array.from({ length: readersCount }, async (_, reader) => {
+    for (let index = reader; index < ids.length; index += readersCount) {
+      const id = ids[index] as string;
+      const answer = await untilAnswered(() => operator.get(`/v1/transfers/${id}`), Date.now() + 30_000);
+      if (answer?.status === 200) statuses.set(id, { status: String(answer.body.status), ...(answer.body.reason ? { reason: String(answer.body.reason) } : {}) });
+    }
+  });
+  await Promise.all(readers);
   return statuses;
 }
 
