@@ -59,6 +59,7 @@ const envSchema = z.object({
   DEBIT_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1_000).default(300_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  TRANSFER_OVERDUE_AFTER_MS: z.coerce.number().int().min(1_000).default(900_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -78,6 +79,7 @@ export interface TransferApiConfig {
   debitGiveUpAfterMs: number;
   rateLimitPerMinute: number;
   bankRequestTimeoutMs: number;
+  transferOverdueAfterMs: number;
   logLevel: string;
 }
 
@@ -101,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     debitGiveUpAfterMs: parsed.DEBIT_GIVE_UP_AFTER_MS,
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
+    transferOverdueAfterMs: parsed.TRANSFER_OVERDUE_AFTER_MS,
     logLevel: parsed.LOG_LEVEL,
   });
 }

@@ -9,6 +9,8 @@ const envSchema = z.object({
   BANKS: bankDirectorySchema,
   SERVICE_KEYS: serviceKeysSchema,
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  BIND_HOST: z.string().min(1).default('127.0.0.1'),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -18,6 +20,8 @@ export interface WorkerConfig {
   /** The first of SERVICE_KEYS: every call to an account service is signed with it. */
   signingKey: SigningKey;
   bankRequestTimeoutMs: number;
+  /** host:port of the SDK runtime's Prometheus endpoint (/metrics). */
+  metricsBindAddress: string;
   logLevel: string;
 }
 
@@ -30,6 +34,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     banks: parsed.BANKS,
     signingKey,
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
+    metricsBindAddress: `${parsed.BIND_HOST}:${parsed.WORKER_METRICS_PORT}`,
     logLevel: parsed.LOG_LEVEL,
   });
 }

@@ -200,6 +200,7 @@ describe('transfer API edge', () => {
       banks: new BankAccounts([], { keyId: 'unused', secret: 'u'.repeat(32) }, 1_000),
       policy: { approvalThresholdMinor: '1', approvalTimeoutMs: 1_000, amountMaxMinor: '1', banks: [], refundAttentionAfterAttempts: 1 },
       rateLimitPerMinute: 1,
+      transferOverdueAfterMs: 1_000,
     });
     const served = servedRoutes(app).map((route) => `${route.method} ${route.path.replace(/:([A-Za-z]+)/g, '{$1}')}`);
     expect(served.length).toBeGreaterThanOrEqual(17);
