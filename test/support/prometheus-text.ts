@@ -28,13 +28,21 @@ export function sampleValue(samples: readonly Sample[], name: string, labels: Re
     .reduce((sum, sample) => sum + sample.value, 0);
 }
 
-/** Metric family names: histogram and counter series (_bucket, _sum, _count, _created) fold into their family. */
-export function familyNames(samples: readonly Sample[]): Set<string> {
-  return new Set(samples.map((sample) => sample.name.replace(/_(bucket|sum|count|created)$/, '')));
+/** Names a query can use: every declared family (# TYPE, even without samples yet) and every sample name. */
+export function queryableNames(text: string): Set<string> {
+  const declared = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((match) => {
+    const name = match[1] as string;
+    return match[2] === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
+  });
+  return new Set([...declared, ...parsePrometheusText(text).map((sample) => sample.name)]);
+}
+
+export async function scrapeText(url: string): Promise<string> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return response.text();
 }
 
 export async function scrape(url: string): Promise<Sample[]> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-  return parsePrometheusText(await response.text());
+  return parsePrometheusText(await scrapeText(url));
 }
