@@ -39,7 +39,8 @@ const apiKeysSchema = z
 
 const minorString = z.string().regex(/^[1-9][0-9]{0,15}$/);
 
-const envSchema = z.object({
+/** The variables this process reads; exported so that the compose test can name unknown ones. */
+export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   BIND_HOST: z.string().min(1).default('127.0.0.1'),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
