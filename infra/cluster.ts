@@ -20,6 +20,8 @@ export interface BankNodePlan {
 /** The project's own processes; tests of the servers alone leave them out. */
 export interface ServicesPlan {
   transferApiPort: number;
+  /** The worker's Prometheus endpoint (the SDK runtime's exporter). */
+  workerMetricsPort: number;
   /** Extra environment for every service process (e.g. short saga timeouts in tests). */
   env: Record<string, string>;
   /** SERVICE_KEYS / TRANSFER_API_KEYS from the launcher's environment, if given. */
@@ -65,6 +67,8 @@ export interface RunningCluster {
   accountServiceUrls: ReadonlyMap<string, string>;
   /** Base URL of the transfer API ('' without services). */
   transferApiUrl: string;
+  /** The worker's Prometheus endpoint, e.g. http://127.0.0.1:9464/metrics ('' without services). */
+  workerMetricsUrl: string;
   /** Signing and API keys the cluster runs with (undefined without services). */
   secrets: ClusterSecrets | undefined;
   components(): readonly ClusterComponent[];
@@ -114,7 +118,7 @@ export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptio
     temporal: { port: await findFreePort(host), uiPort: await findFreePort(host), ui: options.ui ?? false, namespace: 'default', ...(options.extraSqlitePragmas ? { extraSqlitePragmas: options.extraSqlitePragmas } : {}) },
     banks,
     ...(options.services
-      ? { services: { transferApiPort: await findFreePort(host), env: options.serviceEnv ?? {}, ...(options.extraApiKeys ? { extraApiKeys: options.extraApiKeys } : {}) } }
+      ? { services: { transferApiPort: await findFreePort(host), workerMetricsPort: await findFreePort(host), env: options.serviceEnv ?? {}, ...(options.extraApiKeys ? { extraApiKeys: options.extraApiKeys } : {}) } }
       : {}),
   };
 }
@@ -190,7 +194,10 @@ async function checkPorts(plan: ClusterPlan): Promise<void> {
     checks.push([bank.databaseDebugPort, `FerretDB debug endpoint of ${bank.bankId}`, 'FERRETDB_DEBUG_BASE_PORT']);
     if (plan.services) checks.push([bank.servicePort, `The account service of ${bank.bankId}`, 'ACCOUNT_SERVICE_BASE_PORT']);
   }
-  if (plan.services) checks.push([plan.services.transferApiPort, 'The transfer API', 'TRANSFER_API_PORT']);
+  if (plan.services) {
+    checks.push([plan.services.transferApiPort, 'The transfer API', 'TRANSFER_API_PORT']);
+    checks.push([plan.services.workerMetricsPort, "The worker's metrics endpoint", 'WORKER_METRICS_PORT']);
+  }
   for (const [port, purpose, variable] of checks) await assertPortFree(plan.host, port, purpose, variable);
 }
 
@@ -269,6 +276,7 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
 
   const accountServiceUrls = new Map<string, string>();
   let transferApiUrl = '';
+  let workerMetricsUrl = '';
   let secrets: ClusterSecrets | undefined;
   const services = plan.services;
   if (services) {
@@ -299,13 +307,15 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
     );
 
     transferApiUrl = `http://${plan.host}:${services.transferApiPort}`;
+    workerMetricsUrl = `http://${plan.host}:${services.workerMetricsPort}/metrics`;
     const temporalEnv = { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: plan.temporal.namespace, TASK_QUEUE: 'transfers', BANKS: bankDirectory, SERVICE_KEYS: serviceKeys };
     const workerBanks = [...accountServiceUrls].map(([bankId, url]) => `${bankId}=${services.workerBankUrls?.[bankId] ?? url}`).join(',');
     await runStage([
       launch('worker', 'worker', async () => {
-        const worker = await startNodeService({ name: 'worker', entry: 'services/worker/main.ts', env: { ...common, ...temporalEnv, BANKS: workerBanks } }, options.sink);
+        const env = { ...common, ...temporalEnv, BANKS: workerBanks, BIND_HOST: plan.host, WORKER_METRICS_PORT: String(services.workerMetricsPort) };
+        const worker = await startNodeService({ name: 'worker', entry: 'services/worker/main.ts', env }, options.sink);
         await workerPolling(worker, temporalAddress, plan.temporal.namespace, 'transfers');
-        return { endpoint: `task queue transfers`, process: worker };
+        return { endpoint: `task queue transfers`, consoleUrl: workerMetricsUrl, process: worker };
       }),
       launch('transfer-api', 'transfer-api', async () => {
         const env = { ...common, ...temporalEnv, PORT: String(services.transferApiPort), BIND_HOST: plan.host, TRANSFER_API_KEYS: formatApiKeys((secrets as ClusterSecrets).apiKeys) };
@@ -323,6 +333,7 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
     databaseUrls,
     accountServiceUrls,
     transferApiUrl,
+    workerMetricsUrl,
     secrets,
     components: () => [...slots.values()].map((entry) => entry.component).sort((a, b) => startOrder.indexOf(a.kind) - startOrder.indexOf(b.kind) || a.name.localeCompare(b.name)),
     component: (name) => slot(name).component,

@@ -19,8 +19,12 @@ function runOrExit(command, args, label) {
   }
 }
 
-// Debian packages the test suite needs (sqlite3 reads FerretDB's files to check its query plans).
-const debianPackages = [{ command: 'sqlite3', pkg: 'sqlite3' }];
+// Debian packages the test suite needs: sqlite3 reads FerretDB's files to check its query plans;
+// promtool (from the prometheus package) evaluates the alert rules on sample series.
+const debianPackages = [
+  { command: 'sqlite3', pkg: 'sqlite3' },
+  { command: 'promtool', pkg: 'prometheus' },
+];
 const missing = debianPackages.filter(({ command }) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0);
 if (missing.length > 0) {
   const names = missing.map(({ pkg }) => pkg);

@@ -20,6 +20,7 @@ const launcherEnv = z.object({
   FERRETDB_DEBUG_BASE_PORT: port.default(8_101),
   ACCOUNT_SERVICE_BASE_PORT: port.default(4_001),
   TRANSFER_API_PORT: port.default(3_000),
+  WORKER_METRICS_PORT: port.default(9_464),
 });
 
 /** Settings of the services themselves that the launcher passes on when they are set. */
@@ -35,6 +36,7 @@ const passedToServices = [
   'BANK_REQUEST_TIMEOUT_MS',
   'LEDGER_BATCH_SIZE_MAX',
   'LEDGER_BATCH_LINGER_MS',
+  'TRANSFER_OVERDUE_AFTER_MS',
 ] as const;
 
 export class LauncherConfigError extends Error {
@@ -62,6 +64,7 @@ export function localPlanFromEnv(env: NodeJS.ProcessEnv, projectRoot: string): C
     })),
     services: {
       transferApiPort: config.TRANSFER_API_PORT,
+      workerMetricsPort: config.WORKER_METRICS_PORT,
       env: Object.fromEntries(passedToServices.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name] as string]]))),
       ...(env.SERVICE_KEYS ? { serviceKeys: env.SERVICE_KEYS } : {}),
       ...(env.TRANSFER_API_KEYS ? { apiKeys: env.TRANSFER_API_KEYS } : {}),

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { bankIdPattern, parseEnv, serviceKeysSchema } from '../../lib/config-parsers';
 
-const envSchema = z.object({
+/** The variables this process reads; exported so that the compose test can name unknown ones. */
+export const envSchema = z.object({
   BANK_ID: z.string().regex(bankIdPattern, 'must be a bank id such as bank-a'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(4001),
   BIND_HOST: z.string().min(1).default('127.0.0.1'),

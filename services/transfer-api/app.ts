@@ -26,6 +26,8 @@ export interface TransferApiDeps {
   reconciliations: Reconciliations;
   policy: TransferPolicy;
   rateLimitPerMinute: number;
+  /** An open transfer (not awaiting approval) older than this counts as overdue in the metrics. */
+  transferOverdueAfterMs: number;
 }
 
 export const apiVersion = '1.0.0';
@@ -72,9 +74,9 @@ export function servedRoutes(app: Express): Array<{ method: string; path: string
 /** Builds the API from its collaborators; main.ts supplies real ones, tests may supply others. */
 export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes: readonly AnyRouteSpec[] } {
   const app = express();
-  const metrics = createApiMetrics();
+  const metrics = createApiMetrics({ openTransferCounts: () => deps.workflows.countOpen(new Date(Date.now() - deps.transferOverdueAfterMs)) });
   const routes = [
-    ...transferRoutes({ workflows: deps.workflows, policy: deps.policy, onCreated: (replayed) => metrics.transfersCreated.inc({ replayed: String(replayed) }) }),
+    ...transferRoutes({ workflows: deps.workflows, policy: deps.policy, onCreated: metrics.recordCreated }),
     ...bankRoutes(deps.banks),
     ...reconciliationRoutes(deps.reconciliations),
   ];

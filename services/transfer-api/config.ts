@@ -39,7 +39,8 @@ const apiKeysSchema = z
 
 const minorString = z.string().regex(/^[1-9][0-9]{0,15}$/);
 
-const envSchema = z.object({
+/** The variables this process reads; exported so that the compose test can name unknown ones. */
+export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   BIND_HOST: z.string().min(1).default('127.0.0.1'),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -59,6 +60,7 @@ const envSchema = z.object({
   DEBIT_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1_000).default(300_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  TRANSFER_OVERDUE_AFTER_MS: z.coerce.number().int().min(1_000).default(900_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -78,6 +80,7 @@ export interface TransferApiConfig {
   debitGiveUpAfterMs: number;
   rateLimitPerMinute: number;
   bankRequestTimeoutMs: number;
+  transferOverdueAfterMs: number;
   logLevel: string;
 }
 
@@ -101,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     debitGiveUpAfterMs: parsed.DEBIT_GIVE_UP_AFTER_MS,
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
+    transferOverdueAfterMs: parsed.TRANSFER_OVERDUE_AFTER_MS,
     logLevel: parsed.LOG_LEVEL,
   });
 }

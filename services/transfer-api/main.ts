@@ -30,6 +30,7 @@ async function main(): Promise<void> {
       debitGiveUpAfterMs: config.debitGiveUpAfterMs,
     },
     rateLimitPerMinute: config.rateLimitPerMinute,
+    transferOverdueAfterMs: config.transferOverdueAfterMs,
   });
   serve(app, { host: config.host, port: config.port, logger, name: 'transfer API', close: () => connection.close() });
 }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEntry } from '../../lib/config-parsers';
 import type { SigningKey } from '../../lib/request-signing';
 
-const envSchema = z.object({
+/** The variables this process reads; exported so that the compose test can name unknown ones. */
+export const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TASK_QUEUE: z.string().min(1).default('transfers'),
@@ -11,6 +12,8 @@ const envSchema = z.object({
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** Minutes between scheduled reconciliation runs; 0 removes the schedule. */
   RECONCILIATION_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(60),
+  BIND_HOST: z.string().min(1).default('127.0.0.1'),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -21,6 +24,8 @@ export interface WorkerConfig {
   signingKey: SigningKey;
   bankRequestTimeoutMs: number;
   reconciliationIntervalMinutes: number;
+  /** host:port of the SDK runtime's Prometheus endpoint (/metrics). */
+  metricsBindAddress: string;
   logLevel: string;
 }
 
@@ -34,6 +39,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     signingKey,
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
     reconciliationIntervalMinutes: parsed.RECONCILIATION_INTERVAL_MINUTES,
+    metricsBindAddress: `${parsed.BIND_HOST}:${parsed.WORKER_METRICS_PORT}`,
     logLevel: parsed.LOG_LEVEL,
   });
 }

@@ -3,6 +3,7 @@ import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporali
 import { pino } from 'pino';
 import { loadConfig } from './config';
 import { ensureReconciliationSchedule, removeReconciliationSchedule } from './reconciliation-schedule';
+import { workerMetricsExporter } from './metrics';
 import { bundleTransferWorkflows, createTransferWorker } from './transfer-worker';
 
 async function main(): Promise<void> {
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
       warn: (message, meta) => logger.warn(meta ?? {}, message),
       error: (message, meta) => logger.error(meta ?? {}, message),
     },
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) }, metrics: workerMetricsExporter(config.metricsBindAddress) },
   });
   const bundle = await bundleTransferWorkflows();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     await removeReconciliationSchedule(client);
   }
   await clientConnection.close();
-  logger.info({ taskQueue: config.temporal.taskQueue, banks: config.banks.map((bank) => bank.bankId) }, 'worker running');
+  logger.info({ taskQueue: config.temporal.taskQueue, banks: config.banks.map((bank) => bank.bankId), metrics: `http://${config.metricsBindAddress}/metrics` }, 'worker running');
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished (the SDK installs the handlers).
   await worker.run();
   await connection.close();

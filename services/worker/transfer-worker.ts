@@ -1,13 +1,14 @@
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createAccountActivities, type AccountActivitiesOptions } from '../../activities/account-activities';
 import { createReconciliationActivities } from '../../activities/reconciliation-activities';
+import { activityFailureMetrics, workflowInterceptorModules } from './metrics';
 
 export const workflowsPath = require.resolve('../../workflows/index');
 
 /** Bundles the workflow code once, so that a worker starts from a prebuilt bundle. */
 export async function bundleTransferWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   // Webpack's statistics are noise in every start's log; warnings and errors still show.
-  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: new DefaultLogger('WARN') });
 }
 
 export interface TransferWorkerOptions extends AccountActivitiesOptions {
@@ -25,6 +26,7 @@ export async function createTransferWorker(options: TransferWorkerOptions): Prom
     taskQueue: options.taskQueue,
     workflowBundle: options.bundle,
     activities: { ...createAccountActivities(options), ...createReconciliationActivities(options) },
+    interceptors: { activity: [activityFailureMetrics] },
     // Activities are short HTTP calls; a graceful stop lets them finish.
     shutdownGraceTime: '10 seconds',
   });

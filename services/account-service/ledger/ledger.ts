@@ -141,8 +141,12 @@ export class Ledger {
       if (same) same.push(pending);
       else waiting.set(pending.operation.operationId, [pending]);
     }
-    const settle = (operationId: string, entry: EntryDocument): void => {
-      for (const pending of waiting.get(operationId) ?? []) pending.resolve(entry);
+    /** `decidedNow`: this batch wrote the entry, so its first request is no duplicate. */
+    const settle = (operationId: string, entry: EntryDocument, decidedNow = false): void => {
+      (waiting.get(operationId) ?? []).forEach((pending, index) => {
+        if (index > 0 || !decidedNow) this.metrics.duplicates.inc({ kind: entry.kind });
+        pending.resolve(entry);
+      });
       waiting.delete(operationId);
     };
 
@@ -159,7 +163,7 @@ export class Ledger {
       const head = await this.head(account);
       const entries = decideBatch(account, head, undecided, this.clock().toISOString());
       const inserted = await this.appendDecided(entries);
-      for (const entry of entries.slice(0, inserted)) settle(entry.operationId, entry);
+      for (const entry of entries.slice(0, inserted)) settle(entry.operationId, entry, true);
       if (inserted === entries.length) return;
 
       // The insert stopped at the first conflict: the prefix before it is decided, the rest goes round again.
@@ -186,7 +190,7 @@ export class Ledger {
     this.heads.set(last.accountId, last);
     await this.store.writePointers(decided);
     for (const entry of decided) {
-      this.metrics.decisions.inc({ kind: entry.kind, outcome: entry.outcome });
+      this.metrics.decisions.inc({ kind: entry.kind, outcome: entry.outcome, code: entry.code ?? 'NONE' });
       if (entry.statusAfter === 'CLOSED' && entry.amountMinor !== 0n) this.metrics.closedAccountMovements.inc({ kind: entry.kind });
     }
     // Every 64 entries is enough for a cold process to find the head in a few look-ups.

@@ -1,11 +1,12 @@
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
 import { searchAttributes } from '../../../lib/search-attributes';
-import { transferWorkflowId, type OperatorDecision, type TransferInput, type TransferState } from '../../../lib/transfer-contract';
+import { isTerminalStatus, transferStatuses, transferWorkflowId, type OperatorDecision, type TransferInput, type TransferState } from '../../../lib/transfer-contract';
 import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery, transferWorkflowType } from '../../../workflows/transfer-definitions';
 import {
   TransferNotReadyError,
   TransferUpdateRefusedError,
+  type OpenTransferCounts,
   type OperatorAction,
   type StartOutcome,
   type TransferIdPage,
@@ -16,6 +17,9 @@ import {
 } from './transfer-workflows';
 
 const workflowIdPrefix = transferWorkflowId('');
+const openTransferStatuses = transferStatuses.filter((status) => !isTerminalStatus(status));
+/** A scrape must not hang on visibility. */
+const visibilityCountTimeoutMs = 3_000;
 const updates = { approve: approveUpdate, reject: rejectUpdate, cancel: cancelUpdate } as const;
 
 export interface TemporalTransferWorkflowsOptions {
@@ -142,6 +146,22 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
       .map((workflowId) => workflowId.slice(workflowIdPrefix.length));
     const token = response.nextPageToken;
     return { transferIds, nextPageToken: token && token.length > 0 ? token : null };
+  }
+
+  async countOpen(overdueStartedBefore: Date): Promise<OpenTransferCounts> {
+    const open = `WorkflowType = '${transferWorkflowType}' AND ExecutionStatus = 'Running'`;
+    const count = async (clause: string): Promise<number> => {
+      const answer = await this.options.client.connection.withDeadline(Date.now() + visibilityCountTimeoutMs, () =>
+        this.options.client.workflowService.countWorkflowExecutions({ namespace: this.options.namespace, query: `${open} AND ${clause}` }),
+      );
+      return Number(answer.count ?? 0);
+    };
+    const [needingAttention, overdue, ...byStatus] = await Promise.all([
+      count('NeedsAttention = true'),
+      count(`StartTime < '${overdueStartedBefore.toISOString()}' AND TransferStatus != 'AWAITING_APPROVAL'`),
+      ...openTransferStatuses.map((status) => count(`TransferStatus = '${status}'`)),
+    ]);
+    return { needingAttention, overdue, byStatus: Object.fromEntries(openTransferStatuses.map((status, index) => [status, byStatus[index] ?? 0])) };
   }
 
   async ready(): Promise<boolean> {

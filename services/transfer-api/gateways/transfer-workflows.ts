@@ -48,6 +48,14 @@ export class TransferUpdateRefusedError extends Error {
 
 export type OperatorAction = 'approve' | 'reject' | 'cancel';
 
+/** Open (running) transfers, counted by visibility. */
+export interface OpenTransferCounts {
+  byStatus: Partial<Record<TransferStatus, number>>;
+  needingAttention: number;
+  /** Started before the given bound and not awaiting approval. */
+  overdue: number;
+}
+
 /** Everything the API asks of Temporal about transfers. */
 export interface TransferWorkflows {
   start(input: TransferInput, memo: TransferMemo): Promise<StartOutcome>;
@@ -57,6 +65,7 @@ export interface TransferWorkflows {
   state(transferId: string, running: boolean): Promise<TransferState>;
   decide(transferId: string, action: OperatorAction, decision: OperatorDecision): Promise<TransferState>;
   list(filter: TransferListFilter, pageSize: number, pageToken: Uint8Array | null): Promise<TransferIdPage>;
+  countOpen(overdueStartedBefore: Date): Promise<OpenTransferCounts>;
   /** True when the Temporal frontend answers. */
   ready(): Promise<boolean>;
 }

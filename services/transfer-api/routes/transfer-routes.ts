@@ -13,7 +13,7 @@ import {
   transferSchema,
 } from '../schemas';
 import type { OperatorAction, TransferWorkflows } from '../gateways/transfer-workflows';
-import { createTransfer } from '../use-cases/create-transfer';
+import { createTransfer, type CreateTransferResult } from '../use-cases/create-transfer';
 import { decideTransfer } from '../use-cases/decide-transfer';
 import { getTransfer, listTransfers } from '../use-cases/read-transfers';
 
@@ -23,7 +23,8 @@ const error = (description: string) => ({ description, schema: errorBodySchema }
 export interface TransferRouteDeps {
   workflows: TransferWorkflows;
   policy: TransferPolicy;
-  onCreated?: (replayed: boolean) => void;
+  /** Told of every create answered: a new transfer, or a replay of an earlier request. */
+  onCreated?: (result: CreateTransferResult) => void;
 }
 
 function decisionRoute(deps: TransferRouteDeps, action: OperatorAction, summary: string, refusal: string): AnyRouteSpec {
@@ -63,7 +64,7 @@ export function transferRoutes(deps: TransferRouteDeps): AnyRouteSpec[] {
         if (header === undefined) throw new ApiError('VALIDATION_FAILED', 'the Idempotency-Key header is required', 'Idempotency-Key');
         if (!idempotencyKeySchema.safeParse(header).success) throw new ApiError('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 printable ASCII characters', 'Idempotency-Key');
         const result = await createTransfer(deps.workflows, deps.policy, caller, header, body);
-        deps.onCreated?.(result.replayed);
+        deps.onCreated?.(result);
         if (result.replayed) return { status: 200, body: result.transfer, headers: { 'idempotent-replayed': 'true' } };
         return { status: 202, body: result.transfer, headers: { location: `/v1/transfers/${result.transfer.id}` } };
       },

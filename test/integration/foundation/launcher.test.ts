@@ -15,6 +15,7 @@ async function launcherEnv(dataDir: string): Promise<Record<string, string>> {
   return {
     ACCOUNT_SERVICE_BASE_PORT: String(await findFreePort()),
     TRANSFER_API_PORT: String(await findFreePort()),
+    WORKER_METRICS_PORT: String(await findFreePort()),
     DATA_DIR: dataDir,
     TEMPORAL_PORT: String(await findFreePort()),
     TEMPORAL_UI_PORT: String(await findFreePort()),
@@ -67,6 +68,10 @@ describe('npm start (infra/cli/start.ts)', () => {
     expect(banks.status).toBe(200);
     expect(await banks.json()).toEqual({ data: [{ bankId: 'bank-a', url: `http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}` }] });
     expect((await fetch(`http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}/readyz`)).status).toBe(200);
+    // The worker's Prometheus endpoint (the SDK runtime's exporter) is in the table and answers.
+    const workerMetricsUrl = `http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`;
+    expect(launcher.output).toMatch(new RegExp(`worker +task queue transfers +${workerMetricsUrl.replace(/[./]/g, '\\$&')}`));
+    expect(await (await fetch(workerMetricsUrl)).text()).toContain('temporal_');
     // The account service's signing key: generated into the data folder, readable by its owner only, and accepted.
     const serviceKeysPath = join(env.DATA_DIR as string, 'secrets', 'service-keys.json');
     expect((await stat(serviceKeysPath)).mode & 0o777).toBe(0o600);

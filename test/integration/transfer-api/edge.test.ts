@@ -202,6 +202,7 @@ describe('transfer API edge', () => {
       reconciliations: {} as Reconciliations,
       policy: { approvalThresholdMinor: '1', approvalTimeoutMs: 1_000, amountMaxMinor: '1', banks: [], refundAttentionAfterAttempts: 1 },
       rateLimitPerMinute: 1,
+      transferOverdueAfterMs: 1_000,
     });
     const served = servedRoutes(app).map((route) => `${route.method} ${route.path.replace(/:([A-Za-z]+)/g, '{$1}')}`);
     expect(served.length).toBeGreaterThanOrEqual(17);

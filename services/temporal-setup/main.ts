@@ -1,0 +1,32 @@
+import { pino } from 'pino';
+import { registerSearchAttributes } from '../../infra/processes/temporal-dev-server';
+import { loadConfig } from './config';
+
+const retryPauseMs = 2_000;
+
+/**
+ * One-shot job of the production topology: registers the transfer search attributes on the
+ * namespace (the launcher does the same for the local dev server), then exits. Safe to run
+ * again: only missing attributes are added.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = pino({ name: 'temporal-setup', level: config.logLevel });
+  const deadline = Date.now() + config.timeoutMs;
+  for (;;) {
+    try {
+      const added = await registerSearchAttributes(config.temporal.address, config.temporal.namespace);
+      logger.info({ namespace: config.temporal.namespace, added }, 'search attributes registered');
+      return;
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+      logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'Temporal not ready; retrying');
+      await new Promise((resolve) => setTimeout(resolve, retryPauseMs));
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`temporal-setup: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
