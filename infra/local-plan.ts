@@ -35,6 +35,8 @@ const passedToServices = [
   'BANK_REQUEST_TIMEOUT_MS',
   'LEDGER_BATCH_SIZE_MAX',
   'LEDGER_BATCH_LINGER_MS',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'TRACING_EXPORT_DELAY_MS',
 ] as const;
 
 export class LauncherConfigError extends Error {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEntry } from '../../lib/config-parsers';
 import type { SigningKey } from '../../lib/request-signing';
+import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
 
 export type Role = 'client' | 'operator';
 
@@ -60,6 +61,7 @@ const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...tracingEnvShape,
 });
 
 export interface TransferApiConfig {
@@ -79,6 +81,8 @@ export interface TransferApiConfig {
   rateLimitPerMinute: number;
   bankRequestTimeoutMs: number;
   logLevel: string;
+  /** Undefined: tracing is off. */
+  tracing: TracingConfig | undefined;
 }
 
 /** Read once at start-up; a bad value stops the process with the variable's name. */
@@ -102,5 +106,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
     logLevel: parsed.LOG_LEVEL,
+    tracing: tracingConfig(parsed, 'transfer-api'),
   });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEntry } from '../../lib/config-parsers';
 import type { SigningKey } from '../../lib/request-signing';
+import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
 
 const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -10,6 +11,7 @@ const envSchema = z.object({
   SERVICE_KEYS: serviceKeysSchema,
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...tracingEnvShape,
 });
 
 export interface WorkerConfig {
@@ -19,6 +21,8 @@ export interface WorkerConfig {
   signingKey: SigningKey;
   bankRequestTimeoutMs: number;
   logLevel: string;
+  /** Undefined: tracing is off. */
+  tracing: TracingConfig | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
@@ -31,5 +35,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     signingKey,
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
     logLevel: parsed.LOG_LEVEL,
+    tracing: tracingConfig(parsed, 'worker'),
   });
 }

@@ -1,5 +1,6 @@
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { pino } from 'pino';
+import { startConfiguredTracing } from '../../lib/tracing';
 import { loadConfig } from './config';
 import { bundleTransferWorkflows, createTransferWorker } from './transfer-worker';
 
@@ -17,7 +18,8 @@ async function main(): Promise<void> {
     },
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
   });
-  const bundle = await bundleTransferWorkflows();
+  const tracing = startConfiguredTracing(config.tracing);
+  const bundle = await bundleTransferWorkflows({ tracing: tracing !== undefined });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await createTransferWorker({
     connection,
@@ -27,11 +29,13 @@ async function main(): Promise<void> {
     banks: config.banks,
     signingKey: config.signingKey,
     requestTimeoutMs: config.bankRequestTimeoutMs,
+    ...(tracing ? { tracing } : {}),
   });
-  logger.info({ taskQueue: config.temporal.taskQueue, banks: config.banks.map((bank) => bank.bankId) }, 'worker running');
+  logger.info({ taskQueue: config.temporal.taskQueue, banks: config.banks.map((bank) => bank.bankId), tracing: tracing !== undefined }, 'worker running');
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished (the SDK installs the handlers).
   await worker.run();
   await connection.close();
+  await tracing?.shutdown();
   logger.info('worker stopped');
 }
 
