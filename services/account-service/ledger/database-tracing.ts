@@ -13,7 +13,9 @@ function commandKey(event: { connectionId?: string | number; requestId: number }
  * created with `monitorCommands: true`). The driver emits `commandStarted` in the async context of
  * the operation, so the span's parent is the HTTP request's span. Only commands inside a trace get a
  * span (no root spans for pool pings). Names and attributes carry the command and collection, never
- * the command's documents, which hold account data.
+ * the command's documents, which hold account data. Group commit decides a batch of operations in
+ * the context of the request that started the batch, so the commands of a shared batch appear under
+ * that request's span.
  */
 export function traceDatabaseCommands(client: MongoClient, tracer: Tracer): void {
   const open = new Map<string, Span>();

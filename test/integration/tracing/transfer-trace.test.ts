@@ -1,4 +1,6 @@
-import { startTestCluster, type TestCluster } from '../../support/cluster';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { artifactsDir, startTestCluster, type TestCluster } from '../../support/cluster';
 import { apiCaller, eventually, type ApiCaller } from '../../support/http';
 import { startOtlpReceiver, type ReceivedSpan } from '../../support/otlp-receiver';
 
@@ -64,6 +66,13 @@ describe('tracing of a transfer', () => {
       throw new Error(`${String(error)}\n${listing.join('\n')}`);
     });
     const { request, spans, run } = chain();
+    // The trace as an indented tree, for reading after a run.
+    const tree = (parent: ReceivedSpan, depth: number): string[] => [
+      `${'  '.repeat(depth)}${parent.name}  [${parent.service}]`,
+      ...spans.filter((span) => span.parentSpanId === parent.spanId).flatMap((child) => tree(child, depth + 1)),
+    ];
+    mkdirSync(artifactsDir, { recursive: true });
+    writeFileSync(join(artifactsDir, 'transfer-trace.txt'), `${tree(request, 0).join('\n')}\n`);
     expect(request.parentSpanId).toBe('');
     for (const [leg, bank] of [['debit', 'bank-a'], ['credit', 'bank-b']] as const) {
       const scheduled = one(spans, 'worker', `StartActivity:${leg}`, run);
