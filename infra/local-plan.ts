@@ -37,6 +37,8 @@ const passedToServices = [
   'LEDGER_BATCH_SIZE_MAX',
   'LEDGER_BATCH_LINGER_MS',
   'TRANSFER_OVERDUE_AFTER_MS',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'TRACING_EXPORT_DELAY_MS',
 ] as const;
 
 export class LauncherConfigError extends Error {

@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api';
 import { signatureHeader, signRequest, type SigningKey } from './request-signing';
 
 /** What an account service answered: its status and parsed JSON body, untouched. */
@@ -44,6 +45,8 @@ export class AccountServiceClient {
       [signatureHeader]: signRequest(this.options.signingKey, { method, pathWithQuery, body }),
     };
     if (payload !== undefined) headers['content-type'] = 'application/json';
+    // W3C traceparent of the active span (an activity's, an API request's); a no-op while tracing is off.
+    propagation.inject(context.active(), headers);
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.options.baseUrl}${pathWithQuery}`, {

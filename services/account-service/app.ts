@@ -1,8 +1,10 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { Tracer } from '@opentelemetry/api';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { ApiError, errorHandler, notFoundHandler } from '../../lib/http-errors';
 import { commonMiddleware, operationalRoutes } from '../../lib/http-server';
+import { traceRequests } from '../../lib/http-tracing';
 import { signedJsonBody } from './http/signed-json-body';
 import { createLedgerMetrics } from './http/metrics';
 import { AccountNotFoundError, Ledger, groupCommitDefaults, type GroupCommitOptions } from './ledger/ledger';
@@ -16,6 +18,8 @@ export interface AccountServiceDeps {
   serviceKeys: ReadonlyMap<string, string>;
   groupCommit?: GroupCommitOptions;
   clock?: () => Date;
+  /** Set when tracing is on: every request gets a span. */
+  tracer?: Tracer;
 }
 
 const accountNotFound: ErrorRequestHandler = (error: unknown, _req, _res, next) => {
@@ -30,6 +34,7 @@ export async function buildAccountService(deps: AccountServiceDeps): Promise<{ a
   const metrics = createLedgerMetrics(deps.bankId);
   const ledger = new Ledger(store, clock, metrics, deps.groupCommit ?? groupCommitDefaults);
   const app = express();
+  if (deps.tracer) app.use(traceRequests(deps.tracer));
   app.use(commonMiddleware(app, deps.logger));
   app.use(metrics.recordRequests);
   operationalRoutes(app, { registry: metrics.registry, dependency: 'the database', ready: async () => (await deps.db.command({ ping: 1 })).ok === 1 });

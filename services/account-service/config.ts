@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bankIdPattern, parseEnv, serviceKeysSchema } from '../../lib/config-parsers';
+import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
 
 /** The variables this process reads; exported so that the compose test can name unknown ones. */
 export const envSchema = z.object({
@@ -13,6 +14,7 @@ export const envSchema = z.object({
   LEDGER_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(0),
   MONGODB_POOL_SIZE_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...tracingEnvShape,
 });
 
 export interface AccountServiceConfig {
@@ -27,6 +29,8 @@ export interface AccountServiceConfig {
   /** Group commit: the most operations per batch, and how long an idle account's first one waits for more. */
   groupCommit: { batchSizeMax: number; batchLingerMs: number };
   logLevel: string;
+  /** Undefined: tracing is off. */
+  tracing: TracingConfig | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): AccountServiceConfig {
@@ -41,5 +45,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): AccountServiceConfig {
     mongodbPoolSizeMax: parsed.MONGODB_POOL_SIZE_MAX,
     groupCommit: { batchSizeMax: parsed.LEDGER_BATCH_SIZE_MAX, batchLingerMs: parsed.LEDGER_BATCH_LINGER_MS },
     logLevel: parsed.LOG_LEVEL,
+    tracing: tracingConfig(parsed, `account-service-${parsed.BANK_ID}`),
   });
 }

@@ -1,18 +1,32 @@
 import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { serve } from '../../lib/http-server';
+import { startConfiguredTracing } from '../../lib/tracing';
 import { buildAccountService } from './app';
 import { loadConfig } from './config';
+import { traceDatabaseCommands } from './ledger/database-tracing';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   // Request logs leave out headers (lib/http-server.ts), so no X-Signature reaches them.
   const logger = pino({ name: 'account-service', level: config.logLevel, base: { bank: config.bankId } });
   // Full durability for ledgers: the default write concern, no relaxed journaling.
-  const client = new MongoClient(config.mongodbUrl, { useBigInt64: true, maxPoolSize: config.mongodbPoolSizeMax, serverSelectionTimeoutMS: 5_000 });
+  const tracing = startConfiguredTracing(config.tracing);
+  const client = new MongoClient(config.mongodbUrl, {
+    useBigInt64: true,
+    maxPoolSize: config.mongodbPoolSizeMax,
+    serverSelectionTimeoutMS: 5_000,
+    // Command events feed the database spans; without tracing the driver does not emit them at all.
+    monitorCommands: tracing !== undefined,
+  });
+  if (tracing) traceDatabaseCommands(client, tracing.tracer);
   await client.connect();
-  const { app } = await buildAccountService({ bankId: config.bankId, db: client.db(config.databaseName), logger, serviceKeys: config.serviceKeys, groupCommit: config.groupCommit });
-  serve(app, { host: config.host, port: config.port, logger, name: 'account service', close: () => client.close() });
+  const { app } = await buildAccountService({ bankId: config.bankId, db: client.db(config.databaseName), logger, serviceKeys: config.serviceKeys, groupCommit: config.groupCommit, tracer: tracing?.tracer });
+  const close = async (): Promise<void> => {
+    await client.close();
+    await tracing?.shutdown();
+  };
+  serve(app, { host: config.host, port: config.port, logger, name: 'account service', close });
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type { Tracer } from '@opentelemetry/api';
 import express, { type Express } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
@@ -10,6 +11,7 @@ import type { Reconciliations } from './gateways/reconciliations';
 import type { TransferWorkflows } from './gateways/transfer-workflows';
 import { ApiError, errorHandler, notFoundHandler } from '../../lib/http-errors';
 import { commonMiddleware, operationalRoutes } from '../../lib/http-server';
+import { traceRequests } from '../../lib/http-tracing';
 import { bearerAuthentication } from './http/auth';
 import { jsonBody } from './http/json-body';
 import { createApiMetrics } from './http/metrics';
@@ -28,6 +30,8 @@ export interface TransferApiDeps {
   rateLimitPerMinute: number;
   /** An open transfer (not awaiting approval) older than this counts as overdue in the metrics. */
   transferOverdueAfterMs: number;
+  /** Set when tracing is on: every request gets a span. */
+  tracer?: Tracer;
 }
 
 export const apiVersion = '1.0.0';
@@ -83,6 +87,7 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
   const document = openApiDocument(routes);
 
   app.set('trust proxy', false);
+  if (deps.tracer) app.use(traceRequests(deps.tracer));
   app.use(commonMiddleware(app, deps.logger));
   app.use(metrics.recordRequests);
 

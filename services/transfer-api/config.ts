@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEntry } from '../../lib/config-parsers';
 import type { SigningKey } from '../../lib/request-signing';
+import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
 
 export type Role = 'client' | 'operator';
 
@@ -62,6 +63,7 @@ export const envSchema = z.object({
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   TRANSFER_OVERDUE_AFTER_MS: z.coerce.number().int().min(1_000).default(900_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...tracingEnvShape,
 });
 
 export interface TransferApiConfig {
@@ -82,6 +84,8 @@ export interface TransferApiConfig {
   bankRequestTimeoutMs: number;
   transferOverdueAfterMs: number;
   logLevel: string;
+  /** Undefined: tracing is off. */
+  tracing: TracingConfig | undefined;
 }
 
 /** Read once at start-up; a bad value stops the process with the variable's name. */
@@ -106,5 +110,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
     transferOverdueAfterMs: parsed.TRANSFER_OVERDUE_AFTER_MS,
     logLevel: parsed.LOG_LEVEL,
+    tracing: tracingConfig(parsed, 'transfer-api'),
   });
 }

@@ -1,6 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { pino } from 'pino';
 import { serve } from '../../lib/http-server';
+import { startConfiguredTracing } from '../../lib/tracing';
 import { buildTransferApi } from './app';
 import { loadConfig } from './config';
 import { BankAccounts } from './gateways/bank-accounts';
@@ -13,7 +15,10 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = pino({ name: 'transfer-api', level: config.logLevel });
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const tracing = startConfiguredTracing(config.tracing);
+  // With tracing, every workflow start, update and query gets a span whose context travels in the workflow's headers.
+  const interceptors = tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } : undefined;
+  const client = new Client({ connection, namespace: config.temporal.namespace, ...(interceptors ? { interceptors } : {}) });
   const { app } = buildTransferApi({
     logger,
     apiKeys: config.apiKeys,
@@ -31,8 +36,13 @@ async function main(): Promise<void> {
     },
     rateLimitPerMinute: config.rateLimitPerMinute,
     transferOverdueAfterMs: config.transferOverdueAfterMs,
+    ...(tracing ? { tracer: tracing.tracer } : {}),
   });
-  serve(app, { host: config.host, port: config.port, logger, name: 'transfer API', close: () => connection.close() });
+  const close = async (): Promise<void> => {
+    await connection.close();
+    await tracing?.shutdown();
+  };
+  serve(app, { host: config.host, port: config.port, logger, name: 'transfer API', close });
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEntry } from '../../lib/config-parsers';
 import type { SigningKey } from '../../lib/request-signing';
+import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
 
 /** The variables this process reads; exported so that the compose test can name unknown ones. */
 export const envSchema = z.object({
@@ -15,6 +16,7 @@ export const envSchema = z.object({
   BIND_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...tracingEnvShape,
 });
 
 export interface WorkerConfig {
@@ -27,6 +29,8 @@ export interface WorkerConfig {
   /** host:port of the SDK runtime's Prometheus endpoint (/metrics). */
   metricsBindAddress: string;
   logLevel: string;
+  /** Undefined: tracing is off. */
+  tracing: TracingConfig | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
@@ -41,5 +45,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     reconciliationIntervalMinutes: parsed.RECONCILIATION_INTERVAL_MINUTES,
     metricsBindAddress: `${parsed.BIND_HOST}:${parsed.WORKER_METRICS_PORT}`,
     logLevel: parsed.LOG_LEVEL,
+    tracing: tracingConfig(parsed, 'worker'),
   });
 }

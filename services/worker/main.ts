@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { pino } from 'pino';
+import { startConfiguredTracing } from '../../lib/tracing';
 import { loadConfig } from './config';
 import { ensureReconciliationSchedule, removeReconciliationSchedule } from './reconciliation-schedule';
 import { workerMetricsExporter } from './metrics';
@@ -20,7 +21,8 @@ async function main(): Promise<void> {
     },
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) }, metrics: workerMetricsExporter(config.metricsBindAddress) },
   });
-  const bundle = await bundleTransferWorkflows();
+  const tracing = startConfiguredTracing(config.tracing);
+  const bundle = await bundleTransferWorkflows({ tracing: tracing !== undefined });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await createTransferWorker({
     connection,
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
     banks: config.banks,
     signingKey: config.signingKey,
     requestTimeoutMs: config.bankRequestTimeoutMs,
+    ...(tracing ? { tracing } : {}),
   });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
@@ -40,10 +43,11 @@ async function main(): Promise<void> {
     await removeReconciliationSchedule(client);
   }
   await clientConnection.close();
-  logger.info({ taskQueue: config.temporal.taskQueue, banks: config.banks.map((bank) => bank.bankId), metrics: `http://${config.metricsBindAddress}/metrics` }, 'worker running');
+  logger.info({ taskQueue: config.temporal.taskQueue, banks: config.banks.map((bank) => bank.bankId), metrics: `http://${config.metricsBindAddress}/metrics`, tracing: tracing !== undefined }, 'worker running');
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished (the SDK installs the handlers).
   await worker.run();
   await connection.close();
+  await tracing?.shutdown();
   logger.info('worker stopped');
 }
 

@@ -1,33 +1,67 @@
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  OpenTelemetryWorkflowClientInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createAccountActivities, type AccountActivitiesOptions } from '../../activities/account-activities';
 import { createReconciliationActivities } from '../../activities/reconciliation-activities';
 import { activityFailureMetrics, workflowInterceptorModules } from './metrics';
+import type { Tracing } from '../../lib/tracing';
 
 export const workflowsPath = require.resolve('../../workflows/index');
 
-/** Bundles the workflow code once, so that a worker starts from a prebuilt bundle. */
-export async function bundleTransferWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+/**
+ * The tracing package's workflow interceptors: they run inside the workflow sandbox, take the
+ * caller's span context from the workflow's headers and pass it on in every activity's headers, and
+ * hand finished workflow spans to the `exporter` sink (sinks are not called during replay).
+ */
+export const tracingWorkflowInterceptorsPath = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+
+/** Bundles the workflow code once, so that a worker starts from a prebuilt bundle; with tracing, the bundle holds its interceptors. */
+export async function bundleTransferWorkflows(options: { tracing?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
   // Webpack's statistics are noise in every start's log; warnings and errors still show.
-  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: new DefaultLogger('WARN') });
+  return bundleWorkflowCode({
+    workflowsPath,
+    logger: new DefaultLogger('WARN'),
+    workflowInterceptorModules: [...workflowInterceptorModules, ...(options.tracing ? [tracingWorkflowInterceptorsPath] : [])],
+  });
 }
 
 export interface TransferWorkerOptions extends AccountActivitiesOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
+  /** Built with `tracing: true` when `tracing` is given. */
   bundle: WorkflowBundleWithSourceMap;
+  tracing?: Tracing;
+}
+
+/** Activity spans, workflow spans through the exporter sink, and spans for the client calls activities make. */
+export function tracingWorkerOptions(tracing: Tracing): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  const options = { tracer: tracing.tracer };
+  return {
+    interceptors: {
+      activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx, options), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
+      client: { workflow: [new OpenTelemetryWorkflowClientInterceptor(options)] },
+    },
+    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+  };
 }
 
 /** The saga's worker: the transfer and reconciliation workflows, with activities signing every call to the banks. */
 export async function createTransferWorker(options: TransferWorkerOptions): Promise<Worker> {
+  const tracing = options.tracing ? tracingWorkerOptions(options.tracing) : undefined;
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: options.bundle,
     activities: { ...createAccountActivities(options), ...createReconciliationActivities(options) },
-    interceptors: { activity: [activityFailureMetrics] },
     // Activities are short HTTP calls; a graceful stop lets them finish.
     shutdownGraceTime: '10 seconds',
+    ...(tracing ? { sinks: tracing.sinks } : {}),
+    interceptors: { ...tracing?.interceptors, activity: [activityFailureMetrics, ...(tracing?.interceptors?.activity ?? [])] },
   });
 }

@@ -2,7 +2,7 @@
  * Throughput and latency of the real transfer saga beside a bare two-activity workflow on
  * the same Temporal server, in one run, interleaved, after a warm-up.
  *
- *   npm run bench:saga [-- --transfers 120 --concurrency 8 --rounds 2]
+ *   npm run bench:saga [-- --transfers 120 --concurrency 8 --rounds 2 --tracing]
  */
 import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +11,7 @@ import type { TransferInput } from '../../lib/transfer-contract';
 import { startTransfer } from '../../lib/transfer-start';
 import { startTestCluster } from '../support/cluster';
 import { apiCaller } from '../support/http';
+import { startOtlpReceiver } from '../support/otlp-receiver';
 import { quietTemporalRuntime } from '../support/temporal';
 import { createNoopActivities } from './noop-activities';
 import { bareTwoActivityWorkflow } from './workflows/bare';
@@ -37,7 +38,11 @@ async function main(): Promise<void> {
   // --sqlite-pragma NAME=VALUE (repeatable) runs the dev server with extra pragmas, to measure a tuning.
   const extraSqlitePragmas = process.argv.flatMap((arg, index) => (arg === '--sqlite-pragma' ? [process.argv[index + 1] as string] : []));
   if (extraSqlitePragmas.length > 0) console.log(`extra SQLite pragmas: ${extraSqlitePragmas.join(' ')}`);
-  const env = await startTestCluster('bench-saga', { services: true, serviceEnv: { LOG_LEVEL: 'warn' }, extraSqlitePragmas });
+  // --tracing: the worker and account services trace and export every span (OTLP/HTTP) to a receiver in this process.
+  const receiver = process.argv.includes('--tracing') ? await startOtlpReceiver() : undefined;
+  if (receiver) console.log(`tracing on, exporting to ${receiver.url}`);
+  const tracingEnv: Record<string, string> = receiver ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } : {};
+  const env = await startTestCluster('bench-saga', { services: true, serviceEnv: { LOG_LEVEL: 'warn', ...tracingEnv }, extraSqlitePragmas });
   const connection = await Connection.connect({ address: env.cluster.temporalAddress });
   const client = new Client({ connection });
   const workerConnection = await NativeConnection.connect({ address: env.cluster.temporalAddress });
@@ -92,12 +97,14 @@ async function main(): Promise<void> {
       console.log(`${label.padEnd(27)}  ${mean(results[arm], 'perSecond').toFixed(1).padStart(10)}   ${mean(results[arm], 'p50Ms').toFixed(0).padStart(6)}   ${mean(results[arm], 'p99Ms').toFixed(0).padStart(6)}`);
     }
     console.log(`\nsaga / bare throughput: ${(mean(results.saga, 'perSecond') / mean(results.bare, 'perSecond')).toFixed(2)}x`);
+    if (receiver) console.log(`spans received: ${receiver.spans().length}`);
   } finally {
     bareWorker.shutdown();
     await running;
     await workerConnection.close();
     await connection.close();
     await env.stop();
+    await receiver?.stop();
   }
 }
 
