@@ -78,7 +78,10 @@ export function servedRoutes(app: Express): Array<{ method: string; path: string
 /** Builds the API from its collaborators; main.ts supplies real ones, tests may supply others. */
 export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes: readonly AnyRouteSpec[] } {
   const app = express();
-  const metrics = createApiMetrics({ openTransferCounts: () => deps.workflows.countOpen(new Date(Date.now() - deps.transferOverdueAfterMs)) });
+  const metrics = createApiMetrics({
+    openTransferCounts: () => deps.workflows.countOpen(new Date(Date.now() - deps.transferOverdueAfterMs)),
+    latestReconciliation: () => deps.reconciliations.latestReport(),
+  });
   const routes = [
     ...transferRoutes({ workflows: deps.workflows, policy: deps.policy, onCreated: metrics.recordCreated }),
     ...bankRoutes(deps.banks),

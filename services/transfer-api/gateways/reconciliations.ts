@@ -30,6 +30,8 @@ export interface Reconciliations {
   /** null when no run has this id. */
   get(reconciliationId: string): Promise<ReconciliationRunWithReport | null>;
   list(pageSize: number, pageToken: Uint8Array | null): Promise<ReconciliationPage>;
+  /** The report of the latest completed run; null before any has completed. */
+  latestReport(): Promise<ReconciliationReport | null>;
 }
 
 const workflowIdPrefix = reconciliationWorkflowId('');
@@ -82,6 +84,17 @@ export class TemporalReconciliations implements Reconciliations {
       if (error instanceof WorkflowNotFoundError) return null;
       throw error;
     }
+  }
+
+  async latestReport(): Promise<ReconciliationReport | null> {
+    const response = await this.options.client.workflowService.listWorkflowExecutions({
+      namespace: this.options.client.options.namespace,
+      query: `WorkflowType = '${reconciliationWorkflowType}' AND ExecutionStatus = 'Completed'`,
+      pageSize: 1,
+    });
+    const execution = response.executions[0]?.execution;
+    if (!execution?.workflowId) return null;
+    return (await this.options.client.workflow.getHandle(execution.workflowId, execution.runId ?? undefined).result()) as ReconciliationReport;
   }
 
   async list(pageSize: number, pageToken: Uint8Array | null): Promise<ReconciliationPage> {

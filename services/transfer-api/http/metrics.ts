@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { httpLatencyRecorder } from '../../../lib/http-metrics';
+import type { ReconciliationReport } from '../../../lib/reconciliation';
 import type { OpenTransferCounts } from '../gateways/transfer-workflows';
 import type { CreateTransferResult } from '../use-cases/create-transfer';
 
@@ -17,6 +18,8 @@ export interface ApiMetricsOptions {
    * replica reports the same counts (they are global), so dashboards and alerts take max().
    */
   openTransferCounts?: () => Promise<OpenTransferCounts>;
+  /** The latest completed reconciliation's report, read when Prometheus scrapes. */
+  latestReconciliation?: () => Promise<ReconciliationReport | null>;
 }
 
 /** One registry per app, so that tests can build several apps in one process. */
@@ -37,6 +40,7 @@ export function createApiMetrics(options: ApiMetricsOptions = {}): ApiMetrics {
     registers: [registry],
   });
   registerOpenTransferGauges(registry, options.openTransferCounts);
+  registerReconciliationGauge(registry, options.latestReconciliation);
   return {
     registry,
     recordRequests,
@@ -94,6 +98,40 @@ function registerOpenTransferGauges(registry: Registry, openTransferCounts: ApiM
       this.reset();
       const found = await read();
       if (found) this.set(found.overdue);
+    },
+  });
+}
+
+/** Reading a report means reading a workflow's result: once a minute is often enough for an alert. */
+const reconciliationReadIntervalMs = 60_000;
+
+/**
+ * `reconciliation_discrepancies{bank}`: what the latest completed reconciliation found, per bank
+ * (`all` for findings that belong to no one bank, such as conservation). Every bank of the
+ * report has a series, at 0 when it is clean, so that the alert resolves.
+ */
+function registerReconciliationGauge(registry: Registry, latest: ApiMetricsOptions['latestReconciliation']): void {
+  let cached: { at: number; byBank: Map<string, number> } | undefined;
+  const read = async (): Promise<Map<string, number> | undefined> => {
+    if (!latest) return undefined;
+    if (cached && Date.now() - cached.at < reconciliationReadIntervalMs) return cached.byBank;
+    const report = await latest().catch(() => null);
+    if (!report) return cached?.byBank;
+    const byBank = new Map<string, number>([...report.banks.map((bank): [string, number] => [bank, 0]), ['all', 0]]);
+    for (const discrepancy of report.discrepancies) byBank.set(discrepancy.bankId ?? 'all', (byBank.get(discrepancy.bankId ?? 'all') ?? 0) + 1);
+    // The report lists at most a few hundred; the rest count as `all`.
+    byBank.set('all', (byBank.get('all') ?? 0) + report.discrepancyCount - report.discrepancies.length);
+    cached = { at: Date.now(), byBank };
+    return byBank;
+  };
+  new Gauge({
+    name: 'reconciliation_discrepancies',
+    help: 'Discrepancies the latest completed reconciliation run found, by bank (all: not tied to one bank)',
+    labelNames: ['bank'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [bank, count] of (await read()) ?? []) this.set({ bank }, count);
     },
   });
 }

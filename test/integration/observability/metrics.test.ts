@@ -5,12 +5,12 @@ import { parsePrometheusText, queryableNames, sampleValue, scrape, scrapeText, t
 
 /**
  * Metrics the dashboard or alerts use that no process of this cluster exports: `up` is made by
- * Prometheus; reconciliation_discrepancies comes with the reconciliation workflow (another
- * change), and its alert is tested with promtool on sample series meanwhile.
+ * Prometheus; reconciliation_discrepancies appears once a reconciliation has completed (its
+ * values are tested with the reconciliation).
  */
 const notExportedHere = new Map([
   ['up', 'written by Prometheus for every scrape'],
-  ['reconciliation_discrepancies', 'exported by the reconciliation workflow, not part of this cluster yet'],
+  ['reconciliation_discrepancies', 'exported by the API after the first completed reconciliation (test/integration/reconciliation)'],
 ]);
 
 jest.setTimeout(300_000);

@@ -174,6 +174,12 @@ describe('reconciliation', () => {
     const runs = listed.body.data as Array<{ reconciliationId: string; discrepancyFound: boolean | null }>;
     expect(runs.find((entry) => entry.reconciliationId === run.reconciliationId)?.discrepancyFound).toBe(true);
 
+    // The alert's gauge, read by the API from the latest completed run.
+    const metrics = await (await fetch(`${env.cluster.transferApiUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^reconciliation_discrepancies\{bank="bank-b"\} 1$/m);
+    expect(metrics).toMatch(/^reconciliation_discrepancies\{bank="all"\} 1$/m);
+    expect(metrics).toMatch(/^reconciliation_discrepancies\{bank="bank-a"\} 0$/m);
+
     // The runbook's commands: list the runs, read one report.
     const cliRuns = JSON.parse(cli('--json', 'reconciliations', 'list').stdout) as { data: Array<{ reconciliationId: string; discrepancyFound: boolean | null }> };
     expect(cliRuns.data).toContainEqual(expect.objectContaining({ reconciliationId: run.reconciliationId, discrepancyFound: true }));
