@@ -11,7 +11,18 @@ async function main(): Promise<void> {
   // Full durability for ledgers: the default write concern, no relaxed journaling.
   const client = new MongoClient(config.mongodbUrl, { useBigInt64: true, maxPoolSize: config.mongodbPoolSizeMax, serverSelectionTimeoutMS: 5_000 });
   await client.connect();
-  const { app } = await buildAccountService({ bankId: config.bankId, db: client.db(config.databaseName), logger, serviceKeys: config.serviceKeys, groupCommit: config.groupCommit });
+  const offsetMs = config.clockOffsetMs;
+  if (offsetMs !== 0) logger.warn({ clockOffsetMs: offsetMs }, 'test clock: the service clock is shifted');
+  const clock = (): Date => new Date(Date.now() + offsetMs);
+  const { app } = await buildAccountService({
+    bankId: config.bankId,
+    db: client.db(config.databaseName),
+    logger,
+    serviceKeys: config.serviceKeys,
+    groupCommit: config.groupCommit,
+    clock,
+    ...(config.timeZone === undefined ? {} : { timeZone: config.timeZone }),
+  });
   serve(app, { host: config.host, port: config.port, logger, name: 'account service', close: () => client.close() });
 }
 
