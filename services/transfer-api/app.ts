@@ -22,6 +22,8 @@ export interface TransferApiDeps {
   workflows: TransferWorkflows;
   banks: BankAccounts;
   policy: TransferPolicy;
+  /** API client name → largest amount per transfer (CLIENT_TRANSFER_MAX_MINOR); others get policy.amountMaxMinor. */
+  clientTransferMaxMinor?: ReadonlyMap<string, string>;
   rateLimitPerMinute: number;
 }
 
@@ -71,7 +73,12 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
   const app = express();
   const metrics = createApiMetrics();
   const routes = [
-    ...transferRoutes({ workflows: deps.workflows, policy: deps.policy, onCreated: (replayed) => metrics.transfersCreated.inc({ replayed: String(replayed) }) }),
+    ...transferRoutes({
+      workflows: deps.workflows,
+      policy: deps.policy,
+      ...(deps.clientTransferMaxMinor === undefined ? {} : { clientTransferMaxMinor: deps.clientTransferMaxMinor }),
+      onCreated: (replayed) => metrics.transfersCreated.inc({ replayed: String(replayed) }),
+    }),
     ...bankRoutes(deps.banks),
   ];
   const document = openApiDocument(routes);

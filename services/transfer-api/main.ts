@@ -27,6 +27,7 @@ async function main(): Promise<void> {
       creditGiveUpAfterMs: config.creditGiveUpAfterMs,
       debitGiveUpAfterMs: config.debitGiveUpAfterMs,
     },
+    clientTransferMaxMinor: config.clientTransferMaxMinor,
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
   serve(app, { host: config.host, port: config.port, logger, name: 'transfer API', close: () => connection.close() });
