@@ -14,6 +14,10 @@ export interface AccountView {
   balanceMinor: string;
   /** Overdraft allowed below zero, as a positive amount ("0" when none). */
   overdraftLimitMinor: string;
+  /** Most the account may send per bank day; absent when it has no daily limit. */
+  dailyDebitLimitMinor?: string;
+  /** Debited so far on the bank's current day (refunds of today's debits taken off). */
+  dayDebitedMinor: string;
   /** Sequence number of the account's latest ledger entry. */
   sequence: number;
 }
@@ -25,8 +29,9 @@ export interface AccountView {
  * - void: a zero-amount entry that takes a transfer's debit or credit slot before it happened,
  *   so that it never can (`<transferId>:debit` or `<transferId>:credit`)
  * - freeze, unfreeze, close: status changes, decided in the same chain
+ * - limit: a change of the daily outgoing limit, decided in the same chain so it is ordered with debits
  */
-export type EntryKind = 'open' | 'deposit' | 'debit' | 'credit' | 'refund' | 'void' | 'freeze' | 'unfreeze' | 'close';
+export type EntryKind = 'open' | 'deposit' | 'debit' | 'credit' | 'refund' | 'void' | 'freeze' | 'unfreeze' | 'close' | 'limit';
 
 /**
  * APPLIED: the entry did what it asked; REFUSED: decided no, with `code`;
@@ -47,6 +52,11 @@ export interface LedgerEntryView {
   code?: string;
   /** ISO 8601 time the entry was decided. */
   createdAt: string;
+  /** The bank day of the entry and the day's running debited total (absent on entries older than daily limits). */
+  day?: string;
+  dayDebitedMinor?: string;
+  /** On `limit` entries: the new daily limit, null when removed. */
+  dailyDebitLimitMinor?: string | null;
 }
 
 export interface OpenAccountRequest {
@@ -54,6 +64,12 @@ export interface OpenAccountRequest {
   owner: string;
   currency: string;
   overdraftLimitMinor?: string;
+  dailyDebitLimitMinor?: string;
+}
+
+/** Body of POST …/daily-limit: the new limit, or null to remove it. */
+export interface DailyLimitRequest {
+  dailyDebitLimitMinor: string | null;
 }
 
 export interface DepositRequest {

@@ -54,6 +54,7 @@ export const businessRefusalCodes = [
   'TRANSFER_VOIDED',
   'IDEMPOTENCY_CONFLICT',
   'DAILY_LIMIT_EXCEEDED',
+  'LIMIT_EXCEEDED',
   'BALANCE_LIMIT_EXCEEDED',
   'VALIDATION_FAILED',
 ] as const satisfies readonly ErrorCode[];

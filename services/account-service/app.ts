@@ -7,7 +7,7 @@ import { commonMiddleware, operationalRoutes } from '../../lib/http-server';
 import { traceRequests } from '../../lib/http-tracing';
 import { signedJsonBody } from './http/signed-json-body';
 import { createLedgerMetrics } from './http/metrics';
-import { AccountNotFoundError, Ledger, groupCommitDefaults, type GroupCommitOptions } from './ledger/ledger';
+import { AccountNotFoundError, Ledger, dayOfInTimeZone, groupCommitDefaults, type GroupCommitOptions } from './ledger/ledger';
 import { LedgerStore } from './ledger/ledger-store';
 import { accountRoutes } from './routes';
 
@@ -20,6 +20,8 @@ export interface AccountServiceDeps {
   clock?: () => Date;
   /** Set when tracing is on: every request gets a span. */
   tracer?: Tracer;
+  /** IANA time zone of the bank's days (daily limits); UTC when undefined. */
+  timeZone?: string;
 }
 
 const accountNotFound: ErrorRequestHandler = (error: unknown, _req, _res, next) => {
@@ -32,13 +34,14 @@ export async function buildAccountService(deps: AccountServiceDeps): Promise<{ a
   const store = new LedgerStore(deps.db);
   await store.ensureIndexes();
   const metrics = createLedgerMetrics(deps.bankId);
-  const ledger = new Ledger(store, clock, metrics, deps.groupCommit ?? groupCommitDefaults);
+  const ledger = new Ledger(store, clock, metrics, deps.groupCommit ?? groupCommitDefaults, dayOfInTimeZone(deps.timeZone));
   const app = express();
   if (deps.tracer) app.use(traceRequests(deps.tracer));
   app.use(commonMiddleware(app, deps.logger));
   app.use(metrics.recordRequests);
   operationalRoutes(app, { registry: metrics.registry, dependency: 'the database', ready: async () => (await deps.db.command({ ping: 1 })).ok === 1 });
-  app.use(signedJsonBody(deps.serviceKeys, () => Math.floor(clock().getTime() / 1000)));
+  // Signatures are checked against the real time: a test clock shifts the ledger's days, not the callers' clocks.
+  app.use(signedJsonBody(deps.serviceKeys, () => Math.floor(Date.now() / 1000)));
   app.use(accountRoutes({ bankId: deps.bankId, store, ledger, clock }));
   app.use(notFoundHandler);
   app.use(accountNotFound);

@@ -2,8 +2,18 @@ import { z } from 'zod';
 import { bankIdPattern, parseEnv, serviceKeysSchema } from '../../lib/config-parsers';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
 
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The variables this process reads; exported so that the compose test can name unknown ones. */
-export const envSchema = z.object({
+export const envSchema = z
+  .object({
   BANK_ID: z.string().regex(bankIdPattern, 'must be a bank id such as bank-a'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(4001),
   BIND_HOST: z.string().min(1).default('127.0.0.1'),
@@ -13,9 +23,24 @@ export const envSchema = z.object({
   LEDGER_BATCH_SIZE_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
   LEDGER_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(0),
   MONGODB_POOL_SIZE_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
+  /** IANA time zone whose calendar days the daily limits count in; UTC when unset. */
+  BANK_TIME_ZONE: z
+    .string()
+    .refine(isTimeZone, 'must be an IANA time zone name such as Europe/Berlin')
+    .optional(),
+  /** Test only: shifts the service's clock, so a test can cross a day boundary. Refused unless ALLOW_TEST_CLOCK=true outside production. */
+  TEST_CLOCK_OFFSET_MS: z.coerce.number().int().min(-366 * 86_400_000).max(366 * 86_400_000).optional(),
+  ALLOW_TEST_CLOCK: z.enum(['true', 'false']).default('false'),
+  NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ...tracingEnvShape,
-});
+    ...tracingEnvShape,
+  })
+  .superRefine((env, context) => {
+    // A shifted clock moves every day boundary: never in production, and never by accident.
+    if (env.TEST_CLOCK_OFFSET_MS !== undefined && (env.ALLOW_TEST_CLOCK !== 'true' || env.NODE_ENV === 'production')) {
+      context.addIssue({ code: 'custom', path: ['TEST_CLOCK_OFFSET_MS'], message: 'is a test-only setting: it needs ALLOW_TEST_CLOCK=true and NODE_ENV other than production' });
+    }
+  });
 
 export interface AccountServiceConfig {
   bankId: string;
@@ -31,6 +56,10 @@ export interface AccountServiceConfig {
   logLevel: string;
   /** Undefined: tracing is off. */
   tracing: TracingConfig | undefined;
+  /** IANA time zone of the bank's calendar days (daily limits); undefined = UTC. */
+  timeZone: string | undefined;
+  /** Test only (see TEST_CLOCK_OFFSET_MS); 0 in every real configuration. */
+  clockOffsetMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): AccountServiceConfig {
@@ -46,5 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AccountServiceConfig {
     groupCommit: { batchSizeMax: parsed.LEDGER_BATCH_SIZE_MAX, batchLingerMs: parsed.LEDGER_BATCH_LINGER_MS },
     logLevel: parsed.LOG_LEVEL,
     tracing: tracingConfig(parsed, `account-service-${parsed.BANK_ID}`),
+    timeZone: parsed.BANK_TIME_ZONE,
+    clockOffsetMs: parsed.TEST_CLOCK_OFFSET_MS ?? 0,
   });
 }

@@ -21,7 +21,19 @@ async function main(): Promise<void> {
   });
   if (tracing) traceDatabaseCommands(client, tracing.tracer);
   await client.connect();
-  const { app } = await buildAccountService({ bankId: config.bankId, db: client.db(config.databaseName), logger, serviceKeys: config.serviceKeys, groupCommit: config.groupCommit, tracer: tracing?.tracer });
+  const offsetMs = config.clockOffsetMs;
+  if (offsetMs !== 0) logger.warn({ clockOffsetMs: offsetMs }, 'test clock: the service clock is shifted');
+  const clock = (): Date => new Date(Date.now() + offsetMs);
+  const { app } = await buildAccountService({
+    bankId: config.bankId,
+    db: client.db(config.databaseName),
+    logger,
+    serviceKeys: config.serviceKeys,
+    groupCommit: config.groupCommit,
+    clock,
+    tracer: tracing?.tracer,
+    ...(config.timeZone === undefined ? {} : { timeZone: config.timeZone }),
+  });
   const close = async (): Promise<void> => {
     await client.close();
     await tracing?.shutdown();

@@ -8,7 +8,7 @@ import { entryView, refusalMessages } from './ledger/entry-view';
 import type { Ledger } from './ledger/ledger';
 import type { LedgerStore } from './ledger/ledger-store';
 import type { EntryDocument } from './ledger/model';
-import { accountsPageLimitDefault, accountsPageLimitMax, changeStatus, entriesPageLimitDefault, entriesPageLimitMax, listAccounts, listEntries, openAccount, readAccount } from './use-cases/accounts';
+import { accountsPageLimitDefault, accountsPageLimitMax, changeDailyLimit, changeStatus, entriesPageLimitDefault, entriesPageLimitMax, listAccounts, listEntries, openAccount, readAccount } from './use-cases/accounts';
 import { credit, debit, deposit, refund, voidCredit, type Decision } from './use-cases/ledger-operations';
 
 const id = z.string().regex(idPattern, 'must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit');
@@ -21,6 +21,10 @@ const openAccountBody = z.strictObject({
   owner: z.string().min(1).max(200),
   currency,
   overdraftLimitMinor: z.string().regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a whole number of minor units').optional(),
+  dailyDebitLimitMinor: z.string().regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a whole number of minor units').optional(),
+});
+const dailyLimitBody = z.strictObject({
+  dailyDebitLimitMinor: z.string().regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a whole number of minor units as a string, or null').nullable(),
 });
 const depositBody = z.strictObject({ depositId: id, amountMinor: amount, currency });
 const legBody = z.strictObject({ transferId: id, amountMinor: amount, currency });
@@ -92,7 +96,9 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     '/v1/accounts',
     route(async (req, res) => {
       const body = parse(openAccountBody, req.body);
-      const result = await openAccount(store, ledger, bankId, { ...body, overdraftLimitMinor: BigInt(body.overdraftLimitMinor ?? '0') }, clock());
+      const { dailyDebitLimitMinor, ...fields } = body;
+      const command = { ...fields, overdraftLimitMinor: BigInt(body.overdraftLimitMinor ?? '0'), ...(dailyDebitLimitMinor === undefined ? {} : { dailyDebitLimitMinor: BigInt(dailyDebitLimitMinor) }) };
+      const result = await openAccount(store, ledger, bankId, command, clock());
       res.status(result.created ? 201 : 200).json(result.account);
     }),
   );
@@ -142,9 +148,17 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       route(async (req, res) => {
         const accountId = accountIdOf(req);
         parse(emptyBody, req.body);
-        res.json(await changeStatus(ledger, bankId, accountId, change, clock));
+        res.json(await changeStatus(ledger, bankId, accountId, change));
       }),
     );
   }
+  router.post(
+    '/v1/accounts/:accountId/daily-limit',
+    route(async (req, res) => {
+      const accountId = accountIdOf(req);
+      const body = parse(dailyLimitBody, req.body);
+      res.json(await changeDailyLimit(ledger, bankId, accountId, body.dailyDebitLimitMinor === null ? null : BigInt(body.dailyDebitLimitMinor)));
+    }),
+  );
   return router;
 }

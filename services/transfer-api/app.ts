@@ -27,6 +27,8 @@ export interface TransferApiDeps {
   banks: BankAccounts;
   reconciliations: Reconciliations;
   policy: TransferPolicy;
+  /** API client name → largest amount per transfer (CLIENT_TRANSFER_MAX_MINOR); others get policy.amountMaxMinor. */
+  clientTransferMaxMinor?: ReadonlyMap<string, string>;
   rateLimitPerMinute: number;
   /** An open transfer (not awaiting approval) older than this counts as overdue in the metrics. */
   transferOverdueAfterMs: number;
@@ -83,7 +85,12 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
     latestReconciliation: () => deps.reconciliations.latestReport(),
   });
   const routes = [
-    ...transferRoutes({ workflows: deps.workflows, policy: deps.policy, onCreated: metrics.recordCreated }),
+    ...transferRoutes({
+      workflows: deps.workflows,
+      policy: deps.policy,
+      ...(deps.clientTransferMaxMinor === undefined ? {} : { clientTransferMaxMinor: deps.clientTransferMaxMinor }),
+      onCreated: metrics.recordCreated,
+    }),
     ...bankRoutes(deps.banks),
     ...reconciliationRoutes(deps.reconciliations),
   ];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEntry } from '../../lib/config-parsers';
+import { ConfigError, bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEntry } from '../../lib/config-parsers';
 import type { SigningKey } from '../../lib/request-signing';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
 
@@ -40,6 +40,26 @@ const apiKeysSchema = z
 
 const minorString = z.string().regex(/^[1-9][0-9]{0,15}$/);
 
+/** `CLIENT_TRANSFER_MAX_MINOR=client-a=500000,client-b=2000000`: each client's largest amount per transfer. */
+const clientMaximaSchema = z
+  .string()
+  .transform((value, context) => {
+    const maxima = new Map<string, string>();
+    for (const item of value.split(',').filter((part) => part.trim() !== '')) {
+      const [name, amount, ...rest] = item.trim().split('=');
+      if (!name || !/^[A-Za-z0-9._-]{1,64}$/.test(name) || !amount || !/^[1-9][0-9]{0,15}$/.test(amount) || BigInt(amount) > BigInt(Number.MAX_SAFE_INTEGER) || rest.length > 0) {
+        context.addIssue({ code: 'custom', message: `"${item}" is not client-name=amount (a positive whole number of minor units, at most 9007199254740991)` });
+        return z.NEVER;
+      }
+      if (maxima.has(name)) {
+        context.addIssue({ code: 'custom', message: `client ${name} is listed twice` });
+        return z.NEVER;
+      }
+      maxima.set(name, amount);
+    }
+    return maxima;
+  });
+
 /** The variables this process reads; exported so that the compose test can name unknown ones. */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -56,6 +76,7 @@ export const envSchema = z.object({
   TRANSFER_MAX_MINOR: minorString
     .refine((value) => BigInt(value) <= BigInt(Number.MAX_SAFE_INTEGER), 'must be at most 9007199254740991')
     .default('100000000000'),
+  CLIENT_TRANSFER_MAX_MINOR: clientMaximaSchema.optional(),
   REFUND_ATTENTION_AFTER_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(5),
   CREDIT_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1_000).default(300_000),
   DEBIT_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1_000).default(300_000),
@@ -77,6 +98,8 @@ export interface TransferApiConfig {
   approvalThresholdMinor: string;
   approvalTimeoutMs: number;
   transferMaxMinor: string;
+  /** API client name → largest amount per transfer; a client not listed gets transferMaxMinor. */
+  clientTransferMaxMinor: ReadonlyMap<string, string>;
   refundAttentionAfterAttempts: number;
   creditGiveUpAfterMs: number;
   debitGiveUpAfterMs: number;
@@ -93,6 +116,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
   const parsed = parseEnv(envSchema, env);
   const [signingKey] = parsed.SERVICE_KEYS;
   if (!signingKey) throw new Error('SERVICE_KEYS is empty');
+  // A maximum for a name no key carries is a typo that would leave the real client unbounded by it.
+  const clientTransferMaxMinor = parsed.CLIENT_TRANSFER_MAX_MINOR ?? new Map<string, string>();
+  for (const name of clientTransferMaxMinor.keys()) {
+    if (!parsed.TRANSFER_API_KEYS.some((record) => record.name === name)) throw new ConfigError(`Invalid CLIENT_TRANSFER_MAX_MINOR: no API key is named ${name}`);
+  }
   return Object.freeze({
     port: parsed.PORT,
     host: parsed.BIND_HOST,
@@ -103,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     approvalThresholdMinor: parsed.APPROVAL_THRESHOLD_MINOR,
     approvalTimeoutMs: parsed.APPROVAL_TIMEOUT_MS,
     transferMaxMinor: parsed.TRANSFER_MAX_MINOR,
+    clientTransferMaxMinor,
     refundAttentionAfterAttempts: parsed.REFUND_ATTENTION_AFTER_ATTEMPTS,
     creditGiveUpAfterMs: parsed.CREDIT_GIVE_UP_AFTER_MS,
     debitGiveUpAfterMs: parsed.DEBIT_GIVE_UP_AFTER_MS,

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
       creditGiveUpAfterMs: config.creditGiveUpAfterMs,
       debitGiveUpAfterMs: config.debitGiveUpAfterMs,
     },
+    clientTransferMaxMinor: config.clientTransferMaxMinor,
     rateLimitPerMinute: config.rateLimitPerMinute,
     transferOverdueAfterMs: config.transferOverdueAfterMs,
     ...(tracing ? { tracer: tracing.tracer } : {}),

@@ -92,14 +92,23 @@ export const operatorDecisionBodySchema = z
 export const bankSchema = z.object({ bankId: z.string(), url: z.string() }).meta({ id: 'Bank' });
 export const bankListSchema = z.object({ data: z.array(bankSchema) });
 
+const minorOrZeroSchema = z.string().regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a whole number of minor units as a string of at most 18 digits');
+
 export const openAccountBodySchema = z
   .strictObject({
     accountId: accountIdSchema,
     owner: z.string().min(1).max(200),
     currency: currencySchema,
     overdraftLimitMinor: z.string().regex(/^(0|[1-9][0-9]{0,17})$/).optional(),
+    dailyDebitLimitMinor: minorOrZeroSchema.optional().meta({ description: 'Most the account may send per bank day (UTC, or the bank time zone); no limit when absent.' }),
   })
   .meta({ id: 'OpenAccountRequest' });
+
+export const dailyLimitBodySchema = z
+  .strictObject({
+    dailyDebitLimitMinor: minorOrZeroSchema.nullable().meta({ description: 'The new daily outgoing limit in minor units; null removes the limit.' }),
+  })
+  .meta({ id: 'DailyLimitRequest' });
 
 export const depositBodySchema = z
   .strictObject({ depositId: accountIdSchema.meta({ example: 'dep-2026-0001' }), amountMinor: amountMinorSchema, currency: currencySchema })
@@ -118,6 +127,8 @@ export const accountSchema = z
     currency: z.string(),
     status: z.enum(['ACTIVE', 'FROZEN', 'CLOSED']),
     balanceMinor: z.string(),
+    dailyDebitLimitMinor: z.string().optional(),
+    dayDebitedMinor: z.string().optional().meta({ description: "Debited on the bank's current day." }),
     sequence: z.number().int(),
   })
   .loose()

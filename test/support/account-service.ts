@@ -20,8 +20,8 @@ export interface AccountServiceFixture {
   startSecondProcess: () => Promise<{ url: string; call: AccountServiceFixture['call'] }>;
   /** kill -9 of the service process. */
   kill: () => Promise<void>;
-  /** Starts the service again on the same port and database. */
-  restart: () => Promise<void>;
+  /** Starts the service again on the same port and database, with some variables changed (e.g. TEST_CLOCK_OFFSET_MS). */
+  restart: (changedEnv?: Record<string, string>) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -34,7 +34,7 @@ export async function startAccountServiceFixture(name: string, bankId = 'bank-a'
   );
   const port = await findFreePort();
   const url = `http://127.0.0.1:${port}`;
-  const env = {
+  let env: Record<string, string> = {
     BANK_ID: bankId,
     PORT: String(port),
     MONGODB_URL: database.url,
@@ -63,8 +63,9 @@ export async function startAccountServiceFixture(name: string, bankId = 'bank-a'
     kill: async () => {
       await service.kill();
     },
-    restart: async () => {
+    restart: async (changedEnv = {}) => {
       if (service.running) await service.stop();
+      env = { ...env, ...changedEnv };
       service = await start();
     },
     stop: async () => {

@@ -9,13 +9,35 @@ import { entryId, type AccountDocument, type EntryDocument, type Head, type Oper
 export const balanceMinorMax = 2n ** 63n - 1n;
 export const balanceMinorMin = -(2n ** 63n);
 
-function refusalCode(operation: Operation, head: Head, account: AccountDocument): ErrorCode | undefined {
+/** What the day's running total was before this entry: the head's, if the head is of the same day. */
+function dayDebitedBefore(head: Head, day: string): bigint {
+  return head.day === day ? (head.dayDebitedMinor ?? 0n) : 0n;
+}
+
+/**
+ * The day's running total after the entry. An applied debit adds to it; a refund gives the amount
+ * back only when its debit was decided on the same day (a later day's total was never charged).
+ */
+function dayDebitedAfter(operation: Operation, before: bigint, day: string, refused: boolean): bigint {
+  if (refused) return before;
+  if (operation.kind === 'debit') return before + operation.amountMinor;
+  if (operation.kind === 'refund' && operation.debitDay === day) {
+    const after = before - operation.amountMinor;
+    return after < 0n ? 0n : after;
+  }
+  return before;
+}
+
+function refusalCode(operation: Operation, head: Head, account: AccountDocument, day: string): ErrorCode | undefined {
   const moves = operation.kind === 'deposit' || operation.kind === 'debit' || operation.kind === 'credit';
   if (!moves) return undefined;
   if (head.statusAfter === 'CLOSED') return 'ACCOUNT_CLOSED';
   if (head.statusAfter === 'FROZEN') return 'ACCOUNT_FROZEN';
   if (operation.currency !== account.currency) return 'CURRENCY_MISMATCH';
   if (operation.kind === 'debit' && head.balanceAfterMinor - operation.amountMinor < -account.overdraftLimitMinor) return 'INSUFFICIENT_FUNDS';
+  if (operation.kind === 'debit' && head.dailyDebitLimitMinor !== undefined && dayDebitedBefore(head, day) + operation.amountMinor > head.dailyDebitLimitMinor) {
+    return 'DAILY_LIMIT_EXCEEDED';
+  }
   if (operation.kind !== 'debit' && head.balanceAfterMinor + operation.amountMinor > balanceMinorMax) return 'BALANCE_LIMIT_EXCEEDED';
   return undefined;
 }
@@ -40,14 +62,26 @@ function statusAfter(operation: Operation, before: AccountStatus): AccountStatus
   return before;
 }
 
+function limitAfter(operation: Operation, head: Head, refused: boolean): bigint | undefined {
+  if (refused || operation.kind !== 'limit' || operation.dailyDebitLimitMinor === undefined) return head.dailyDebitLimitMinor;
+  return operation.dailyDebitLimitMinor ?? undefined;
+}
+
+/** The UTC calendar day of an ISO 8601 time: the bank day when no time zone is configured. */
+export function utcDay(isoTime: string): string {
+  return isoTime.slice(0, 10);
+}
+
 /**
  * The next entry of a chain for an operation: applied, or a zero-amount refusal with its code.
  * Pure, so that a batch of operations can be decided in memory from one head.
- * Refunds and voids always apply, whatever the account's status.
+ * Refunds and voids always apply, whatever the account's status. `day` is the bank's calendar
+ * day at `now` (its time zone applied); every entry carries it with the day's running debited
+ * total, so the daily limit is decided in the chain like the balance.
  */
-export function decide(account: AccountDocument, head: Head, operation: Operation, now: string): EntryDocument {
+export function decide(account: AccountDocument, head: Head, operation: Operation, now: string, day: string = utcDay(now)): EntryDocument {
   const seq = head.seq + 1;
-  const code = refusalCode(operation, head, account);
+  const code = refusalCode(operation, head, account, day);
   const amountMinor = code ? 0n : signedAmount(operation);
   const outcome: EntryOutcome = code ? 'REFUSED' : operation.nothingToRefund ? 'NOTHING_TO_REFUND' : 'APPLIED';
   const entry: EntryDocument = {
@@ -63,10 +97,18 @@ export function decide(account: AccountDocument, head: Head, operation: Operatio
     requestedAmountMinor: operation.amountMinor,
     requestedCurrency: operation.currency,
     createdAt: now,
+    day,
+    dayDebitedMinor: dayDebitedAfter(operation, dayDebitedBefore(head, day), day, code !== undefined),
   };
   if (code) entry.code = code;
+  const dailyDebitLimitMinor = limitAfter(operation, head, code !== undefined);
+  if (dailyDebitLimitMinor !== undefined) entry.dailyDebitLimitMinor = dailyDebitLimitMinor;
   // Invariant: an applied entry never takes the balance below the overdraft limit, except a refund or reversal.
   if (!code && operation.kind === 'debit' && entry.balanceAfterMinor < -account.overdraftLimitMinor) throw new Error('ledger invariant: debit below limit');
+  // Invariant: an applied debit never takes the day's total past the daily limit in force.
+  if (!code && operation.kind === 'debit' && entry.dailyDebitLimitMinor !== undefined && (entry.dayDebitedMinor ?? 0n) > entry.dailyDebitLimitMinor) {
+    throw new Error('ledger invariant: debit beyond the daily limit');
+  }
   // A refund cannot be refused, and a wrapped balance would be money made or lost: fail, record nothing, let the caller retry.
   if (entry.balanceAfterMinor > balanceMinorMax || entry.balanceAfterMinor < balanceMinorMin) throw new Error(`ledger invariant: balance of ${account._id} beyond 64 bits`);
   return entry;
@@ -74,7 +116,7 @@ export function decide(account: AccountDocument, head: Head, operation: Operatio
 
 /** An account's first entry (seq 0): built from the account document alone, so any process can (re)write it. */
 export function openingEntry(account: AccountDocument): EntryDocument {
-  return {
+  const entry: EntryDocument = {
     _id: entryId(account._id, 0),
     accountId: account._id,
     seq: 0,
@@ -88,14 +130,16 @@ export function openingEntry(account: AccountDocument): EntryDocument {
     requestedCurrency: account.currency,
     createdAt: account.createdAt,
   };
+  if (account.dailyDebitLimitMinor !== undefined) entry.dailyDebitLimitMinor = account.dailyDebitLimitMinor;
+  return entry;
 }
 
 /** Decides a batch in order from one head: each entry's head is the previous entry. */
-export function decideBatch(account: AccountDocument, head: Head, operations: readonly Operation[], now: string): EntryDocument[] {
+export function decideBatch(account: AccountDocument, head: Head, operations: readonly Operation[], now: string, day: string = utcDay(now)): EntryDocument[] {
   const entries: EntryDocument[] = [];
   let current = head;
   for (const operation of operations) {
-    const entry = decide(account, current, operation, now);
+    const entry = decide(account, current, operation, now, day);
     entries.push(entry);
     current = entry;
   }

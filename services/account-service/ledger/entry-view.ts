@@ -14,10 +14,13 @@ export function entryView(entry: EntryDocument): LedgerEntryView {
     outcome: entry.outcome,
     ...(entry.code === undefined ? {} : { code: entry.code }),
     createdAt: entry.createdAt,
+    ...(entry.day === undefined ? {} : { day: entry.day, dayDebitedMinor: formatMinor(entry.dayDebitedMinor ?? 0n) }),
+    ...(entry.kind === 'limit' ? { dailyDebitLimitMinor: entry.dailyDebitLimitMinor === undefined ? null : formatMinor(entry.dailyDebitLimitMinor) } : {}),
   };
 }
 
-export function accountView(bankId: string, account: AccountDocument, head: Head): AccountView {
+/** `today` is the bank's current day: the head's running total counts only if it is of that day. */
+export function accountView(bankId: string, account: AccountDocument, head: Head, today: string): AccountView {
   return {
     accountId: account._id,
     bankId,
@@ -26,6 +29,8 @@ export function accountView(bankId: string, account: AccountDocument, head: Head
     status: head.statusAfter,
     balanceMinor: formatMinor(head.balanceAfterMinor),
     overdraftLimitMinor: formatMinor(account.overdraftLimitMinor),
+    ...(head.dailyDebitLimitMinor === undefined ? {} : { dailyDebitLimitMinor: formatMinor(head.dailyDebitLimitMinor) }),
+    dayDebitedMinor: formatMinor(head.day === today ? (head.dayDebitedMinor ?? 0n) : 0n),
     sequence: head.seq,
   };
 }
@@ -37,5 +42,6 @@ export const refusalMessages: Record<string, string> = {
   ACCOUNT_FROZEN: 'the account is frozen',
   ACCOUNT_CLOSED: 'the account is closed',
   BALANCE_LIMIT_EXCEEDED: 'the balance would exceed the largest amount the ledger can hold',
+  DAILY_LIMIT_EXCEEDED: "the amount would take the day's debits past the account's daily outgoing limit",
   TRANSFER_VOIDED: 'this leg of the transfer was voided by a refund or credit-void and can no longer happen',
 };

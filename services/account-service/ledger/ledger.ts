@@ -1,5 +1,5 @@
 import type { LedgerMetrics } from '../http/metrics';
-import { decideBatch, openingEntry } from './decide';
+import { decideBatch, openingEntry, utcDay } from './decide';
 import type { LedgerStore } from './ledger-store';
 import type { AccountDocument, EntryDocument, Head, Operation } from './model';
 
@@ -11,6 +11,18 @@ export class AccountNotFoundError extends Error {
 }
 
 export type Clock = () => Date;
+
+/** The bank's calendar day (`2026-11-29`) of a moment: UTC, or the bank's configured time zone. */
+export type DayOf = (moment: Date) => string;
+
+export const utcDayOf: DayOf = (moment) => utcDay(moment.toISOString());
+
+/** Days in an IANA time zone; en-CA formats a date as YYYY-MM-DD. */
+export function dayOfInTimeZone(timeZone: string | undefined): DayOf {
+  if (timeZone === undefined) return utcDayOf;
+  const format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  return (moment) => format.format(moment);
+}
 
 export interface GroupCommitOptions {
   /** Most operations decided from one head read and appended with one insert. */
@@ -43,7 +55,14 @@ export class Ledger {
     private readonly clock: Clock,
     private readonly metrics: LedgerMetrics,
     private readonly groupCommit: GroupCommitOptions = groupCommitDefaults,
+    readonly dayOf: DayOf = utcDayOf,
   ) {}
+
+  /** The time and bank day every decision of one batch is taken at. */
+  moment(): { now: string; day: string } {
+    const at = this.clock();
+    return { now: at.toISOString(), day: this.dayOf(at) };
+  }
 
   async account(accountId: string): Promise<AccountDocument> {
     const cached = this.accounts.get(accountId);
@@ -161,7 +180,8 @@ export class Ledger {
       if (undecided.length === 0) return;
 
       const head = await this.head(account);
-      const entries = decideBatch(account, head, undecided, this.clock().toISOString());
+      const { now, day } = this.moment();
+      const entries = decideBatch(account, head, undecided, now, day);
       const inserted = await this.appendDecided(entries);
       for (const entry of entries.slice(0, inserted)) settle(entry.operationId, entry, true);
       if (inserted === entries.length) return;

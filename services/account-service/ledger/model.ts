@@ -6,6 +6,8 @@ export interface AccountDocument {
   owner: string;
   currency: string;
   overdraftLimitMinor: bigint;
+  /** The daily outgoing limit the account was opened with; later changes are `limit` entries in the chain. */
+  dailyDebitLimitMinor?: bigint;
   createdAt: string;
   /** Cache of the latest known sequence; a hint only (updates are not atomic on FerretDB). */
   headSeq: number;
@@ -31,6 +33,15 @@ export interface EntryDocument {
   requestedAmountMinor: bigint;
   requestedCurrency: string;
   createdAt: string;
+  /** The daily outgoing limit in force after this entry; absent = no limit. */
+  dailyDebitLimitMinor?: bigint;
+  /**
+   * The bank's calendar day the entry was decided on (`2026-11-29`) and the sum of debits applied
+   * on that day so far, refunds of that day's debits taken off. Entries written before daily
+   * limits existed lack both: their running total counts as 0.
+   */
+  day?: string;
+  dayDebitedMinor?: bigint;
 }
 
 /** `{ _id: "<accountId>:<operationId>", seq }`: finds an operation's entry by `_id` alone. */
@@ -50,13 +61,17 @@ export function pointerId(accountId: string, operationId: string): string {
 /** What an operation asks of the chain; `decide` turns it into the next entry. */
 export interface Operation {
   operationId: string;
-  kind: 'deposit' | 'debit' | 'credit' | 'refund' | 'void' | 'freeze' | 'unfreeze' | 'close' | 'open';
+  kind: 'deposit' | 'debit' | 'credit' | 'refund' | 'void' | 'freeze' | 'unfreeze' | 'close' | 'open' | 'limit';
   /** Unsigned amount asked for ("0" for voids and status changes). */
   amountMinor: bigint;
   currency: string;
   /** A refund of a refused debit records NOTHING_TO_REFUND instead of APPLIED. */
   nothingToRefund?: boolean;
+  /** A refund: the day of the debit it reverses, whose running total it gives the amount back to. */
+  debitDay?: string;
+  /** A `limit` operation: the new daily outgoing limit; null removes it. */
+  dailyDebitLimitMinor?: bigint | null;
 }
 
 /** The head of a chain: its latest entry. */
-export type Head = Pick<EntryDocument, 'seq' | 'balanceAfterMinor' | 'statusAfter'>;
+export type Head = Pick<EntryDocument, 'seq' | 'balanceAfterMinor' | 'statusAfter' | 'dailyDebitLimitMinor' | 'day' | 'dayDebitedMinor'>;

@@ -60,6 +60,8 @@ export async function refund(ledger: Ledger, accountId: string, transferId: stri
     amountMinor,
     currency: account.currency,
     ...(applied ? {} : { nothingToRefund: true }),
+    // The debit's own day: the refund gives the amount back to that day's total only.
+    ...(applied && debitSlot.day !== undefined ? { debitDay: debitSlot.day } : {}),
   });
 }
 

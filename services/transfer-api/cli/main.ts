@@ -142,15 +142,25 @@ function program(): Command {
 
   const accounts = root.command('accounts').description('open, fund and inspect accounts (operator)');
   const accountTable = (account: Record<string, unknown>): string =>
-    formatTable(['bank', 'account', 'owner', 'currency', 'status', 'balance', 'sequence'], [[String(account.bankId), String(account.accountId), String(account.owner), String(account.currency), String(account.status), String(account.balanceMinor), String(account.sequence)]]);
+    formatTable(
+      ['bank', 'account', 'owner', 'currency', 'status', 'balance', 'daily limit', 'debited today', 'sequence'],
+      [[String(account.bankId), String(account.accountId), String(account.owner), String(account.currency), String(account.status), String(account.balanceMinor), String(account.dailyDebitLimitMinor ?? 'none'), String(account.dayDebitedMinor ?? '0'), String(account.sequence)]],
+    );
   accounts
     .command('open <bank> <accountId>')
     .requiredOption('--owner <name>')
     .requiredOption('--currency <code>')
     .option('--overdraft-limit <minor>')
-    .action(async (bank: string, accountId: string, options: { owner: string; currency: string; overdraftLimit?: string }) => {
+    .option('--daily-limit <minor>', 'most the account may send per bank day')
+    .action(async (bank: string, accountId: string, options: { owner: string; currency: string; overdraftLimit?: string; dailyLimit?: string }) => {
       const { client, flags } = api();
-      const body = { accountId, owner: options.owner, currency: options.currency, ...(options.overdraftLimit ? { overdraftLimitMinor: options.overdraftLimit } : {}) };
+      const body = {
+        accountId,
+        owner: options.owner,
+        currency: options.currency,
+        ...(options.overdraftLimit ? { overdraftLimitMinor: options.overdraftLimit } : {}),
+        ...(options.dailyLimit ? { dailyDebitLimitMinor: options.dailyLimit } : {}),
+      };
       const answer = await client.call<Record<string, unknown>>('POST', `/v1/banks/${bank}/accounts`, body);
       print(flags, answer.body, () => accountTable(answer.body));
     });
@@ -187,6 +197,15 @@ function program(): Command {
       print(flags, answer.body, () =>
         formatTable(['seq', 'operation', 'kind', 'amount', 'balance after', 'outcome'], answer.body.data.map((e) => [String(e.sequence), String(e.operationId), String(e.kind), String(e.amountMinor), String(e.balanceAfterMinor), `${String(e.outcome)}${e.code ? ` ${String(e.code)}` : ''}`])),
       );
+    });
+  accounts
+    .command('daily-limit <bank> <accountId> <minor>')
+    .description("set the account's daily outgoing limit in minor units, or 'none' to remove it")
+    .action(async (bank: string, accountId: string, minor: string) => {
+      const { client, flags } = api();
+      const body = { dailyDebitLimitMinor: minor === 'none' ? null : minor };
+      const answer = await client.call<Record<string, unknown>>('POST', `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}/daily-limit`, body);
+      print(flags, answer.body, () => accountTable(answer.body));
     });
   for (const action of ['freeze', 'unfreeze', 'close'] as const) {
     accounts.command(`${action} <bank> <accountId>`).action(async (bank: string, accountId: string) => {

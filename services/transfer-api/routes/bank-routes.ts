@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineRoute, type AnyRouteSpec, type RouteResult } from '../http/route-table';
 import type { BankAccounts } from '../gateways/bank-accounts';
-import { accountIdSchema, accountSchema, bankIdSchema, bankListSchema, depositBodySchema, entriesQuerySchema, entryPageSchema, errorBodySchema, ledgerEntrySchema, openAccountBodySchema } from '../schemas';
+import { accountIdSchema, accountSchema, bankIdSchema, bankListSchema, dailyLimitBodySchema, depositBodySchema, entriesQuerySchema, entryPageSchema, errorBodySchema, ledgerEntrySchema, openAccountBodySchema } from '../schemas';
 
 const bankParams = z.strictObject({ bankId: bankIdSchema });
 const accountParams = z.strictObject({ bankId: bankIdSchema, accountId: accountIdSchema });
@@ -91,6 +91,19 @@ export function bankRoutes(banks: BankAccounts): AnyRouteSpec[] {
       body: depositBodySchema,
       responses: { 200: { description: 'The ledger entry of the deposit', schema: ledgerEntrySchema }, ...bankErrors, 409: error('IDEMPOTENCY_CONFLICT'), 422: error('CURRENCY_MISMATCH, ACCOUNT_FROZEN or ACCOUNT_CLOSED') },
       handler: async ({ params, body }) => passThrough(await banks.call(params.bankId, 'POST', accountPath(params.accountId, '/deposits'), body)),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/banks/:bankId/accounts/:accountId/daily-limit',
+      summary: "Set or remove an account's daily outgoing limit",
+      description:
+        "Recorded in the account's ledger chain, so every debit decided after it sees the new limit. Debits past the limit are refused with 422 DAILY_LIMIT_EXCEEDED; a refund gives the amount back to its debit's day.",
+      tag: 'accounts',
+      roles: ['operator'],
+      params: accountParams,
+      body: dailyLimitBodySchema,
+      responses: { 200: { description: 'The account after the change', schema: accountSchema }, ...bankErrors },
+      handler: async ({ params, body }) => passThrough(await banks.call(params.bankId, 'POST', accountPath(params.accountId, '/daily-limit'), body)),
     }),
     statusRoute(banks, 'freeze', 'Freeze an account (blocks debits, credits and deposits)'),
     statusRoute(banks, 'unfreeze', 'Unfreeze an account'),

@@ -13,7 +13,7 @@ import {
   transferSchema,
 } from '../schemas';
 import type { OperatorAction, TransferWorkflows } from '../gateways/transfer-workflows';
-import { createTransfer, type CreateTransferResult } from '../use-cases/create-transfer';
+import { assertWithinClientMaximum, createTransfer, type ClientTransferMaxima, type CreateTransferResult } from '../use-cases/create-transfer';
 import { decideTransfer } from '../use-cases/decide-transfer';
 import { getTransfer, listTransfers } from '../use-cases/read-transfers';
 
@@ -23,6 +23,8 @@ const error = (description: string) => ({ description, schema: errorBodySchema }
 export interface TransferRouteDeps {
   workflows: TransferWorkflows;
   policy: TransferPolicy;
+  /** Per-client maximum amount per transfer; when absent every client gets the policy's maximum. */
+  clientTransferMaxMinor?: ReadonlyMap<string, string>;
   /** Told of every create answered: a new transfer, or a replay of an earlier request. */
   onCreated?: (result: CreateTransferResult) => void;
 }
@@ -42,6 +44,7 @@ function decisionRoute(deps: TransferRouteDeps, action: OperatorAction, summary:
 }
 
 export function transferRoutes(deps: TransferRouteDeps): AnyRouteSpec[] {
+  const maxima: ClientTransferMaxima = { byClient: deps.clientTransferMaxMinor ?? new Map(), defaultMaxMinor: deps.policy.amountMaxMinor };
   return [
     defineRoute({
       method: 'post',
@@ -57,12 +60,13 @@ export function transferRoutes(deps: TransferRouteDeps): AnyRouteSpec[] {
         202: { description: 'Transfer started', schema: transferSchema },
         200: { description: 'Replay of an earlier identical request', schema: transferSchema, headers: { 'Idempotent-Replayed': { description: 'true', schema: { type: 'string' } } } },
         409: error('REQUEST_IN_PROGRESS'),
-        422: error('IDEMPOTENCY_KEY_REUSED'),
+        422: error("IDEMPOTENCY_KEY_REUSED, or LIMIT_EXCEEDED (field amountMinor) when the amount is above the calling client's maximum per transfer (CLIENT_TRANSFER_MAX_MINOR, else TRANSFER_MAX_MINOR); then no transfer is started"),
       },
       handler: async ({ body, caller, request }): Promise<RouteResult> => {
         const header = request.get('idempotency-key');
         if (header === undefined) throw new ApiError('VALIDATION_FAILED', 'the Idempotency-Key header is required', 'Idempotency-Key');
         if (!idempotencyKeySchema.safeParse(header).success) throw new ApiError('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 printable ASCII characters', 'Idempotency-Key');
+        assertWithinClientMaximum(maxima, caller, body.amountMinor);
         const result = await createTransfer(deps.workflows, deps.policy, caller, header, body);
         deps.onCreated?.(result);
         if (result.replayed) return { status: 200, body: result.transfer, headers: { 'idempotent-replayed': 'true' } };

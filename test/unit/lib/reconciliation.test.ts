@@ -10,7 +10,7 @@ function account(bankId: string, accountId: string, currency: string, moves: Arr
     balance += applied;
     entries.push({ operationId, accountId, kind, amountMinor: String(applied), balanceAfterMinor: String(balance), sequence: entries.length, outcome, createdAt: 't' });
   }
-  const view: AccountView = { accountId, bankId, owner: 'o', currency, status: 'ACTIVE', balanceMinor: String(balance), overdraftLimitMinor: '0', sequence: entries.length - 1 };
+  const view: AccountView = { accountId, bankId, owner: 'o', currency, status: 'ACTIVE', balanceMinor: String(balance), overdraftLimitMinor: '0', dayDebitedMinor: '0', sequence: entries.length - 1 };
   return { bankId, ledger: { account: view, entries } };
 }
 
