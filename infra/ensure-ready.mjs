@@ -20,7 +20,11 @@ function runOrExit(command, args, label) {
 }
 
 // Debian packages the test suite needs (sqlite3 reads FerretDB's files to check its query plans).
-const debianPackages = [{ command: 'sqlite3', pkg: 'sqlite3' }];
+// chromium: the browser tests drive Debian's build through playwright-core (never a downloaded browser).
+const debianPackages = [
+  { command: 'sqlite3', pkg: 'sqlite3' },
+  { command: 'chromium', pkg: 'chromium' },
+];
 const missing = debianPackages.filter(({ command }) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0);
 if (missing.length > 0) {
   const names = missing.map(({ pkg }) => pkg);

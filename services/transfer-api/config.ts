@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEntry } from '../../lib/config-parsers';
+import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
 import type { SigningKey } from '../../lib/request-signing';
 
 export type Role = 'client' | 'operator';
@@ -47,6 +48,7 @@ const envSchema = z.object({
   TASK_QUEUE: z.string().min(1).default('transfers'),
   BANKS: bankDirectorySchema,
   SERVICE_KEYS: serviceKeysSchema,
+  PAYLOAD_CODEC_KEYS: payloadCodecKeysSchema.optional(),
   TRANSFER_API_KEYS: apiKeysSchema,
   APPROVAL_THRESHOLD_MINOR: minorString.default('1000000'),
   APPROVAL_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(86_400_000),
@@ -78,6 +80,8 @@ export interface TransferApiConfig {
   debitGiveUpAfterMs: number;
   rateLimitPerMinute: number;
   bankRequestTimeoutMs: number;
+  /** Payload encryption keys, the encrypting one first; undefined leaves payloads in plain JSON. */
+  codecKeys: readonly CodecKey[] | undefined;
   logLevel: string;
 }
 
@@ -101,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     debitGiveUpAfterMs: parsed.DEBIT_GIVE_UP_AFTER_MS,
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
+    codecKeys: parsed.PAYLOAD_CODEC_KEYS,
     logLevel: parsed.LOG_LEVEL,
   });
 }

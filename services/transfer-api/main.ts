@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
+import { transferDataConverter } from '../../lib/data-converter';
 import { serve } from '../../lib/http-server';
 import { buildTransferApi } from './app';
 import { loadConfig } from './config';
@@ -12,7 +13,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = pino({ name: 'transfer-api', level: config.logLevel });
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: transferDataConverter(config.codecKeys) });
   const { app } = buildTransferApi({
     logger,
     apiKeys: config.apiKeys,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEntry } from '../../lib/config-parsers';
+import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
 import type { SigningKey } from '../../lib/request-signing';
 
 const envSchema = z.object({
@@ -8,6 +9,7 @@ const envSchema = z.object({
   TASK_QUEUE: z.string().min(1).default('transfers'),
   BANKS: bankDirectorySchema,
   SERVICE_KEYS: serviceKeysSchema,
+  PAYLOAD_CODEC_KEYS: payloadCodecKeysSchema.optional(),
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -18,6 +20,8 @@ export interface WorkerConfig {
   /** The first of SERVICE_KEYS: every call to an account service is signed with it. */
   signingKey: SigningKey;
   bankRequestTimeoutMs: number;
+  /** Payload encryption keys, the encrypting one first; undefined leaves payloads in plain JSON. */
+  codecKeys: readonly CodecKey[] | undefined;
   logLevel: string;
 }
 
@@ -30,6 +34,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     banks: parsed.BANKS,
     signingKey,
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
+    codecKeys: parsed.PAYLOAD_CODEC_KEYS,
     logLevel: parsed.LOG_LEVEL,
   });
 }

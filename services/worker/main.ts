@@ -27,8 +27,9 @@ async function main(): Promise<void> {
     banks: config.banks,
     signingKey: config.signingKey,
     requestTimeoutMs: config.bankRequestTimeoutMs,
+    codecKeys: config.codecKeys,
   });
-  logger.info({ taskQueue: config.temporal.taskQueue, banks: config.banks.map((bank) => bank.bankId) }, 'worker running');
+  logger.info({ taskQueue: config.temporal.taskQueue, banks: config.banks.map((bank) => bank.bankId), payloadEncryption: config.codecKeys ? config.codecKeys[0]?.keyId : 'off' }, 'worker running');
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished (the SDK installs the handlers).
   await worker.run();
   await connection.close();
