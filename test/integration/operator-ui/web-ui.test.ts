@@ -32,7 +32,7 @@ describe('operator Web UI and codec server on the real cluster', () => {
   let client: ApiCaller;
   let browser: Browser;
   let page: Page;
-  const ids = { completed: '', refunded: '', awaiting: '' };
+  const ids = { completed: '', refunded: '', awaiting: '', attention: '' };
 
   async function create(key: string, source: [string, string], target: [string, string], amountMinor: string): Promise<string> {
     const answer = await client.post(
@@ -73,7 +73,14 @@ describe('operator Web UI and codec server on the real cluster', () => {
 
   beforeAll(async () => {
     mkdirSync(screenshotsDir, { recursive: true });
-    env = await startTestCluster('operator-web-ui', { services: true, ui: true, serviceEnv: { APPROVAL_THRESHOLD_MINOR: String(approvalThresholdMinor), LOG_LEVEL: 'warn' } });
+    env = await startTestCluster('operator-web-ui', { services: true, ui: true, serviceEnv: {
+        APPROVAL_THRESHOLD_MINOR: String(approvalThresholdMinor),
+        // A credit to a bank that is down gives up quickly, and the first failed void of it asks for attention.
+        CREDIT_GIVE_UP_AFTER_MS: '1000',
+        REFUND_ATTENTION_AFTER_ATTEMPTS: '1',
+        LOG_LEVEL: 'warn',
+      },
+    });
     operator = apiCaller(env.cluster.transferApiUrl, env.keyFor('operator'));
     client = apiCaller(env.cluster.transferApiUrl, env.keyFor('client-a'));
     for (const [bankId, accountId] of [['bank-a', 'alice'], ['bank-b', 'bob'], ['bank-c', 'carol']] as const) {
@@ -86,6 +93,10 @@ describe('operator Web UI and codec server on the real cluster', () => {
     await reaches(ids.completed, 'COMPLETED');
     await reaches(ids.refunded, 'REFUNDED');
     await reaches(ids.awaiting, 'AWAITING_APPROVAL');
+    // Target bank down after the debit: the credit's void cannot reach it, so the transfer needs attention.
+    await env.cluster.kill('account-service-bank-c');
+    ids.attention = await create('ui-attention', ['bank-b', 'bob'], ['bank-c', 'carol'], '777');
+    await eventually('a transfer needing attention', async () => ((await operator.get(`/v1/transfers/${ids.attention}`)).body.needsAttention === true ? true : undefined), 120_000);
   });
 
   afterAll(async () => {
@@ -178,10 +189,15 @@ describe('operator Web UI and codec server on the real cluster', () => {
 
     test('when the list is filtered by source bank, then the transfers from bank-a are listed and the one from bank-c is not', async () => {
       expect((await openList('SourceBank="bank-a"', 'list-source-bank-a')).sort()).toEqual([transferWorkflowId(ids.completed), transferWorkflowId(ids.refunded)].sort());
+      expect(await openList('SourceBank="bank-c"', 'list-source-bank-c')).toEqual([transferWorkflowId(ids.awaiting)]);
     });
 
     test('when the list is filtered by TransferStatus="REFUNDED" and NeedsAttention=false, then only the refunded transfer is listed', async () => {
       expect(await openList('TransferStatus="REFUNDED" AND NeedsAttention=false', 'list-refunded')).toEqual([transferWorkflowId(ids.refunded)]);
+    });
+
+    test('when the list is filtered by NeedsAttention=true, then only the transfer whose compensation is stuck is listed', async () => {
+      expect(await openList('NeedsAttention=true', 'list-needs-attention')).toEqual([transferWorkflowId(ids.attention)]);
     });
 
     test('when a transfer is opened, then its input is shown decoded (bank, account, amount) through the codec server', async () => {
