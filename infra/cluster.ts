@@ -27,6 +27,10 @@ export interface ServicesPlan {
   /** SERVICE_KEYS / TRANSFER_API_KEYS from the launcher's environment, if given. */
   serviceKeys?: string;
   apiKeys?: string;
+  /** PAYLOAD_CODEC_KEYS from the launcher's environment (or the tests' fixed keys); generated otherwise. */
+  codecKeys?: string;
+  /** Port of the codec server the Web UI and the CLI decode payloads through. */
+  codecServerPort: number;
   /** API keys added to the generated ones (tests use several clients). */
   extraApiKeys?: readonly ApiKeyEntry[];
   /** Where the worker reaches some banks instead of their own port (the chaos harness puts a faulty proxy there). */
@@ -42,7 +46,7 @@ export interface ClusterPlan {
   services?: ServicesPlan;
 }
 
-export type ComponentKind = 'temporal' | 'database' | 'account-service' | 'worker' | 'transfer-api';
+export type ComponentKind = 'temporal' | 'database' | 'account-service' | 'codec-server' | 'worker' | 'transfer-api';
 
 /** One running process of the cluster, restartable in place (same ports, same data). */
 export interface ClusterComponent {
@@ -65,6 +69,8 @@ export interface RunningCluster {
   databaseUrls: ReadonlyMap<string, string>;
   /** Base URL of each bank's account service, by bank id (empty without services). */
   accountServiceUrls: ReadonlyMap<string, string>;
+  /** Base URL of the codec server, with its access token in the path ('' without services). */
+  codecEndpoint: string;
   /** Base URL of the transfer API ('' without services). */
   transferApiUrl: string;
   /** The worker's Prometheus endpoint, e.g. http://127.0.0.1:9464/metrics ('' without services). */
@@ -87,7 +93,7 @@ interface ComponentSlot {
 
 const pidFileName = 'pids.json';
 /** Listing order: the servers first, then what depends on them. */
-const startOrder: readonly ComponentKind[] = ['temporal', 'database', 'account-service', 'worker', 'transfer-api'];
+const startOrder: readonly ComponentKind[] = ['temporal', 'database', 'account-service', 'codec-server', 'worker', 'transfer-api'];
 
 export const defaultBankIds = ['bank-a', 'bank-b', 'bank-c'] as const;
 
@@ -103,6 +109,8 @@ export interface EphemeralPlanOptions {
   services?: boolean;
   serviceEnv?: Record<string, string>;
   extraApiKeys?: readonly ApiKeyEntry[];
+  /** PAYLOAD_CODEC_KEYS for the services; generated in the data folder when absent. */
+  codecKeys?: string;
   extraSqlitePragmas?: readonly string[];
 }
 
@@ -118,7 +126,16 @@ export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptio
     temporal: { port: await findFreePort(host), uiPort: await findFreePort(host), ui: options.ui ?? false, namespace: 'default', ...(options.extraSqlitePragmas ? { extraSqlitePragmas: options.extraSqlitePragmas } : {}) },
     banks,
     ...(options.services
-      ? { services: { transferApiPort: await findFreePort(host), workerMetricsPort: await findFreePort(host), env: options.serviceEnv ?? {}, ...(options.extraApiKeys ? { extraApiKeys: options.extraApiKeys } : {}) } }
+      ? {
+          services: {
+            transferApiPort: await findFreePort(host),
+            workerMetricsPort: await findFreePort(host),
+            codecServerPort: await findFreePort(host),
+            env: options.serviceEnv ?? {},
+            ...(options.extraApiKeys ? { extraApiKeys: options.extraApiKeys } : {}),
+            ...(options.codecKeys ? { codecKeys: options.codecKeys } : {}),
+          },
+        }
       : {}),
   };
 }
@@ -194,10 +211,9 @@ async function checkPorts(plan: ClusterPlan): Promise<void> {
     checks.push([bank.databaseDebugPort, `FerretDB debug endpoint of ${bank.bankId}`, 'FERRETDB_DEBUG_BASE_PORT']);
     if (plan.services) checks.push([bank.servicePort, `The account service of ${bank.bankId}`, 'ACCOUNT_SERVICE_BASE_PORT']);
   }
-  if (plan.services) {
-    checks.push([plan.services.transferApiPort, 'The transfer API', 'TRANSFER_API_PORT']);
-    checks.push([plan.services.workerMetricsPort, "The worker's metrics endpoint", 'WORKER_METRICS_PORT']);
-  }
+  if (plan.services) checks.push([plan.services.transferApiPort, 'The transfer API', 'TRANSFER_API_PORT']);
+  if (plan.services) checks.push([plan.services.workerMetricsPort, "The worker's metrics endpoint", 'WORKER_METRICS_PORT']);
+  if (plan.services) checks.push([plan.services.codecServerPort, 'The codec server', 'CODEC_SERVER_PORT']);
   for (const [port, purpose, variable] of checks) await assertPortFree(plan.host, port, purpose, variable);
 }
 
@@ -226,11 +242,23 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
     });
   };
 
+  const services = plan.services;
+  // Secrets come first: the dev server's UI is told the codec server's address (with its token) at start.
+  const secrets = services
+    ? await loadOrCreateSecrets(plan.dataDir, { serviceKeys: services.serviceKeys, apiKeys: services.apiKeys, codecKeys: services.codecKeys }, services.extraApiKeys)
+    : undefined;
+  const codecServerUrl = services ? `http://${plan.host}:${services.codecServerPort}` : '';
+  const codecEndpoint = services && secrets ? `${codecServerUrl}/${secrets.codecToken}` : '';
+  const uiUrl = `http://${plan.host}:${plan.temporal.uiPort}`;
+
   const databaseUrls = new Map<string, string>();
   const temporalDir = join(plan.dataDir, 'temporal');
   const starts: Array<Promise<void>> = [
     launch('temporal', 'temporal', async () => {
-      const temporal = await startTemporalDevServer({ binary: binaries.temporal, dataDir: temporalDir, host: plan.host, ...plan.temporal }, options.sink);
+      const temporal = await startTemporalDevServer(
+        { binary: binaries.temporal, dataDir: temporalDir, host: plan.host, ...plan.temporal, ...(codecEndpoint ? { uiCodecEndpoint: codecEndpoint } : {}) },
+        options.sink,
+      );
       return { endpoint: temporal.address, consoleUrl: temporal.uiUrl, dataDir: temporalDir, process: temporal.process };
     }),
     ...plan.banks.map((bank) => {
@@ -257,7 +285,7 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
   const stopAll = async (): Promise<void> => {
     const byKind = (kinds: readonly ComponentKind[]) => [...slots.values()].filter((entry) => kinds.includes(entry.component.kind));
     await Promise.all(byKind(['transfer-api', 'worker']).map((entry) => entry.component.process.stop()));
-    await Promise.all(byKind(['account-service']).map((entry) => entry.component.process.stop()));
+    await Promise.all(byKind(['account-service', 'codec-server']).map((entry) => entry.component.process.stop()));
     await Promise.all(byKind(['temporal', 'database']).map((entry) => entry.component.process.stop()));
     await rm(join(plan.dataDir, pidFileName), { force: true });
   };
@@ -277,18 +305,29 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
   const accountServiceUrls = new Map<string, string>();
   let transferApiUrl = '';
   let workerMetricsUrl = '';
-  let secrets: ClusterSecrets | undefined;
-  const services = plan.services;
-  if (services) {
-    secrets = await loadOrCreateSecrets(plan.dataDir, { serviceKeys: services.serviceKeys, apiKeys: services.apiKeys }, services.extraApiKeys);
+  if (services && secrets) {
     const serviceKeys = formatServiceKeys(secrets.serviceKeys);
     for (const bank of plan.banks) accountServiceUrls.set(bank.bankId, `http://${plan.host}:${bank.servicePort}`);
     const bankDirectory = [...accountServiceUrls].map(([bankId, url]) => `${bankId}=${url}`).join(',');
     const temporalAddress = slot('temporal').component.endpoint;
     const common = { LOG_LEVEL: 'info', ...services.env };
 
-    await runStage(
-      plan.banks.map((bank) => {
+    const codecStart = launch('codec-server', 'codec-server', async () => {
+      const env = {
+        ...common,
+        CODEC_SERVER_PORT: String(services.codecServerPort),
+        BIND_HOST: plan.host,
+        PAYLOAD_CODEC_KEYS: secrets.codecKeys,
+        CODEC_SERVER_TOKEN: secrets.codecToken,
+        // The UI's origin, as the browser names it either way.
+        CODEC_CORS_ORIGINS: [uiUrl, `http://localhost:${plan.temporal.uiPort}`].join(','),
+      };
+      // The listed endpoint leaves the token out: the launcher prints its table to the terminal.
+      return { endpoint: codecServerUrl, process: await startNodeService({ name: 'codec-server', entry: 'services/codec-server/main.ts', env, readyUrl: `${codecServerUrl}/healthz` }, options.sink) };
+    });
+    await runStage([
+      codecStart,
+      ...plan.banks.map((bank) => {
         const name = `account-service-${bank.bankId}`;
         const url = accountServiceUrls.get(bank.bankId) as string;
         return launch(name, 'account-service', async () => {
@@ -304,12 +343,19 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
           return { endpoint: url, process: await startNodeService({ name, entry: 'services/account-service/main.ts', env, readyUrl: `${url}/readyz` }, options.sink) };
         });
       }),
-    );
+    ]);
 
     transferApiUrl = `http://${plan.host}:${services.transferApiPort}`;
     workerMetricsUrl = `http://${plan.host}:${services.workerMetricsPort}/metrics`;
-    const temporalEnv = { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: plan.temporal.namespace, TASK_QUEUE: 'transfers', BANKS: bankDirectory, SERVICE_KEYS: serviceKeys };
     const workerBanks = [...accountServiceUrls].map(([bankId, url]) => `${bankId}=${services.workerBankUrls?.[bankId] ?? url}`).join(',');
+    const temporalEnv = {
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_NAMESPACE: plan.temporal.namespace,
+      TASK_QUEUE: 'transfers',
+      BANKS: bankDirectory,
+      SERVICE_KEYS: serviceKeys,
+      PAYLOAD_CODEC_KEYS: secrets.codecKeys,
+    };
     await runStage([
       launch('worker', 'worker', async () => {
         const env = { ...common, ...temporalEnv, BANKS: workerBanks, BIND_HOST: plan.host, WORKER_METRICS_PORT: String(services.workerMetricsPort) };
@@ -318,7 +364,7 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
         return { endpoint: `task queue transfers`, consoleUrl: workerMetricsUrl, process: worker };
       }),
       launch('transfer-api', 'transfer-api', async () => {
-        const env = { ...common, ...temporalEnv, PORT: String(services.transferApiPort), BIND_HOST: plan.host, TRANSFER_API_KEYS: formatApiKeys((secrets as ClusterSecrets).apiKeys) };
+        const env = { ...common, ...temporalEnv, PORT: String(services.transferApiPort), BIND_HOST: plan.host, TRANSFER_API_KEYS: formatApiKeys(secrets.apiKeys) };
         return { endpoint: transferApiUrl, consoleUrl: `${transferApiUrl}/docs`, process: await startNodeService({ name: 'transfer-api', entry: 'services/transfer-api/main.ts', env, readyUrl: `${transferApiUrl}/readyz` }, options.sink) };
       }),
     ]);
@@ -334,6 +380,7 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
     accountServiceUrls,
     transferApiUrl,
     workerMetricsUrl,
+    codecEndpoint,
     secrets,
     components: () => [...slots.values()].map((entry) => entry.component).sort((a, b) => startOrder.indexOf(a.kind) - startOrder.indexOf(b.kind) || a.name.localeCompare(b.name)),
     component: (name) => slot(name).component,

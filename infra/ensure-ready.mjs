@@ -20,10 +20,12 @@ function runOrExit(command, args, label) {
 }
 
 // Debian packages the test suite needs: sqlite3 reads FerretDB's files to check its query plans;
-// promtool (from the prometheus package) evaluates the alert rules on sample series.
+// promtool (from the prometheus package) evaluates the alert rules on sample series; chromium is
+// the browser the Web UI tests drive through playwright-core (never a downloaded browser).
 const debianPackages = [
   { command: 'sqlite3', pkg: 'sqlite3' },
   { command: 'promtool', pkg: 'prometheus' },
+  { command: 'chromium', pkg: 'chromium' },
 ];
 const missing = debianPackages.filter(({ command }) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0);
 if (missing.length > 0) {

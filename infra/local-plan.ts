@@ -21,6 +21,7 @@ const launcherEnv = z.object({
   ACCOUNT_SERVICE_BASE_PORT: port.default(4_001),
   TRANSFER_API_PORT: port.default(3_000),
   WORKER_METRICS_PORT: port.default(9_464),
+  CODEC_SERVER_PORT: port.default(8_234),
 });
 
 /** Settings of the services themselves that the launcher passes on when they are set. */
@@ -69,9 +70,11 @@ export function localPlanFromEnv(env: NodeJS.ProcessEnv, projectRoot: string): C
     services: {
       transferApiPort: config.TRANSFER_API_PORT,
       workerMetricsPort: config.WORKER_METRICS_PORT,
+      codecServerPort: config.CODEC_SERVER_PORT,
       env: Object.fromEntries(passedToServices.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name] as string]]))),
       ...(env.SERVICE_KEYS ? { serviceKeys: env.SERVICE_KEYS } : {}),
       ...(env.TRANSFER_API_KEYS ? { apiKeys: env.TRANSFER_API_KEYS } : {}),
+      ...(env.PAYLOAD_CODEC_KEYS ? { codecKeys: env.PAYLOAD_CODEC_KEYS } : {}),
     },
   };
 }

@@ -18,6 +18,10 @@ export interface ClusterSecrets {
   /** Keys account services accept; the first one signs the worker's and the API's calls. */
   serviceKeys: ServiceKeyEntry[];
   apiKeys: ApiKeyEntry[];
+  /** PAYLOAD_CODEC_KEYS: the first encrypts, all decrypt. */
+  codecKeys: string;
+  /** The codec server's access token (in its URL path for the Web UI, or as a Bearer token). */
+  codecToken: string;
   /** Where they were written, for the launcher to print; undefined when they came from the environment. */
   folder: string | undefined;
 }
@@ -50,7 +54,7 @@ async function readJson<T>(path: string): Promise<T | undefined> {
  * SERVICE_KEYS and TRANSFER_API_KEYS from the launcher's environment win; otherwise the
  * keys in the data folder are reused, or generated there (mode 0600) on the first start.
  */
-export async function loadOrCreateSecrets(dataDir: string, fromEnv: { serviceKeys?: string; apiKeys?: string }, extraApiKeys: readonly ApiKeyEntry[] = []): Promise<ClusterSecrets> {
+export async function loadOrCreateSecrets(dataDir: string, fromEnv: { serviceKeys?: string; apiKeys?: string; codecKeys?: string }, extraApiKeys: readonly ApiKeyEntry[] = []): Promise<ClusterSecrets> {
   const folder = secretsDir(dataDir);
   await mkdir(folder, { recursive: true, mode: 0o700 });
   let wrote = false;
@@ -89,6 +93,15 @@ export async function loadOrCreateSecrets(dataDir: string, fromEnv: { serviceKey
       wrote = true;
     }
   }
+  let codecKeys = fromEnv.codecKeys;
+  const codecPath = join(folder, 'codec.json');
+  let codec = await readJson<{ keys: string; token: string }>(codecPath);
+  if (!codec) {
+    codec = { keys: `local-codec-1:${randomBytes(32).toString('base64')}`, token: token(32) };
+    await writeFile(codecPath, JSON.stringify(codec, null, 2), { mode: 0o600 });
+    wrote = true;
+  }
+  codecKeys ??= codec.keys;
   for (const extra of extraApiKeys) if (!apiKeys.some((key) => key.name === extra.name)) apiKeys.push(extra);
-  return { serviceKeys, apiKeys, folder: fromEnv.serviceKeys && fromEnv.apiKeys && !wrote ? undefined : folder };
+  return { serviceKeys, apiKeys, codecKeys, codecToken: codec.token, folder: fromEnv.serviceKeys && fromEnv.apiKeys && !wrote ? undefined : folder };
 }

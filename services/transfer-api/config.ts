@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError, bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEntry } from '../../lib/config-parsers';
+import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
 import type { SigningKey } from '../../lib/request-signing';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
 
@@ -69,6 +70,7 @@ export const envSchema = z.object({
   TASK_QUEUE: z.string().min(1).default('transfers'),
   BANKS: bankDirectorySchema,
   SERVICE_KEYS: serviceKeysSchema,
+  PAYLOAD_CODEC_KEYS: payloadCodecKeysSchema.optional(),
   TRANSFER_API_KEYS: apiKeysSchema,
   APPROVAL_THRESHOLD_MINOR: minorString.default('1000000'),
   APPROVAL_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(86_400_000),
@@ -106,6 +108,8 @@ export interface TransferApiConfig {
   rateLimitPerMinute: number;
   bankRequestTimeoutMs: number;
   transferOverdueAfterMs: number;
+  /** Payload encryption keys, the encrypting one first; undefined leaves payloads in plain JSON. */
+  codecKeys: readonly CodecKey[] | undefined;
   logLevel: string;
   /** Undefined: tracing is off. */
   tracing: TracingConfig | undefined;
@@ -138,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
     transferOverdueAfterMs: parsed.TRANSFER_OVERDUE_AFTER_MS,
+    codecKeys: parsed.PAYLOAD_CODEC_KEYS,
     logLevel: parsed.LOG_LEVEL,
     tracing: tracingConfig(parsed, 'transfer-api'),
   });

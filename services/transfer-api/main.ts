@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { pino } from 'pino';
+import { transferDataConverter } from '../../lib/data-converter';
 import { serve } from '../../lib/http-server';
 import { startConfiguredTracing } from '../../lib/tracing';
 import { buildTransferApi } from './app';
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   const tracing = startConfiguredTracing(config.tracing);
   // With tracing, every workflow start, update and query gets a span whose context travels in the workflow's headers.
   const interceptors = tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } : undefined;
-  const client = new Client({ connection, namespace: config.temporal.namespace, ...(interceptors ? { interceptors } : {}) });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: transferDataConverter(config.codecKeys), ...(interceptors ? { interceptors } : {}) });
   const { app } = buildTransferApi({
     logger,
     apiKeys: config.apiKeys,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEntry } from '../../lib/config-parsers';
+import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
 import type { SigningKey } from '../../lib/request-signing';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
 
@@ -10,6 +11,7 @@ export const envSchema = z.object({
   TASK_QUEUE: z.string().min(1).default('transfers'),
   BANKS: bankDirectorySchema,
   SERVICE_KEYS: serviceKeysSchema,
+  PAYLOAD_CODEC_KEYS: payloadCodecKeysSchema.optional(),
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** Minutes between scheduled reconciliation runs; 0 removes the schedule. */
   RECONCILIATION_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(60),
@@ -28,6 +30,8 @@ export interface WorkerConfig {
   reconciliationIntervalMinutes: number;
   /** host:port of the SDK runtime's Prometheus endpoint (/metrics). */
   metricsBindAddress: string;
+  /** Payload encryption keys, the encrypting one first; undefined leaves payloads in plain JSON. */
+  codecKeys: readonly CodecKey[] | undefined;
   logLevel: string;
   /** Undefined: tracing is off. */
   tracing: TracingConfig | undefined;
@@ -44,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
     reconciliationIntervalMinutes: parsed.RECONCILIATION_INTERVAL_MINUTES,
     metricsBindAddress: `${parsed.BIND_HOST}:${parsed.WORKER_METRICS_PORT}`,
+    codecKeys: parsed.PAYLOAD_CODEC_KEYS,
     logLevel: parsed.LOG_LEVEL,
     tracing: tracingConfig(parsed, 'worker'),
   });

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { pino } from 'pino';
 import { startConfiguredTracing } from '../../lib/tracing';
+import { transferDataConverter } from '../../lib/data-converter';
 import { loadConfig } from './config';
 import { ensureReconciliationSchedule, removeReconciliationSchedule } from './reconciliation-schedule';
 import { workerMetricsExporter } from './metrics';
@@ -33,9 +34,10 @@ async function main(): Promise<void> {
     signingKey: config.signingKey,
     requestTimeoutMs: config.bankRequestTimeoutMs,
     ...(tracing ? { tracing } : {}),
+    codecKeys: config.codecKeys,
   });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: transferDataConverter(config.codecKeys) });
   if (config.reconciliationIntervalMinutes > 0) {
     const outcome = await ensureReconciliationSchedule(client, config.temporal.taskQueue, config.reconciliationIntervalMinutes);
     logger.info({ everyMinutes: config.reconciliationIntervalMinutes, outcome }, 'reconciliation schedule in place');
@@ -43,7 +45,16 @@ async function main(): Promise<void> {
     await removeReconciliationSchedule(client);
   }
   await clientConnection.close();
-  logger.info({ taskQueue: config.temporal.taskQueue, banks: config.banks.map((bank) => bank.bankId), metrics: `http://${config.metricsBindAddress}/metrics`, tracing: tracing !== undefined }, 'worker running');
+  logger.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      banks: config.banks.map((bank) => bank.bankId),
+      metrics: `http://${config.metricsBindAddress}/metrics`,
+      tracing: tracing !== undefined,
+      payloadEncryption: config.codecKeys ? config.codecKeys[0]?.keyId : 'off',
+    },
+    'worker running',
+  );
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished (the SDK installs the handlers).
   await worker.run();
   await connection.close();

@@ -9,6 +9,8 @@ import { createAccountActivities, type AccountActivitiesOptions } from '../../ac
 import { createReconciliationActivities } from '../../activities/reconciliation-activities';
 import { activityFailureMetrics, workflowInterceptorModules } from './metrics';
 import type { Tracing } from '../../lib/tracing';
+import { failureConverterPath, transferDataConverter } from '../../lib/data-converter';
+import type { CodecKey } from '../../lib/payload-codec';
 
 export const workflowsPath = require.resolve('../../workflows/index');
 
@@ -24,6 +26,7 @@ export async function bundleTransferWorkflows(options: { tracing?: boolean } = {
   // Webpack's statistics are noise in every start's log; warnings and errors still show.
   return bundleWorkflowCode({
     workflowsPath,
+    failureConverterPath,
     logger: new DefaultLogger('WARN'),
     workflowInterceptorModules: [...workflowInterceptorModules, ...(options.tracing ? [tracingWorkflowInterceptorsPath] : [])],
   });
@@ -36,6 +39,8 @@ export interface TransferWorkerOptions extends AccountActivitiesOptions {
   /** Built with `tracing: true` when `tracing` is given. */
   bundle: WorkflowBundleWithSourceMap;
   tracing?: Tracing;
+  /** Payload encryption keys; see transferDataConverter. */
+  codecKeys: readonly CodecKey[] | undefined;
 }
 
 /** Activity spans, workflow spans through the exporter sink, and spans for the client calls activities make. */
@@ -58,6 +63,7 @@ export async function createTransferWorker(options: TransferWorkerOptions): Prom
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: options.bundle,
+    dataConverter: transferDataConverter(options.codecKeys),
     activities: { ...createAccountActivities(options), ...createReconciliationActivities(options) },
     // Activities are short HTTP calls; a graceful stop lets them finish.
     shutdownGraceTime: '10 seconds',

@@ -1,9 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { ephemeralPlan, startCluster, type RunningCluster } from '../../infra/cluster';
 import { findFreePort } from '../../infra/ports';
 import { formatTable } from '../../infra/terminal';
+import { transferDataConverter } from '../../lib/data-converter';
+import { payloadCodecKeysSchema } from '../../lib/payload-codec';
 import { transferWorkflowType } from '../../workflows/transfer-definitions';
 import { apiCaller } from '../support/http';
 import { fileLogSink, temporaryDir } from '../support/cluster';
@@ -111,10 +114,10 @@ function superviseCluster(cluster: RunningCluster, downOnPurpose: ReadonlySet<st
  * Waits until Temporal has no running transfer workflow, and says when the last one closed:
  * the workflows' own close times, not the polling, measure the time to quiescence.
  */
-async function waitForQuiescence(temporalAddress: string, namespace: string, deadlineMs: number): Promise<{ quiet: boolean; lastCloseAt: number }> {
+async function waitForQuiescence(temporalAddress: string, namespace: string, dataConverter: DataConverter, deadlineMs: number): Promise<{ quiet: boolean; lastCloseAt: number }> {
   const connection = await Connection.connect({ address: temporalAddress });
   try {
-    const client = new Client({ connection, namespace });
+    const client = new Client({ connection, namespace, dataConverter });
     const running = `WorkflowType = '${transferWorkflowType}' AND ExecutionStatus = 'Running'`;
     let lastReport = 0;
     let open = Number.POSITIVE_INFINITY;
@@ -169,6 +172,7 @@ async function main(): Promise<void> {
     return entry.key;
   };
   const operatorKey = keyOf('operator');
+  const dataConverter = transferDataConverter(payloadCodecKeysSchema.parse(secrets.codecKeys));
   const banks = plan.banks.map((bank) => bank.bankId);
   const accounts = workloadAccounts(banks);
   let exitCode = 1;
@@ -217,7 +221,7 @@ async function main(): Promise<void> {
     giveUpAt = lastHealAt + profile.quiescenceBoundMs;
     say(`workload stopped and every fault healed; waiting for ${workload.issued.length} transfers to end (bound ${profile.quiescenceBoundMs / 1000} s)`);
     await workload.finished.catch((error: unknown) => say(`workload: ${error instanceof Error ? error.message : String(error)}`));
-    const { quiet, lastCloseAt } = await waitForQuiescence(cluster.temporalAddress, cluster.namespace, giveUpAt);
+    const { quiet, lastCloseAt } = await waitForQuiescence(cluster.temporalAddress, cluster.namespace, dataConverter, giveUpAt);
     const quiescenceMs = Math.max(0, lastCloseAt - lastHealAt);
     say(quiet ? `all transfers ended ${(quiescenceMs / 1000).toFixed(1)} s after the last heal` : `transfers still open ${(quiescenceMs / 1000).toFixed(1)} s after the last heal`);
 
@@ -229,6 +233,7 @@ async function main(): Promise<void> {
       namespace: cluster.namespace,
       banks: cluster.accountServiceUrls,
       signingKey,
+      dataConverter,
       accounts,
       issued: workload.issued,
     });

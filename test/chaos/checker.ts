@@ -1,10 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { AccountServiceClient } from '../../lib/account-service-client';
 import { readBankLedger } from '../../lib/ledger-reader';
 import { reconcile, transferIdOf, type BankLedger, type ReconciliationReport } from '../../lib/reconciliation';
 import type { SigningKey } from '../../lib/request-signing';
 import type { TransferState } from '../../lib/transfer-contract';
+import { workflowInterceptorModules } from '../../services/worker/metrics';
 import { workflowsPath } from '../../services/worker/transfer-worker';
 import { transferWorkflowType } from '../../workflows/transfer-definitions';
 import { apiCaller, type ApiCaller } from '../support/http';
@@ -30,6 +32,8 @@ export interface CheckInputs {
   namespace: string;
   banks: ReadonlyMap<string, string>;
   signingKey: SigningKey;
+  /** The converter the cluster's worker uses (payloads are encrypted). */
+  dataConverter: DataConverter;
   accounts: readonly WorkloadAccount[];
   issued: readonly IssuedTransfer[];
 }
@@ -113,7 +117,7 @@ async function runReconciliation(operator: ApiCaller): Promise<ReconciliationRep
 async function replayAll(inputs: CheckInputs): Promise<{ replayed: number; failures: string[]; workflowStatuses: Map<string, string> }> {
   const connection = await Connection.connect({ address: inputs.temporalAddress });
   try {
-    const client = new Client({ connection, namespace: inputs.namespace });
+    const client = new Client({ connection, namespace: inputs.namespace, dataConverter: inputs.dataConverter });
     const histories: Array<{ workflowId: string; history: Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>> }> = [];
     const workflowStatuses = new Map<string, string>();
     for await (const execution of client.workflow.list()) {
@@ -126,7 +130,7 @@ async function replayAll(inputs: CheckInputs): Promise<{ replayed: number; failu
     }
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowsPath, replayName: 'chaos-check' }, histories)) {
+    for await (const result of Worker.runReplayHistories({ workflowsPath, replayName: 'chaos-check', dataConverter: inputs.dataConverter, interceptors: { workflowModules: workflowInterceptorModules } }, histories)) {
       replayed += 1;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }

@@ -2,10 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { encryptedEncoding } from '../../lib/payload-codec';
 import { transferPatches } from '../../workflows/transfer-patches';
 import { workflowInterceptorModules } from '../../services/worker/metrics';
 import { workflowsPath } from '../../services/worker/transfer-worker';
-import { quietTemporalRuntime } from '../support/temporal';
+import { payloadsOutsideSearchAttributes } from '../support/history-capture';
+import { quietTemporalRuntime, testDataConverter } from '../support/temporal';
 
 jest.setTimeout(120_000);
 
@@ -20,7 +22,9 @@ jest.setTimeout(120_000);
 const historiesDir = join(__dirname, 'histories');
 const historyFiles = readdirSync(historiesDir).filter((file) => file.endsWith('.json')).sort();
 /** Paths the committed histories must cover; a missing one means the capture was incomplete. */
-const expectedPaths = 22;
+const expectedPaths = 23;
+/** Recorded with payload encryption on (the tests' fixed codec keys); the others are plaintext. */
+const encryptedHistory = 'encrypted-completed';
 
 function histories() {
   return historyFiles.map((file) => ({ workflowId: file.replace(/\.json$/, ''), history: JSON.parse(readFileSync(join(historiesDir, file), 'utf8')) as unknown }));
@@ -34,7 +38,7 @@ describe('replay of recorded transfer histories', () => {
     expect(historyFiles).toHaveLength(expectedPaths);
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowsPath, interceptors: { workflowModules: workflowInterceptorModules }, replayName: 'current-code' }, histories())) {
+    for await (const result of Worker.runReplayHistories({ workflowsPath, interceptors: { workflowModules: workflowInterceptorModules }, replayName: 'current-code', dataConverter: testDataConverter }, histories())) {
       replayed += 1;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
@@ -50,6 +54,19 @@ describe('replay of recorded transfer histories', () => {
     const taken = new Set(historyFiles.filter((file) => !file.startsWith('pre-patch-')).flatMap(markersIn));
     expect([...taken].sort()).toEqual(Object.values(transferPatches).sort());
     expect(historyFiles.filter((file) => file.startsWith('pre-patch-')).length).toBeGreaterThanOrEqual(Object.values(transferPatches).length);
+  });
+
+  test('when a history was recorded with payload encryption, then its payloads are encrypted and it replays with the codec only', async () => {
+    const [encrypted] = histories().filter((entry) => entry.workflowId === encryptedHistory);
+    expect(encrypted).toBeDefined();
+    // Search attributes are plaintext by design; every other payload is ciphertext.
+    const payloads = payloadsOutsideSearchAttributes(encrypted?.history);
+    expect(payloads.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(payloads.map((payload) => payload.encoding))).toEqual(new Set([encryptedEncoding]));
+    expect(payloads.filter((payload) => payload.data.toString('latin1').includes('alice'))).toEqual([]);
+    await Worker.runReplayHistory({ workflowsPath, replayName: 'with-codec', dataConverter: testDataConverter }, encrypted?.history);
+    const withoutCodec = await Worker.runReplayHistory({ workflowsPath, replayName: 'without-codec' }, encrypted?.history).catch((caught: unknown) => caught);
+    expect(withoutCodec).toBeInstanceOf(Error);
   });
 
   test('when the workflow changes without patched(), then replay reports a determinism violation', async () => {

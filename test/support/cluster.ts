@@ -7,6 +7,7 @@ import { ephemeralPlan, startCluster, type EphemeralPlanOptions, type RunningClu
 import { findFreePort } from '../../infra/ports';
 import { startFerretDb, type RunningFerretDb } from '../../infra/processes/ferretdb';
 import type { LogSink } from '../../infra/processes/managed-process';
+import { testCodecKeysSetting } from './temporal';
 
 export const artifactsDir = join(__dirname, '..', 'artifacts');
 
@@ -41,7 +42,8 @@ const testApiKeys = [{ name: 'client-b', role: 'client' as const, key: 'cl_test_
 export async function startTestCluster(name: string, options: EphemeralPlanOptions = {}): Promise<TestCluster> {
   const dir = await temporaryDir(name);
   const logs = fileLogSink(name);
-  const plan = await ephemeralPlan(dir.path, { extraApiKeys: testApiKeys, ...options });
+  // The tests' fixed codec keys, so that captured histories replay with the replay test's converter.
+  const plan = await ephemeralPlan(dir.path, { extraApiKeys: testApiKeys, codecKeys: testCodecKeysSetting, ...options });
   let cluster: RunningCluster;
   try {
     cluster = await startCluster(plan, { sink: logs.sink });

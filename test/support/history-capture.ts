@@ -12,3 +12,31 @@ export async function captureHistory(handle: WorkflowHandle, name: string, dir =
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.json`), historyToJSON(await handle.fetchHistory()));
 }
+
+export interface HistoryPayload {
+  path: string;
+  encoding: string;
+  data: Buffer;
+}
+
+/**
+ * Every payload in a history (from fetchHistory or a JSON file) except the search attributes,
+ * which Temporal indexes in plaintext by design. Bytes may be Buffers, Uint8Arrays or base64.
+ */
+export function payloadsOutsideSearchAttributes(history: unknown): HistoryPayload[] {
+  const bytes = (value: unknown): Buffer => (typeof value === 'string' ? Buffer.from(value, 'base64') : value instanceof Uint8Array ? Buffer.from(value) : Buffer.alloc(0));
+  const found: HistoryPayload[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (Array.isArray(node)) node.forEach((item, index) => walk(item, `${path}[${index}]`));
+    if (typeof node !== 'object' || node === null || node instanceof Uint8Array || Array.isArray(node)) return;
+    const record = node as Record<string, unknown>;
+    const metadata = record.metadata as Record<string, unknown> | undefined;
+    if (metadata && typeof metadata === 'object' && 'encoding' in metadata) {
+      found.push({ path, encoding: bytes(metadata.encoding).toString('utf8'), data: bytes(record.data) });
+      return;
+    }
+    for (const [key, value] of Object.entries(record)) if (key !== 'searchAttributes') walk(value, `${path}.${key}`);
+  };
+  walk(history, '');
+  return found;
+}

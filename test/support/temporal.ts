@@ -1,8 +1,19 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, makeTelemetryFilterString, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporalBinaryPath } from '../../infra/binaries';
+import { transferDataConverter } from '../../lib/data-converter';
+import { payloadCodecKeysSchema } from '../../lib/payload-codec';
 import { searchAttributeKeys } from '../../lib/search-attributes';
 import { bundleTransferWorkflows } from '../../services/worker/transfer-worker';
+
+/**
+ * Fixed payload codec keys of the tests, committed on purpose: histories captured by tests are
+ * encrypted with them, and the replay test decodes them with the same keys. Never used outside tests.
+ */
+export const testCodecKeysSetting = 'test-codec-2:dGVzdC1jb2RlYy1rZXktMi0wMTIzNDU2Nzg5YWJjZGU=,test-codec-1:dGVzdC1jb2RlYy1rZXktMS0wMTIzNDU2Nzg5YWJjZGU=';
+export const testCodecKeys = payloadCodecKeysSchema.parse(testCodecKeysSetting);
+/** The data converter of every Temporal client and worker the tests make. */
+export const testDataConverter = transferDataConverter(testCodecKeys);
 
 let runtimeInstalled = false;
 
@@ -24,6 +35,7 @@ export function quietTemporalRuntime(): void {
 export async function localTemporal(): Promise<TestWorkflowEnvironment> {
   quietTemporalRuntime();
   return TestWorkflowEnvironment.createLocal({
+    client: { dataConverter: testDataConverter },
     server: { executable: { type: 'existing-path', path: temporalBinaryPath() }, ip: '127.0.0.1', searchAttributes: searchAttributeKeys },
   });
 }

@@ -16,6 +16,7 @@ async function launcherEnv(dataDir: string): Promise<Record<string, string>> {
     ACCOUNT_SERVICE_BASE_PORT: String(await findFreePort()),
     TRANSFER_API_PORT: String(await findFreePort()),
     WORKER_METRICS_PORT: String(await findFreePort()),
+    CODEC_SERVER_PORT: String(await findFreePort()),
     DATA_DIR: dataDir,
     TEMPORAL_PORT: String(await findFreePort()),
     TEMPORAL_UI_PORT: String(await findFreePort()),
@@ -57,8 +58,8 @@ describe('npm start (infra/cli/start.ts)', () => {
   test('when the whole system is started, then every process answers, a generated key works, and Ctrl-C leaves no process behind', async () => {
     const env = await launcherEnv(join(dir.path, 'whole'));
     const { launcher, pids } = await runUntilReady(env, []);
-    // temporal, ferretdb, account service, worker, transfer API
-    expect(pids).toHaveLength(5);
+    // temporal, ferretdb, account service, codec server, worker, transfer API
+    expect(pids).toHaveLength(6);
     expect(pids.every(processAlive)).toBe(true);
     const apiUrl = `http://127.0.0.1:${env.TRANSFER_API_PORT}`;
     expect(launcher.output).toContain(`Transfer API:    ${apiUrl}`);
@@ -81,6 +82,16 @@ describe('npm start (infra/cli/start.ts)', () => {
     const whoami = await fetch(`http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}/v1/whoami`, { headers: { 'x-signature': signRequest(serviceKey as SigningKey, { method: 'GET', pathWithQuery: '/v1/whoami', body: '' }) } });
     expect(await whoami.json()).toEqual({ bankId: 'bank-a', keyId: serviceKey?.keyId });
     expect((await fetch(`http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}/v1/whoami`)).status).toBe(401);
+    // The codec server: its generated token kept like the other keys, required, and handed to the Web UI.
+    const codecPath = join(env.DATA_DIR as string, 'secrets', 'codec.json');
+    expect((await stat(codecPath)).mode & 0o777).toBe(0o600);
+    const codec = JSON.parse(await readFile(codecPath, 'utf8')) as { token: string };
+    const codecUrl = `http://127.0.0.1:${env.CODEC_SERVER_PORT}`;
+    const decode = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ payloads: [] }) });
+    expect((await decode(`${codecUrl}/decode`)).status).toBe(401);
+    expect((await decode(`${codecUrl}/${codec.token}/decode`)).status).toBe(200);
+    const uiSettings = await (await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/api/v1/settings`)).text();
+    expect(uiSettings).toContain(`${codecUrl}/${codec.token}`);
     await interruptAndCheckNoOrphans(launcher, pids);
   });
 

@@ -5,6 +5,7 @@ import { MongoClient } from 'mongodb';
 import { databaseName } from '../../../infra/cluster';
 import { reconciliationScheduleId, reconciliationWorkflowType } from '../../../workflows/reconciliation-definitions';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
+import { testDataConverter } from '../../support/temporal';
 import { apiCaller, eventually, type ApiCaller, type HttpAnswer } from '../../support/http';
 
 jest.setTimeout(300_000);
@@ -96,7 +97,7 @@ describe('reconciliation', () => {
   test('when the worker starts, then it has put the reconciliation schedule in place, and a triggered run reports like an operator\'s', async () => {
     const connection = await Connection.connect({ address: env.cluster.temporalAddress });
     try {
-      const handle = new Client({ connection }).schedule.getHandle(reconciliationScheduleId);
+      const handle = new Client({ connection, dataConverter: testDataConverter }).schedule.getHandle(reconciliationScheduleId);
       const schedule = await handle.describe();
       expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: reconciliationWorkflowType });
       expect(schedule.spec.intervals?.[0]?.every).toBe(30 * 60_000);

@@ -11,7 +11,7 @@ import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery } from '.
 import { transferWorkflow } from '../../../workflows/transfer-workflow';
 import { captureHistory } from '../../support/history-capture';
 import { eventually } from '../../support/http';
-import { localTemporal, transferBundle } from '../../support/temporal';
+import { localTemporal, testDataConverter, transferBundle } from '../../support/temporal';
 
 jest.setTimeout(120_000);
 
@@ -106,7 +106,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
   ): Promise<{ state: TransferState; calls: string[]; handle: WorkflowHandle<typeof transferWorkflow> }> {
     const { activities, calls } = scripted(script);
     const taskQueue = `saga-${transfer.transferId}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await transferBundle(), activities });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await transferBundle(), activities, dataConverter: testDataConverter });
     return worker.runUntil(async () => {
       const handle = await startTransfer(env.client, transfer, { taskQueue });
       if (during) await during(handle);

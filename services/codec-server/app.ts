@@ -1,0 +1,138 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { z } from 'zod';
+import { operationalRoutes } from '../../lib/http-server';
+
+export interface CodecServerOptions {
+  codec: PayloadCodec;
+  token: string;
+  corsOrigins: readonly string[];
+  logger: Logger;
+}
+
+/** Limits of one request: a workflow history page of payloads, never more. */
+export const codecServerLimits = { bodySizeMax: '4mb', payloadsMax: 1_000 } as const;
+
+/** Temporal's remote codec protocol: Payloads as protobuf JSON (bytes in base64). */
+const payloadsBody = z.object({
+  payloads: z
+    .array(z.object({ metadata: z.record(z.string(), z.string().max(10_000)).nullish(), data: z.string().nullish() }))
+    .max(codecServerLimits.payloadsMax),
+});
+type JsonPayload = z.infer<typeof payloadsBody>['payloads'][number];
+
+function fromJson(payload: JsonPayload): Payload {
+  return {
+    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64')])),
+    data: Buffer.from(payload.data ?? '', 'base64'),
+  };
+}
+
+function toJson(payload: Payload): { metadata: Record<string, string>; data: string } {
+  return {
+    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')])),
+    data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
+  };
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * The codec server the Temporal Web UI and the `temporal` CLI decode payloads through.
+ * Authentication: the token as the endpoint's first path segment (`http://host:port/<token>`,
+ * what the UI's `--ui-codec-endpoint` can carry, since the UI sends no credentials of its own
+ * without single sign-on) or `Authorization: Bearer <token>` (the CLI's `--codec-auth`).
+ * CORS answers only the configured UI origins; preflights carry no credentials and are answered
+ * before authentication.
+ */
+export function buildCodecServer(options: CodecServerOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const allowedOrigins = new Set(options.corsOrigins);
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      if (!allowedOrigins.has(origin)) {
+        res.status(403).json({ error: { code: 'ORIGIN_NOT_ALLOWED', message: 'this origin may not call the codec server' } });
+        return;
+      }
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+      res.setHeader('Vary', 'Origin');
+    }
+    if (req.method === 'OPTIONS') {
+      res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', 'Content-Type, X-Namespace, Authorization');
+      res.setHeader('Access-Control-Max-Age', '600');
+      res.status(204).end();
+      return;
+    }
+    next();
+  });
+
+  // Prometheus scrapes it like every process; it has no dependency, so ready means running.
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({ name: 'codec_requests_total', help: 'Encode and decode requests, by outcome', labelNames: ['operation', 'outcome'], registers: [registry] });
+  operationalRoutes(app, { registry, dependency: 'nothing', ready: async () => true });
+
+  const authenticated = (req: Request, pathToken: string | undefined): boolean => {
+    if (pathToken !== undefined) return sameSecret(pathToken, options.token);
+    const header = req.headers.authorization ?? '';
+    const bearer = /^Bearer ([A-Za-z0-9_-]{1,256})$/.exec(header)?.[1];
+    return bearer !== undefined && sameSecret(bearer, options.token);
+  };
+
+  const handle = (operation: 'encode' | 'decode') => async (req: Request, res: Response) => {
+    const params = req.params as { token?: string };
+    if (!authenticated(req, params.token)) {
+      requests.inc({ operation, outcome: 'unauthenticated' });
+      res.status(401).json({ error: { code: 'UNAUTHENTICATED', message: 'a valid codec token is required' } });
+      return;
+    }
+    const body = payloadsBody.safeParse(req.body);
+    if (!body.success) {
+      requests.inc({ operation, outcome: 'invalid' });
+      res.status(400).json({ error: { code: 'VALIDATION_FAILED', message: 'the body is {"payloads": [...]} in protobuf JSON' } });
+      return;
+    }
+    const namespace = req.headers['x-namespace'];
+    try {
+      const payloads = body.data.payloads.map(fromJson);
+      const answer = operation === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
+      options.logger.debug({ operation, namespace, payloads: payloads.length }, 'codec request');
+      requests.inc({ operation, outcome: 'ok' });
+      res.json({ payloads: answer.map(toJson) });
+    } catch (error) {
+      requests.inc({ operation, outcome: 'not-decodable' });
+      options.logger.warn({ operation, namespace, err: error }, 'codec request failed');
+      res.status(422).json({ error: { code: 'PAYLOAD_NOT_DECODABLE', message: error instanceof Error ? error.message : 'payloads could not be processed' } });
+    }
+  };
+
+  const json = express.json({ limit: codecServerLimits.bodySizeMax });
+  // Only the last path segment says encode or decode (the protocol); the token may sit before it.
+  app.post('/:token/encode', json, handle('encode'));
+  app.post('/:token/decode', json, handle('decode'));
+  app.post('/encode', json, handle('encode'));
+  app.post('/decode', json, handle('decode'));
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'POST /encode or /decode' } });
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    void _next;
+    const status = typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 500;
+    res.status(status).json({ error: { code: status === 413 ? 'BODY_TOO_LARGE' : 'BAD_REQUEST', message: 'the request could not be read' } });
+  });
+  return app;
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { parseEnv } from '../../lib/config-parsers';
+import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
+
+const origin = z.string().regex(/^https?:\/\/[^\s/]+$/, 'origins are scheme://host[:port] without a path');
+
+/** The variables this process reads; exported so that the compose test can name unknown ones. */
+export const envSchema = z.object({
+  CODEC_SERVER_PORT: z.coerce.number().int().min(0).max(65_535).default(8234),
+  BIND_HOST: z.string().min(1).default('127.0.0.1'),
+  PAYLOAD_CODEC_KEYS: payloadCodecKeysSchema,
+  /** The shared secret callers prove: as the first path segment (the Web UI) or as a Bearer token (the CLI). */
+  CODEC_SERVER_TOKEN: z.string().regex(/^[A-Za-z0-9_-]{32,128}$/, 'must be 32 to 128 URL-safe characters'),
+  /** Browser origins allowed to call the codec server: the Temporal Web UI's, and no other. */
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .min(1)
+    .transform((value) => value.split(',').map((item) => item.trim()))
+    .pipe(z.array(origin).min(1)),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface CodecServerConfig {
+  port: number;
+  host: string;
+  codecKeys: readonly CodecKey[];
+  token: string;
+  corsOrigins: readonly string[];
+  logLevel: string;
+}
+
+/** Read once at start-up; a bad value stops the process with the variable's name. */
+export function loadConfig(env: NodeJS.ProcessEnv): CodecServerConfig {
+  const parsed = parseEnv(envSchema, env);
+  return Object.freeze({
+    port: parsed.CODEC_SERVER_PORT,
+    host: parsed.BIND_HOST,
+    codecKeys: parsed.PAYLOAD_CODEC_KEYS,
+    token: parsed.CODEC_SERVER_TOKEN,
+    corsOrigins: parsed.CODEC_CORS_ORIGINS,
+    logLevel: parsed.LOG_LEVEL,
+  });
+}
