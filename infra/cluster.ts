@@ -20,6 +20,9 @@ export interface BankNodePlan {
 /** The project's own processes; tests of the servers alone leave them out. */
 export interface ServicesPlan {
   transferApiPort: number;
+  /** The transfer API's own FerretDB (webhook endpoints, event feed). */
+  apiDatabasePort: number;
+  apiDatabaseDebugPort: number;
   /** Extra environment for every service process (e.g. short saga timeouts in tests). */
   env: Record<string, string>;
   /** SERVICE_KEYS / TRANSFER_API_KEYS from the launcher's environment, if given. */
@@ -61,6 +64,8 @@ export interface RunningCluster {
   databaseUrls: ReadonlyMap<string, string>;
   /** Base URL of each bank's account service, by bank id (empty without services). */
   accountServiceUrls: ReadonlyMap<string, string>;
+  /** MongoDB URL of the transfer API's own database ('' without services). */
+  apiDatabaseUrl: string;
   /** Base URL of the transfer API ('' without services). */
   transferApiUrl: string;
   /** Signing and API keys the cluster runs with (undefined without services). */
@@ -84,6 +89,11 @@ const pidFileName = 'pids.json';
 const startOrder: readonly ComponentKind[] = ['temporal', 'database', 'account-service', 'worker', 'transfer-api'];
 
 export const defaultBankIds = ['bank-a', 'bank-b', 'bank-c'] as const;
+
+/** The transfer API's database on its own FerretDB. */
+export const apiDatabaseName = 'transfer_api';
+/** Webhook hosts the local cluster may call unless WEBHOOK_ALLOWED_HOSTS says otherwise. */
+export const localWebhookAllowedHosts = '127.0.0.1,localhost';
 
 export function databaseName(bankId: string): string {
   return `ledger_${bankId.replace(/[^A-Za-z0-9]/g, '_')}`;
@@ -112,7 +122,7 @@ export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptio
     temporal: { port: await findFreePort(host), uiPort: await findFreePort(host), ui: options.ui ?? false, namespace: 'default', ...(options.extraSqlitePragmas ? { extraSqlitePragmas: options.extraSqlitePragmas } : {}) },
     banks,
     ...(options.services
-      ? { services: { transferApiPort: await findFreePort(host), env: options.serviceEnv ?? {}, ...(options.extraApiKeys ? { extraApiKeys: options.extraApiKeys } : {}) } }
+      ? { services: { transferApiPort: await findFreePort(host), apiDatabasePort: await findFreePort(host), apiDatabaseDebugPort: await findFreePort(host), env: options.serviceEnv ?? {}, ...(options.extraApiKeys ? { extraApiKeys: options.extraApiKeys } : {}) } }
       : {}),
   };
 }
@@ -188,7 +198,11 @@ async function checkPorts(plan: ClusterPlan): Promise<void> {
     checks.push([bank.databaseDebugPort, `FerretDB debug endpoint of ${bank.bankId}`, 'FERRETDB_DEBUG_BASE_PORT']);
     if (plan.services) checks.push([bank.servicePort, `The account service of ${bank.bankId}`, 'ACCOUNT_SERVICE_BASE_PORT']);
   }
-  if (plan.services) checks.push([plan.services.transferApiPort, 'The transfer API', 'TRANSFER_API_PORT']);
+  if (plan.services) {
+    checks.push([plan.services.transferApiPort, 'The transfer API', 'TRANSFER_API_PORT']);
+    checks.push([plan.services.apiDatabasePort, 'FerretDB of the transfer API', 'API_FERRETDB_PORT']);
+    checks.push([plan.services.apiDatabaseDebugPort, 'FerretDB debug endpoint of the transfer API', 'API_FERRETDB_DEBUG_PORT']);
+  }
   for (const [port, purpose, variable] of checks) await assertPortFree(plan.host, port, purpose, variable);
 }
 
@@ -237,6 +251,19 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
       });
     }),
   ];
+  let apiDatabaseUrl = '';
+  const services = plan.services;
+  if (services) {
+    const name = 'ferretdb-transfer-api';
+    const dataDir = join(plan.dataDir, 'ferretdb', 'transfer-api');
+    starts.push(
+      launch(name, 'database', async () => {
+        const database = await startFerretDb({ name, binary: binaries.ferretDb, dataDir, host: plan.host, port: services.apiDatabasePort, debugPort: services.apiDatabaseDebugPort }, options.sink);
+        apiDatabaseUrl = database.url;
+        return { endpoint: database.url, dataDir, process: database.process };
+      }),
+    );
+  }
 
   const slot = (name: string): ComponentSlot => {
     const found = slots.get(name);
@@ -268,14 +295,13 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
   const accountServiceUrls = new Map<string, string>();
   let transferApiUrl = '';
   let secrets: ClusterSecrets | undefined;
-  const services = plan.services;
   if (services) {
     secrets = await loadOrCreateSecrets(plan.dataDir, { serviceKeys: services.serviceKeys, apiKeys: services.apiKeys }, services.extraApiKeys);
     const serviceKeys = formatServiceKeys(secrets.serviceKeys);
     for (const bank of plan.banks) accountServiceUrls.set(bank.bankId, `http://${plan.host}:${bank.servicePort}`);
     const bankDirectory = [...accountServiceUrls].map(([bankId, url]) => `${bankId}=${url}`).join(',');
     const temporalAddress = slot('temporal').component.endpoint;
-    const common = { LOG_LEVEL: 'info', ...services.env };
+    const common = { LOG_LEVEL: 'info', WEBHOOK_ALLOWED_HOSTS: localWebhookAllowedHosts, ...services.env };
 
     await runStage(
       plan.banks.map((bank) => {
@@ -297,7 +323,15 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
     );
 
     transferApiUrl = `http://${plan.host}:${services.transferApiPort}`;
-    const temporalEnv = { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: plan.temporal.namespace, TASK_QUEUE: 'transfers', BANKS: bankDirectory, SERVICE_KEYS: serviceKeys };
+    const temporalEnv = {
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_NAMESPACE: plan.temporal.namespace,
+      TASK_QUEUE: 'transfers',
+      BANKS: bankDirectory,
+      SERVICE_KEYS: serviceKeys,
+      EVENTS_MONGODB_URL: apiDatabaseUrl,
+      EVENTS_DATABASE_NAME: apiDatabaseName,
+    };
     await runStage([
       launch('worker', 'worker', async () => {
         const worker = await startNodeService({ name: 'worker', entry: 'services/worker/main.ts', env: { ...common, ...temporalEnv } }, options.sink);
@@ -319,6 +353,7 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
     webUiUrl: temporal.consoleUrl,
     databaseUrls,
     accountServiceUrls,
+    apiDatabaseUrl,
     transferApiUrl,
     secrets,
     components: () => [...slots.values()].map((entry) => entry.component).sort((a, b) => startOrder.indexOf(a.kind) - startOrder.indexOf(b.kind) || a.name.localeCompare(b.name)),

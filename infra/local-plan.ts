@@ -20,6 +20,8 @@ const launcherEnv = z.object({
   FERRETDB_DEBUG_BASE_PORT: port.default(8_101),
   ACCOUNT_SERVICE_BASE_PORT: port.default(4_001),
   TRANSFER_API_PORT: port.default(3_000),
+  API_FERRETDB_PORT: port.default(27_100),
+  API_FERRETDB_DEBUG_PORT: port.default(8_100),
 });
 
 /** Settings of the services themselves that the launcher passes on when they are set. */
@@ -35,6 +37,11 @@ const passedToServices = [
   'BANK_REQUEST_TIMEOUT_MS',
   'LEDGER_BATCH_SIZE_MAX',
   'LEDGER_BATCH_LINGER_MS',
+  'WEBHOOK_ALLOWED_HOSTS',
+  'WEBHOOK_REQUEST_TIMEOUT_MS',
+  'WEBHOOK_RETRY_INITIAL_INTERVAL_MS',
+  'WEBHOOK_RETRY_MAX_INTERVAL_MS',
+  'WEBHOOK_GIVE_UP_AFTER_MS',
 ] as const;
 
 export class LauncherConfigError extends Error {
@@ -62,6 +69,8 @@ export function localPlanFromEnv(env: NodeJS.ProcessEnv, projectRoot: string): C
     })),
     services: {
       transferApiPort: config.TRANSFER_API_PORT,
+      apiDatabasePort: config.API_FERRETDB_PORT,
+      apiDatabaseDebugPort: config.API_FERRETDB_DEBUG_PORT,
       env: Object.fromEntries(passedToServices.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name] as string]]))),
       ...(env.SERVICE_KEYS ? { serviceKeys: env.SERVICE_KEYS } : {}),
       ...(env.TRANSFER_API_KEYS ? { apiKeys: env.TRANSFER_API_KEYS } : {}),

@@ -1,2 +1,3 @@
 /** The worker's workflowsPath: every workflow type the task queue runs. */
 export { transferWorkflow } from './transfer-workflow';
+export { webhookDeliveryWorkflow } from './webhook-delivery-workflow';

@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
+import type { EventStore } from '../../lib/event-store';
 import type { TransferPolicy } from '../../lib/transfer-contract';
 import type { ApiKeyRecord } from './config';
 import type { BankAccounts } from './gateways/bank-accounts';
@@ -14,6 +15,7 @@ import { jsonBody } from './http/json-body';
 import { createApiMetrics } from './http/metrics';
 import { registerOpenApi, routerFor, type AnyRouteSpec } from './http/route-table';
 import { bankRoutes } from './routes/bank-routes';
+import { eventRoutes } from './routes/event-routes';
 import { transferRoutes } from './routes/transfer-routes';
 
 export interface TransferApiDeps {
@@ -23,6 +25,10 @@ export interface TransferApiDeps {
   banks: BankAccounts;
   policy: TransferPolicy;
   rateLimitPerMinute: number;
+  /** The API's own database: webhook endpoints and the event feed. */
+  events: EventStore;
+  /** WEBHOOK_ALLOWED_HOSTS. */
+  allowedWebhookHosts: readonly string[];
 }
 
 export const apiVersion = '1.0.0';
@@ -73,6 +79,7 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
   const routes = [
     ...transferRoutes({ workflows: deps.workflows, policy: deps.policy, onCreated: (replayed) => metrics.transfersCreated.inc({ replayed: String(replayed) }) }),
     ...bankRoutes(deps.banks),
+    ...eventRoutes({ store: deps.events, allowedHosts: deps.allowedWebhookHosts }),
   ];
   const document = openApiDocument(routes);
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEntry } from '../../lib/config-parsers';
 import type { SigningKey } from '../../lib/request-signing';
+import { allowedHostsSchema } from '../../lib/webhook-url';
 
 export type Role = 'client' | 'operator';
 
@@ -59,6 +60,12 @@ const envSchema = z.object({
   DEBIT_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1_000).default(300_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  EVENTS_MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'),
+  EVENTS_DATABASE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('transfer_api'),
+  WEBHOOK_ALLOWED_HOSTS: allowedHostsSchema.default([]),
+  WEBHOOK_RETRY_INITIAL_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
+  WEBHOOK_RETRY_MAX_INTERVAL_MS: z.coerce.number().int().min(100).default(3_600_000),
+  WEBHOOK_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1_000).default(86_400_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -78,6 +85,10 @@ export interface TransferApiConfig {
   debitGiveUpAfterMs: number;
   rateLimitPerMinute: number;
   bankRequestTimeoutMs: number;
+  /** The API's own database (webhook endpoints, event feed) and the webhook settings. */
+  events: { mongodbUrl: string; databaseName: string };
+  allowedWebhookHosts: readonly string[];
+  webhookRetry: { initialIntervalMs: number; maximumIntervalMs: number; giveUpAfterMs: number };
   logLevel: string;
 }
 
@@ -101,6 +112,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     debitGiveUpAfterMs: parsed.DEBIT_GIVE_UP_AFTER_MS,
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
+    events: { mongodbUrl: parsed.EVENTS_MONGODB_URL, databaseName: parsed.EVENTS_DATABASE_NAME },
+    allowedWebhookHosts: parsed.WEBHOOK_ALLOWED_HOSTS,
+    webhookRetry: { initialIntervalMs: parsed.WEBHOOK_RETRY_INITIAL_INTERVAL_MS, maximumIntervalMs: parsed.WEBHOOK_RETRY_MAX_INTERVAL_MS, giveUpAfterMs: parsed.WEBHOOK_GIVE_UP_AFTER_MS },
     logLevel: parsed.LOG_LEVEL,
   });
 }

@@ -1,5 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
+import { EventStore } from '../../lib/event-store';
 import { serve } from '../../lib/http-server';
 import { buildTransferApi } from './app';
 import { loadConfig } from './config';
@@ -13,6 +15,9 @@ async function main(): Promise<void> {
   const logger = pino({ name: 'transfer-api', level: config.logLevel });
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
+  const mongo = new MongoClient(config.events.mongodbUrl, { useBigInt64: true });
+  const events = new EventStore(mongo.db(config.events.databaseName));
+  await events.ensureIndexes();
   const { app } = buildTransferApi({
     logger,
     apiKeys: config.apiKeys,
@@ -26,10 +31,22 @@ async function main(): Promise<void> {
       refundAttentionAfterAttempts: config.refundAttentionAfterAttempts,
       creditGiveUpAfterMs: config.creditGiveUpAfterMs,
       debitGiveUpAfterMs: config.debitGiveUpAfterMs,
+      webhooks: {
+        // The worker runs webhook POSTs on this queue beside the saga's (see services/worker/transfer-worker.ts).
+        deliveryTaskQueue: `${config.temporal.taskQueue}-webhooks`,
+        retryInitialIntervalMs: config.webhookRetry.initialIntervalMs,
+        retryMaximumIntervalMs: config.webhookRetry.maximumIntervalMs,
+        giveUpAfterMs: config.webhookRetry.giveUpAfterMs,
+      },
     },
+    events,
+    allowedWebhookHosts: config.allowedWebhookHosts,
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
-  serve(app, { host: config.host, port: config.port, logger, name: 'transfer API', close: () => connection.close() });
+  serve(app, { host: config.host, port: config.port, logger, name: 'transfer API', close: async () => {
+      await connection.close();
+      await mongo.close();
+    } });
 }
 
 main().catch((error: unknown) => {

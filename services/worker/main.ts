@@ -1,7 +1,9 @@
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
+import { EventStore } from '../../lib/event-store';
 import { loadConfig } from './config';
-import { bundleTransferWorkflows, createTransferWorker } from './transfer-worker';
+import { bundleTransferWorkflows, createTransferWorker, createWebhookWorker } from './transfer-worker';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -19,6 +21,10 @@ async function main(): Promise<void> {
   });
   const bundle = await bundleTransferWorkflows();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const mongo = new MongoClient(config.events.mongodbUrl, { useBigInt64: true });
+  const store = new EventStore(mongo.db(config.events.databaseName));
+  await store.ensureIndexes();
+  const events = { store, allowedHosts: config.events.allowedHosts, requestTimeoutMs: config.events.requestTimeoutMs };
   const worker = await createTransferWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -27,11 +33,14 @@ async function main(): Promise<void> {
     banks: config.banks,
     signingKey: config.signingKey,
     requestTimeoutMs: config.bankRequestTimeoutMs,
+    events,
   });
+  const webhookWorker = await createWebhookWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, events });
   logger.info({ taskQueue: config.temporal.taskQueue, banks: config.banks.map((bank) => bank.bankId) }, 'worker running');
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished (the SDK installs the handlers).
-  await worker.run();
+  await Promise.all([worker.run(), webhookWorker.run()]);
   await connection.close();
+  await mongo.close();
   logger.info('worker stopped');
 }
 
