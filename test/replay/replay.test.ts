@@ -19,7 +19,7 @@ jest.setTimeout(120_000);
 const historiesDir = join(__dirname, 'histories');
 const historyFiles = readdirSync(historiesDir).filter((file) => file.endsWith('.json')).sort();
 /** Paths the committed histories must cover; a missing one means the capture was incomplete. */
-const expectedPaths = 22;
+const expectedPaths = 23;
 
 function histories() {
   return historyFiles.map((file) => ({ workflowId: file.replace(/\.json$/, ''), history: JSON.parse(readFileSync(join(historiesDir, file), 'utf8')) as unknown }));
