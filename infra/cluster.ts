@@ -22,6 +22,9 @@ export interface ServicesPlan {
   transferApiPort: number;
   /** The worker's Prometheus endpoint (the SDK runtime's exporter). */
   workerMetricsPort: number;
+  /** The transfer API's own FerretDB (webhook endpoints, event feed). */
+  apiDatabasePort: number;
+  apiDatabaseDebugPort: number;
   /** Extra environment for every service process (e.g. short saga timeouts in tests). */
   env: Record<string, string>;
   /** SERVICE_KEYS / TRANSFER_API_KEYS from the launcher's environment, if given. */
@@ -71,6 +74,8 @@ export interface RunningCluster {
   accountServiceUrls: ReadonlyMap<string, string>;
   /** Base URL of the codec server, with its access token in the path ('' without services). */
   codecEndpoint: string;
+  /** MongoDB URL of the transfer API's own database ('' without services). */
+  apiDatabaseUrl: string;
   /** Base URL of the transfer API ('' without services). */
   transferApiUrl: string;
   /** The worker's Prometheus endpoint, e.g. http://127.0.0.1:9464/metrics ('' without services). */
@@ -96,6 +101,11 @@ const pidFileName = 'pids.json';
 const startOrder: readonly ComponentKind[] = ['temporal', 'database', 'account-service', 'codec-server', 'worker', 'transfer-api'];
 
 export const defaultBankIds = ['bank-a', 'bank-b', 'bank-c'] as const;
+
+/** The transfer API's database on its own FerretDB. */
+export const apiDatabaseName = 'transfer_api';
+/** Webhook hosts the local cluster may call unless WEBHOOK_ALLOWED_HOSTS says otherwise. */
+export const localWebhookAllowedHosts = '127.0.0.1,localhost';
 
 export function databaseName(bankId: string): string {
   return `ledger_${bankId.replace(/[^A-Za-z0-9]/g, '_')}`;
@@ -130,6 +140,8 @@ export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptio
           services: {
             transferApiPort: await findFreePort(host),
             workerMetricsPort: await findFreePort(host),
+            apiDatabasePort: await findFreePort(host),
+            apiDatabaseDebugPort: await findFreePort(host),
             codecServerPort: await findFreePort(host),
             env: options.serviceEnv ?? {},
             ...(options.extraApiKeys ? { extraApiKeys: options.extraApiKeys } : {}),
@@ -214,6 +226,8 @@ async function checkPorts(plan: ClusterPlan): Promise<void> {
   if (plan.services) checks.push([plan.services.transferApiPort, 'The transfer API', 'TRANSFER_API_PORT']);
   if (plan.services) checks.push([plan.services.workerMetricsPort, "The worker's metrics endpoint", 'WORKER_METRICS_PORT']);
   if (plan.services) checks.push([plan.services.codecServerPort, 'The codec server', 'CODEC_SERVER_PORT']);
+  if (plan.services) checks.push([plan.services.apiDatabasePort, 'FerretDB of the transfer API', 'API_FERRETDB_PORT']);
+  if (plan.services) checks.push([plan.services.apiDatabaseDebugPort, 'FerretDB debug endpoint of the transfer API', 'API_FERRETDB_DEBUG_PORT']);
   for (const [port, purpose, variable] of checks) await assertPortFree(plan.host, port, purpose, variable);
 }
 
@@ -275,6 +289,19 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
     }),
   ];
 
+  let apiDatabaseUrl = '';
+  if (services) {
+    const name = 'ferretdb-transfer-api';
+    const dataDir = join(plan.dataDir, 'ferretdb', 'transfer-api');
+    starts.push(
+      launch(name, 'database', async () => {
+        const database = await startFerretDb({ name, binary: binaries.ferretDb, dataDir, host: plan.host, port: services.apiDatabasePort, debugPort: services.apiDatabaseDebugPort }, options.sink);
+        apiDatabaseUrl = database.url;
+        return { endpoint: database.url, dataDir, process: database.process };
+      }),
+    );
+  }
+
   const slot = (name: string): ComponentSlot => {
     const found = slots.get(name);
     if (!found) throw new Error(`no cluster component named ${name}; have ${[...slots.keys()].join(', ')}`);
@@ -310,7 +337,7 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
     for (const bank of plan.banks) accountServiceUrls.set(bank.bankId, `http://${plan.host}:${bank.servicePort}`);
     const bankDirectory = [...accountServiceUrls].map(([bankId, url]) => `${bankId}=${url}`).join(',');
     const temporalAddress = slot('temporal').component.endpoint;
-    const common = { LOG_LEVEL: 'info', ...services.env };
+    const common = { LOG_LEVEL: 'info', WEBHOOK_ALLOWED_HOSTS: localWebhookAllowedHosts, ...services.env };
 
     const codecStart = launch('codec-server', 'codec-server', async () => {
       const env = {
@@ -355,6 +382,8 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
       BANKS: bankDirectory,
       SERVICE_KEYS: serviceKeys,
       PAYLOAD_CODEC_KEYS: secrets.codecKeys,
+      EVENTS_MONGODB_URL: apiDatabaseUrl,
+      EVENTS_DATABASE_NAME: apiDatabaseName,
     };
     await runStage([
       launch('worker', 'worker', async () => {
@@ -378,6 +407,7 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
     webUiUrl: temporal.consoleUrl,
     databaseUrls,
     accountServiceUrls,
+    apiDatabaseUrl,
     transferApiUrl,
     workerMetricsUrl,
     codecEndpoint,

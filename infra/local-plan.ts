@@ -22,6 +22,8 @@ const launcherEnv = z.object({
   TRANSFER_API_PORT: port.default(3_000),
   WORKER_METRICS_PORT: port.default(9_464),
   CODEC_SERVER_PORT: port.default(8_234),
+  API_FERRETDB_PORT: port.default(27_100),
+  API_FERRETDB_DEBUG_PORT: port.default(8_100),
 });
 
 /** Settings of the services themselves that the launcher passes on when they are set. */
@@ -42,6 +44,11 @@ const passedToServices = [
   'TRANSFER_OVERDUE_AFTER_MS',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
   'TRACING_EXPORT_DELAY_MS',
+  'WEBHOOK_ALLOWED_HOSTS',
+  'WEBHOOK_REQUEST_TIMEOUT_MS',
+  'WEBHOOK_RETRY_INITIAL_INTERVAL_MS',
+  'WEBHOOK_RETRY_MAX_INTERVAL_MS',
+  'WEBHOOK_GIVE_UP_AFTER_MS',
 ] as const;
 
 export class LauncherConfigError extends Error {
@@ -71,6 +78,8 @@ export function localPlanFromEnv(env: NodeJS.ProcessEnv, projectRoot: string): C
       transferApiPort: config.TRANSFER_API_PORT,
       workerMetricsPort: config.WORKER_METRICS_PORT,
       codecServerPort: config.CODEC_SERVER_PORT,
+      apiDatabasePort: config.API_FERRETDB_PORT,
+      apiDatabaseDebugPort: config.API_FERRETDB_DEBUG_PORT,
       env: Object.fromEntries(passedToServices.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name] as string]]))),
       ...(env.SERVICE_KEYS ? { serviceKeys: env.SERVICE_KEYS } : {}),
       ...(env.TRANSFER_API_KEYS ? { apiKeys: env.TRANSFER_API_KEYS } : {}),

@@ -2,6 +2,7 @@
  * The transfer saga's contract: its input, the state its query returns, and the
  * operator updates. Pure types and constants, safe to import from workflow code.
  */
+import type { WebhookPolicy } from './event-contract';
 
 export const transferStatuses = [
   'PENDING',
@@ -60,6 +61,8 @@ export interface TransferPolicy {
   creditGiveUpAfterMs?: number;
   /** How long the debit is retried before its outcome counts as unknown and is compensated (default 5 minutes). */
   debitGiveUpAfterMs?: number;
+  /** Set when the API keeps an event feed: the saga records events and starts webhook deliveries. */
+  webhooks?: WebhookPolicy;
 }
 
 export interface TransferInput {

@@ -1,3 +1,4 @@
 /** The worker's workflowsPath: every workflow type the task queue runs. */
 export { transferWorkflow } from './transfer-workflow';
 export { reconciliationWorkflow } from './reconciliation-workflow';
+export { webhookDeliveryWorkflow } from './webhook-delivery-workflow';

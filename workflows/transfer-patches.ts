@@ -17,4 +17,6 @@ export const transferPatches = {
   nothingToRefundIsRejected: 'nothing-to-refund-is-rejected',
   /** A source account that does not exist holds no debit: its refund's ACCOUNT_NOT_FOUND settles it. */
   missingSourceSettlesRefund: 'missing-source-settles-refund',
+  /** Status changes a client cares about are recorded as events and delivered to its webhooks (transfers started with a webhook policy). */
+  transferEvents: 'transfer-events',
 } as const;

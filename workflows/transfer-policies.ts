@@ -1,5 +1,6 @@
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import { businessRefusalCodes } from '../lib/error-codes';
+import type { WebhookPolicy } from '../lib/event-contract';
 
 /**
  * Every timeout and retry policy of the saga, in one place. Business refusals are never
@@ -37,3 +38,22 @@ export function compensationOptions(attempts: number): ActivityOptions {
 
 /** Pause between two rounds of compensation attempts. */
 export const compensationRoundPauseMs = 5_000;
+
+/** One webhook POST carries its own short timeout; an attempt never holds a slot longer than this. */
+const webhookAttemptTimeoutMs = 30_000;
+
+/** Webhook deliveries: capped exponential backoff until the give-up time (24 h by default). */
+export function webhookDeliveryOptions(policy: WebhookPolicy): ActivityOptions {
+  return {
+    taskQueue: policy.deliveryTaskQueue,
+    startToCloseTimeout: webhookAttemptTimeoutMs,
+    scheduleToCloseTimeout: policy.giveUpAfterMs,
+    retry: { initialInterval: policy.retryInitialIntervalMs, backoffCoefficient: 2, maximumInterval: policy.retryMaximumIntervalMs, nonRetryableErrorTypes: ['WEBHOOK_HOST_NOT_ALLOWED'] },
+  };
+}
+
+/** Recording an event in the API's database never gives up; the saga does not wait for it. */
+export const eventRecordingOptions: ActivityOptions = {
+  startToCloseTimeout: attemptTimeoutMs,
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: [] },
+};

@@ -14,8 +14,10 @@ import {
 } from '@temporalio/workflow';
 import type { AccountActivities, LegResult } from '../activities/account-activities';
 import { isBusinessRefusal } from '../lib/error-codes';
+import { eventTypeOfStatus } from '../lib/event-contract';
 import { searchAttributes } from '../lib/search-attributes';
 import type { OperatorDecision, TransferInput, TransferReason, TransferState, TransferStatus, TransferStep, TransferStepName } from '../lib/transfer-contract';
+import { transferEvents, type TransferEvents } from './transfer-events';
 import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery } from './transfer-definitions';
 import { transferPatches } from './transfer-patches';
 import { compensationOptions, compensationRoundPauseMs, creditGiveUpAfterMsDefault, debitGiveUpAfterMsDefault, legOptions } from './transfer-policies';
@@ -46,6 +48,14 @@ function legFailure(error: unknown): LegFailure {
  * tests hold every recorded path.
  */
 export async function transferWorkflow(input: TransferInput): Promise<TransferState> {
+  const events = transferEvents(input);
+  const state = await runTransfer(input, events);
+  // Deliveries run on in abandoned children; only the recording of the events is waited for.
+  await events.drained();
+  return state;
+}
+
+async function runTransfer(input: TransferInput, events: TransferEvents): Promise<TransferState> {
   const now = (): string => new Date().toISOString();
   const createdAt = workflowInfo().startTime.toISOString();
   const state: TransferState = {
@@ -72,12 +82,15 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSt
     if (reason !== undefined) state.reason = reason;
     state.updatedAt = now();
     upsertSearchAttributes([{ key: searchAttributes.transferStatus, value: status }]);
+    const type = eventTypeOfStatus(status);
+    if (type) events.emit(type, state, state.updatedAt);
   };
   const setAttention = (needed: boolean): void => {
     if (state.needsAttention === needed) return;
     state.needsAttention = needed;
     state.updatedAt = now();
     upsertSearchAttributes([{ key: searchAttributes.needsAttention, value: needed }]);
+    if (needed) events.emit('transfer.needs_attention', state, state.updatedAt);
   };
   const beginStep = (name: TransferStepName): TransferStep => {
     const step: TransferStep = { name, status: 'RUNNING', startedAt: now(), attempts: 0 };

@@ -4,6 +4,7 @@ import express, { type Express } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
+import type { EventStore } from '../../lib/event-store';
 import type { TransferPolicy } from '../../lib/transfer-contract';
 import type { ApiKeyRecord } from './config';
 import type { BankAccounts } from './gateways/bank-accounts';
@@ -18,6 +19,7 @@ import { createApiMetrics } from './http/metrics';
 import { registerOpenApi, routerFor, type AnyRouteSpec } from './http/route-table';
 import { bankRoutes } from './routes/bank-routes';
 import { reconciliationRoutes } from './routes/reconciliation-routes';
+import { eventRoutes } from './routes/event-routes';
 import { transferRoutes } from './routes/transfer-routes';
 
 export interface TransferApiDeps {
@@ -34,6 +36,10 @@ export interface TransferApiDeps {
   transferOverdueAfterMs: number;
   /** Set when tracing is on: every request gets a span. */
   tracer?: Tracer;
+  /** The API's own database: webhook endpoints and the event feed. */
+  events: EventStore;
+  /** WEBHOOK_ALLOWED_HOSTS. */
+  allowedWebhookHosts: readonly string[];
 }
 
 export const apiVersion = '1.0.0';
@@ -93,6 +99,7 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
     }),
     ...bankRoutes(deps.banks),
     ...reconciliationRoutes(deps.reconciliations),
+    ...eventRoutes({ store: deps.events, allowedHosts: deps.allowedWebhookHosts }),
   ];
   const document = openApiDocument(routes);
 

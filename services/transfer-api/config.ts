@@ -4,6 +4,7 @@ import { ConfigError, bankDirectorySchema, parseEnv, serviceKeysSchema, type Ban
 import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
 import type { SigningKey } from '../../lib/request-signing';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
+import { allowedHostsSchema } from '../../lib/webhook-url';
 
 export type Role = 'client' | 'operator';
 
@@ -85,6 +86,12 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   TRANSFER_OVERDUE_AFTER_MS: z.coerce.number().int().min(1_000).default(900_000),
+  EVENTS_MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'),
+  EVENTS_DATABASE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('transfer_api'),
+  WEBHOOK_ALLOWED_HOSTS: allowedHostsSchema.default([]),
+  WEBHOOK_RETRY_INITIAL_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
+  WEBHOOK_RETRY_MAX_INTERVAL_MS: z.coerce.number().int().min(100).default(3_600_000),
+  WEBHOOK_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1_000).default(86_400_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ...tracingEnvShape,
 });
@@ -110,6 +117,10 @@ export interface TransferApiConfig {
   transferOverdueAfterMs: number;
   /** Payload encryption keys, the encrypting one first; undefined leaves payloads in plain JSON. */
   codecKeys: readonly CodecKey[] | undefined;
+  /** The API's own database (webhook endpoints, event feed) and the webhook settings. */
+  events: { mongodbUrl: string; databaseName: string };
+  allowedWebhookHosts: readonly string[];
+  webhookRetry: { initialIntervalMs: number; maximumIntervalMs: number; giveUpAfterMs: number };
   logLevel: string;
   /** Undefined: tracing is off. */
   tracing: TracingConfig | undefined;
@@ -143,6 +154,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
     transferOverdueAfterMs: parsed.TRANSFER_OVERDUE_AFTER_MS,
     codecKeys: parsed.PAYLOAD_CODEC_KEYS,
+    events: { mongodbUrl: parsed.EVENTS_MONGODB_URL, databaseName: parsed.EVENTS_DATABASE_NAME },
+    allowedWebhookHosts: parsed.WEBHOOK_ALLOWED_HOSTS,
+    webhookRetry: { initialIntervalMs: parsed.WEBHOOK_RETRY_INITIAL_INTERVAL_MS, maximumIntervalMs: parsed.WEBHOOK_RETRY_MAX_INTERVAL_MS, giveUpAfterMs: parsed.WEBHOOK_GIVE_UP_AFTER_MS },
     logLevel: parsed.LOG_LEVEL,
     tracing: tracingConfig(parsed, 'transfer-api'),
   });

@@ -2,6 +2,8 @@ import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { pino } from 'pino';
 import { transferDataConverter } from '../../lib/data-converter';
+import { MongoClient } from 'mongodb';
+import { EventStore } from '../../lib/event-store';
 import { serve } from '../../lib/http-server';
 import { startConfiguredTracing } from '../../lib/tracing';
 import { buildTransferApi } from './app';
@@ -20,6 +22,9 @@ async function main(): Promise<void> {
   // With tracing, every workflow start, update and query gets a span whose context travels in the workflow's headers.
   const interceptors = tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } : undefined;
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: transferDataConverter(config.codecKeys), ...(interceptors ? { interceptors } : {}) });
+  const mongo = new MongoClient(config.events.mongodbUrl, { useBigInt64: true });
+  const events = new EventStore(mongo.db(config.events.databaseName));
+  await events.ensureIndexes();
   const { app } = buildTransferApi({
     logger,
     apiKeys: config.apiKeys,
@@ -34,14 +39,24 @@ async function main(): Promise<void> {
       refundAttentionAfterAttempts: config.refundAttentionAfterAttempts,
       creditGiveUpAfterMs: config.creditGiveUpAfterMs,
       debitGiveUpAfterMs: config.debitGiveUpAfterMs,
+      webhooks: {
+        // The worker runs webhook POSTs on this queue beside the saga's (see services/worker/transfer-worker.ts).
+        deliveryTaskQueue: `${config.temporal.taskQueue}-webhooks`,
+        retryInitialIntervalMs: config.webhookRetry.initialIntervalMs,
+        retryMaximumIntervalMs: config.webhookRetry.maximumIntervalMs,
+        giveUpAfterMs: config.webhookRetry.giveUpAfterMs,
+      },
     },
     clientTransferMaxMinor: config.clientTransferMaxMinor,
+    events,
+    allowedWebhookHosts: config.allowedWebhookHosts,
     rateLimitPerMinute: config.rateLimitPerMinute,
     transferOverdueAfterMs: config.transferOverdueAfterMs,
     ...(tracing ? { tracer: tracing.tracer } : {}),
   });
   const close = async (): Promise<void> => {
     await connection.close();
+    await mongo.close();
     await tracing?.shutdown();
   };
   serve(app, { host: config.host, port: config.port, logger, name: 'transfer API', close });

@@ -3,6 +3,7 @@ import { bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEnt
 import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
 import type { SigningKey } from '../../lib/request-signing';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
+import { allowedHostsSchema } from '../../lib/webhook-url';
 
 /** The variables this process reads; exported so that the compose test can name unknown ones. */
 export const envSchema = z.object({
@@ -17,6 +18,10 @@ export const envSchema = z.object({
   RECONCILIATION_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(60),
   BIND_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).default(9464),
+  EVENTS_MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'),
+  EVENTS_DATABASE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('transfer_api'),
+  WEBHOOK_ALLOWED_HOSTS: allowedHostsSchema.default([]),
+  WEBHOOK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ...tracingEnvShape,
 });
@@ -32,6 +37,8 @@ export interface WorkerConfig {
   metricsBindAddress: string;
   /** Payload encryption keys, the encrypting one first; undefined leaves payloads in plain JSON. */
   codecKeys: readonly CodecKey[] | undefined;
+  /** The transfer API's database (event feed, webhook endpoints), and how webhooks are called. */
+  events: { mongodbUrl: string; databaseName: string; allowedHosts: readonly string[]; requestTimeoutMs: number };
   logLevel: string;
   /** Undefined: tracing is off. */
   tracing: TracingConfig | undefined;
@@ -49,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     reconciliationIntervalMinutes: parsed.RECONCILIATION_INTERVAL_MINUTES,
     metricsBindAddress: `${parsed.BIND_HOST}:${parsed.WORKER_METRICS_PORT}`,
     codecKeys: parsed.PAYLOAD_CODEC_KEYS,
+    events: { mongodbUrl: parsed.EVENTS_MONGODB_URL, databaseName: parsed.EVENTS_DATABASE_NAME, allowedHosts: parsed.WEBHOOK_ALLOWED_HOSTS, requestTimeoutMs: parsed.WEBHOOK_REQUEST_TIMEOUT_MS },
     logLevel: parsed.LOG_LEVEL,
     tracing: tracingConfig(parsed, 'worker'),
   });

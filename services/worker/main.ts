@@ -1,12 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { startConfiguredTracing } from '../../lib/tracing';
 import { transferDataConverter } from '../../lib/data-converter';
+import { EventStore } from '../../lib/event-store';
 import { loadConfig } from './config';
 import { ensureReconciliationSchedule, removeReconciliationSchedule } from './reconciliation-schedule';
 import { workerMetricsExporter } from './metrics';
-import { bundleTransferWorkflows, createTransferWorker } from './transfer-worker';
+import { bundleTransferWorkflows, createTransferWorker, createWebhookWorker } from './transfer-worker';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -25,6 +27,10 @@ async function main(): Promise<void> {
   const tracing = startConfiguredTracing(config.tracing);
   const bundle = await bundleTransferWorkflows({ tracing: tracing !== undefined });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const mongo = new MongoClient(config.events.mongodbUrl, { useBigInt64: true });
+  const store = new EventStore(mongo.db(config.events.databaseName));
+  await store.ensureIndexes();
+  const events = { store, allowedHosts: config.events.allowedHosts, requestTimeoutMs: config.events.requestTimeoutMs };
   const worker = await createTransferWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -35,7 +41,9 @@ async function main(): Promise<void> {
     requestTimeoutMs: config.bankRequestTimeoutMs,
     ...(tracing ? { tracing } : {}),
     codecKeys: config.codecKeys,
+    events,
   });
+  const webhookWorker = await createWebhookWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, events, codecKeys: config.codecKeys });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: transferDataConverter(config.codecKeys) });
   if (config.reconciliationIntervalMinutes > 0) {
@@ -56,9 +64,10 @@ async function main(): Promise<void> {
     'worker running',
   );
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished (the SDK installs the handlers).
-  await worker.run();
+  await Promise.all([worker.run(), webhookWorker.run()]);
   await connection.close();
   await tracing?.shutdown();
+  await mongo.close();
   logger.info('worker stopped');
 }
 

@@ -12,7 +12,14 @@ import type { Tracing } from '../../lib/tracing';
 import { failureConverterPath, transferDataConverter } from '../../lib/data-converter';
 import type { CodecKey } from '../../lib/payload-codec';
 
+import { createEventActivities, type EventActivitiesOptions } from '../../activities/event-activities';
+
 export const workflowsPath = require.resolve('../../workflows/index');
+
+/** The task queue of webhook POSTs, beside the saga's: a slow receiver never takes a saga slot. */
+export function webhookTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-webhooks`;
+}
 
 /**
  * The tracing package's workflow interceptors: they run inside the workflow sandbox, take the
@@ -41,6 +48,8 @@ export interface TransferWorkerOptions extends AccountActivitiesOptions {
   tracing?: Tracing;
   /** Payload encryption keys; see transferDataConverter. */
   codecKeys: readonly CodecKey[] | undefined;
+  /** The event feed and webhook deliveries; without it transfers must start without a webhook policy. */
+  events?: EventActivitiesOptions;
 }
 
 /** Activity spans, workflow spans through the exporter sink, and spans for the client calls activities make. */
@@ -58,16 +67,33 @@ export function tracingWorkerOptions(tracing: Tracing): Pick<WorkerOptions, 'int
 /** The saga's worker: the transfer and reconciliation workflows, with activities signing every call to the banks. */
 export async function createTransferWorker(options: TransferWorkerOptions): Promise<Worker> {
   const tracing = options.tracing ? tracingWorkerOptions(options.tracing) : undefined;
+  const events = options.events ? createEventActivities(options.events) : undefined;
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: options.bundle,
     dataConverter: transferDataConverter(options.codecKeys),
-    activities: { ...createAccountActivities(options), ...createReconciliationActivities(options) },
+    activities: { ...createAccountActivities(options), ...createReconciliationActivities(options), ...(events ? { recordTransferEvent: events.recordTransferEvent } : {}) },
     // Activities are short HTTP calls; a graceful stop lets them finish.
     shutdownGraceTime: '10 seconds',
     ...(tracing ? { sinks: tracing.sinks } : {}),
     interceptors: { ...tracing?.interceptors, activity: [activityFailureMetrics, ...(tracing?.interceptors?.activity ?? [])] },
+  });
+}
+
+/** Runs only the webhook POSTs, on their own task queue and slots. */
+export async function createWebhookWorker(options: { connection: NativeConnection; namespace: string; taskQueue: string; events: EventActivitiesOptions; codecKeys: readonly CodecKey[] | undefined }): Promise<Worker> {
+  const events = createEventActivities(options.events);
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: webhookTaskQueue(options.taskQueue),
+    dataConverter: transferDataConverter(options.codecKeys),
+    activities: { deliverWebhook: events.deliverWebhook },
+    interceptors: { activity: [activityFailureMetrics] },
+    // Each attempt is bounded by WEBHOOK_REQUEST_TIMEOUT_MS; many receivers may be slow at once.
+    maxConcurrentActivityTaskExecutions: 200,
+    shutdownGraceTime: '10 seconds',
   });
 }

@@ -22,7 +22,7 @@ jest.setTimeout(120_000);
 const historiesDir = join(__dirname, 'histories');
 const historyFiles = readdirSync(historiesDir).filter((file) => file.endsWith('.json')).sort();
 /** Paths the committed histories must cover; a missing one means the capture was incomplete. */
-const expectedPaths = 23;
+const expectedPaths = 24;
 /** Recorded with payload encryption on (the tests' fixed codec keys); the others are plaintext. */
 const encryptedHistory = 'encrypted-completed';
 

@@ -22,6 +22,8 @@ async function launcherEnv(dataDir: string): Promise<Record<string, string>> {
     TEMPORAL_UI_PORT: String(await findFreePort()),
     FERRETDB_BASE_PORT: String(await findFreePort()),
     FERRETDB_DEBUG_BASE_PORT: String(await findFreePort()),
+    API_FERRETDB_PORT: String(await findFreePort()),
+    API_FERRETDB_DEBUG_PORT: String(await findFreePort()),
     LOCAL_BANKS: 'bank-a',
   };
 }
@@ -58,8 +60,8 @@ describe('npm start (infra/cli/start.ts)', () => {
   test('when the whole system is started, then every process answers, a generated key works, and Ctrl-C leaves no process behind', async () => {
     const env = await launcherEnv(join(dir.path, 'whole'));
     const { launcher, pids } = await runUntilReady(env, []);
-    // temporal, ferretdb, account service, codec server, worker, transfer API
-    expect(pids).toHaveLength(6);
+    // temporal, the bank's ferretdb, the API's ferretdb, account service, codec server, worker, transfer API
+    expect(pids).toHaveLength(7);
     expect(pids.every(processAlive)).toBe(true);
     const apiUrl = `http://127.0.0.1:${env.TRANSFER_API_PORT}`;
     expect(launcher.output).toContain(`Transfer API:    ${apiUrl}`);

@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import type { EventStore } from '../../../lib/event-store';
 import { buildTransferApi, servedRoutes } from '../../../services/transfer-api/app';
 import type { Reconciliations } from '../../../services/transfer-api/gateways/reconciliations';
 import { BankAccounts } from '../../../services/transfer-api/gateways/bank-accounts';
@@ -203,6 +204,8 @@ describe('transfer API edge', () => {
       policy: { approvalThresholdMinor: '1', approvalTimeoutMs: 1_000, amountMaxMinor: '1', banks: [], refundAttentionAfterAttempts: 1 },
       rateLimitPerMinute: 1,
       transferOverdueAfterMs: 1_000,
+      events: {} as EventStore,
+      allowedWebhookHosts: [],
     });
     const served = servedRoutes(app).map((route) => `${route.method} ${route.path.replace(/:([A-Za-z]+)/g, '{$1}')}`);
     expect(served.length).toBeGreaterThanOrEqual(17);

@@ -1,0 +1,87 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { TransferEventRecord } from '../lib/event-contract';
+import { publicEvent, type EventStore } from '../lib/event-store';
+import { signWebhook, webhookSignatureHeader } from '../lib/webhook-signature';
+import { webhookUrlRefusal } from '../lib/webhook-url';
+import { transferView } from '../services/transfer-api/use-cases/transfer-view';
+
+export interface EventActivitiesOptions {
+  store: EventStore;
+  /** WEBHOOK_ALLOWED_HOSTS, checked again before every call. */
+  allowedHosts: readonly string[];
+  /** One POST; the activity's retry policy spaces the attempts. */
+  requestTimeoutMs: number;
+  fetch?: typeof fetch;
+  now?: () => Date;
+}
+
+export interface RecordedEvent {
+  /** Endpoints to deliver to: one child workflow each. */
+  endpointIds: string[];
+}
+
+export type DeliveryOutcome = { outcome: 'DELIVERED'; attempt: number; httpStatus: number } | { outcome: 'ENDPOINT_DELETED' };
+
+/** Error type of a delivery that must not be retried: the host is not (or no longer) allowed. */
+export const webhookHostNotAllowedType = 'WEBHOOK_HOST_NOT_ALLOWED';
+const responseBytesRead = 1_024;
+
+/**
+ * The saga's event activities: recording an event in the client's feed (idempotent by event id)
+ * and delivering it to one endpoint, signed. The worker reaches the API's database directly: it
+ * is the same service's storage, and a route in between would add a hop, a key and a failure
+ * mode to every event without making the write any safer.
+ */
+export function createEventActivities(options: EventActivitiesOptions) {
+  const fetchImpl = options.fetch ?? fetch;
+  const now = options.now ?? (() => new Date());
+
+  return {
+    async recordTransferEvent(record: TransferEventRecord): Promise<RecordedEvent> {
+      const document = await options.store.recordEvent(record, transferView(record.transfer));
+      return { endpointIds: document.endpointIds };
+    },
+
+    async deliverWebhook(request: { eventId: string; endpointId: string }): Promise<DeliveryOutcome> {
+      const attempt = Context.current().info.attempt;
+      const endpoint = await options.store.getEndpoint(request.endpointId);
+      if (!endpoint || endpoint.deletedAt !== undefined) return { outcome: 'ENDPOINT_DELETED' };
+      const event = await options.store.findEvent(request.eventId);
+      if (!event) throw ApplicationFailure.retryable(`event ${request.eventId} is not in the feed`, 'EVENT_NOT_FOUND');
+      const refusal = webhookUrlRefusal(endpoint.url, options.allowedHosts);
+      const startedAt = now();
+      const log = (outcome: 'DELIVERED' | 'FAILED', detail: { httpStatus?: number; error?: string }) =>
+        options.store.recordAttempt({ eventId: request.eventId, endpointId: request.endpointId, attempt, at: startedAt.toISOString(), outcome, ...detail, durationMs: now().getTime() - startedAt.getTime() });
+      if (refusal) {
+        await log('FAILED', { error: refusal.message });
+        throw ApplicationFailure.nonRetryable(refusal.message, webhookHostNotAllowedType);
+      }
+      const body = JSON.stringify(publicEvent(event));
+      let status: number;
+      try {
+        const response = await fetchImpl(endpoint.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [webhookSignatureHeader]: signWebhook(endpoint.secret, body, Math.floor(startedAt.getTime() / 1000)), 'user-agent': 'interbank-transfers-webhooks/1' },
+          body,
+          // A redirect could lead to a host that is not allowed: it counts as a failure.
+          redirect: 'manual',
+          signal: AbortSignal.timeout(options.requestTimeoutMs),
+        });
+        status = response.status;
+        await response.body?.cancel().catch(() => undefined);
+      } catch (error) {
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        await log('FAILED', { error: message.slice(0, responseBytesRead) });
+        throw ApplicationFailure.retryable(`POST ${endpoint.url} failed: ${message}`, 'WEBHOOK_UNREACHABLE');
+      }
+      if (status >= 200 && status < 300) {
+        await log('DELIVERED', { httpStatus: status });
+        return { outcome: 'DELIVERED', attempt, httpStatus: status };
+      }
+      await log('FAILED', { httpStatus: status });
+      throw ApplicationFailure.retryable(`POST ${endpoint.url} answered ${status}`, 'WEBHOOK_REFUSED');
+    },
+  };
+}
+
+export type EventActivities = ReturnType<typeof createEventActivities>;

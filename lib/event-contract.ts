@@ -1,0 +1,80 @@
+/**
+ * Transfer events and webhook deliveries: the types the saga, the worker and the API share.
+ * Pure types and functions, safe to import from workflow code.
+ */
+import type { TransferState } from './transfer-contract';
+
+export const transferEventTypes = [
+  'transfer.awaiting_approval',
+  'transfer.completed',
+  'transfer.rejected',
+  'transfer.refunded',
+  'transfer.cancelled',
+  'transfer.needs_attention',
+] as const;
+export type TransferEventType = (typeof transferEventTypes)[number];
+
+/** What the saga hands to the recording activity: the event and the transfer's state when it happened. */
+export interface TransferEventRecord {
+  /** Stable, so receivers drop duplicates: `<transferId>:<type>`. */
+  eventId: string;
+  type: TransferEventType;
+  /** The client (API key name) whose transfer it is; events go only to its feed and endpoints. */
+  client: string;
+  createdAt: string;
+  transfer: TransferState;
+}
+
+/** Timing of webhook deliveries, copied into each transfer's input by the starter. */
+export interface WebhookPolicy {
+  /** The task queue of the delivery activity, apart from the saga's so a slow receiver takes no saga slot. */
+  deliveryTaskQueue: string;
+  retryInitialIntervalMs: number;
+  retryMaximumIntervalMs: number;
+  /** Deliveries are retried until this long after the event (at least 24 h in production). */
+  giveUpAfterMs: number;
+}
+
+export interface WebhookDeliveryInput {
+  eventId: string;
+  endpointId: string;
+  policy: WebhookPolicy;
+}
+
+export type WebhookDeliveryStatus = 'DELIVERING' | 'DELIVERED' | 'ENDPOINT_DELETED' | 'GAVE_UP';
+
+export interface WebhookDeliveryState {
+  eventId: string;
+  endpointId: string;
+  status: WebhookDeliveryStatus;
+  /** The activity attempt that delivered (attempts before it are in the API's delivery log). */
+  deliveredOnAttempt?: number;
+  failure?: string;
+}
+
+export function transferEventId(transferId: string, type: TransferEventType): string {
+  return `${transferId}:${type}`;
+}
+
+/** One delivery per event and endpoint, whatever happens: the id is derived from both. */
+export function webhookDeliveryWorkflowId(eventId: string, endpointId: string): string {
+  return `webhook-${eventId}-${endpointId}`;
+}
+
+/** The event type of a status the client is told about, if any. */
+export function eventTypeOfStatus(status: TransferState['status']): TransferEventType | undefined {
+  switch (status) {
+    case 'AWAITING_APPROVAL':
+      return 'transfer.awaiting_approval';
+    case 'COMPLETED':
+      return 'transfer.completed';
+    case 'REJECTED':
+      return 'transfer.rejected';
+    case 'REFUNDED':
+      return 'transfer.refunded';
+    case 'CANCELLED':
+      return 'transfer.cancelled';
+    default:
+      return undefined;
+  }
+}

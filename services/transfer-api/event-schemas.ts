@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { transferEventTypes } from '../../lib/event-contract';
+import { webhookUrlLengthMax } from '../../lib/webhook-url';
+import { transferSchema } from './schemas';
+
+/** Schemas of webhook endpoints and the event feed; they validate and document, as in schemas.ts. */
+
+export const transferEventTypeSchema = z.enum(transferEventTypes).meta({ id: 'TransferEventType' });
+
+export const createWebhookEndpointBodySchema = z
+  .strictObject({
+    // The length is checked again with its own code; this bound only keeps absurd bodies out.
+    url: z.string().min(1).max(webhookUrlLengthMax * 2).meta({ description: `An http(s) URL on a host in WEBHOOK_ALLOWED_HOSTS, without credentials, at most ${webhookUrlLengthMax} characters.`, example: 'https://hooks.example.com/transfers' }),
+    events: z.array(transferEventTypeSchema).min(1).max(transferEventTypes.length).optional().meta({ description: 'Event types to deliver; all when left out.' }),
+  })
+  .meta({ id: 'CreateWebhookEndpointRequest' });
+
+export const webhookEndpointIdSchema = z.string().regex(/^we_[0-9a-f]{24}$/, 'is not a webhook endpoint id');
+
+export const webhookEndpointSchema = z
+  .object({ id: z.string(), url: z.string(), events: z.array(transferEventTypeSchema), createdAt: z.string() })
+  .meta({ id: 'WebhookEndpoint' });
+
+export const createdWebhookEndpointSchema = webhookEndpointSchema
+  .extend({ secret: z.string().meta({ description: 'Shown only in this answer: the key of the HMAC-SHA256 in the Webhook-Signature header (t=<unix seconds>,v1=<hex HMAC(secret, t + "." + raw body)>).' }) })
+  .meta({ id: 'CreatedWebhookEndpoint' });
+
+export const webhookEndpointListSchema = z.object({ data: z.array(webhookEndpointSchema), nextCursor: z.null() }).meta({ id: 'WebhookEndpointList' });
+
+export const transferEventSchema = z
+  .object({ id: z.string().meta({ description: 'Stable (<transferId>:<type>): a receiver drops an event it has seen.' }), type: transferEventTypeSchema, createdAt: z.string(), data: z.object({ transfer: transferSchema }) })
+  .meta({ id: 'TransferEvent' });
+
+export const eventFeedQuerySchema = z.strictObject({
+  after: z.string().regex(/^(0|[1-9][0-9]{0,11})$/, 'is not a cursor from an earlier page').optional().meta({ description: 'nextCursor of the previous page; from the first event when left out.' }),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export const eventPageSchema = z
+  .object({ data: z.array(transferEventSchema), nextCursor: z.string().nullable().meta({ description: 'Where to continue (also when the page is short: poll again with it). Null only before the first event.' }) })
+  .meta({ id: 'EventPage', description: "The client's events in the order they were recorded." });
+
+export const deliveryAttemptSchema = z
+  .object({ attempt: z.number().int(), at: z.string(), outcome: z.enum(['DELIVERED', 'FAILED']), httpStatus: z.number().int().optional(), error: z.string().optional(), durationMs: z.number().int() })
+  .meta({ id: 'WebhookDeliveryAttempt' });
+
+export const eventDeliveriesSchema = z
+  .object({ data: z.array(z.object({ endpointId: z.string(), url: z.string().nullable(), delivered: z.boolean(), attempts: z.array(deliveryAttemptSchema) })) })
+  .meta({ id: 'EventDeliveries' });
+
+export const eventIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:transfer\.[a-z_]{1,32}$/, 'is not an event id');

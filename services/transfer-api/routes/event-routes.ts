@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import type { TransferEventType } from '../../../lib/event-contract';
+import { publicEvent, type EventStore, type WebhookEndpointDocument } from '../../../lib/event-store';
+import { ApiError } from '../../../lib/http-errors';
+import { webhookUrlRefusal } from '../../../lib/webhook-url';
+import { transferEventTypes } from '../../../lib/event-contract';
+import {
+  createdWebhookEndpointSchema,
+  createWebhookEndpointBodySchema,
+  eventDeliveriesSchema,
+  eventFeedQuerySchema,
+  eventIdSchema,
+  eventPageSchema,
+  webhookEndpointIdSchema,
+  webhookEndpointListSchema,
+  webhookEndpointSchema,
+} from '../event-schemas';
+import { defineRoute, type AnyRouteSpec } from '../http/route-table';
+import type { Caller } from '../http/auth';
+import { errorBodySchema } from '../schemas';
+import { endpointsPerClientMax } from '../../../lib/event-store';
+
+export interface EventRouteDeps {
+  store: EventStore;
+  allowedHosts: readonly string[];
+  now?: () => Date;
+}
+
+const error = (description: string) => ({ description, schema: errorBodySchema });
+const endpointParams = z.strictObject({ id: webhookEndpointIdSchema });
+
+function endpointView(endpoint: WebhookEndpointDocument) {
+  return { id: endpoint._id, url: endpoint.url, events: endpoint.events ?? [...transferEventTypes], createdAt: endpoint.createdAt };
+}
+
+/** Another client's endpoint answers like a missing one: ids reveal nothing. */
+async function ownEndpoint(store: EventStore, caller: Caller, id: string): Promise<WebhookEndpointDocument> {
+  const endpoint = await store.getEndpoint(id);
+  if (!endpoint || endpoint.deletedAt !== undefined || endpoint.client !== caller.name) throw new ApiError('WEBHOOK_ENDPOINT_NOT_FOUND', `no webhook endpoint ${id}`);
+  return endpoint;
+}
+
+/** Webhook endpoints (each client its own) and the per-client event feed. */
+export function eventRoutes(deps: EventRouteDeps): AnyRouteSpec[] {
+  const now = deps.now ?? (() => new Date());
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/webhook-endpoints',
+      summary: 'Register a webhook endpoint',
+      description: `Events of the calling client's transfers are POSTed to the URL, signed with the secret in this answer (shown once). Refused with 400 when the URL is not http(s) (WEBHOOK_URL_SCHEME), carries credentials (WEBHOOK_URL_CREDENTIALS), is longer than allowed (WEBHOOK_URL_TOO_LONG), is not a URL (WEBHOOK_URL_INVALID) or names a host outside WEBHOOK_ALLOWED_HOSTS (WEBHOOK_HOST_NOT_ALLOWED). At most ${endpointsPerClientMax} endpoints per client.`,
+      tag: 'webhooks',
+      roles: ['client'],
+      body: createWebhookEndpointBodySchema,
+      responses: { 201: { description: 'Registered', schema: createdWebhookEndpointSchema }, 422: error('WEBHOOK_ENDPOINT_LIMIT') },
+      handler: async ({ body, caller }) => {
+        const refusal = webhookUrlRefusal(body.url, deps.allowedHosts);
+        if (refusal) throw new ApiError(refusal.code, refusal.message, 'url');
+        if ((await deps.store.listEndpoints(caller.name)).length >= endpointsPerClientMax) throw new ApiError('WEBHOOK_ENDPOINT_LIMIT', `a client keeps at most ${endpointsPerClientMax} webhook endpoints`);
+        const events: TransferEventType[] | null = body.events ? [...new Set(body.events)] : null;
+        const endpoint = await deps.store.createEndpoint(caller.name, body.url, events, now());
+        return { status: 201, body: { ...endpointView(endpoint), secret: endpoint.secret }, headers: { location: `/v1/webhook-endpoints/${endpoint._id}` } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/webhook-endpoints',
+      summary: 'List webhook endpoints',
+      description: "The calling client's endpoints, oldest first, without their secrets.",
+      tag: 'webhooks',
+      roles: ['client'],
+      responses: { 200: { description: 'The endpoints', schema: webhookEndpointListSchema } },
+      handler: async ({ caller }) => ({ status: 200, body: { data: (await deps.store.listEndpoints(caller.name)).map(endpointView), nextCursor: null } }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/webhook-endpoints/:id',
+      summary: 'Get a webhook endpoint',
+      tag: 'webhooks',
+      roles: ['client'],
+      params: endpointParams,
+      responses: { 200: { description: 'The endpoint (without its secret)', schema: webhookEndpointSchema }, 404: error('WEBHOOK_ENDPOINT_NOT_FOUND') },
+      handler: async ({ params, caller }) => ({ status: 200, body: endpointView(await ownEndpoint(deps.store, caller, params.id)) }),
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/v1/webhook-endpoints/:id',
+      summary: 'Delete a webhook endpoint',
+      description: 'Deliveries still retrying to it stop at their next attempt.',
+      tag: 'webhooks',
+      roles: ['client'],
+      params: endpointParams,
+      responses: { 204: { description: 'Deleted' }, 404: error('WEBHOOK_ENDPOINT_NOT_FOUND') },
+      handler: async ({ params, caller }) => {
+        await ownEndpoint(deps.store, caller, params.id);
+        await deps.store.deleteEndpoint(params.id, now());
+        return { status: 204, body: undefined };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/events',
+      summary: "List the client's events",
+      description: "The calling client's transfer events in the order they were recorded, for clients that poll instead of receiving webhooks. Pass nextCursor as after= to continue.",
+      tag: 'webhooks',
+      roles: ['client'],
+      query: eventFeedQuerySchema,
+      responses: { 200: { description: 'One page of events', schema: eventPageSchema } },
+      handler: async ({ query, caller }) => {
+        const after = query.after === undefined ? 0 : Number(query.after);
+        const page = await deps.store.listEvents(caller.name, after, query.limit);
+        const last = page.at(-1);
+        return { status: 200, body: { data: page.map(publicEvent), nextCursor: last ? String(last.seq) : query.after ?? null } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/events/:id/deliveries',
+      summary: "An event's webhook deliveries",
+      description: 'Every delivery attempt of the event, per endpoint it was addressed to. Clients see their own events; operators see every one.',
+      tag: 'webhooks',
+      roles: ['client', 'operator'],
+      params: z.strictObject({ id: eventIdSchema }),
+      responses: { 200: { description: 'The delivery log', schema: eventDeliveriesSchema }, 404: error('EVENT_NOT_FOUND') },
+      handler: async ({ params, caller }) => {
+        const event = await deps.store.findEvent(params.id);
+        if (!event || (caller.role !== 'operator' && event.client !== caller.name)) throw new ApiError('EVENT_NOT_FOUND', `no event ${params.id}`);
+        const data = await Promise.all(
+          event.endpointIds.map(async (endpointId) => {
+            const attempts = await deps.store.listAttempts(event.eventId, endpointId);
+            const endpoint = await deps.store.getEndpoint(endpointId);
+            return {
+              endpointId,
+              url: endpoint?.url ?? null,
+              delivered: attempts.some((attempt) => attempt.outcome === 'DELIVERED'),
+              attempts: attempts.map(({ attempt, at, outcome, httpStatus, error: failure, durationMs }) => ({ attempt, at, outcome, ...(httpStatus === undefined ? {} : { httpStatus }), ...(failure === undefined ? {} : { error: failure }), durationMs })),
+            };
+          }),
+        );
+        return { status: 200, body: { data } };
+      },
+    }),
+  ];
+}
