@@ -45,7 +45,7 @@ const profiles: Record<Profile['name'], Profile> = {
   },
   soak: {
     name: 'soak',
-    workloadMs: 20 * 60_000,
+    workloadMs: 12 * 60_000,
     clients: 6,
     pauseMsMin: 200,
     pauseMsMax: 900,

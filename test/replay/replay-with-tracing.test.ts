@@ -4,7 +4,7 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Worker } from '@temporalio/worker';
 import { startTracing, type Tracing } from '../../lib/tracing';
 import { tracingWorkerOptions, tracingWorkflowInterceptorsPath, workflowsPath } from '../../services/worker/transfer-worker';
-import { quietTemporalRuntime } from '../support/temporal';
+import { quietTemporalRuntime, testDataConverter } from '../support/temporal';
 
 jest.setTimeout(120_000);
 
@@ -35,7 +35,7 @@ describe('replay with tracing on', () => {
     const { sinks } = tracingWorkerOptions(tracing);
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowsPath, interceptors: { workflowModules: [tracingWorkflowInterceptorsPath] }, ...(sinks ? { sinks } : {}), replayName: 'with-tracing' }, histories)) {
+    for await (const result of Worker.runReplayHistories({ workflowsPath, interceptors: { workflowModules: [tracingWorkflowInterceptorsPath] }, ...(sinks ? { sinks } : {}), replayName: 'with-tracing', dataConverter: testDataConverter }, histories)) {
       replayed += 1;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }

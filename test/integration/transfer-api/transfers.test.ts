@@ -272,16 +272,22 @@ describe('transfer API on the real cluster', () => {
       const big = String(approvalThresholdMinor);
       const toApprove = JSON.parse(cli('create', '--from', 'bank-a:arthur', '--to', 'bank-b:berta', '--amount', big, '--currency', 'EUR', '--idempotency-key', 'cli-approve').stdout) as { id: string };
       const toCancel = JSON.parse(cli('create', '--from', 'bank-a:arthur', '--to', 'bank-b:berta', '--amount', big, '--currency', 'EUR', '--idempotency-key', 'cli-cancel').stdout) as { id: string };
-      await eventually('both to await approval', async () => {
+      const toReject = JSON.parse(cli('create', '--from', 'bank-a:arthur', '--to', 'bank-b:berta', '--amount', big, '--currency', 'EUR', '--idempotency-key', 'cli-reject').stdout) as { id: string };
+      await eventually('all three to await approval', async () => {
         const queue = JSON.parse(cli('list', '--status', 'AWAITING_APPROVAL').stdout) as { data: Array<{ id: string }> };
         const ids = queue.data.map((item) => item.id);
-        return ids.includes(toApprove.id) && ids.includes(toCancel.id) ? true : undefined;
+        return [toApprove.id, toCancel.id, toReject.id].every((id) => ids.includes(id)) ? true : undefined;
       }, 60_000, 1_000);
       const approved = cli('approve', toApprove.id, '--comment', 'checked with the payer');
       expect(approved.status).toBe(0);
       expect(cli('cancel', toCancel.id, '--comment', 'payer withdrew').status).toBe(0);
+      expect(cli('reject', toReject.id, '--comment', 'not authorised').status).toBe(0);
       expect(await finalTransfer(operator, toApprove.id)).toMatchObject({ status: 'COMPLETED' });
       expect(await finalTransfer(operator, toCancel.id)).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_OPERATOR' });
+      expect(await finalTransfer(operator, toReject.id)).toMatchObject({ status: 'REJECTED', reason: 'APPROVAL_REJECTED' });
+      // The ledger shows the approved debit, and only it.
+      const entries = JSON.parse(cli('accounts', 'entries', 'bank-a', 'arthur', '--limit', '500').stdout) as { data: Array<{ operationId: string; kind: string }> };
+      expect(entries.data.filter((entry) => [toApprove.id, toCancel.id, toReject.id].some((id) => entry.operationId.startsWith(id))).map((entry) => entry.operationId)).toEqual([`${toApprove.id}:debit`]);
     });
 
     test('when the CLI is refused, then it exits 1 and prints the error code', async () => {
