@@ -44,7 +44,7 @@ export interface ServicesPlan {
 export interface ClusterPlan {
   dataDir: string;
   host: string;
-  temporal: { port: number; uiPort: number; ui: boolean; namespace: string; extraSqlitePragmas?: readonly string[] };
+  temporal: { port: number; uiPort: number; ui: boolean; namespace: string; extraSqlitePragmas?: readonly string[]; dynamicConfig?: readonly string[] };
   banks: readonly BankNodePlan[];
   services?: ServicesPlan;
 }
@@ -122,6 +122,8 @@ export interface EphemeralPlanOptions {
   /** PAYLOAD_CODEC_KEYS for the services; generated in the data folder when absent. */
   codecKeys?: string;
   extraSqlitePragmas?: readonly string[];
+  /** Dev-server dynamic configuration values (`key=value`), for benchmarks. */
+  dynamicConfig?: readonly string[];
 }
 
 export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptions = {}): Promise<ClusterPlan> {
@@ -133,7 +135,7 @@ export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptio
   return {
     dataDir,
     host,
-    temporal: { port: await findFreePort(host), uiPort: await findFreePort(host), ui: options.ui ?? false, namespace: 'default', ...(options.extraSqlitePragmas ? { extraSqlitePragmas: options.extraSqlitePragmas } : {}) },
+    temporal: { port: await findFreePort(host), uiPort: await findFreePort(host), ui: options.ui ?? false, namespace: 'default', ...(options.extraSqlitePragmas ? { extraSqlitePragmas: options.extraSqlitePragmas } : {}), ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}) },
     banks,
     ...(options.services
       ? {

@@ -19,6 +19,8 @@ export interface TemporalDevServerOptions {
   uiCodecEndpoint?: string;
   /** SQLite pragmas beyond the durable defaults, for measured experiments (e.g. cache_size=-65536). */
   extraSqlitePragmas?: readonly string[];
+  /** Dynamic configuration values (`key=value`), for measured experiments. */
+  dynamicConfig?: readonly string[];
 }
 
 export interface RunningTemporal {
@@ -60,6 +62,7 @@ export function temporalDevServerArgs(options: TemporalDevServerOptions): string
     '--sqlite-pragma',
     'synchronous=normal',
     ...(options.extraSqlitePragmas ?? []).flatMap((pragma) => ['--sqlite-pragma', pragma]),
+    ...(options.dynamicConfig ?? []).flatMap((value) => ['--dynamic-config-value', value]),
     '--log-format',
     'json',
     '--log-level',

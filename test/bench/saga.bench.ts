@@ -44,11 +44,14 @@ async function main(): Promise<void> {
   // --sqlite-pragma NAME=VALUE (repeatable) runs the dev server with extra pragmas, to measure a tuning.
   const extraSqlitePragmas = process.argv.flatMap((arg, index) => (arg === '--sqlite-pragma' ? [process.argv[index + 1] as string] : []));
   if (extraSqlitePragmas.length > 0) console.log(`extra SQLite pragmas: ${extraSqlitePragmas.join(' ')}`);
+  // --dynamic-config KEY=VALUE (repeatable) runs the dev server with a dynamic configuration value.
+  const dynamicConfig = process.argv.flatMap((arg, index) => (arg === '--dynamic-config' ? [process.argv[index + 1] as string] : []));
+  if (dynamicConfig.length > 0) console.log(`dynamic config: ${dynamicConfig.join(' ')}`);
   // --tracing: the worker and account services trace and export every span (OTLP/HTTP) to a receiver in this process.
   const receiver = process.argv.includes('--tracing') ? await startOtlpReceiver() : undefined;
   if (receiver) console.log(`tracing on, exporting to ${receiver.url}`);
   const tracingEnv: Record<string, string> = receiver ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } : {};
-  const env = await startTestCluster('bench-saga', { services: true, serviceEnv: { LOG_LEVEL: 'warn', ...tracingEnv }, extraSqlitePragmas });
+  const env = await startTestCluster('bench-saga', { services: true, serviceEnv: { LOG_LEVEL: 'warn', ...tracingEnv }, extraSqlitePragmas, dynamicConfig });
   const connection = await Connection.connect({ address: env.cluster.temporalAddress });
   const client = new Client({ connection });
   const workerConnection = await NativeConnection.connect({ address: env.cluster.temporalAddress });
