@@ -1,6 +1,6 @@
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
-import { searchAttributes } from '../../../lib/search-attributes';
+import { ApplicationFailure } from '@temporalio/common';
+import { startTransfer } from '../../../lib/transfer-start';
 import { isTerminalStatus, transferStatuses, transferWorkflowId, type OperatorDecision, type TransferInput, type TransferState } from '../../../lib/transfer-contract';
 import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery, transferWorkflowType } from '../../../workflows/transfer-definitions';
 import {
@@ -61,25 +61,8 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
 
   async start(input: TransferInput, memo: TransferMemo): Promise<StartOutcome> {
     try {
-      await this.options.client.workflow.start(transferWorkflowType, {
-        taskQueue: this.options.taskQueue,
-        workflowId: transferWorkflowId(input.transferId),
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'FAIL',
-        memo: { ...memo },
-        typedSearchAttributes: new TypedSearchAttributes([
-          { key: searchAttributes.transferStatus, value: 'PENDING' },
-          { key: searchAttributes.sourceBank, value: input.source.bankId },
-          { key: searchAttributes.targetBank, value: input.target.bankId },
-          { key: searchAttributes.sourceAccount, value: input.source.accountId },
-          { key: searchAttributes.targetAccount, value: input.target.accountId },
-          { key: searchAttributes.amountMinor, value: Number(input.amountMinor) },
-          { key: searchAttributes.currency, value: input.currency },
-          { key: searchAttributes.needsAttention, value: false },
-          { key: searchAttributes.requestedBy, value: input.requestedBy },
-        ]),
-      });
+      // The one way every starter starts a saga: id, reuse policies, search attributes (lib/transfer-start).
+      await startTransfer(this.options.client, input, { taskQueue: this.options.taskQueue, memo: { ...memo } });
       return 'started';
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-exists';
