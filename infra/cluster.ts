@@ -128,23 +128,34 @@ export interface EphemeralPlanOptions {
 
 export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptions = {}): Promise<ClusterPlan> {
   const host = '127.0.0.1';
+  // The kernel may hand out one free port twice before anything binds it: never plan one port for two processes.
+  const handedOut = new Set<number>();
+  const nextPort = async (): Promise<number> => {
+    for (;;) {
+      const port = await findFreePort(host);
+      if (!handedOut.has(port)) {
+        handedOut.add(port);
+        return port;
+      }
+    }
+  };
   const banks: BankNodePlan[] = [];
   for (const bankId of options.banks ?? defaultBankIds) {
-    banks.push({ bankId, databasePort: await findFreePort(host), databaseDebugPort: await findFreePort(host), servicePort: await findFreePort(host) });
+    banks.push({ bankId, databasePort: await nextPort(), databaseDebugPort: await nextPort(), servicePort: await nextPort() });
   }
   return {
     dataDir,
     host,
-    temporal: { port: await findFreePort(host), uiPort: await findFreePort(host), ui: options.ui ?? false, namespace: 'default', ...(options.extraSqlitePragmas ? { extraSqlitePragmas: options.extraSqlitePragmas } : {}), ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}) },
+    temporal: { port: await nextPort(), uiPort: await nextPort(), ui: options.ui ?? false, namespace: 'default', ...(options.extraSqlitePragmas ? { extraSqlitePragmas: options.extraSqlitePragmas } : {}), ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}) },
     banks,
     ...(options.services
       ? {
           services: {
-            transferApiPort: await findFreePort(host),
-            workerMetricsPort: await findFreePort(host),
-            apiDatabasePort: await findFreePort(host),
-            apiDatabaseDebugPort: await findFreePort(host),
-            codecServerPort: await findFreePort(host),
+            transferApiPort: await nextPort(),
+            workerMetricsPort: await nextPort(),
+            apiDatabasePort: await nextPort(),
+            apiDatabaseDebugPort: await nextPort(),
+            codecServerPort: await nextPort(),
             env: options.serviceEnv ?? {},
             ...(options.extraApiKeys ? { extraApiKeys: options.extraApiKeys } : {}),
             ...(options.codecKeys ? { codecKeys: options.codecKeys } : {}),

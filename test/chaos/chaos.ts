@@ -158,7 +158,11 @@ async function main(): Promise<void> {
   const plan = await ephemeralPlan(dir.path, { services: true, serviceEnv: chaosServiceEnv, extraApiKeys: clientKeys });
   const bankPlan = plan.banks.find((bank) => bank.bankId === proxiedBank);
   if (!bankPlan || !plan.services) throw new Error(`the plan has no ${proxiedBank}`);
-  const proxy = await FaultyProxy.start(plan.host, await findFreePort(plan.host), bankPlan.servicePort);
+  // A port the plan has not handed out already: a plan's ports stay free until its processes bind them.
+  const planned = new Set([plan.temporal.port, plan.temporal.uiPort, ...plan.banks.flatMap((bank) => [bank.databasePort, bank.databaseDebugPort, bank.servicePort]), ...Object.values(plan.services).filter((value): value is number => typeof value === 'number')]);
+  let proxyPort = await findFreePort(plan.host);
+  while (planned.has(proxyPort)) proxyPort = await findFreePort(plan.host);
+  const proxy = await FaultyProxy.start(plan.host, proxyPort, bankPlan.servicePort);
   plan.services.workerBankUrls = { [proxiedBank]: `http://${plan.host}:${proxy.port}` };
 
   say('starting the cluster (Temporal, 3 FerretDB, 3 account services, worker, API)');
