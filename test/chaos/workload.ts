@@ -69,8 +69,10 @@ export function workloadAccounts(banks: readonly string[]): WorkloadAccount[] {
 const transient = (status: number): boolean => status === 0 || status === 429 || status >= 500;
 
 /** Retries a call through faults until it gets an answer that is not a transport fault or a 5xx. */
-export async function untilAnswered(call: () => Promise<HttpAnswer>, giveUpAtMs: number, pauseMs = 500): Promise<HttpAnswer | undefined> {
-  while (Date.now() < giveUpAtMs) {
+/** `giveUpAtMs` may be a function: read on every try, so a deadline set later (at the heal) still ends the loop. */
+export async function untilAnswered(call: () => Promise<HttpAnswer>, giveUpAtMs: number | (() => number), pauseMs = 500): Promise<HttpAnswer | undefined> {
+  const deadline = typeof giveUpAtMs === 'number' ? () => giveUpAtMs : giveUpAtMs;
+  while (Date.now() < deadline()) {
     const answer = await call().catch(() => undefined);
     if (answer && !transient(answer.status)) return answer;
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
@@ -186,11 +188,11 @@ export function runWorkload(apiUrl: string, keys: { clients: ReadonlyArray<{ nam
       const ready = await untilAnswered(async () => {
         const answer = await caller.get(`/v1/transfers/${id}`);
         return answer.status === 200 && answer.body.status === 'PENDING' ? { ...answer, status: 503 } : answer;
-      }, giveUpAtMs());
+      }, giveUpAtMs);
       if (!ready) return;
     }
     await new Promise((resolve) => setTimeout(resolve, delayMs));
-    const answer = await untilAnswered(() => operator.post(`/v1/transfers/${id}/${action}`, { comment: 'chaos workload' }), giveUpAtMs());
+    const answer = await untilAnswered(() => operator.post(`/v1/transfers/${id}/${action}`, { comment: 'chaos workload' }), giveUpAtMs);
     record.operatorAction = { action, answer: answer?.status ?? 'gave-up' };
   }
 
@@ -200,7 +202,7 @@ export function runWorkload(apiUrl: string, keys: { clients: ReadonlyArray<{ nam
     const record: IssuedTransfer = { key: `chaos-${random.seed}-${client.name}-${n}`, kind: planned.kind, client: client.name };
     issued.push(record);
     const body = { source: { bankId: planned.source.bankId, accountId: planned.source.accountId }, target: { bankId: planned.target.bankId, accountId: planned.target.accountId }, amountMinor: String(planned.amountMinor), currency: planned.currency };
-    const created = await untilAnswered(() => caller.post('/v1/transfers', body, { 'idempotency-key': record.key }), giveUpAtMs());
+    const created = await untilAnswered(() => caller.post('/v1/transfers', body, { 'idempotency-key': record.key }), giveUpAtMs);
     if (!created || (created.status !== 202 && created.status !== 200)) throw new Error(`create ${record.key} (${planned.kind}) answered ${created ? `${created.status} ${created.text}` : 'nothing before the deadline'}`);
     record.transferId = String(created.body.id);
     const delayMs = random.int(0, 2_000);
