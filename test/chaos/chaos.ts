@@ -47,7 +47,7 @@ const profiles: Record<Profile['name'], Profile> = {
   // the time to quiescence measures recovery, not a backlog.
   soak: {
     name: 'soak',
-    workloadMs: 12 * 60_000,
+    workloadMs: 9 * 60_000,
     clients: 3,
     pauseMsMin: 300,
     pauseMsMax: 1_200,
