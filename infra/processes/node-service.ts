@@ -36,11 +36,17 @@ export async function startNodeService(options: NodeServiceOptions, sink: LogSin
     },
   );
   const timeoutMs = options.startupTimeoutMs ?? 60_000;
-  if (options.readyUrl) {
-    const url = options.readyUrl;
-    await waitUntilReady(process_, `${options.name} at ${url}`, async () => (await fetch(url, { signal: AbortSignal.timeout(1_000) })).ok, { timeoutMs });
-  } else if (options.readyLine) {
-    await waitUntilReady(process_, options.name, async () => readyLineSeen, { timeoutMs, intervalMs: 100 });
+  try {
+    if (options.readyUrl) {
+      const url = options.readyUrl;
+      await waitUntilReady(process_, `${options.name} at ${url}`, async () => (await fetch(url, { signal: AbortSignal.timeout(1_000) })).ok, { timeoutMs });
+    } else if (options.readyLine) {
+      await waitUntilReady(process_, options.name, async () => readyLineSeen, { timeoutMs, intervalMs: 100 });
+    }
+  } catch (error) {
+    // A process that never became ready is not the cluster's yet: nobody else would stop it.
+    await process_.kill();
+    throw error;
   }
   return process_;
 }
