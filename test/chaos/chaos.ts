@@ -41,7 +41,7 @@ const profiles: Record<Profile['name'], Profile> = {
     pauseMsMin: 200,
     pauseMsMax: 900,
     faults: { worker: 10, accountService: 3, database: 3, temporal: 1, proxyDelay: 2, proxyDropResponses: 3, proxyPartition: 2 },
-    quiescenceBoundMs: 120_000,
+    quiescenceBoundMs: 180_000,
   },
   // Offered load stays below what the saga sustains while faults hit it (about 5/s here), so that
   // the time to quiescence measures recovery, not a backlog.
@@ -52,7 +52,7 @@ const profiles: Record<Profile['name'], Profile> = {
     pauseMsMin: 300,
     pauseMsMax: 1_200,
     faults: { worker: 50, accountService: 10, database: 10, temporal: 3, proxyDelay: 12, proxyDropResponses: 12, proxyPartition: 12 },
-    quiescenceBoundMs: 180_000,
+    quiescenceBoundMs: 240_000,
   },
 };
 
