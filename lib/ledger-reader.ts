@@ -26,14 +26,15 @@ async function getPage<T>(client: AccountServiceClient, path: string): Promise<T
   return response.body as T;
 }
 
-export async function readAccountEntries(client: AccountServiceClient, accountId: string): Promise<LedgerEntryView[]> {
+/** The chain from its start up to `upToSequence` (the whole chain when omitted); never reads past it. */
+export async function readAccountEntries(client: AccountServiceClient, accountId: string, upToSequence = Number.POSITIVE_INFINITY): Promise<LedgerEntryView[]> {
   const entries: LedgerEntryView[] = [];
   let after: string | null = null;
   do {
     const query: string = after === null ? `limit=${ledgerReadPageLimit}` : `limit=${ledgerReadPageLimit}&after=${after}`;
     const page: EntryPage = await getPage<EntryPage>(client, `/v1/accounts/${encodeURIComponent(accountId)}/entries?${query}`);
-    entries.push(...page.data);
-    after = page.nextCursor;
+    entries.push(...page.data.filter((entry) => entry.sequence <= upToSequence));
+    after = page.data.some((entry) => entry.sequence >= upToSequence) ? null : page.nextCursor;
   } while (after !== null);
   return entries;
 }
@@ -47,7 +48,7 @@ export async function readBankLedger(client: AccountServiceClient, onProgress: (
     const page: AccountPage = await getPage<AccountPage>(client, `/v1/accounts?${query}`);
     for (const listed of page.data) {
       // A consistent cut per account: its chain up to the head the listing saw, whose balance the view gives.
-      const entries = (await readAccountEntries(client, listed.accountId)).filter((entry) => entry.sequence <= listed.sequence);
+      const entries = await readAccountEntries(client, listed.accountId, listed.sequence);
       accounts.push({ account: listed, entries });
       onProgress(accounts.length);
     }
