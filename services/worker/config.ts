@@ -4,6 +4,7 @@ import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
 import type { SigningKey } from '../../lib/request-signing';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
 import { allowedHostsSchema } from '../../lib/webhook-url';
+import { workerTuningEnvShape, type WorkerTuning } from './worker-tuning';
 
 /** The variables this process reads; exported so that the compose test can name unknown ones. */
 export const envSchema = z.object({
@@ -24,6 +25,7 @@ export const envSchema = z.object({
   WEBHOOK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ...tracingEnvShape,
+  ...workerTuningEnvShape,
 });
 
 export interface WorkerConfig {
@@ -42,6 +44,8 @@ export interface WorkerConfig {
   logLevel: string;
   /** Undefined: tracing is off. */
   tracing: TracingConfig | undefined;
+  /** The saga worker's capacity settings; unset ones keep the SDK's defaults. */
+  tuning: WorkerTuning;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
@@ -59,5 +63,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     events: { mongodbUrl: parsed.EVENTS_MONGODB_URL, databaseName: parsed.EVENTS_DATABASE_NAME, allowedHosts: parsed.WEBHOOK_ALLOWED_HOSTS, requestTimeoutMs: parsed.WEBHOOK_REQUEST_TIMEOUT_MS },
     logLevel: parsed.LOG_LEVEL,
     tracing: tracingConfig(parsed, 'worker'),
+    tuning: {
+      WORKER_MAX_CACHED_WORKFLOWS: parsed.WORKER_MAX_CACHED_WORKFLOWS,
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: parsed.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      WORKER_MAX_CONCURRENT_ACTIVITIES: parsed.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      WORKER_WORKFLOW_TASK_POLLERS: parsed.WORKER_WORKFLOW_TASK_POLLERS,
+      WORKER_ACTIVITY_TASK_POLLERS: parsed.WORKER_ACTIVITY_TASK_POLLERS,
+      WORKER_STICKY_QUEUE_TIMEOUT_MS: parsed.WORKER_STICKY_QUEUE_TIMEOUT_MS,
+    },
   });
 }

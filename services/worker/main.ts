@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     ...(tracing ? { tracing } : {}),
     codecKeys: config.codecKeys,
     events,
+    tuning: config.tuning,
   });
   const webhookWorker = await createWebhookWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, events, codecKeys: config.codecKeys });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
       metrics: `http://${config.metricsBindAddress}/metrics`,
       tracing: tracing !== undefined,
       payloadEncryption: config.codecKeys ? config.codecKeys[0]?.keyId : 'off',
+      tuning: config.tuning,
     },
     'worker running',
   );

@@ -13,6 +13,7 @@ import { failureConverterPath, transferDataConverter } from '../../lib/data-conv
 import type { CodecKey } from '../../lib/payload-codec';
 
 import { createEventActivities, type EventActivitiesOptions } from '../../activities/event-activities';
+import { workerTuningOptions, type WorkerTuning } from './worker-tuning';
 
 export const workflowsPath = require.resolve('../../workflows/index');
 
@@ -50,6 +51,8 @@ export interface TransferWorkerOptions extends AccountActivitiesOptions {
   codecKeys: readonly CodecKey[] | undefined;
   /** The event feed and webhook deliveries; without it transfers must start without a webhook policy. */
   events?: EventActivitiesOptions;
+  /** Capacity settings; unset ones keep the SDK's defaults. */
+  tuning?: WorkerTuning;
 }
 
 /** Activity spans, workflow spans through the exporter sink, and spans for the client calls activities make. */
@@ -75,6 +78,7 @@ export async function createTransferWorker(options: TransferWorkerOptions): Prom
     workflowBundle: options.bundle,
     dataConverter: transferDataConverter(options.codecKeys),
     activities: { ...createAccountActivities(options), ...createReconciliationActivities(options), ...(events ? { recordTransferEvent: events.recordTransferEvent } : {}) },
+    ...workerTuningOptions(options.tuning ?? {}),
     // Activities are short HTTP calls; a graceful stop lets them finish.
     shutdownGraceTime: '10 seconds',
     ...(tracing ? { sinks: tracing.sinks } : {}),

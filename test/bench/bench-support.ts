@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { RunningCluster } from '../../infra/cluster';
 import { decideBatch } from '../../services/account-service/ledger/decide';
 import type { LedgerStore } from '../../services/account-service/ledger/ledger-store';
 import { entryId, type AccountDocument, type EntryDocument } from '../../services/account-service/ledger/model';
@@ -28,6 +30,87 @@ export async function closedLoopLatencies(count: number, concurrency: number, op
   );
   latenciesMs.sort((a, b) => a - b);
   return { seconds: (performance.now() - startedAt) / 1000, latenciesMs };
+}
+
+/** One closed-loop run of an arm. */
+export interface Run {
+  count: number;
+  seconds: number;
+  perSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  /** CPU of each cluster process (and of this one) during the run, as a share of one core. */
+  cpu: Record<string, number>;
+}
+
+const clockTicksPerSecond = 100;
+
+function cpuTicks(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs a closed loop (see closedLoopLatencies) and samples every cluster process's CPU, from /proc, around it. */
+export async function closedLoop(cluster: RunningCluster, count: number, concurrency: number, operation: (index: number) => Promise<void>): Promise<Run> {
+  const components = cluster.components();
+  const before = components.map((component) => cpuTicks(component.process.pid));
+  const benchBefore = process.cpuUsage();
+  const { seconds, latenciesMs } = await closedLoopLatencies(count, concurrency, operation);
+  const cpu: Record<string, number> = {};
+  components.forEach((component, index) => {
+    cpu[component.name] = (cpuTicks(component.process.pid) - (before[index] ?? 0)) / clockTicksPerSecond / seconds;
+  });
+  const bench = process.cpuUsage(benchBefore);
+  cpu['bench (client + in-process workers)'] = (bench.user + bench.system) / 1e6 / seconds;
+  return { count, seconds, perSecond: count / seconds, p50Ms: percentile(latenciesMs, 0.5), p95Ms: percentile(latenciesMs, 0.95), p99Ms: percentile(latenciesMs, 0.99), cpu };
+}
+
+/** The four busiest processes of a run, e.g. `temporal 81%, worker 52%, …`. */
+export function busiest(run: Run): string {
+  return Object.entries(run.cpu)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([name, share]) => `${name} ${(share * 100).toFixed(0)}%`)
+    .join(', ');
+}
+
+/** The mean of one figure over repeated runs. */
+export function meanOf(runs: readonly Run[], key: 'perSecond' | 'p50Ms' | 'p95Ms' | 'p99Ms'): number {
+  return runs.reduce((sum, run) => sum + run[key], 0) / runs.length;
+}
+
+/** The mean CPU share of each process over repeated runs. */
+export function meanCpu(runs: readonly Run[]): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const run of runs) for (const [name, share] of Object.entries(run.cpu)) sums[name] = (sums[name] ?? 0) + share / runs.length;
+  return sums;
+}
+
+/** Process groups a run's CPU is summed into: what the server, the workers, the ledgers and the rest cost. */
+export const cpuGroups = ['temporal', 'workers + client', 'ledgers', 'other'] as const;
+
+function cpuGroupOf(processName: string): (typeof cpuGroups)[number] {
+  if (processName === 'temporal') return 'temporal';
+  if (processName === 'worker' || processName.startsWith('bench')) return 'workers + client';
+  if (processName.startsWith('account-service') || /^ferretdb-bank/.test(processName)) return 'ledgers';
+  return 'other';
+}
+
+/** CPU milliseconds per completed operation, by group and in all, from a run's CPU shares. */
+export function cpuMsPerOperation(cpu: Record<string, number>, perSecond: number): Record<(typeof cpuGroups)[number] | 'total', number> {
+  const ms = { temporal: 0, 'workers + client': 0, ledgers: 0, other: 0, total: 0 };
+  for (const [name, share] of Object.entries(cpu)) {
+    const perOperation = (share * 1000) / perSecond;
+    ms[cpuGroupOf(name)] += perOperation;
+    ms.total += perOperation;
+  }
+  return ms;
 }
 
 /** The value at `fraction` (0.5 = p50) of an ascending list. */

@@ -1,38 +1,53 @@
 /**
- * Throughput and latency of the real transfer saga beside a bare two-activity workflow on
- * the same Temporal server, in one run, interleaved, after a warm-up.
+ * Throughput and latency of the real transfer saga beside bare workflows on the same Temporal
+ * server, in one run, interleaved, after a warm-up, with the CPU of every process per arm.
  *
- *   npm run bench:saga [-- --transfers 120 --concurrency 8 --rounds 2 --tracing --codec]
+ *   npm run bench:saga [-- --transfers 120 --concurrency 8 --rounds 2 --tracing --codec --variant NAME=VALUE …]
  *
- * --codec adds two arms that measure payload encryption: the same saga on two workers in this
- * process, one encrypting every payload (AES-256-GCM) and one without a codec, each started by a
- * client with the matching converter.
+ * Arms: `bare` (two no-op activities), `bare+visibility` (the same, started with the saga's
+ * search attributes and recording its two status changes), and `saga` (the cluster's own worker,
+ * started as the API starts it).
+ *
+ * --codec adds two sagas on in-process workers, one encrypting every payload and one without a
+ * codec: the cost of payload encryption.
+ *
+ * --variant NAME=VALUE (repeatable; the worker's WORKER_* settings, e.g. WORKER_MAX_CACHED_WORKFLOWS=0)
+ * adds two sagas on in-process workers that differ only by those settings: `baseline` with the
+ * SDK's defaults and `variant` with the settings given.
+ *
+ * --profile-dir DIR has every service process write a V8 CPU profile (.cpuprofile) there when the
+ * cluster stops, to open in Chrome's DevTools.
  */
 import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { TransferInput } from '../../lib/transfer-contract';
-import { startTransfer } from '../../lib/transfer-start';
+import { initialTransferSearchAttributes, startTransfer } from '../../lib/transfer-start';
 import { startTestCluster } from '../support/cluster';
 import { apiCaller } from '../support/http';
 import { startOtlpReceiver } from '../support/otlp-receiver';
 import { quietTemporalRuntime, testCodecKeys } from '../support/temporal';
 import { transferDataConverter } from '../../lib/data-converter';
+import type { CodecKey } from '../../lib/payload-codec';
 import { bundleTransferWorkflows, createTransferWorker } from '../../services/worker/transfer-worker';
+import { parseWorkerTuning, type WorkerTuning } from '../../services/worker/worker-tuning';
 import { createNoopActivities } from './noop-activities';
-import { bareTwoActivityWorkflow } from './workflows/bare';
-import { closedLoopLatencies, numberArgument, percentile } from './bench-support';
+import { bareTwoActivityWorkflow, bareWithVisibilityWorkflow } from './workflows/bare';
+import { busiest, closedLoop, cpuGroups, cpuMsPerOperation, meanCpu, meanOf, numberArgument, type Run } from './bench-support';
 
-interface ArmResult {
-  perSecond: number;
-  p50Ms: number;
-  p99Ms: number;
+/** Every value of a repeatable `--name value` option. */
+function repeatedArgument(name: string): string[] {
+  return process.argv.flatMap((arg, index) => (arg === `--${name}` ? [process.argv[index + 1] as string] : []));
 }
 
-/** Runs `count` executions with at most `concurrency` in flight; each resolves when its workflow ended. */
-async function measure(count: number, concurrency: number, runOne: (index: number) => Promise<void>): Promise<ArmResult> {
-  const { seconds, latenciesMs } = await closedLoopLatencies(count, concurrency, runOne);
-  return { perSecond: count / seconds, p50Ms: percentile(latenciesMs, 0.5), p99Ms: percentile(latenciesMs, 0.99) };
+/** A saga worker in this process, on a task queue of its own. */
+interface InProcessArm {
+  arm: string;
+  codecKeys: readonly CodecKey[] | undefined;
+  tuning: WorkerTuning;
 }
 
 async function main(): Promise<void> {
@@ -40,38 +55,60 @@ async function main(): Promise<void> {
   const concurrency = numberArgument('concurrency', 8);
   const rounds = numberArgument('rounds', 2);
   quietTemporalRuntime();
-  console.log('starting the local cluster (Temporal, 3 FerretDB, 3 account services, worker, API)…');
   // --sqlite-pragma NAME=VALUE (repeatable) runs the dev server with extra pragmas, to measure a tuning.
-  const extraSqlitePragmas = process.argv.flatMap((arg, index) => (arg === '--sqlite-pragma' ? [process.argv[index + 1] as string] : []));
+  const extraSqlitePragmas = repeatedArgument('sqlite-pragma');
   if (extraSqlitePragmas.length > 0) console.log(`extra SQLite pragmas: ${extraSqlitePragmas.join(' ')}`);
   // --dynamic-config KEY=VALUE (repeatable) runs the dev server with a dynamic configuration value.
-  const dynamicConfig = process.argv.flatMap((arg, index) => (arg === '--dynamic-config' ? [process.argv[index + 1] as string] : []));
+  const dynamicConfig = repeatedArgument('dynamic-config');
   if (dynamicConfig.length > 0) console.log(`dynamic config: ${dynamicConfig.join(' ')}`);
+  const variantSettings = repeatedArgument('variant');
+  const variant = variantSettings.length > 0 ? parseWorkerTuning(variantSettings) : undefined;
+  if (variant) console.log(`worker variant: ${variantSettings.join(' ')}`);
+  const inProcess: InProcessArm[] = [
+    ...(process.argv.includes('--codec')
+      ? [
+          { arm: 'saga, encrypted', codecKeys: testCodecKeys, tuning: {} },
+          { arm: 'saga, plain', codecKeys: undefined, tuning: {} },
+        ]
+      : []),
+    ...(variant
+      ? [
+          { arm: 'saga, baseline', codecKeys: testCodecKeys, tuning: {} },
+          { arm: 'saga, variant', codecKeys: testCodecKeys, tuning: variant },
+        ]
+      : []),
+  ];
+
+  console.log('starting the local cluster (Temporal, 3 FerretDB, 3 account services, worker, API)…');
   // --tracing: the worker and account services trace and export every span (OTLP/HTTP) to a receiver in this process.
   const receiver = process.argv.includes('--tracing') ? await startOtlpReceiver() : undefined;
   if (receiver) console.log(`tracing on, exporting to ${receiver.url}`);
   const tracingEnv: Record<string, string> = receiver ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } : {};
-  const env = await startTestCluster('bench-saga', { services: true, serviceEnv: { LOG_LEVEL: 'warn', ...tracingEnv }, extraSqlitePragmas, dynamicConfig });
+  const [profileDir] = repeatedArgument('profile-dir');
+  if (profileDir) mkdirSync(resolve(profileDir), { recursive: true });
+  const profileEnv: Record<string, string> = profileDir ? { NODE_OPTIONS: `--import ${pathToFileURL(require.resolve('./cpu-profile-preload.mjs')).href}`, CPU_PROFILE_DIR: resolve(profileDir) } : {};
+  if (profileDir) console.log(`CPU profiles of the services go to ${resolve(profileDir)}`);
+  const env = await startTestCluster('bench-saga', { services: true, serviceEnv: { LOG_LEVEL: 'warn', ...tracingEnv, ...profileEnv }, extraSqlitePragmas, dynamicConfig });
   const connection = await Connection.connect({ address: env.cluster.temporalAddress });
-  const client = new Client({ connection });
+  const plainClient = new Client({ connection });
+  // The cluster's worker encrypts with the tests' codec keys, as production encrypts with its own.
+  const codecClient = new Client({ connection, dataConverter: transferDataConverter(testCodecKeys) });
   const workerConnection = await NativeConnection.connect({ address: env.cluster.temporalAddress });
   const bareWorker = await Worker.create({ connection: workerConnection, taskQueue: 'bench-bare', workflowsPath: require.resolve('./workflows/bare'), activities: createNoopActivities() });
-  const running = bareWorker.run();
-  // --codec: two in-process saga workers, identical but for payload encryption.
-  const codecArms = process.argv.includes('--codec');
+  const running = [bareWorker.run()];
   const signingKey = env.cluster.secrets?.serviceKeys[0];
   if (!signingKey) throw new Error('the cluster has no service key');
   const banks = [...env.cluster.accountServiceUrls].map(([bankId, url]) => ({ bankId, url }));
-  const bundle = codecArms ? await bundleTransferWorkflows() : undefined;
+  const bundle = inProcess.length > 0 ? await bundleTransferWorkflows() : undefined;
+  const taskQueueOf = (arm: string): string => `bench-${arm.replace(/[^a-z]+/g, '-')}`;
   const sagaWorkers = bundle
     ? await Promise.all(
-        (['bench-codec', 'bench-plain'] as const).map((taskQueue) =>
-          createTransferWorker({ connection: workerConnection, namespace: 'default', taskQueue, bundle, banks, signingKey, requestTimeoutMs: 10_000, codecKeys: taskQueue === 'bench-codec' ? testCodecKeys : undefined }),
+        inProcess.map(({ arm, codecKeys, tuning }) =>
+          createTransferWorker({ connection: workerConnection, namespace: 'default', taskQueue: taskQueueOf(arm), bundle, banks, signingKey, requestTimeoutMs: 10_000, codecKeys, tuning }),
         ),
       )
     : [];
-  const sagaWorkersRunning = sagaWorkers.map((worker) => worker.run());
-  const codecClient = new Client({ connection, dataConverter: transferDataConverter(testCodecKeys) });
+  running.push(...sagaWorkers.map((worker) => worker.run()));
   try {
     const operator = apiCaller(env.cluster.transferApiUrl, env.keyFor('operator'));
     const sources = 8;
@@ -83,9 +120,9 @@ async function main(): Promise<void> {
     const policy = { approvalThresholdMinor: '1000000000', approvalTimeoutMs: 60_000, amountMaxMinor: '1000000000', banks: ['bank-a', 'bank-b', 'bank-c'], refundAttentionAfterAttempts: 5 };
     const run = randomUUID().slice(0, 8);
     let serial = 0;
-    const sagaOn = (taskQueue: string | undefined, starter: Client) => async (): Promise<void> => {
+    const transferInput = (): TransferInput => {
       serial += 1;
-      const input: TransferInput = {
+      return {
         transferId: `bench-${run}-${serial}`,
         source: { bankId: 'bank-a', accountId: `src-${serial % sources}` },
         target: { bankId: 'bank-b', accountId: `dst-${serial % sources}` },
@@ -94,53 +131,58 @@ async function main(): Promise<void> {
         requestedBy: 'bench',
         policy,
       };
+    };
+    const sagaOn = (taskQueue: string | undefined, starter: Client) => async (): Promise<void> => {
       // Started as the API starts it: memo and every search attribute, which Temporal indexes too.
-      const state = await (await startTransfer(starter, input, taskQueue ? { taskQueue } : {})).result();
+      const state = await (await startTransfer(starter, transferInput(), taskQueue ? { taskQueue } : {})).result();
       if (state.status !== 'COMPLETED') throw new Error(`transfer ended ${state.status}`);
     };
-    // The cluster's own worker encrypts (the launcher gives it the tests' codec keys), as production does.
-    const saga = sagaOn(undefined, codecClient);
-    const sagaCodec = sagaOn('bench-codec', codecClient);
-    const sagaPlain = sagaOn('bench-plain', client);
-    const bare = async (): Promise<void> => {
-      serial += 1;
-      await client.workflow.execute(bareTwoActivityWorkflow, { taskQueue: 'bench-bare', workflowId: `bare-${run}-${serial}` });
-    };
+    const runners = new Map<string, () => Promise<void>>([
+      ['bare', () => plainClient.workflow.execute(bareTwoActivityWorkflow, { taskQueue: 'bench-bare', workflowId: `bare-${run}-${(serial += 1)}` })],
+      [
+        'bare+visibility',
+        async () => {
+          const input = transferInput();
+          await plainClient.workflow.execute(bareWithVisibilityWorkflow, { taskQueue: 'bench-bare', workflowId: `bare-vis-${input.transferId}`, typedSearchAttributes: initialTransferSearchAttributes(input) });
+        },
+      ],
+      ['saga', sagaOn(undefined, codecClient)],
+      ...inProcess.map(({ arm, codecKeys }): [string, () => Promise<void>] => [arm, sagaOn(taskQueueOf(arm), codecKeys ? codecClient : plainClient)]),
+    ]);
 
     console.log('warm-up…');
-    await measure(20, concurrency, bare);
-    await measure(20, concurrency, saga);
-    type Arm = 'bare' | 'saga' | 'saga-codec' | 'saga-plain';
-    const arms: Arm[] = codecArms ? ['bare', 'saga', 'saga-codec', 'saga-plain'] : ['bare', 'saga'];
-    const runners: Record<Arm, () => Promise<void>> = { bare, saga, 'saga-codec': sagaCodec, 'saga-plain': sagaPlain };
-    if (codecArms) {
-      await measure(20, concurrency, sagaCodec);
-      await measure(20, concurrency, sagaPlain);
-    }
-    const results: Record<Arm, ArmResult[]> = { bare: [], saga: [], 'saga-codec': [], 'saga-plain': [] };
+    for (const runner of runners.values()) await closedLoop(env.cluster, 20, concurrency, runner);
+    const results = new Map<string, Run[]>([...runners.keys()].map((arm) => [arm, []]));
     for (let round = 1; round <= rounds; round += 1) {
-      for (const arm of arms) {
-        const result = await measure(transfers, concurrency, runners[arm]);
-        results[arm].push(result);
-        console.log(`round ${round} ${arm.padEnd(10)}: ${result.perSecond.toFixed(1)}/s  p50 ${result.p50Ms.toFixed(0)} ms  p99 ${result.p99Ms.toFixed(0)} ms`);
+      for (const [arm, runner] of runners) {
+        const result = await closedLoop(env.cluster, transfers, concurrency, runner);
+        results.get(arm)?.push(result);
+        console.log(`round ${round} ${arm.padEnd(16)}: ${result.perSecond.toFixed(1)}/s  p50 ${result.p50Ms.toFixed(0)} ms  p99 ${result.p99Ms.toFixed(0)} ms  cpu: ${busiest(result)}`);
       }
     }
-    const mean = (rows: ArmResult[], key: keyof ArmResult) => rows.reduce((sum, row) => sum + row[key], 0) / rows.length;
+    const bareRate = meanOf(results.get('bare') ?? [], 'perSecond');
     console.log(`\n${transfers} workflows per arm and round, ${concurrency} in flight, ${rounds} rounds interleaved`);
-    console.log('arm                          per second   p50 ms   p99 ms');
-    const labels: Array<[string, Arm]> = [['bare (2 no-op activities)', 'bare'], ['transfer saga', 'saga']];
-    if (codecArms) labels.push(['saga, encrypted (in-process)', 'saga-codec'], ['saga, plain (in-process)', 'saga-plain']);
-    for (const [label, arm] of labels) {
-      console.log(`${label.padEnd(27)}  ${mean(results[arm], 'perSecond').toFixed(1).padStart(10)}   ${mean(results[arm], 'p50Ms').toFixed(0).padStart(6)}   ${mean(results[arm], 'p99Ms').toFixed(0).padStart(6)}`);
+    console.log(`${'arm'.padEnd(16)}  per second  ratio to bare   p50 ms   p99 ms   CPU ms per workflow: ${cpuGroups.join(' | ')} | total`);
+    for (const [arm, runs] of results) {
+      const rate = meanOf(runs, 'perSecond');
+      const ms = cpuMsPerOperation(meanCpu(runs), rate);
+      const cpuCells = [...cpuGroups, 'total' as const].map((group) => ms[group].toFixed(0).padStart(group.length)).join(' | ');
+      console.log(`${arm.padEnd(16)}  ${rate.toFixed(1).padStart(10)}  ${`${(rate / bareRate).toFixed(2)}x`.padStart(13)}   ${meanOf(runs, 'p50Ms').toFixed(0).padStart(6)}   ${meanOf(runs, 'p99Ms').toFixed(0).padStart(6)}   ${' '.repeat(21)}${cpuCells}`);
     }
-    console.log(`\nsaga / bare throughput: ${(mean(results.saga, 'perSecond') / mean(results.bare, 'perSecond')).toFixed(2)}x`);
-    if (codecArms) console.log(`encrypted / plain saga throughput: ${(mean(results['saga-codec'], 'perSecond') / mean(results['saga-plain'], 'perSecond')).toFixed(2)}x`);
+    const ratio = (a: string, b: string): string => (meanOf(results.get(a) ?? [], 'perSecond') / meanOf(results.get(b) ?? [], 'perSecond')).toFixed(2);
+    console.log(`\nsaga / bare throughput: ${ratio('saga', 'bare')}x; bare+visibility / bare: ${ratio('bare+visibility', 'bare')}x`);
+    if (results.has('saga, encrypted')) console.log(`encrypted / plain saga throughput: ${ratio('saga, encrypted', 'saga, plain')}x`);
+    if (variant) console.log(`variant (${variantSettings.join(' ')}) / baseline saga throughput: ${ratio('saga, variant', 'saga, baseline')}x`);
     if (receiver) console.log(`spans received: ${receiver.spans().length}`);
+    const outputDir = join(__dirname, '..', '..', 'bench-results');
+    mkdirSync(outputDir, { recursive: true });
+    const file = `saga-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+    writeFileSync(join(outputDir, file), JSON.stringify({ transfers, concurrency, rounds, variant: variantSettings, extraSqlitePragmas, dynamicConfig, results: Object.fromEntries(results) }, null, 2));
+    console.log(`results: bench-results/${file}`);
   } finally {
     bareWorker.shutdown();
     for (const worker of sagaWorkers) worker.shutdown();
-    await running;
-    await Promise.all(sagaWorkersRunning);
+    await Promise.all(running);
     await workerConnection.close();
     await connection.close();
     await env.stop();

@@ -6,63 +6,28 @@
  *   npm run bench [-- --rounds 2]
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import { databaseName } from '../../infra/cluster';
 import { AccountServiceClient } from '../../lib/account-service-client';
-import { transferTaskQueue, transferWorkflowId, type TransferInput } from '../../lib/transfer-contract';
+import type { TransferInput } from '../../lib/transfer-contract';
+import { initialTransferSearchAttributes, startTransfer } from '../../lib/transfer-start';
+import { transferDataConverter } from '../../lib/data-converter';
+import { bundleTransferWorkflows, createTransferWorker } from '../../services/worker/transfer-worker';
 import { LedgerStore } from '../../services/account-service/ledger/ledger-store';
-import { transferWorkflow } from '../../workflows/transfer-workflow';
-import { startTestCluster, type TestCluster } from '../support/cluster';
-import { quietTemporalRuntime } from '../support/temporal';
-import { closedLoopLatencies, numberArgument, percentile, seedLedgerAccount } from './bench-support';
+import { startTestCluster } from '../support/cluster';
+import { quietTemporalRuntime, testCodecKeys } from '../support/temporal';
+import { busiest, closedLoop, meanCpu, meanOf as mean, numberArgument, percentile, seedLedgerAccount, type Run } from './bench-support';
 import { createNoopActivities } from './noop-activities';
 import { lineChart } from './svg-chart';
-import { bareTwoActivityWorkflow } from './workflows/bare';
+import { bareTwoActivityWorkflow, bareWithVisibilityWorkflow } from './workflows/bare';
 
 const outputDir = join(__dirname, '..', '..', 'bench-results');
-const clockTicksPerSecond = 100;
-
-interface Run {
-  count: number;
-  seconds: number;
-  perSecond: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  /** CPU of each cluster process during the run, as a share of one core. */
-  cpu: Record<string, number>;
-}
 
 type Operation = (index: number) => Promise<void>;
-
-function cpuTicks(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
-
-/** Closed loop: `concurrency` callers each run operations back to back until `count` are done. */
-async function closedLoop(env: TestCluster, count: number, concurrency: number, operation: Operation): Promise<Run> {
-  const components = env.cluster.components();
-  const before = components.map((component) => cpuTicks(component.process.pid));
-  const benchBefore = process.cpuUsage();
-  const { seconds, latenciesMs: latencies } = await closedLoopLatencies(count, concurrency, operation);
-  const cpu: Record<string, number> = {};
-  components.forEach((component, index) => {
-    cpu[component.name] = (cpuTicks(component.process.pid) - (before[index] ?? 0)) / clockTicksPerSecond / seconds;
-  });
-  const bench = process.cpuUsage(benchBefore);
-  cpu['bench (client + bare worker)'] = (bench.user + bench.system) / 1e6 / seconds;
-  return { count, seconds, perSecond: count / seconds, p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), p99Ms: percentile(latencies, 0.99), cpu };
-}
 
 /** Open loop at a fixed arrival rate, so latency is measured without the queueing a closed loop hides. */
 async function openLoop(ratePerSecond: number, seconds: number, operation: Operation): Promise<Pick<Run, 'p50Ms' | 'p95Ms' | 'p99Ms' | 'count'>> {
@@ -82,30 +47,33 @@ async function openLoop(ratePerSecond: number, seconds: number, operation: Opera
   return { count, p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), p99Ms: percentile(latencies, 0.99) };
 }
 
-function busiest(run: Run): string {
-  return Object.entries(run.cpu)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 4)
-    .map(([name, share]) => `${name} ${(share * 100).toFixed(0)}%`)
-    .join(', ');
-}
-
-function mean(runs: readonly Run[], key: 'perSecond' | 'p50Ms' | 'p99Ms'): number {
-  return runs.reduce((sum, run) => sum + run[key], 0) / runs.length;
-}
-
 async function main(): Promise<void> {
   const rounds = numberArgument('rounds', 2);
   const hotClients = [1, 16, 200];
   const sagaConcurrency = [1, 4, 16, 64];
+  const breakdownConcurrency = 16;
+  const breakdownCount = 120;
   quietTemporalRuntime();
   console.log('starting the local cluster…');
   const env = await startTestCluster('bench-system', { services: true, serviceEnv: { LOG_LEVEL: 'warn' } });
   const connection = await Connection.connect({ address: env.cluster.temporalAddress });
   const client = new Client({ connection });
+  // The cluster's worker encrypts with the tests' codec keys, as production encrypts with its own.
+  const codecClient = new Client({ connection, dataConverter: transferDataConverter(testCodecKeys) });
   const workerConnection = await NativeConnection.connect({ address: env.cluster.temporalAddress });
   const bareWorker = await Worker.create({ connection: workerConnection, taskQueue: 'bench-bare', workflowsPath: require.resolve('./workflows/bare'), activities: createNoopActivities() });
-  const bareRunning = bareWorker.run();
+  const running = [bareWorker.run()];
+  // The cost of payload encryption: two saga workers in this process that differ only by the codec.
+  const signingKeyOfCluster = env.cluster.secrets?.serviceKeys[0];
+  if (!signingKeyOfCluster) throw new Error('the cluster has no service key');
+  const bundle = await bundleTransferWorkflows();
+  const banks = [...env.cluster.accountServiceUrls].map(([bankId, url]) => ({ bankId, url }));
+  const codecWorkers = await Promise.all(
+    (['bench-encrypted', 'bench-plain'] as const).map((taskQueue) =>
+      createTransferWorker({ connection: workerConnection, namespace: 'default', taskQueue, bundle, banks, signingKey: signingKeyOfCluster, requestTimeoutMs: 10_000, codecKeys: taskQueue === 'bench-encrypted' ? testCodecKeys : undefined }),
+    ),
+  );
+  running.push(...codecWorkers.map((worker) => worker.run()));
   const mongo = new MongoClient(env.cluster.databaseUrls.get('bank-a') as string, { useBigInt64: true });
   const results: Record<string, unknown> = { startedAt: new Date().toISOString(), rounds };
   try {
@@ -147,18 +115,30 @@ async function main(): Promise<void> {
       await expectOk(bankA.request('POST', `/v1/accounts/payer-${index % 64}/debits`, { transferId, amountMinor: '1', currency: 'EUR' }), 'direct debit');
       await expectOk(bankB.request('POST', `/v1/accounts/payee-${index % 64}/credits`, { transferId, amountMinor: '1', currency: 'EUR' }), 'direct credit');
     };
-    const saga: Operation = async (index) => {
-      const input: TransferInput = { transferId: `saga-${id()}`, source: { bankId: 'bank-a', accountId: `payer-${index % 64}` }, target: { bankId: 'bank-b', accountId: `payee-${index % 64}` }, amountMinor: '1', currency: 'EUR', requestedBy: 'bench', policy };
-      const state = await client.workflow.execute(transferWorkflow, { taskQueue: transferTaskQueue, workflowId: transferWorkflowId(input.transferId), args: [input] });
+    const sagaInput = (index: number): TransferInput => ({ transferId: `saga-${id()}`, source: { bankId: 'bank-a', accountId: `payer-${index % 64}` }, target: { bankId: 'bank-b', accountId: `payee-${index % 64}` }, amountMinor: '1', currency: 'EUR', requestedBy: 'bench', policy });
+    /** Started as the API starts it (memo and every search attribute), on the cluster's worker unless a task queue is given. */
+    const sagaOn = (starter: Client, taskQueue?: string): Operation => async (index) => {
+      const state = await (await startTransfer(starter, sagaInput(index), taskQueue ? { taskQueue } : {})).result();
       if (state.status !== 'COMPLETED') throw new Error(`saga ended ${state.status}`);
+    };
+    const saga = sagaOn(codecClient);
+    const sagaEncrypted = sagaOn(codecClient, 'bench-encrypted');
+    const sagaPlain = sagaOn(client, 'bench-plain');
+    /** The bare workflow plus the saga's visibility work: its search attributes at start and its two status changes. */
+    const bareWithVisibility: Operation = async (index) => {
+      const input = sagaInput(index);
+      await client.workflow.execute(bareWithVisibilityWorkflow, { taskQueue: 'bench-bare', workflowId: `bare-vis-${input.transferId}`, typedSearchAttributes: initialTransferSearchAttributes(input) });
     };
 
     console.log('warm-up…');
-    await closedLoop(env, 200, 16, noop);
-    await closedLoop(env, 100, 16, hotDebit);
-    await closedLoop(env, 20, 4, bare);
-    await closedLoop(env, 20, 4, saga);
-    await closedLoop(env, 20, 4, direct);
+    await closedLoop(env.cluster, 200, 16, noop);
+    await closedLoop(env.cluster, 100, 16, hotDebit);
+    await closedLoop(env.cluster, 20, 4, bare);
+    await closedLoop(env.cluster, 20, 4, saga);
+    await closedLoop(env.cluster, 20, 4, direct);
+    await closedLoop(env.cluster, 20, 4, bareWithVisibility);
+    await closedLoop(env.cluster, 20, 4, sagaEncrypted);
+    await closedLoop(env.cluster, 20, 4, sagaPlain);
 
     const ledger: Record<string, Run[]> = {};
     const sagas: Record<string, Run[]> = {};
@@ -168,18 +148,22 @@ async function main(): Promise<void> {
     };
     for (let round = 1; round <= rounds; round += 1) {
       console.log(`round ${round} of ${rounds}`);
-      record(ledger, 'no-op (signed)', await closedLoop(env, 2_000, 16, noop));
-      for (const clients of hotClients) record(ledger, `hot debits, ${clients} clients`, await closedLoop(env, Math.max(200, clients * 4), clients, hotDebit));
-      record(ledger, 'debits over 1,000 accounts', await closedLoop(env, 600, 16, spreadDebit));
-      record(ledger, 'debit at 1k entries', await closedLoop(env, 200, 1, sizedDebit('k1')));
-      record(ledger, 'debit at 100k entries', await closedLoop(env, 200, 1, sizedDebit('k100')));
+      record(ledger, 'no-op (signed)', await closedLoop(env.cluster, 2_000, 16, noop));
+      for (const clients of hotClients) record(ledger, `hot debits, ${clients} clients`, await closedLoop(env.cluster, Math.max(200, clients * 4), clients, hotDebit));
+      record(ledger, 'debits over 1,000 accounts', await closedLoop(env.cluster, 600, 16, spreadDebit));
+      record(ledger, 'debit at 1k entries', await closedLoop(env.cluster, 200, 1, sizedDebit('k1')));
+      record(ledger, 'debit at 100k entries', await closedLoop(env.cluster, 200, 1, sizedDebit('k100')));
       for (const concurrency of sagaConcurrency) {
         const count = Math.max(20, concurrency * 4);
-        record(sagas, `bare, ${concurrency} in flight`, await closedLoop(env, count, concurrency, bare));
-        record(sagas, `direct, ${concurrency} in flight`, await closedLoop(env, count, concurrency, direct));
-        record(sagas, `saga, ${concurrency} in flight`, await closedLoop(env, count, concurrency, saga));
-        record(sagas, `saga A/A, ${concurrency} in flight`, await closedLoop(env, count, concurrency, saga));
+        record(sagas, `bare, ${concurrency} in flight`, await closedLoop(env.cluster, count, concurrency, bare));
+        record(sagas, `direct, ${concurrency} in flight`, await closedLoop(env.cluster, count, concurrency, direct));
+        record(sagas, `saga, ${concurrency} in flight`, await closedLoop(env.cluster, count, concurrency, saga));
+        record(sagas, `saga A/A, ${concurrency} in flight`, await closedLoop(env.cluster, count, concurrency, saga));
       }
+      // Where the saga's time goes, and what encryption costs, at the concurrency the saga peaks at here.
+      record(sagas, `bare+visibility, ${breakdownConcurrency} in flight`, await closedLoop(env.cluster, breakdownCount, breakdownConcurrency, bareWithVisibility));
+      record(sagas, `saga encrypted, ${breakdownConcurrency} in flight`, await closedLoop(env.cluster, breakdownCount, breakdownConcurrency, sagaEncrypted));
+      record(sagas, `saga plain, ${breakdownConcurrency} in flight`, await closedLoop(env.cluster, breakdownCount, breakdownConcurrency, sagaPlain));
     }
 
     const peak = (arm: string): { concurrency: number; perSecond: number } =>
@@ -229,10 +213,28 @@ async function main(): Promise<void> {
       console.log(`  ${met ? 'MET ' : 'MISS'} ${row.target}: ${row.ratio.toFixed(2)}x${met || !row.bound ? '' : `  (busiest during the arm: ${row.bound})`}`);
     }
     console.log(`  A/A noise of the saga arm at ${barePeak.concurrency} in flight: ${((aaAtBarePeak / sagaAtBarePeak - 1) * 100).toFixed(1)}%`);
-    console.log(`  saga peak ${sagaPeak.perSecond.toFixed(1)}/s at ${sagaPeak.concurrency} in flight; payload encryption: not measured (no codec in this build)`);
+    console.log(`  saga peak ${sagaPeak.perSecond.toFixed(1)}/s at ${sagaPeak.concurrency} in flight`);
+
+    // Where the saga's time goes: each arm adds one part of the saga to the one before it.
+    const breakdown = ['bare', 'bare+visibility', 'direct', 'saga', 'saga plain', 'saga encrypted'].map((arm) => {
+      const runs = sagas[`${arm}, ${breakdownConcurrency} in flight`] ?? [];
+      return { arm, perSecond: mean(runs, 'perSecond'), p50Ms: mean(runs, 'p50Ms'), cpu: meanCpu(runs) };
+    });
+    const bareAtBreakdown = breakdown[0]?.perSecond ?? NaN;
+    const percent = (share: number | undefined): string => `${((share ?? 0) * 100).toFixed(0)}%`.padStart(8);
+    console.log(`\nbreakdown at ${breakdownConcurrency} in flight   per second   ratio to bare   p50 ms   temporal   worker   bench   account services`);
+    for (const row of breakdown) {
+      const services = Object.entries(row.cpu).filter(([name]) => name.startsWith('account-service')).reduce((sum, [, share]) => sum + share, 0);
+      console.log(
+        `  ${row.arm.padEnd(24)} ${row.perSecond.toFixed(1).padStart(10)}   ${`${(row.perSecond / bareAtBreakdown).toFixed(2)}x`.padStart(13)}   ${row.p50Ms.toFixed(0).padStart(6)} ${percent(row.cpu['temporal'])} ${percent(row.cpu['worker'])} ${percent(row.cpu['bench (client + in-process workers)'])} ${percent(services)}`,
+      );
+    }
+    const encrypted = breakdown.find((row) => row.arm === 'saga encrypted')?.perSecond ?? NaN;
+    const plain = breakdown.find((row) => row.arm === 'saga plain')?.perSecond ?? NaN;
+    console.log(`  payload encryption: ${(encrypted / plain).toFixed(2)}x the throughput of the same saga without a codec (both workers in this process)`);
 
     mkdirSync(join(outputDir, 'charts'), { recursive: true });
-    Object.assign(results, { ledger, sagas, halfLoad, targets });
+    Object.assign(results, { ledger, sagas, halfLoad, targets, breakdown });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     writeFileSync(join(outputDir, `bench-${stamp}.json`), JSON.stringify(results, null, 2));
     writeFileSync(
@@ -271,7 +273,8 @@ async function main(): Promise<void> {
     console.log(`\nresults: bench-results/bench-${stamp}.json; charts: bench-results/charts/ledger-hot-account.svg, saga-throughput.svg, saga-latency.svg`);
   } finally {
     bareWorker.shutdown();
-    await bareRunning;
+    for (const worker of codecWorkers) worker.shutdown();
+    await Promise.all(running);
     await workerConnection.close();
     await connection.close();
     await mongo.close();
