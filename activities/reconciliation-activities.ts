@@ -4,7 +4,7 @@ import { AccountServiceClient, AccountServiceUnreachableError } from '../lib/acc
 import { LedgerReadError, readBankLedger } from '../lib/ledger-reader';
 import { reconcile, transferIdsIn, type BankLedger, type ReconciliationReport, type TransferPresence } from '../lib/reconciliation';
 import type { SigningKey } from '../lib/request-signing';
-import { transferWorkflowId } from '../lib/transfer-contract';
+import { transferIdOfWorkflowId, transferWorkflowId } from '../lib/transfer-contract';
 import { transferWorkflowType } from '../workflows/transfer-definitions';
 import { bankUnavailableType } from './account-activities';
 
@@ -14,8 +14,6 @@ export interface ReconciliationActivitiesOptions {
   requestTimeoutMs: number;
 }
 
-const transferIdOfWorkflowId = (workflowId: string): string => workflowId.replace(/^transfer-/, '');
-
 /**
  * What Temporal knew of every transfer before the ledgers were read. Visibility may lag:
  * a transfer it still shows running is treated as in flight, never as a discrepancy.
@@ -23,7 +21,8 @@ const transferIdOfWorkflowId = (workflowId: string): string => workflowId.replac
 async function transfersClosedBefore(client: Client): Promise<Map<string, TransferPresence>> {
   const presence = new Map<string, TransferPresence>();
   for await (const execution of client.workflow.list({ query: `WorkflowType = '${transferWorkflowType}'` })) {
-    presence.set(transferIdOfWorkflowId(execution.workflowId), execution.status.name === 'RUNNING' ? 'RUNNING' : 'CLOSED');
+    const transferId = transferIdOfWorkflowId(execution.workflowId);
+    if (transferId !== undefined) presence.set(transferId, execution.status.name === 'RUNNING' ? 'RUNNING' : 'CLOSED');
   }
   return presence;
 }

@@ -55,6 +55,12 @@ export const serviceKeysSchema = z
     return keys;
   });
 
+/** `LOG_LEVEL`: the pino level every service logs at. */
+export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+
+/** `BIND_HOST`: the address a service listens on. */
+export const bindHostSchema = z.string().min(1).default('127.0.0.1');
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }

@@ -118,5 +118,12 @@ export const transferTaskQueue = 'transfers';
 
 /** One transfer id, one workflow id: a transfer can never run twice. */
 export function transferWorkflowId(transferId: string): string {
-  return `transfer-${transferId}`;
+  return `${transferWorkflowIdPrefix}${transferId}`;
+}
+
+const transferWorkflowIdPrefix = 'transfer-';
+
+/** The transfer id a workflow id belongs to, or undefined when the workflow is not a transfer's. */
+export function transferIdOfWorkflowId(workflowId: string): string | undefined {
+  return workflowId.startsWith(transferWorkflowIdPrefix) ? workflowId.slice(transferWorkflowIdPrefix.length) : undefined;
 }

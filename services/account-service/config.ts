@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bankIdPattern, parseEnv, serviceKeysSchema } from '../../lib/config-parsers';
+import { bankIdPattern, bindHostSchema, logLevelSchema, parseEnv, serviceKeysSchema } from '../../lib/config-parsers';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
 
 function isTimeZone(name: string): boolean {
@@ -16,7 +16,7 @@ export const envSchema = z
   .object({
   BANK_ID: z.string().regex(bankIdPattern, 'must be a bank id such as bank-a'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(4001),
-  BIND_HOST: z.string().min(1).default('127.0.0.1'),
+  BIND_HOST: bindHostSchema,
   MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'),
   DATABASE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).optional(),
   SERVICE_KEYS: serviceKeysSchema,
@@ -32,7 +32,7 @@ export const envSchema = z
   TEST_CLOCK_OFFSET_MS: z.coerce.number().int().min(-366 * 86_400_000).max(366 * 86_400_000).optional(),
   ALLOW_TEST_CLOCK: z.enum(['true', 'false']).default('false'),
   NODE_ENV: z.string().optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: logLevelSchema,
     ...tracingEnvShape,
   })
   .superRefine((env, context) => {

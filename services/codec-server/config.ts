@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEnv } from '../../lib/config-parsers';
+import { bindHostSchema, logLevelSchema, parseEnv } from '../../lib/config-parsers';
 import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
 
 const origin = z.string().regex(/^https?:\/\/[^\s/]+$/, 'origins are scheme://host[:port] without a path');
@@ -7,7 +7,7 @@ const origin = z.string().regex(/^https?:\/\/[^\s/]+$/, 'origins are scheme://ho
 /** The variables this process reads; exported so that the compose test can name unknown ones. */
 export const envSchema = z.object({
   CODEC_SERVER_PORT: z.coerce.number().int().min(0).max(65_535).default(8234),
-  BIND_HOST: z.string().min(1).default('127.0.0.1'),
+  BIND_HOST: bindHostSchema,
   PAYLOAD_CODEC_KEYS: payloadCodecKeysSchema,
   /** The shared secret callers prove: as the first path segment (the Web UI) or as a Bearer token (the CLI). */
   CODEC_SERVER_TOKEN: z.string().regex(/^[A-Za-z0-9_-]{32,128}$/, 'must be 32 to 128 URL-safe characters'),
@@ -17,7 +17,7 @@ export const envSchema = z.object({
     .min(1)
     .transform((value) => value.split(',').map((item) => item.trim()))
     .pipe(z.array(origin).min(1)),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: logLevelSchema,
 });
 
 export interface CodecServerConfig {

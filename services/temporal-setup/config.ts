@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEnv } from '../../lib/config-parsers';
+import { logLevelSchema, parseEnv } from '../../lib/config-parsers';
 
 /** The variables this process reads; exported so that the compose test can name unknown ones. */
 export const envSchema = z.object({
@@ -7,7 +7,7 @@ export const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /** Temporal may still be starting when this runs: keep trying this long. */
   TEMPORAL_SETUP_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(120_000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: logLevelSchema,
 });
 
 export interface TemporalSetupConfig {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bankDirectorySchema, parseEnv, serviceKeysSchema, type BankDirectoryEntry } from '../../lib/config-parsers';
+import { type BankDirectoryEntry, bankDirectorySchema, bindHostSchema, logLevelSchema, parseEnv, serviceKeysSchema } from '../../lib/config-parsers';
 import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
 import type { SigningKey } from '../../lib/request-signing';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
@@ -17,13 +17,13 @@ export const envSchema = z.object({
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** Minutes between scheduled reconciliation runs; 0 removes the schedule. */
   RECONCILIATION_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(60),
-  BIND_HOST: z.string().min(1).default('127.0.0.1'),
+  BIND_HOST: bindHostSchema,
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).default(9464),
   EVENTS_MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'),
   EVENTS_DATABASE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('transfer_api'),
   WEBHOOK_ALLOWED_HOSTS: allowedHostsSchema.default([]),
   WEBHOOK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: logLevelSchema,
   ...tracingEnvShape,
   ...workerTuningEnvShape,
 });

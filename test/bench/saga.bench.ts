@@ -154,7 +154,9 @@ async function main(): Promise<void> {
     for (const runner of runners.values()) await closedLoop(env.cluster, 20, concurrency, runner);
     const results = new Map<string, Run[]>([...runners.keys()].map((arm) => [arm, []]));
     for (let round = 1; round <= rounds; round += 1) {
-      for (const [arm, runner] of runners) {
+      // Every other round runs the arms in reverse, so that no arm always follows the same one (and its leftovers).
+      const order = round % 2 === 1 ? [...runners] : [...runners].reverse();
+      for (const [arm, runner] of order) {
         const result = await closedLoop(env.cluster, transfers, concurrency, runner);
         results.get(arm)?.push(result);
         console.log(`round ${round} ${arm.padEnd(16)}: ${result.perSecond.toFixed(1)}/s  p50 ${result.p50Ms.toFixed(0)} ms  p99 ${result.p99Ms.toFixed(0)} ms  cpu: ${busiest(result)}`);

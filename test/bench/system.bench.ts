@@ -52,7 +52,6 @@ async function main(): Promise<void> {
   const hotClients = [1, 16, 200];
   const sagaConcurrency = [1, 4, 16, 64];
   const breakdownConcurrency = 16;
-  const breakdownCount = 120;
   quietTemporalRuntime();
   console.log('starting the local cluster…');
   const env = await startTestCluster('bench-system', { services: true, serviceEnv: { LOG_LEVEL: 'warn' } });
@@ -154,16 +153,14 @@ async function main(): Promise<void> {
       record(ledger, 'debit at 1k entries', await closedLoop(env.cluster, 200, 1, sizedDebit('k1')));
       record(ledger, 'debit at 100k entries', await closedLoop(env.cluster, 200, 1, sizedDebit('k100')));
       for (const concurrency of sagaConcurrency) {
-        const count = Math.max(20, concurrency * 4);
-        record(sagas, `bare, ${concurrency} in flight`, await closedLoop(env.cluster, count, concurrency, bare));
-        record(sagas, `direct, ${concurrency} in flight`, await closedLoop(env.cluster, count, concurrency, direct));
-        record(sagas, `saga, ${concurrency} in flight`, await closedLoop(env.cluster, count, concurrency, saga));
-        record(sagas, `saga A/A, ${concurrency} in flight`, await closedLoop(env.cluster, count, concurrency, saga));
+        const count = Math.max(24, concurrency * 6);
+        const arms: Array<[string, Operation]> = [['bare', bare], ['direct', direct], ['saga', saga], ['saga A/A', saga]];
+        // Where the saga's time goes, and what encryption costs, at one concurrency near the saga's peak.
+        if (concurrency === breakdownConcurrency) arms.push(['bare+visibility', bareWithVisibility], ['saga encrypted', sagaEncrypted], ['saga plain', sagaPlain]);
+        // Every other round runs the arms in reverse, so that no arm always follows the same one (and its leftovers).
+        if (round % 2 === 0) arms.reverse();
+        for (const [arm, operation] of arms) record(sagas, `${arm}, ${concurrency} in flight`, await closedLoop(env.cluster, count, concurrency, operation));
       }
-      // Where the saga's time goes, and what encryption costs, at the concurrency the saga peaks at here.
-      record(sagas, `bare+visibility, ${breakdownConcurrency} in flight`, await closedLoop(env.cluster, breakdownCount, breakdownConcurrency, bareWithVisibility));
-      record(sagas, `saga encrypted, ${breakdownConcurrency} in flight`, await closedLoop(env.cluster, breakdownCount, breakdownConcurrency, sagaEncrypted));
-      record(sagas, `saga plain, ${breakdownConcurrency} in flight`, await closedLoop(env.cluster, breakdownCount, breakdownConcurrency, sagaPlain));
     }
 
     const peak = (arm: string): { concurrency: number; perSecond: number } =>

@@ -5,7 +5,7 @@ import { AccountServiceClient } from '../../lib/account-service-client';
 import { readBankLedger } from '../../lib/ledger-reader';
 import { reconcile, transferIdOf, type BankLedger, type ReconciliationReport } from '../../lib/reconciliation';
 import type { SigningKey } from '../../lib/request-signing';
-import type { TransferState } from '../../lib/transfer-contract';
+import { transferIdOfWorkflowId, type TransferState } from '../../lib/transfer-contract';
 import { workflowInterceptorModules } from '../../services/worker/metrics';
 import { workflowsPath } from '../../services/worker/transfer-worker';
 import { transferWorkflowType } from '../../workflows/transfer-definitions';
@@ -124,8 +124,9 @@ async function replayAll(inputs: CheckInputs): Promise<{ replayed: number; failu
       if (execution.status.name === 'RUNNING') continue;
       const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
       histories.push({ workflowId: execution.workflowId, history: await handle.fetchHistory() });
-      if (execution.type === transferWorkflowType && execution.status.name === 'COMPLETED') {
-        workflowStatuses.set(execution.workflowId.replace(/^transfer-/, ''), ((await handle.result()) as TransferState).status);
+      const transferId = transferIdOfWorkflowId(execution.workflowId);
+      if (execution.type === transferWorkflowType && execution.status.name === 'COMPLETED' && transferId !== undefined) {
+        workflowStatuses.set(transferId, ((await handle.result()) as TransferState).status);
       }
     }
     const failures: string[] = [];

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
+// The SDK's decoder behind workflow.list() (an internal module; the SDK version is pinned): list()
+// hides the page tokens this API hands out.
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import type { ReconciliationReport } from '../../../lib/reconciliation';
 import { searchAttributes } from '../../../lib/search-attributes';
 import { reconciliationWorkflowId, reconciliationWorkflowType, type ReconciliationInput } from '../../../workflows/reconciliation-definitions';
@@ -104,13 +107,11 @@ export class TemporalReconciliations implements Reconciliations {
       pageSize,
       nextPageToken: pageToken,
     });
-    const runs: ReconciliationRun[] = [];
-    for (const info of response.executions) {
-      const workflowId = info.execution?.workflowId;
-      if (!workflowId) continue;
-      const description = await this.options.client.workflow.getHandle(workflowId).describe();
-      runs.push(runOf(description));
-    }
+    // Decoded from the list's own answer (memo through the codec): one call per page, not one per run.
+    const { loadedDataConverter, namespace } = this.options.client.options;
+    const runs = await Promise.all(
+      response.executions.filter((info) => info.execution?.workflowId).map(async (info) => runOf(await executionInfoFromRaw(info, loadedDataConverter, info, namespace))),
+    );
     return { runs, nextPageToken: response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : null };
   }
 }

@@ -1,7 +1,7 @@
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { startTransfer } from '../../../lib/transfer-start';
-import { isTerminalStatus, transferStatuses, transferWorkflowId, type OperatorDecision, type TransferInput, type TransferState } from '../../../lib/transfer-contract';
+import { isTerminalStatus, transferIdOfWorkflowId, transferStatuses, transferWorkflowId, type OperatorDecision, type TransferInput, type TransferState } from '../../../lib/transfer-contract';
 import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery, transferWorkflowType } from '../../../workflows/transfer-definitions';
 import {
   TransferNotReadyError,
@@ -16,7 +16,6 @@ import {
   type TransferWorkflows,
 } from './transfer-workflows';
 
-const workflowIdPrefix = transferWorkflowId('');
 const openTransferStatuses = transferStatuses.filter((status) => !isTerminalStatus(status));
 /** A scrape must not hang on visibility. */
 const visibilityCountTimeoutMs = 3_000;
@@ -124,9 +123,8 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
       ...(pageToken ? { nextPageToken: pageToken } : {}),
     });
     const transferIds = (response.executions ?? [])
-      .map((execution) => execution.execution?.workflowId ?? '')
-      .filter((workflowId) => workflowId.startsWith(workflowIdPrefix))
-      .map((workflowId) => workflowId.slice(workflowIdPrefix.length));
+      .map((execution) => transferIdOfWorkflowId(execution.execution?.workflowId ?? ''))
+      .filter((transferId): transferId is string => transferId !== undefined);
     const token = response.nextPageToken;
     return { transferIds, nextPageToken: token && token.length > 0 ? token : null };
   }

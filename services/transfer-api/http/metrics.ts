@@ -69,37 +69,25 @@ function registerOpenTransferGauges(registry: Registry, openTransferCounts: ApiM
       .finally(() => setTimeout(() => (counts = undefined), 1_000).unref());
     return counts;
   };
-  new Gauge({
-    name: 'transfers_open',
-    help: 'Transfers not yet terminal, by status (from Temporal visibility)',
-    labelNames: ['status'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const found = await read();
-      for (const [status, count] of Object.entries(found?.byStatus ?? {})) this.set({ status }, count);
-    },
-  });
-  new Gauge({
-    name: 'transfers_needing_attention',
-    help: 'Open transfers whose refund or credit-void keeps failing (NeedsAttention = true)',
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const found = await read();
-      if (found) this.set(found.needingAttention);
-    },
-  });
-  new Gauge({
-    name: 'transfers_overdue',
-    help: 'Open transfers, other than those awaiting approval, started longer ago than TRANSFER_OVERDUE_AFTER_MS',
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const found = await read();
-      if (found) this.set(found.overdue);
-    },
-  });
+  // Each gauge is emptied at scrape and filled from the shared read; nothing is set when visibility did not answer.
+  const gaugeOf = (name: string, help: string, fill: (gauge: Gauge, counts: OpenTransferCounts) => void, labelNames: string[] = []): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const found = await read();
+        if (found) fill(this, found);
+      },
+    });
+  };
+  gaugeOf('transfers_open', 'Transfers not yet terminal, by status (from Temporal visibility)', (gauge, found) => {
+    for (const [status, count] of Object.entries(found.byStatus)) gauge.set({ status }, count);
+  }, ['status']);
+  gaugeOf('transfers_needing_attention', 'Open transfers whose refund or credit-void keeps failing (NeedsAttention = true)', (gauge, found) => gauge.set(found.needingAttention));
+  gaugeOf('transfers_overdue', 'Open transfers, other than those awaiting approval, started longer ago than TRANSFER_OVERDUE_AFTER_MS', (gauge, found) => gauge.set(found.overdue));
 }
 
 /** Reading a report means reading a workflow's result: once a minute is often enough for an alert. */
