@@ -20,7 +20,7 @@ import { bundleTransferWorkflows, createTransferWorker } from '../../services/wo
 import { LedgerStore } from '../../services/account-service/ledger/ledger-store';
 import { startTestCluster } from '../support/cluster';
 import { quietTemporalRuntime, testCodecKeys } from '../support/temporal';
-import { busiest, closedLoop, meanCpu, meanOf as mean, numberArgument, percentile, seedLedgerAccount, type Run } from './bench-support';
+import { busiest, closedLoop, cpuGroups, cpuMsPerOperation, meanCpu, meanOf as mean, numberArgument, percentile, seedLedgerAccount, type Run } from './bench-support';
 import { createNoopActivities } from './noop-activities';
 import { lineChart } from './svg-chart';
 import { bareTwoActivityWorkflow, bareWithVisibilityWorkflow } from './workflows/bare';
@@ -218,13 +218,11 @@ async function main(): Promise<void> {
       return { arm, perSecond: mean(runs, 'perSecond'), p50Ms: mean(runs, 'p50Ms'), cpu: meanCpu(runs) };
     });
     const bareAtBreakdown = breakdown[0]?.perSecond ?? NaN;
-    const percent = (share: number | undefined): string => `${((share ?? 0) * 100).toFixed(0)}%`.padStart(8);
-    console.log(`\nbreakdown at ${breakdownConcurrency} in flight   per second   ratio to bare   p50 ms   temporal   worker   bench   account services`);
+    console.log(`\nbreakdown at ${breakdownConcurrency} in flight   per second   ratio to bare   p50 ms   CPU ms per operation: ${cpuGroups.join(' | ')} | total`);
     for (const row of breakdown) {
-      const services = Object.entries(row.cpu).filter(([name]) => name.startsWith('account-service')).reduce((sum, [, share]) => sum + share, 0);
-      console.log(
-        `  ${row.arm.padEnd(24)} ${row.perSecond.toFixed(1).padStart(10)}   ${`${(row.perSecond / bareAtBreakdown).toFixed(2)}x`.padStart(13)}   ${row.p50Ms.toFixed(0).padStart(6)} ${percent(row.cpu['temporal'])} ${percent(row.cpu['worker'])} ${percent(row.cpu['bench (client + in-process workers)'])} ${percent(services)}`,
-      );
+      const ms = cpuMsPerOperation(row.cpu, row.perSecond);
+      const cpuCells = [...cpuGroups, 'total' as const].map((group) => ms[group].toFixed(0).padStart(group.length)).join(' | ');
+      console.log(`  ${row.arm.padEnd(24)} ${row.perSecond.toFixed(1).padStart(10)}   ${`${(row.perSecond / bareAtBreakdown).toFixed(2)}x`.padStart(13)}   ${row.p50Ms.toFixed(0).padStart(6)}   ${' '.repeat(22)}${cpuCells}`);
     }
     const encrypted = breakdown.find((row) => row.arm === 'saga encrypted')?.perSecond ?? NaN;
     const plain = breakdown.find((row) => row.arm === 'saga plain')?.perSecond ?? NaN;
