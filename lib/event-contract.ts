@@ -16,7 +16,7 @@ export type TransferEventType = (typeof transferEventTypes)[number];
 
 /** What the saga hands to the recording activity: the event and the transfer's state when it happened. */
 export interface TransferEventRecord {
-  /** Stable, so receivers drop duplicates: `<transferId>:<type>`. */
+  /** Stable, so receivers drop duplicates: `<transferId>:<type>` (see transferEventId). */
   eventId: string;
   type: TransferEventType;
   /** The client (API key name) whose transfer it is; events go only to its feed and endpoints. */
@@ -52,8 +52,13 @@ export interface WebhookDeliveryState {
   failure?: string;
 }
 
-export function transferEventId(transferId: string, type: TransferEventType): string {
-  return `${transferId}:${type}`;
+/**
+ * `<transferId>:<type>`, and `<transferId>:<type>:<n>` for the n-th (n ≥ 2) event of one type of
+ * a transfer: a transfer can need attention more than once (its credit-void, then its refund),
+ * and each episode is news to the client.
+ */
+export function transferEventId(transferId: string, type: TransferEventType, occurrence = 1): string {
+  return occurrence > 1 ? `${transferId}:${type}:${occurrence}` : `${transferId}:${type}`;
 }
 
 /** One delivery per event and endpoint, whatever happens: the id is derived from both. */

@@ -22,10 +22,15 @@ export function transferEvents(input: TransferInput): TransferEvents {
   let chain: Promise<void> = Promise.resolve();
   const webhooks = input.policy.webhooks;
   const activities = proxyActivities<EventActivities>(eventRecordingOptions);
+  // How many events of each type this transfer has emitted; only needs_attention can repeat.
+  const emitted = new Map<TransferEventType, number>();
   return {
     emit: (type, state, at) => {
       if (!webhooks || !patched(transferPatches.transferEvents)) return;
-      const record = { eventId: transferEventId(input.transferId, type), type, client: input.requestedBy, createdAt: at, transfer: JSON.parse(JSON.stringify(state)) as TransferState };
+      const occurrence = (emitted.get(type) ?? 0) + 1;
+      emitted.set(type, occurrence);
+      // The event id is the activity's input, not a command: a history recorded before repeats had ids replays unchanged.
+      const record = { eventId: transferEventId(input.transferId, type, occurrence), type, client: input.requestedBy, createdAt: at, transfer: JSON.parse(JSON.stringify(state)) as TransferState };
       chain = chain.then(() =>
         // A cancel of the transfer must not lose the events that tell the client about it.
         CancellationScope.nonCancellable(async () => {

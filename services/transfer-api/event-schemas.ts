@@ -48,4 +48,4 @@ export const eventDeliveriesSchema = z
   .object({ data: z.array(z.object({ endpointId: z.string(), url: z.string().nullable(), delivered: z.boolean(), attempts: z.array(deliveryAttemptSchema) })) })
   .meta({ id: 'EventDeliveries' });
 
-export const eventIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:transfer\.[a-z_]{1,32}$/, 'is not an event id');
+export const eventIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:transfer\.[a-z_]{1,32}(:[1-9][0-9]{0,3})?$/, 'is not an event id');

@@ -3,7 +3,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { AccountActivities, LegRequest, LegResult, TransferReference } from '../../../activities/account-activities';
+import type { RecordedEvent } from '../../../activities/event-activities';
 import type { LedgerEntryView } from '../../../lib/account-service-contract';
+import type { TransferEventRecord } from '../../../lib/event-contract';
 import { searchAttributes } from '../../../lib/search-attributes';
 import type { TransferInput, TransferPolicy, TransferState } from '../../../lib/transfer-contract';
 import { startTransfer } from '../../../lib/transfer-start';
@@ -235,6 +237,40 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     expect(calls.slice(-4)).toEqual(['voidCredit', 'voidCredit', 'voidCredit', 'refund']);
     expect(state.steps.find((step) => step.name === 'credit-void')).toMatchObject({ status: 'SUCCEEDED', attempts: 3 });
     expect((await handle.describe()).typedSearchAttributes.get(searchAttributes.needsAttention)).toBe(false);
+  });
+
+  test('when a transfer needs attention twice (credit-void, then refund), then each episode is its own event', async () => {
+    const recorded: TransferEventRecord[] = [];
+    let voidCalls = 0;
+    let refundCalls = 0;
+    const { activities } = scripted({
+      credit: async () => Promise.reject(unavailable()),
+      voidCredit: async (ref) => {
+        voidCalls += 1;
+        if (voidCalls <= 2) throw unavailable();
+        return entry(`${ref.transferId}:credit`, 'void', '0');
+      },
+      refund: async (ref) => {
+        refundCalls += 1;
+        if (refundCalls <= 2) throw unavailable();
+        return entry(`${ref.transferId}:refund`, 'refund', '500');
+      },
+    });
+    const recordTransferEvent = async (record: TransferEventRecord): Promise<RecordedEvent> => {
+      recorded.push(record);
+      return { endpointIds: [] };
+    };
+    const webhooks = { deliveryTaskQueue: 'unused', retryInitialIntervalMs: 1_000, retryMaximumIntervalMs: 1_000, giveUpAfterMs: 60_000 };
+    const transfer = input({ policy: { ...policy, webhooks } });
+    const taskQueue = `saga-${transfer.transferId}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await transferBundle(), activities: { ...activities, recordTransferEvent }, dataConverter: testDataConverter });
+    const state = await worker.runUntil(async () => (await startTransfer(env.client, transfer, { taskQueue })).result());
+    expect(state).toMatchObject({ status: 'REFUNDED', reason: 'CREDIT_FAILED', needsAttention: false });
+    expect(recorded.map((record) => [record.type, record.eventId])).toEqual([
+      ['transfer.needs_attention', `${transfer.transferId}:transfer.needs_attention`],
+      ['transfer.needs_attention', `${transfer.transferId}:transfer.needs_attention:2`],
+      ['transfer.refunded', `${transfer.transferId}:transfer.refunded`],
+    ]);
   });
 
   describe('when the debit outcome stays unknown and the refund finds out what happened', () => {
