@@ -22,9 +22,6 @@ export interface ServicesPlan {
   transferApiPort: number;
   /** The worker's Prometheus endpoint (the SDK runtime's exporter). */
   workerMetricsPort: number;
-  /** The transfer API's own FerretDB (webhook endpoints, event feed). */
-  apiDatabasePort: number;
-  apiDatabaseDebugPort: number;
   /** Extra environment for every service process (e.g. short saga timeouts in tests). */
   env: Record<string, string>;
   /** SERVICE_KEYS / TRANSFER_API_KEYS from the launcher's environment, if given. */
@@ -46,6 +43,8 @@ export interface ClusterPlan {
   host: string;
   temporal: { port: number; uiPort: number; ui: boolean; namespace: string; extraSqlitePragmas?: readonly string[]; dynamicConfig?: readonly string[] };
   banks: readonly BankNodePlan[];
+  /** The transfer API's own FerretDB (webhook endpoints, event feed); required with services. */
+  apiDatabase?: { port: number; debugPort: number };
   services?: ServicesPlan;
 }
 
@@ -150,11 +149,10 @@ export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptio
     banks,
     ...(options.services
       ? {
+          apiDatabase: { port: await nextPort(), debugPort: await nextPort() },
           services: {
             transferApiPort: await nextPort(),
             workerMetricsPort: await nextPort(),
-            apiDatabasePort: await nextPort(),
-            apiDatabaseDebugPort: await nextPort(),
             codecServerPort: await nextPort(),
             env: options.serviceEnv ?? {},
             ...(options.extraApiKeys ? { extraApiKeys: options.extraApiKeys } : {}),
@@ -239,8 +237,8 @@ async function checkPorts(plan: ClusterPlan): Promise<void> {
   if (plan.services) checks.push([plan.services.transferApiPort, 'The transfer API', 'TRANSFER_API_PORT']);
   if (plan.services) checks.push([plan.services.workerMetricsPort, "The worker's metrics endpoint", 'WORKER_METRICS_PORT']);
   if (plan.services) checks.push([plan.services.codecServerPort, 'The codec server', 'CODEC_SERVER_PORT']);
-  if (plan.services) checks.push([plan.services.apiDatabasePort, 'FerretDB of the transfer API', 'API_FERRETDB_PORT']);
-  if (plan.services) checks.push([plan.services.apiDatabaseDebugPort, 'FerretDB debug endpoint of the transfer API', 'API_FERRETDB_DEBUG_PORT']);
+  if (plan.apiDatabase) checks.push([plan.apiDatabase.port, 'FerretDB of the transfer API', 'API_FERRETDB_PORT']);
+  if (plan.apiDatabase) checks.push([plan.apiDatabase.debugPort, 'FerretDB debug endpoint of the transfer API', 'API_FERRETDB_DEBUG_PORT']);
   for (const [port, purpose, variable] of checks) await assertPortFree(plan.host, port, purpose, variable);
 }
 
@@ -303,12 +301,14 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
   ];
 
   let apiDatabaseUrl = '';
-  if (services) {
+  const apiDatabase = plan.apiDatabase;
+  if (services && !apiDatabase) throw new Error('a plan with services needs apiDatabase: the API and the worker keep events there');
+  if (apiDatabase) {
     const name = 'ferretdb-transfer-api';
     const dataDir = join(plan.dataDir, 'ferretdb', 'transfer-api');
     starts.push(
       launch(name, 'database', async () => {
-        const database = await startFerretDb({ name, binary: binaries.ferretDb, dataDir, host: plan.host, port: services.apiDatabasePort, debugPort: services.apiDatabaseDebugPort }, options.sink);
+        const database = await startFerretDb({ name, binary: binaries.ferretDb, dataDir, host: plan.host, port: apiDatabase.port, debugPort: apiDatabase.debugPort }, options.sink);
         apiDatabaseUrl = database.url;
         return { endpoint: database.url, dataDir, process: database.process };
       }),

@@ -80,12 +80,11 @@ export function localPlanFromEnv(env: NodeJS.ProcessEnv, projectRoot: string): C
       databaseDebugPort: config.FERRETDB_DEBUG_BASE_PORT + index,
       servicePort: config.ACCOUNT_SERVICE_BASE_PORT + index,
     })),
+    apiDatabase: { port: config.API_FERRETDB_PORT, debugPort: config.API_FERRETDB_DEBUG_PORT },
     services: {
       transferApiPort: config.TRANSFER_API_PORT,
       workerMetricsPort: config.WORKER_METRICS_PORT,
       codecServerPort: config.CODEC_SERVER_PORT,
-      apiDatabasePort: config.API_FERRETDB_PORT,
-      apiDatabaseDebugPort: config.API_FERRETDB_DEBUG_PORT,
       env: Object.fromEntries(passedToServices.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name] as string]]))),
       ...(env.SERVICE_KEYS ? { serviceKeys: env.SERVICE_KEYS } : {}),
       ...(env.TRANSFER_API_KEYS ? { apiKeys: env.TRANSFER_API_KEYS } : {}),

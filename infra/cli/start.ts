@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const fresh = process.argv.includes('--fresh');
   const startedAt = Date.now();
   const fullPlan = localPlanFromEnv(process.env, projectRoot);
-  // --servers-only runs Temporal and the databases alone, for working on a service in a debugger.
+  // --servers-only runs Temporal and the databases (every bank's and the API's) alone, for working on a service in a debugger.
   const { services, ...serversOnly } = fullPlan;
   const plan: ClusterPlan = process.argv.includes('--servers-only') ? serversOnly : { ...serversOnly, ...(services ? { services } : {}) };
   const sink = consoleLogSink();

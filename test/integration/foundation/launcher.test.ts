@@ -100,11 +100,13 @@ describe('npm start (infra/cli/start.ts)', () => {
   test('when started, then it prints the table with a reachable Web UI, and Ctrl-C leaves no process behind', async () => {
     const env = await launcherEnv(join(dir.path, 'first'));
     const { launcher, pids } = await runUntilReady(env);
-    expect(pids).toHaveLength(2);
+    // Temporal, the bank's FerretDB and the API's own FerretDB (a service started by hand needs its events database).
+    expect(pids).toHaveLength(3);
     expect(pids.every(processAlive)).toBe(true);
     const uiUrl = `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`;
     expect(launcher.output).toContain(`Temporal Web UI: ${uiUrl}`);
     expect(launcher.output).toMatch(/ferretdb-bank-a\s+mongodb:\/\/127\.0\.0\.1:/);
+    expect(launcher.output).toMatch(new RegExp(`ferretdb-transfer-api\\s+mongodb://127\\.0\\.0\\.1:${env.API_FERRETDB_PORT}/`));
     expect((await fetch(uiUrl)).status).toBe(200);
     await interruptAndCheckNoOrphans(launcher, pids);
   });
