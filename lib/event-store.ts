@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MongoServerError, type Collection, type Db } from 'mongodb';
 import type { TransferEventRecord, TransferEventType } from './event-contract';
+import { secretSealer, type SecretSealer } from './secret-sealing';
 
 /**
  * The transfer API's own database: webhook endpoints with their secrets, each client's event
@@ -14,6 +15,7 @@ export interface WebhookEndpointDocument {
   url: string;
   /** Event types the endpoint wants; null for all. */
   events: TransferEventType[] | null;
+  /** Sealed in the database when codec keys are configured (see SecretSealer); the store hands it out open. */
   secret: string;
   createdAt: string;
   deletedAt?: string;
@@ -84,7 +86,11 @@ export class EventStore {
   private readonly heads: Collection<FeedHead>;
   private readonly attempts: Collection<DeliveryAttemptDocument>;
 
-  constructor(db: Db) {
+  private readonly sealer: SecretSealer;
+
+  /** `sealer` seals endpoint secrets at rest; without one (or without keys) they are stored as they are. */
+  constructor(db: Db, options: { sealer?: SecretSealer } = {}) {
+    this.sealer = options.sealer ?? secretSealer(undefined);
     this.endpoints = db.collection('webhook_endpoints');
     this.feed = db.collection('event_feed');
     this.pointers = db.collection('event_pointers');
@@ -106,17 +112,25 @@ export class EventStore {
       secret: `whsec_${randomBytes(24).toString('hex')}`,
       createdAt: now.toISOString(),
     };
-    await this.endpoints.insertOne(document);
+    await this.endpoints.insertOne({ ...document, secret: this.sealer.seal(document.secret, document._id) });
     return document;
   }
 
   async listEndpoints(client: string): Promise<WebhookEndpointDocument[]> {
     const all = await this.endpoints.find({ client }).limit(endpointsPerClientMax * 10).toArray();
-    return all.filter((endpoint) => endpoint.deletedAt === undefined).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a._id.localeCompare(b._id));
+    return all
+      .filter((endpoint) => endpoint.deletedAt === undefined)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a._id.localeCompare(b._id))
+      .map((endpoint) => this.opened(endpoint));
   }
 
   async getEndpoint(id: string): Promise<WebhookEndpointDocument | undefined> {
-    return (await this.endpoints.findOne({ _id: id })) ?? undefined;
+    const endpoint = await this.endpoints.findOne({ _id: id });
+    return endpoint ? this.opened(endpoint) : undefined;
+  }
+
+  private opened(endpoint: WebhookEndpointDocument): WebhookEndpointDocument {
+    return { ...endpoint, secret: this.sealer.open(endpoint.secret, endpoint._id) };
   }
 
   /** Deleting keeps the document (the delivery log names it) and stops its deliveries. */

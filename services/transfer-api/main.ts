@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { transferDataConverter } from '../../lib/data-converter';
 import { MongoClient } from 'mongodb';
 import { EventStore } from '../../lib/event-store';
+import { secretSealer } from '../../lib/secret-sealing';
 import { serve } from '../../lib/http-server';
 import { startConfiguredTracing } from '../../lib/tracing';
 import { buildTransferApi } from './app';
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   const interceptors = tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } : undefined;
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: transferDataConverter(config.codecKeys), ...(interceptors ? { interceptors } : {}) });
   const mongo = new MongoClient(config.events.mongodbUrl, { useBigInt64: true });
-  const events = new EventStore(mongo.db(config.events.databaseName));
+  const events = new EventStore(mongo.db(config.events.databaseName), { sealer: secretSealer(config.codecKeys) });
   await events.ensureIndexes();
   const { app } = buildTransferApi({
     logger,

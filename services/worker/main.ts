@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { startConfiguredTracing } from '../../lib/tracing';
 import { transferDataConverter } from '../../lib/data-converter';
 import { EventStore } from '../../lib/event-store';
+import { secretSealer } from '../../lib/secret-sealing';
 import { loadConfig } from './config';
 import { ensureReconciliationSchedule, removeReconciliationSchedule } from './reconciliation-schedule';
 import { workerMetricsExporter } from './metrics';
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   const bundle = await bundleTransferWorkflows({ tracing: tracing !== undefined });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const mongo = new MongoClient(config.events.mongodbUrl, { useBigInt64: true });
-  const store = new EventStore(mongo.db(config.events.databaseName));
+  const store = new EventStore(mongo.db(config.events.databaseName), { sealer: secretSealer(config.codecKeys) });
   await store.ensureIndexes();
   const events = { store, allowedHosts: config.events.allowedHosts, requestTimeoutMs: config.events.requestTimeoutMs };
   const worker = await createTransferWorker({

@@ -1,4 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import { apiDatabaseName } from '../../../infra/cluster';
 import { findFreePort } from '../../../infra/ports';
 import { transferWorkflowId } from '../../../lib/transfer-contract';
 import { verifyWebhook } from '../../../lib/webhook-signature';
@@ -120,6 +122,17 @@ describe('transfer events and webhooks', () => {
     expect((await clientB.get(`/v1/webhook-endpoints/${String(flakyEndpoint.body.id)}`)).status).toBe(404);
     expect((await remove(env.keyFor('client-b'), `/v1/webhook-endpoints/${String(flakyEndpoint.body.id)}`)).status).toBe(404);
     expect((await clientB.get('/v1/webhook-endpoints')).body.data).toHaveLength(1);
+
+    // At rest the secrets are sealed with the codec key, each bound to its endpoint; the deliveries below still verify with them.
+    const mongo = new MongoClient(env.cluster.apiDatabaseUrl);
+    try {
+      const stored = await mongo.db(apiDatabaseName).collection<{ _id: string; secret: string }>('webhook_endpoints').find({}).toArray();
+      expect(stored.map((endpoint) => endpoint._id).sort()).toEqual([flakyEndpoint.body.id, deadEndpoint.body.id, punctualEndpoint.body.id].map(String).sort());
+      for (const endpoint of stored) expect(endpoint.secret).toMatch(/^sealed\.v1\.test-codec-2\./);
+      expect(JSON.stringify(stored)).not.toContain('whsec_');
+    } finally {
+      await mongo.close();
+    }
 
     // Client A: one completes, one waits for approval and completes, one is refused. The flaky receiver is not even listening yet.
     const startedAt = Date.now();
