@@ -55,6 +55,7 @@ const passedToServices = [
   'WORKER_WORKFLOW_TASK_POLLERS',
   'WORKER_ACTIVITY_TASK_POLLERS',
   'WORKER_STICKY_QUEUE_TIMEOUT_MS',
+  'CODEC_RATE_LIMIT_PER_MINUTE',
 ] as const;
 
 export class LauncherConfigError extends Error {

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
@@ -11,7 +12,12 @@ export interface CodecServerOptions {
   token: string;
   corsOrigins: readonly string[];
   logger: Logger;
+  /** Encode and decode requests one client address may make a minute. */
+  requestsPerMinute: number;
 }
+
+/** Wrong tokens one client address may present a minute; past it every request of that address waits out the minute. */
+export const failedAuthenticationsPerMinute = 10;
 
 /** Limits of one request: a workflow history page of payloads, never more. */
 export const codecServerLimits = { bodySizeMax: '4mb', payloadsMax: 1_000 } as const;
@@ -119,12 +125,32 @@ export function buildCodecServer(options: CodecServerOptions): Express {
     }
   };
 
-  const json = express.json({ limit: codecServerLimits.bodySizeMax });
+  const tooMany = (message: string) => (_req: Request, res: Response) => {
+    res.status(429).json({ error: { code: 'RATE_LIMITED', message } });
+  };
+  // Guessing the token: only answers of 401 count.
+  const guessing = rateLimit({
+    windowMs: 60_000,
+    limit: failedAuthenticationsPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    skipSuccessfulRequests: true,
+    handler: tooMany(`more than ${failedAuthenticationsPerMinute} failed authentications a minute from this address`),
+  });
+  const busy = rateLimit({
+    windowMs: 60_000,
+    limit: options.requestsPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: tooMany(`more than ${options.requestsPerMinute} codec requests a minute from this address`),
+  });
+  const json = [guessing, busy, express.json({ limit: codecServerLimits.bodySizeMax })];
   // Only the last path segment says encode or decode (the protocol); the token may sit before it.
-  app.post('/:token/encode', json, handle('encode'));
-  app.post('/:token/decode', json, handle('decode'));
-  app.post('/encode', json, handle('encode'));
-  app.post('/decode', json, handle('decode'));
+  app.post('/:token/encode', ...json, handle('encode'));
+  app.post('/:token/decode', ...json, handle('decode'));
+  app.post('/encode', ...json, handle('encode'));
+  app.post('/decode', ...json, handle('decode'));
 
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'POST /encode or /decode' } });

@@ -17,6 +17,8 @@ export const envSchema = z.object({
     .min(1)
     .transform((value) => value.split(',').map((item) => item.trim()))
     .pipe(z.array(origin).min(1)),
+  /** Encode and decode requests one client address may make a minute (a history page is one request). */
+  CODEC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1_200),
   LOG_LEVEL: logLevelSchema,
 });
 
@@ -26,6 +28,7 @@ export interface CodecServerConfig {
   codecKeys: readonly CodecKey[];
   token: string;
   corsOrigins: readonly string[];
+  requestsPerMinute: number;
   logLevel: string;
 }
 
@@ -38,6 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): CodecServerConfig {
     codecKeys: parsed.PAYLOAD_CODEC_KEYS,
     token: parsed.CODEC_SERVER_TOKEN,
     corsOrigins: parsed.CODEC_CORS_ORIGINS,
+    requestsPerMinute: parsed.CODEC_RATE_LIMIT_PER_MINUTE,
     logLevel: parsed.LOG_LEVEL,
   });
 }
