@@ -1,7 +1,7 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { z } from 'zod';
+import { openBytes, sealBytes, SealedBytesError } from './aes-gcm';
 
 /** One AES-256 key and the id written next to every payload it encrypts. */
 export interface CodecKey {
@@ -11,8 +11,6 @@ export interface CodecKey {
 
 export const encryptedEncoding = 'binary/encrypted';
 export const keyIdMetadataKey = 'encryption-key-id';
-const ivBytes = 12;
-const tagBytes = 16;
 const keyBytes = 32;
 
 const utf8 = new TextEncoder();
@@ -79,12 +77,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   private encrypt(payload: Payload): Payload {
     const plaintext = temporal.api.common.v1.Payload.encode(payload).finish();
-    const iv = randomBytes(ivBytes);
-    const cipher = createCipheriv('aes-256-gcm', this.encryptionKey.key, iv);
-    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     return {
       metadata: { encoding: utf8.encode(encryptedEncoding), [keyIdMetadataKey]: utf8.encode(this.encryptionKey.keyId) },
-      data: Buffer.concat([iv, ciphertext, cipher.getAuthTag()]),
+      data: sealBytes(this.encryptionKey.key, plaintext),
     };
   }
 
@@ -95,11 +90,13 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     const keyId = keyIdBytes ? fromUtf8.decode(keyIdBytes) : '';
     const key = this.keysById.get(keyId);
     if (!key) throw new PayloadDecryptionError(`no payload codec key with id "${keyId}"; keep retired keys in PAYLOAD_CODEC_KEYS`);
-    const data = Buffer.from(payload.data ?? new Uint8Array());
-    if (data.length < ivBytes + tagBytes) throw new PayloadDecryptionError('encrypted payload is too short');
-    const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, ivBytes));
-    decipher.setAuthTag(data.subarray(data.length - tagBytes));
-    const plaintext = Buffer.concat([decipher.update(data.subarray(ivBytes, data.length - tagBytes)), decipher.final()]);
+    let plaintext: Buffer;
+    try {
+      plaintext = openBytes(key, payload.data ?? new Uint8Array());
+    } catch (error) {
+      if (error instanceof SealedBytesError) throw new PayloadDecryptionError(`encrypted payload does not decrypt with key "${keyId}": ${error.message}`);
+      throw error;
+    }
     const decoded = temporal.api.common.v1.Payload.decode(plaintext);
     return { metadata: decoded.metadata, data: decoded.data };
   }

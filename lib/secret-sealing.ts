@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { openBytes, sealBytes } from './aes-gcm';
 import type { CodecKey } from './payload-codec';
 
 /**
@@ -20,8 +20,6 @@ export class SecretUnsealError extends Error {
 }
 
 const prefix = 'sealed.v1.';
-const ivBytes = 12;
-const tagBytes = 16;
 const purpose = 'interbank-transfers/stored-secret/v1:';
 
 export function secretSealer(keys: readonly CodecKey[] | undefined): SecretSealer {
@@ -31,11 +29,8 @@ export function secretSealer(keys: readonly CodecKey[] | undefined): SecretSeale
     sealing: sealingKey !== undefined,
     seal(plaintext, context) {
       if (!sealingKey) return plaintext;
-      const iv = randomBytes(ivBytes);
-      const cipher = createCipheriv('aes-256-gcm', sealingKey.key, iv);
-      cipher.setAAD(Buffer.from(purpose + context));
-      const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-      return `${prefix}${sealingKey.keyId}.${Buffer.concat([iv, ciphertext, cipher.getAuthTag()]).toString('base64url')}`;
+      const sealed = sealBytes(sealingKey.key, Buffer.from(plaintext, 'utf8'), Buffer.from(purpose + context));
+      return `${prefix}${sealingKey.keyId}.${sealed.toString('base64url')}`;
     },
     open(stored, context) {
       if (!stored.startsWith(prefix)) return stored;
@@ -44,13 +39,8 @@ export function secretSealer(keys: readonly CodecKey[] | undefined): SecretSeale
       const keyId = rest.slice(0, dot);
       const key = keysById.get(keyId);
       if (dot < 1 || !key) throw new SecretUnsealError(`a stored secret is sealed with key "${keyId}", which is not in PAYLOAD_CODEC_KEYS; keep retired keys there`);
-      const data = Buffer.from(rest.slice(dot + 1), 'base64url');
-      if (data.length < ivBytes + tagBytes) throw new SecretUnsealError('a stored secret is too short to be sealed');
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, ivBytes));
-        decipher.setAAD(Buffer.from(purpose + context));
-        decipher.setAuthTag(data.subarray(data.length - tagBytes));
-        return Buffer.concat([decipher.update(data.subarray(ivBytes, data.length - tagBytes)), decipher.final()]).toString('utf8');
+        return openBytes(key, Buffer.from(rest.slice(dot + 1), 'base64url'), Buffer.from(purpose + context)).toString('utf8');
       } catch {
         throw new SecretUnsealError(`a stored secret does not open for ${context}: altered, or moved from another record`);
       }

@@ -116,12 +116,12 @@ export interface OperatorDecision {
 
 export const transferTaskQueue = 'transfers';
 
+const transferWorkflowIdPrefix = 'transfer-';
+
 /** One transfer id, one workflow id: a transfer can never run twice. */
 export function transferWorkflowId(transferId: string): string {
   return `${transferWorkflowIdPrefix}${transferId}`;
 }
-
-const transferWorkflowIdPrefix = 'transfer-';
 
 /** The transfer id a workflow id belongs to, or undefined when the workflow is not a transfer's. */
 export function transferIdOfWorkflowId(workflowId: string): string | undefined {

@@ -145,12 +145,12 @@ export function buildCodecServer(options: CodecServerOptions): Express {
     legacyHeaders: false,
     handler: tooMany(`more than ${options.requestsPerMinute} codec requests a minute from this address`),
   });
-  const json = [guessing, busy, express.json({ limit: codecServerLimits.bodySizeMax })];
+  const codecRequest = [guessing, busy, express.json({ limit: codecServerLimits.bodySizeMax })];
   // Only the last path segment says encode or decode (the protocol); the token may sit before it.
-  app.post('/:token/encode', ...json, handle('encode'));
-  app.post('/:token/decode', ...json, handle('decode'));
-  app.post('/encode', ...json, handle('encode'));
-  app.post('/decode', ...json, handle('decode'));
+  app.post('/:token/encode', ...codecRequest, handle('encode'));
+  app.post('/:token/decode', ...codecRequest, handle('decode'));
+  app.post('/encode', ...codecRequest, handle('encode'));
+  app.post('/decode', ...codecRequest, handle('decode'));
 
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'POST /encode or /decode' } });

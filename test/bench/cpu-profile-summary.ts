@@ -24,7 +24,7 @@ interface CpuProfile {
 }
 
 /** `@temporalio/worker`, `project: lib`, `node:internal`, `(garbage collector)`… */
-export function placeOf(url: string, functionName: string): string {
+function placeOf(url: string, functionName: string): string {
   if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
   const modules = url.lastIndexOf('node_modules/');
   if (modules >= 0) {

@@ -63,21 +63,19 @@ async function main(): Promise<void> {
   const bareWorker = await Worker.create({ connection: workerConnection, taskQueue: 'bench-bare', workflowsPath: require.resolve('./workflows/bare'), activities: createNoopActivities() });
   const running = [bareWorker.run()];
   // The cost of payload encryption: two saga workers in this process that differ only by the codec.
-  const signingKeyOfCluster = env.cluster.secrets?.serviceKeys[0];
-  if (!signingKeyOfCluster) throw new Error('the cluster has no service key');
+  const signingKey = env.cluster.secrets?.serviceKeys[0];
+  if (!signingKey) throw new Error('the cluster has no service key');
   const bundle = await bundleTransferWorkflows();
   const banks = [...env.cluster.accountServiceUrls].map(([bankId, url]) => ({ bankId, url }));
   const codecWorkers = await Promise.all(
     (['bench-encrypted', 'bench-plain'] as const).map((taskQueue) =>
-      createTransferWorker({ connection: workerConnection, namespace: 'default', taskQueue, bundle, banks, signingKey: signingKeyOfCluster, requestTimeoutMs: 10_000, codecKeys: taskQueue === 'bench-encrypted' ? testCodecKeys : undefined }),
+      createTransferWorker({ connection: workerConnection, namespace: 'default', taskQueue, bundle, banks, signingKey, requestTimeoutMs: 10_000, codecKeys: taskQueue === 'bench-encrypted' ? testCodecKeys : undefined }),
     ),
   );
   running.push(...codecWorkers.map((worker) => worker.run()));
   const mongo = new MongoClient(env.cluster.databaseUrls.get('bank-a') as string, { useBigInt64: true });
   const results: Record<string, unknown> = { startedAt: new Date().toISOString(), rounds };
   try {
-    const signingKey = env.cluster.secrets?.serviceKeys[0];
-    if (!signingKey) throw new Error('the cluster has no service key');
     const bank = (bankId: string) => new AccountServiceClient({ bankId, baseUrl: env.cluster.accountServiceUrls.get(bankId) as string, signingKey, requestTimeoutMs: 60_000 });
     const bankA = bank('bank-a');
     const bankB = bank('bank-b');

@@ -48,7 +48,7 @@ describe('AES-256-GCM payload codec', () => {
     const [encrypted] = await codec.encode([defaultPayloadConverter.toPayload(transferInput)]);
     const data = Buffer.from(encrypted?.data ?? []);
     data[20] = (data[20] ?? 0) ^ 1;
-    await expect(codec.decode([{ ...encrypted, data }])).rejects.toThrow();
+    await expect(codec.decode([{ ...encrypted, data }])).rejects.toThrow(PayloadDecryptionError);
   });
 });
 
