@@ -1,12 +1,16 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { TransferEventRecord } from '../lib/event-contract';
 import { publicEvent, type EventStore } from '../lib/event-store';
+import type { TransferRecordStore } from '../lib/transfer-record-store';
+import type { TransferStatusChange } from '../lib/transfer-record';
 import { signWebhook, webhookSignatureHeader } from '../lib/webhook-signature';
 import { webhookUrlRefusal } from '../lib/webhook-url';
 import { transferView } from '../services/transfer-api/use-cases/transfer-view';
 
 export interface EventActivitiesOptions {
   store: EventStore;
+  /** The transfer record; transfers started by the API write every change there. */
+  records?: TransferRecordStore;
   /** WEBHOOK_ALLOWED_HOSTS, checked again before every call. */
   allowedHosts: readonly string[];
   /** One POST; the activity's retry policy spaces the attempts. */
@@ -18,6 +22,12 @@ export interface EventActivitiesOptions {
 export interface RecordedEvent {
   /** Endpoints to deliver to: one child workflow each. */
   endpointIds: string[];
+}
+
+/** One change of a transfer: its status entry, and the event it is for the client, if any. */
+export interface TransferChangeRequest {
+  change: TransferStatusChange;
+  event?: TransferEventRecord;
 }
 
 export type DeliveryOutcome = { outcome: 'DELIVERED'; attempt: number; httpStatus: number } | { outcome: 'ENDPOINT_DELETED' };
@@ -39,6 +49,16 @@ export function createEventActivities(options: EventActivitiesOptions) {
   return {
     async recordTransferEvent(record: TransferEventRecord): Promise<RecordedEvent> {
       const document = await options.store.recordEvent(record, transferView(record.transfer));
+      return { endpointIds: document.endpointIds };
+    },
+
+    /** Writes the change to the transfer's record (never rolling it back), then its event to the feed. */
+    async recordTransferChange(request: TransferChangeRequest): Promise<RecordedEvent> {
+      // A worker without the record cannot do this task; another worker, or this one restarted with it, can.
+      if (!options.records) throw ApplicationFailure.retryable('this worker has no transfer record store', 'RECORD_UNAVAILABLE');
+      await options.records.appendStatus(request.change);
+      if (!request.event) return { endpointIds: [] };
+      const document = await options.store.recordEvent(request.event, transferView(request.event.transfer));
       return { endpointIds: document.endpointIds };
     },
 

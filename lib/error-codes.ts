@@ -24,6 +24,8 @@ export const httpStatusByCode = {
   REQUEST_IN_PROGRESS: 409,
   TRANSFER_NOT_CANCELLABLE: 409,
   TRANSFER_NOT_AWAITING_APPROVAL: 409,
+  /** A repair needs a transfer that has not ended and whose workflow is not running. */
+  TRANSFER_NOT_REPAIRABLE: 409,
   ACCOUNT_NOT_EMPTY: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,

@@ -35,6 +35,7 @@ export type TransferReason =
   | 'SAME_ACCOUNT'
   | 'AMOUNT_TOO_LARGE'
   | 'INVALID_AMOUNT'
+  | 'WORKFLOW_TERMINATED'
   | (string & {});
 
 export interface AccountRef {
@@ -63,6 +64,13 @@ export interface TransferPolicy {
   debitGiveUpAfterMs?: number;
   /** Set when the API keeps an event feed: the saga records events and starts webhook deliveries. */
   webhooks?: WebhookPolicy;
+  /**
+   * Set when the transfer has a record in the API's database (every transfer the API starts): the
+   * saga writes every change it decides there, with the events, through one activity.
+   */
+  transferRecord?: boolean;
+  /** Longest pause between two attempts of a refund or credit-void that keeps failing (default 30 s). */
+  compensationRetryMaximumIntervalMs?: number;
 }
 
 export interface TransferInput {
@@ -75,6 +83,13 @@ export interface TransferInput {
   /** The client (API key name) that asked for the transfer. */
   requestedBy: string;
   policy: TransferPolicy;
+  /** When the transfer was recorded; the workflow's start time when absent. */
+  createdAt?: string;
+  /**
+   * A repair run, started by an operator for a transfer whose workflow stopped with money possibly in
+   * flight: it finishes the transfer from the ledgers' facts (credit-void, then refund).
+   */
+  repair?: boolean;
 }
 
 export type TransferStepName = 'approval' | 'debit' | 'credit' | 'credit-void' | 'refund';
@@ -103,6 +118,8 @@ export interface TransferState {
   reference?: string;
   requestedBy: string;
   needsAttention: boolean;
+  /** Why an operator is needed when the saga itself cannot say (e.g. WORKFLOW_TERMINATED, found by the API's sweeper). */
+  attentionReason?: string;
   createdAt: string;
   updatedAt: string;
   steps: TransferStep[];

@@ -9,6 +9,11 @@ export interface StartTransferOptions {
   taskQueue?: string;
   /** Extra memo fields (the reference is always added); payloads, so encrypted when a codec is on. */
   memo?: Record<string, unknown>;
+  /**
+   * A repair run may follow a run that stopped without completing (terminated, failed, timed out,
+   * cancelled); a completed transfer is never run again.
+   */
+  repair?: boolean;
 }
 
 /**
@@ -40,7 +45,7 @@ export function startTransfer(client: Client, input: TransferInput, options: Sta
     taskQueue: options.taskQueue ?? transferTaskQueue,
     workflowId: transferWorkflowId(input.transferId),
     args: [input],
-    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    workflowIdReusePolicy: options.repair ? WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY : WorkflowIdReusePolicy.REJECT_DUPLICATE,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     memo: { ...options.memo, ...(input.reference === undefined ? {} : { reference: input.reference }) },
     typedSearchAttributes: initialTransferSearchAttributes(input),

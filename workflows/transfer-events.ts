@@ -1,22 +1,27 @@
-import { CancellationScope, ParentClosePolicy, WorkflowIdReusePolicy, log, patched, proxyActivities, startChild } from '@temporalio/workflow';
+import { CancellationScope, ParentClosePolicy, WorkflowIdReusePolicy, log, patched, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { EventActivities } from '../activities/event-activities';
-import { transferEventId, webhookDeliveryWorkflowId, type TransferEventType } from '../lib/event-contract';
+import { transferEventId, webhookDeliveryWorkflowId, type TransferEventRecord, type TransferEventType } from '../lib/event-contract';
 import type { TransferInput, TransferState } from '../lib/transfer-contract';
+import type { TransferStatusChange } from '../lib/transfer-record';
 import { transferPatches } from './transfer-patches';
 import { eventRecordingOptions } from './transfer-policies';
 import { webhookDeliveryWorkflow } from './webhook-delivery-workflow';
 
 export interface TransferEvents {
-  /** Records the event and starts its deliveries, after the events before it, without blocking the saga. */
-  emit: (type: TransferEventType, state: TransferState, at: string) => void;
-  /** Waits until every emitted event is recorded and its deliveries have started. */
+  /**
+   * Writes the transfer's change to its record, with the event it is for the client if any, and
+   * starts the event's deliveries: after the changes before it, without blocking the saga.
+   */
+  changed: (state: TransferState, event: TransferEventType | undefined) => void;
+  /** Waits until every change is recorded and its deliveries have started. */
   drained: () => Promise<void>;
 }
 
 /**
- * The transfer's events, in order, on a chain of their own: the saga never waits for the API's
- * database or a receiver. Only transfers started with a webhook policy emit, behind a patch,
- * so histories recorded before events existed replay unchanged.
+ * The transfer's changes, in order, on a chain of their own: the saga never waits for the API's
+ * database or a receiver. Transfers with a record (the API sets policy.transferRecord) write every
+ * change there behind the transfer-record patch; older transfers, and those started without a
+ * record, record only their events, and only with a webhook policy, as they always did.
  */
 export function transferEvents(input: TransferInput): TransferEvents {
   let chain: Promise<void> = Promise.resolve();
@@ -24,28 +29,57 @@ export function transferEvents(input: TransferInput): TransferEvents {
   const activities = proxyActivities<EventActivities>(eventRecordingOptions);
   // How many events of each type this transfer has emitted; only needs_attention can repeat.
   const emitted = new Map<TransferEventType, number>();
+  let recording: boolean | undefined;
+  let revision = 0;
+  const recordsChanges = (): boolean => (recording ??= input.policy.transferRecord === true && patched(transferPatches.transferRecord));
+
+  const eventOf = (type: TransferEventType, state: TransferState): TransferEventRecord => {
+    const occurrence = (emitted.get(type) ?? 0) + 1;
+    emitted.set(type, occurrence);
+    // The event id is the activity's input, not a command: a history recorded before repeats had ids replays unchanged.
+    return { eventId: transferEventId(input.transferId, type, occurrence), type, client: input.requestedBy, createdAt: state.updatedAt, transfer: snapshot(state) };
+  };
+  const deliver = async (eventId: string, endpointIds: readonly string[]): Promise<void> => {
+    if (!webhooks) return;
+    for (const endpointId of endpointIds) {
+      await startChild(webhookDeliveryWorkflow, {
+        workflowId: webhookDeliveryWorkflowId(eventId, endpointId),
+        args: [{ eventId, endpointId, policy: webhooks }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      }).catch((error: unknown) => log.warn('webhook delivery not started', { eventId, endpointId, error: String(error) }));
+    }
+  };
+  // A cancel of the transfer must not lose the changes and events that tell about it.
+  const enqueue = (step: () => Promise<void>): void => {
+    chain = chain.then(() => CancellationScope.nonCancellable(step));
+  };
+
   return {
-    emit: (type, state, at) => {
-      if (!webhooks || !patched(transferPatches.transferEvents)) return;
-      const occurrence = (emitted.get(type) ?? 0) + 1;
-      emitted.set(type, occurrence);
-      // The event id is the activity's input, not a command: a history recorded before repeats had ids replays unchanged.
-      const record = { eventId: transferEventId(input.transferId, type, occurrence), type, client: input.requestedBy, createdAt: at, transfer: JSON.parse(JSON.stringify(state)) as TransferState };
-      chain = chain.then(() =>
-        // A cancel of the transfer must not lose the events that tell the client about it.
-        CancellationScope.nonCancellable(async () => {
-          const { endpointIds } = await activities.recordTransferEvent(record);
-          for (const endpointId of endpointIds) {
-            await startChild(webhookDeliveryWorkflow, {
-              workflowId: webhookDeliveryWorkflowId(record.eventId, endpointId),
-              args: [{ eventId: record.eventId, endpointId, policy: webhooks }],
-              parentClosePolicy: ParentClosePolicy.ABANDON,
-              workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-            }).catch((error: unknown) => log.warn('webhook delivery not started', { eventId: record.eventId, endpointId, error: String(error) }));
-          }
-        }),
-      );
+    changed: (state, type) => {
+      if (recordsChanges()) {
+        revision += 1;
+        const info = workflowInfo();
+        const change: TransferStatusChange = { transferId: input.transferId, writer: { runId: info.runId, runStartedAtMs: info.runStartTime.getTime(), revision }, state: snapshot(state) };
+        const event = type && webhooks ? eventOf(type, state) : undefined;
+        enqueue(async () => {
+          const { endpointIds } = await activities.recordTransferChange({ change, ...(event ? { event } : {}) });
+          if (event) await deliver(event.eventId, endpointIds);
+        });
+        return;
+      }
+      if (!type || !webhooks || !patched(transferPatches.transferEvents)) return;
+      const event = eventOf(type, state);
+      enqueue(async () => {
+        const { endpointIds } = await activities.recordTransferEvent(event);
+        await deliver(event.eventId, endpointIds);
+      });
     },
     drained: () => chain,
   };
+}
+
+/** A copy of the state as it is now: the saga keeps changing its own. */
+function snapshot(state: TransferState): TransferState {
+  return JSON.parse(JSON.stringify(state)) as TransferState;
 }

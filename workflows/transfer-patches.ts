@@ -19,4 +19,10 @@ export const transferPatches = {
   missingSourceSettlesRefund: 'missing-source-settles-refund',
   /** Status changes a client cares about are recorded as events and delivered to its webhooks (transfers started with a webhook policy). */
   transferEvents: 'transfer-events',
+  /** Every change the saga decides is written to the transfer's record, with its event, by one activity. */
+  transferRecord: 'transfer-record',
+  /** A compensation that keeps failing retries inside one activity (no history per attempt) after its first round. */
+  compensationRetriesInActivity: 'compensation-retries-in-activity',
+  /** An operator's repair run finishes a stopped transfer from the ledgers' facts. */
+  repairRun: 'repair-run',
 } as const;

@@ -38,6 +38,20 @@ export function compensationOptions(attempts: number): ActivityOptions {
 
 /** Pause between two rounds of compensation attempts. */
 export const compensationRoundPauseMs = 5_000;
+/** Longest pause before asking again a ledger that keeps refusing a compensation. */
+export const compensationRefusalPauseMaxMs = 60 * 60_000;
+export const compensationRetryMaximumIntervalMsDefault = 30_000;
+
+/**
+ * A compensation after its first round: retried by the activity itself until it answers, with no
+ * history per attempt and no give-up time; only a business refusal comes back to the workflow.
+ */
+export function persistentCompensationOptions(maximumIntervalMs = compensationRetryMaximumIntervalMsDefault): ActivityOptions {
+  return {
+    startToCloseTimeout: attemptTimeoutMs,
+    retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: maximumIntervalMs, maximumAttempts: 0, nonRetryableErrorTypes: [] },
+  };
+}
 
 /** One webhook POST carries its own short timeout; an attempt never holds a slot longer than this. */
 const webhookAttemptTimeoutMs = 30_000;

@@ -20,7 +20,15 @@ import type { OperatorDecision, TransferInput, TransferReason, TransferState, Tr
 import { transferEvents, type TransferEvents } from './transfer-events';
 import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery } from './transfer-definitions';
 import { transferPatches } from './transfer-patches';
-import { compensationOptions, compensationRoundPauseMs, creditGiveUpAfterMsDefault, debitGiveUpAfterMsDefault, legOptions } from './transfer-policies';
+import {
+  compensationOptions,
+  compensationRefusalPauseMaxMs,
+  compensationRoundPauseMs,
+  creditGiveUpAfterMsDefault,
+  debitGiveUpAfterMsDefault,
+  legOptions,
+  persistentCompensationOptions,
+} from './transfer-policies';
 import { validateTransfer } from './transfer-validation';
 
 /** What an activity failure tells the saga: a ledger's refusal code, or that the bank never answered. */
@@ -57,7 +65,7 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSt
 
 async function runTransfer(input: TransferInput, events: TransferEvents): Promise<TransferState> {
   const now = (): string => new Date().toISOString();
-  const createdAt = workflowInfo().startTime.toISOString();
+  const createdAt = input.createdAt ?? workflowInfo().startTime.toISOString();
   const state: TransferState = {
     transferId: input.transferId,
     status: 'PENDING',
@@ -82,15 +90,14 @@ async function runTransfer(input: TransferInput, events: TransferEvents): Promis
     if (reason !== undefined) state.reason = reason;
     state.updatedAt = now();
     upsertSearchAttributes([{ key: searchAttributes.transferStatus, value: status }]);
-    const type = eventTypeOfStatus(status);
-    if (type) events.emit(type, state, state.updatedAt);
+    events.changed(state, eventTypeOfStatus(status));
   };
   const setAttention = (needed: boolean): void => {
     if (state.needsAttention === needed) return;
     state.needsAttention = needed;
     state.updatedAt = now();
     upsertSearchAttributes([{ key: searchAttributes.needsAttention, value: needed }]);
-    if (needed) events.emit('transfer.needs_attention', state, state.updatedAt);
+    events.changed(state, needed ? 'transfer.needs_attention' : undefined);
   };
   const beginStep = (name: TransferStepName): TransferStep => {
     const step: TransferStep = { name, status: 'RUNNING', startedAt: now(), attempts: 0 };
@@ -158,7 +165,9 @@ async function runTransfer(input: TransferInput, events: TransferEvents): Promis
   const invalid = validateTransfer(input);
   if (invalid) return finish('REJECTED', invalid);
 
-  if (BigInt(input.amountMinor) >= BigInt(input.policy.approvalThresholdMinor)) {
+  // A repair run finishes what an earlier run left: never asks for an approval again.
+  const repairing = input.repair === true && patched(transferPatches.repairRun);
+  if (!repairing && BigInt(input.amountMinor) >= BigInt(input.policy.approvalThresholdMinor)) {
     setStatus('AWAITING_APPROVAL');
     const step = beginStep('approval');
     let decided: boolean;
@@ -193,11 +202,59 @@ async function runTransfer(input: TransferInput, events: TransferEvents): Promis
   const ledger = (giveUpAfterMs: number) => proxyActivities<AccountActivities>(legOptions(giveUpAfterMs));
   const compensation = proxyActivities<AccountActivities>(compensationOptions(input.policy.refundAttentionAfterAttempts));
 
+  const persistentCompensation = proxyActivities<AccountActivities>(persistentCompensationOptions(input.policy.compensationRetryMaximumIntervalMs));
+  type Compensate = (activities: AccountActivities) => Promise<LegResult>;
+
+  /** The first round of a compensation: `refundAttentionAfterAttempts` attempts; a refusal that `settles` accepts ends it. */
+  const firstRound = async (step: TransferStep, run: Compensate, settles: (failure: LegFailure) => boolean): Promise<{ result: LegResult | undefined } | LegFailure> => {
+    try {
+      const result = await CancellationScope.nonCancellable(() => run(compensation));
+      endStep(step, 'SUCCEEDED', { attempts: result.attempt });
+      return { result };
+    } catch (error) {
+      const failure = legFailure(error);
+      if (!failure.refusal || !settles(failure)) return failure;
+      endStep(step, 'SUCCEEDED', { attempts: 1, failure });
+      return { result: undefined };
+    }
+  };
+
   /**
-   * Runs a compensation until it answers, flagging the transfer for operators while it keeps
-   * failing. A refusal that `settles` accepts ends it without a ledger entry (undefined).
+   * Runs a compensation until it answers, flagging the transfer for operators once its first round
+   * failed. After that round the activity retries by itself, with no history per attempt, so a bank
+   * that stays down for weeks adds nothing to the workflow's history; only a refusal the ledger keeps
+   * giving (which no retry can change) comes back, at pauses that double up to an hour.
    */
-  const untilDone = async (name: TransferStepName, run: () => Promise<LegResult>, settles: (failure: LegFailure) => boolean = () => false): Promise<LegResult | undefined> => {
+  const untilDone = async (name: TransferStepName, run: Compensate, settles: (failure: LegFailure) => boolean = () => false): Promise<LegResult | undefined> => {
+    if (!patched(transferPatches.compensationRetriesInActivity)) return untilDoneInRounds(name, () => run(compensation), settles);
+    const step = beginStep(name);
+    const first = await firstRound(step, run, settles);
+    if (!('code' in first)) return first.result;
+    const attemptsBefore = input.policy.refundAttentionAfterAttempts;
+    step.attempts = attemptsBefore;
+    step.failure = { code: first.code, message: first.message };
+    setAttention(true);
+    log.warn('compensation keeps failing', { transferId: input.transferId, step: name, attempts: step.attempts, code: first.code });
+    for (let pauseMs = compensationRoundPauseMs; ; pauseMs = Math.min(pauseMs * 2, compensationRefusalPauseMaxMs)) {
+      try {
+        const result = await CancellationScope.nonCancellable(() => run(persistentCompensation));
+        endStep(step, 'SUCCEEDED', { attempts: step.attempts + result.attempt });
+        return result;
+      } catch (error) {
+        const failure = legFailure(error);
+        step.attempts += 1;
+        if (failure.refusal && settles(failure)) {
+          endStep(step, 'SUCCEEDED', { attempts: step.attempts, failure });
+          return undefined;
+        }
+        step.failure = { code: failure.code, message: failure.message };
+        await CancellationScope.nonCancellable(() => sleep(pauseMs));
+      }
+    }
+  };
+
+  /** How compensations ran before compensation-retries-in-activity: rounds of attempts, each failed round a pause in history. */
+  const untilDoneInRounds = async (name: TransferStepName, run: () => Promise<LegResult>, settles: (failure: LegFailure) => boolean): Promise<LegResult | undefined> => {
     const step = beginStep(name);
     for (let failedRounds = 0; ; failedRounds += 1) {
       try {
@@ -223,10 +280,31 @@ async function runTransfer(input: TransferInput, events: TransferEvents): Promis
    * never happened. Undefined only when `settles` accepted a refusal.
    */
   const refundSource = async (settles?: (failure: LegFailure) => boolean): Promise<LegResult | undefined> => {
-    const result = await untilDone('refund', () => compensation.refund(source), settles);
+    const result = await untilDone('refund', (activities) => activities.refund(source), settles);
     setAttention(false);
     return result;
   };
+  const missingAccountSettles = (failure: LegFailure): boolean => failure.code === 'ACCOUNT_NOT_FOUND';
+
+  /**
+   * A repair run: an earlier run stopped (terminated, or deleted) with money possibly in flight. The
+   * ledgers know what happened: the credit's slot is voided unless the credit holds it (then the
+   * transfer completed), and the source is refunded, which voids the debit if it never happened.
+   */
+  const repairFromLedgers = async (): Promise<TransferState> => {
+    const creditSlot = await untilDone('credit-void', (activities) => activities.voidCredit(target), missingAccountSettles);
+    if (creditSlot?.entry.kind === 'credit' && creditSlot.entry.outcome === 'APPLIED') {
+      creditSucceeded = true;
+      setAttention(false);
+      return finish('COMPLETED');
+    }
+    setStatus('COMPENSATING', 'WORKFLOW_TERMINATED');
+    const refunded = await refundSource(missingAccountSettles);
+    const nothingMoved = !refunded || refunded.entry.kind === 'void' || refunded.entry.outcome === 'NOTHING_TO_REFUND';
+    return finish(nothingMoved ? 'CANCELLED' : 'REFUNDED', 'WORKFLOW_TERMINATED');
+  };
+
+  if (repairing) return repairFromLedgers();
 
   // Debit.
   const debitStep = beginStep('debit');
@@ -277,7 +355,7 @@ async function runTransfer(input: TransferInput, events: TransferEvents): Promis
   // Never refund blind: a credit whose answer was lost may have been applied. A target account
   // that does not exist holds no credit (the ledger refuses before deciding anything), so there
   // is nothing to void.
-  const creditSlot = await untilDone('credit-void', () => compensation.voidCredit(target), (failure) => failure.code === 'ACCOUNT_NOT_FOUND');
+  const creditSlot = await untilDone('credit-void', (activities) => activities.voidCredit(target), (failure) => failure.code === 'ACCOUNT_NOT_FOUND');
   setAttention(false);
   if (creditSlot?.entry.kind === 'credit' && creditSlot.entry.outcome === 'APPLIED') {
     creditSucceeded = true;

@@ -5,6 +5,7 @@ import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
 import type { EventStore } from '../../lib/event-store';
+import type { TransferRecordStore } from '../../lib/transfer-record-store';
 import type { TransferPolicy } from '../../lib/transfer-contract';
 import type { ApiKeyRecord } from './config';
 import type { BankAccounts } from './gateways/bank-accounts';
@@ -26,6 +27,8 @@ export interface TransferApiDeps {
   logger: Logger;
   apiKeys: readonly ApiKeyRecord[];
   workflows: TransferWorkflows;
+  /** The transfer record: the system of record every transfer read answers from. */
+  records: TransferRecordStore;
   banks: BankAccounts;
   reconciliations: Reconciliations;
   policy: TransferPolicy;
@@ -87,12 +90,17 @@ export function servedRoutes(app: Express): Array<{ method: string; path: string
 export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes: readonly AnyRouteSpec[] } {
   const app = express();
   const metrics = createApiMetrics({
-    openTransferCounts: () => deps.workflows.countOpen(new Date(Date.now() - deps.transferOverdueAfterMs)),
+    // Running sagas by status from visibility; needing attention from the record, which also knows stopped workflows.
+    openTransferCounts: async () => {
+      const [open, needingAttention] = await Promise.all([deps.workflows.countOpen(new Date(Date.now() - deps.transferOverdueAfterMs)), deps.records.countAttention()]);
+      return { ...open, needingAttention };
+    },
     latestReconciliation: () => deps.reconciliations.latestReport(),
   });
   const routes = [
     ...transferRoutes({
       workflows: deps.workflows,
+      records: deps.records,
       policy: deps.policy,
       ...(deps.clientTransferMaxMinor === undefined ? {} : { clientTransferMaxMinor: deps.clientTransferMaxMinor }),
       onCreated: metrics.recordCreated,

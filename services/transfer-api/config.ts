@@ -83,6 +83,9 @@ export const envSchema = z.object({
   REFUND_ATTENTION_AFTER_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(5),
   CREDIT_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1_000).default(300_000),
   DEBIT_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1_000).default(300_000),
+  COMPENSATION_RETRY_MAX_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  TRANSFER_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  TRANSFER_START_GRACE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   TRANSFER_OVERDUE_AFTER_MS: z.coerce.number().int().min(1_000).default(900_000),
@@ -112,6 +115,9 @@ export interface TransferApiConfig {
   refundAttentionAfterAttempts: number;
   creditGiveUpAfterMs: number;
   debitGiveUpAfterMs: number;
+  compensationRetryMaximumIntervalMs: number;
+  /** How often the record sweeper looks at the open transfers, and how old one must be before it acts. */
+  sweep: { intervalMs: number; startGraceMs: number };
   rateLimitPerMinute: number;
   bankRequestTimeoutMs: number;
   transferOverdueAfterMs: number;
@@ -150,6 +156,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     refundAttentionAfterAttempts: parsed.REFUND_ATTENTION_AFTER_ATTEMPTS,
     creditGiveUpAfterMs: parsed.CREDIT_GIVE_UP_AFTER_MS,
     debitGiveUpAfterMs: parsed.DEBIT_GIVE_UP_AFTER_MS,
+    compensationRetryMaximumIntervalMs: parsed.COMPENSATION_RETRY_MAX_INTERVAL_MS,
+    sweep: { intervalMs: parsed.TRANSFER_SWEEP_INTERVAL_MS, startGraceMs: parsed.TRANSFER_START_GRACE_MS },
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
     transferOverdueAfterMs: parsed.TRANSFER_OVERDUE_AFTER_MS,

@@ -4,6 +4,9 @@ import { pino } from 'pino';
 import { transferDataConverter } from '../../lib/data-converter';
 import { MongoClient } from 'mongodb';
 import { EventStore } from '../../lib/event-store';
+import { TransferRecordStore } from '../../lib/transfer-record-store';
+import type { TransferPolicy } from '../../lib/transfer-contract';
+import { startRecordSweeper } from './record-sweeper';
 import { secretSealer } from '../../lib/secret-sealing';
 import { serve } from '../../lib/http-server';
 import { startConfiguredTracing } from '../../lib/tracing';
@@ -26,28 +29,36 @@ async function main(): Promise<void> {
   const mongo = new MongoClient(config.events.mongodbUrl, { useBigInt64: true });
   const events = new EventStore(mongo.db(config.events.databaseName), { sealer: secretSealer(config.codecKeys) });
   await events.ensureIndexes();
+  const records = new TransferRecordStore(mongo.db(config.events.databaseName));
+  await records.ensureIndexes();
+  const workflows = new TemporalTransferWorkflows({ client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workerAnswerTimeoutMs });
+  const policy: TransferPolicy = {
+    approvalThresholdMinor: config.approvalThresholdMinor,
+    approvalTimeoutMs: config.approvalTimeoutMs,
+    amountMaxMinor: config.transferMaxMinor,
+    banks: config.banks.map((bank) => bank.bankId),
+    refundAttentionAfterAttempts: config.refundAttentionAfterAttempts,
+    creditGiveUpAfterMs: config.creditGiveUpAfterMs,
+    debitGiveUpAfterMs: config.debitGiveUpAfterMs,
+    compensationRetryMaximumIntervalMs: config.compensationRetryMaximumIntervalMs,
+    transferRecord: true,
+    webhooks: {
+      // The worker runs webhook POSTs on this queue beside the saga's (see services/worker/transfer-worker.ts).
+      deliveryTaskQueue: `${config.temporal.taskQueue}-webhooks`,
+      retryInitialIntervalMs: config.webhookRetry.initialIntervalMs,
+      retryMaximumIntervalMs: config.webhookRetry.maximumIntervalMs,
+      giveUpAfterMs: config.webhookRetry.giveUpAfterMs,
+    },
+  };
+  const sweeper = startRecordSweeper({ records, workflows, policy, logger, intervalMs: config.sweep.intervalMs, startGraceMs: config.sweep.startGraceMs });
   const { app } = buildTransferApi({
     logger,
     apiKeys: config.apiKeys,
-    workflows: new TemporalTransferWorkflows({ client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workerAnswerTimeoutMs }),
+    workflows,
+    records,
     banks: new BankAccounts(config.banks, config.signingKey, config.bankRequestTimeoutMs),
     reconciliations: new TemporalReconciliations({ client, taskQueue: config.temporal.taskQueue }),
-    policy: {
-      approvalThresholdMinor: config.approvalThresholdMinor,
-      approvalTimeoutMs: config.approvalTimeoutMs,
-      amountMaxMinor: config.transferMaxMinor,
-      banks: config.banks.map((bank) => bank.bankId),
-      refundAttentionAfterAttempts: config.refundAttentionAfterAttempts,
-      creditGiveUpAfterMs: config.creditGiveUpAfterMs,
-      debitGiveUpAfterMs: config.debitGiveUpAfterMs,
-      webhooks: {
-        // The worker runs webhook POSTs on this queue beside the saga's (see services/worker/transfer-worker.ts).
-        deliveryTaskQueue: `${config.temporal.taskQueue}-webhooks`,
-        retryInitialIntervalMs: config.webhookRetry.initialIntervalMs,
-        retryMaximumIntervalMs: config.webhookRetry.maximumIntervalMs,
-        giveUpAfterMs: config.webhookRetry.giveUpAfterMs,
-      },
-    },
+    policy,
     clientTransferMaxMinor: config.clientTransferMaxMinor,
     events,
     allowedWebhookHosts: config.allowedWebhookHosts,
@@ -56,6 +67,7 @@ async function main(): Promise<void> {
     ...(tracing ? { tracer: tracing.tracer } : {}),
   });
   const close = async (): Promise<void> => {
+    await sweeper.stop();
     await connection.close();
     await mongo.close();
     await tracing?.shutdown();

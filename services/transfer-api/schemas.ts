@@ -62,6 +62,10 @@ export const transferSchema = z
     reference: z.string().nullable(),
     reason: z.string().optional().meta({ description: 'Why a transfer ended REJECTED, REFUNDED or CANCELLED: an account service error code or APPROVAL_REJECTED, APPROVAL_TIMED_OUT, CANCELLED_BY_OPERATOR, CREDIT_FAILED, UNKNOWN_BANK, SAME_ACCOUNT, AMOUNT_TOO_LARGE.' }),
     needsAttention: z.boolean(),
+    attentionReason: z
+      .string()
+      .optional()
+      .meta({ description: 'Set when the transfer needs an operator because its workflow stopped before it ended: WORKFLOW_TERMINATED, WORKFLOW_MISSING (deleted), WORKFLOW_FAILED, …; the repair route finishes it.' }),
     requestedBy: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -75,7 +79,7 @@ export const listTransfersQuerySchema = z.strictObject({
   sourceBank: bankIdSchema.optional(),
   targetBank: bankIdSchema.optional(),
   account: accountIdSchema.optional().meta({ description: 'Matches the source or the target account.' }),
-  needsAttention: z.enum(['true', 'false']).optional().meta({ description: 'true: transfers whose refund or credit-void keeps failing, for operators to act on.' }),
+  needsAttention: z.enum(['true', 'false']).optional().meta({ description: 'true: transfers an operator must act on: a refund or credit-void that keeps failing, or a workflow that stopped before the transfer ended.' }),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().regex(/^[A-Za-z0-9_-]{1,2048}$/, 'is not a cursor from an earlier page').optional(),
 });
@@ -83,7 +87,7 @@ export type ListTransfersQuery = z.infer<typeof listTransfersQuerySchema>;
 
 export const transferPageSchema = z
   .object({ data: z.array(transferSchema), nextCursor: z.string().nullable() })
-  .meta({ id: 'TransferPage', description: 'In the order Temporal visibility returns them: running transfers first, then closed ones by close time, newest first.' });
+  .meta({ id: 'TransferPage', description: 'Newest first, by creation time, from the transfer record (kept for good, whatever Temporal retains).' });
 
 export const operatorDecisionBodySchema = z
   .strictObject({ comment: z.string().max(500).optional() })

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { startConfiguredTracing } from '../../lib/tracing';
 import { transferDataConverter } from '../../lib/data-converter';
 import { EventStore } from '../../lib/event-store';
+import { TransferRecordStore } from '../../lib/transfer-record-store';
 import { secretSealer } from '../../lib/secret-sealing';
 import { loadConfig } from './config';
 import { ensureReconciliationSchedule, removeReconciliationSchedule } from './reconciliation-schedule';
@@ -31,7 +32,9 @@ async function main(): Promise<void> {
   const mongo = new MongoClient(config.events.mongodbUrl, { useBigInt64: true });
   const store = new EventStore(mongo.db(config.events.databaseName), { sealer: secretSealer(config.codecKeys) });
   await store.ensureIndexes();
-  const events = { store, allowedHosts: config.events.allowedHosts, requestTimeoutMs: config.events.requestTimeoutMs };
+  const records = new TransferRecordStore(mongo.db(config.events.databaseName));
+  await records.ensureIndexes();
+  const events = { store, records, allowedHosts: config.events.allowedHosts, requestTimeoutMs: config.events.requestTimeoutMs };
   const worker = await createTransferWorker({
     connection,
     namespace: config.temporal.namespace,

@@ -77,7 +77,7 @@ export async function createTransferWorker(options: TransferWorkerOptions): Prom
     taskQueue: options.taskQueue,
     workflowBundle: options.bundle,
     dataConverter: transferDataConverter(options.codecKeys),
-    activities: { ...createAccountActivities(options), ...createReconciliationActivities(options), ...(events ? { recordTransferEvent: events.recordTransferEvent } : {}) },
+    activities: { ...createAccountActivities(options), ...createReconciliationActivities(options), ...(events ? { recordTransferEvent: events.recordTransferEvent, recordTransferChange: events.recordTransferChange } : {}) },
     ...workerTuningOptions(options.tuning ?? {}),
     // Activities are short HTTP calls; a graceful stop lets them finish.
     shutdownGraceTime: '10 seconds',

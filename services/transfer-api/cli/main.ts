@@ -100,10 +100,16 @@ function program(): Command {
       print(flags, answer.body, () => `${transferRows(answer.body.data)}${answer.body.nextCursor ? `\n\nmore: --cursor ${answer.body.nextCursor}` : ''}`);
     });
 
-  for (const action of ['approve', 'reject', 'cancel'] as const) {
+  const actions = {
+    approve: 'approve a transfer awaiting approval',
+    reject: 'reject a transfer awaiting approval',
+    cancel: 'cancel a transfer (until its credit has succeeded)',
+    repair: 'finish, from the ledgers, a transfer whose workflow stopped before it ended (terminated or deleted)',
+  } as const;
+  for (const [action, description] of Object.entries(actions)) {
     root
       .command(`${action} <id>`)
-      .description(`${action} a transfer`)
+      .description(description)
       .option('--comment <text>')
       .action(async (id: string, options: { comment?: string }) => {
         const { client, flags } = api();

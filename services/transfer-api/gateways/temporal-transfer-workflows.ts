@@ -1,7 +1,7 @@
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { startTransfer } from '../../../lib/transfer-start';
-import { isTerminalStatus, transferIdOfWorkflowId, transferStatuses, transferWorkflowId, type OperatorDecision, type TransferInput, type TransferState } from '../../../lib/transfer-contract';
+import { isTerminalStatus, transferStatuses, transferWorkflowId, type OperatorDecision, type TransferInput, type TransferState } from '../../../lib/transfer-contract';
 import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery, transferWorkflowType } from '../../../workflows/transfer-definitions';
 import {
   TransferNotReadyError,
@@ -9,11 +9,9 @@ import {
   type OpenTransferCounts,
   type OperatorAction,
   type StartOutcome,
-  type TransferIdPage,
-  type TransferListFilter,
   type TransferMemo,
-  type TransferRecord,
   type TransferWorkflows,
+  type WorkflowPresence,
 } from './transfer-workflows';
 
 const openTransferStatuses = transferStatuses.filter((status) => !isTerminalStatus(status));
@@ -25,21 +23,13 @@ export interface TemporalTransferWorkflowsOptions {
   client: Client;
   namespace: string;
   taskQueue: string;
-  /** How long a query or update may wait for the worker before the API answers 503. */
+  /** How long an update may wait for the worker before the API answers 503. */
   workerAnswerTimeoutMs: number;
+  /** How long a read waits for a running saga's live state before answering from the record alone. */
+  liveStateTimeoutMs?: number;
 }
 
-/** Search-attribute values are ids, bank ids and enum values (validated patterns), so quoting is safe. */
-function visibilityQuery(filter: TransferListFilter): string {
-  const clauses = [`WorkflowType = '${transferWorkflowType}'`];
-  if (filter.status) clauses.push(`TransferStatus = '${filter.status}'`);
-  if (filter.sourceBank) clauses.push(`SourceBank = '${filter.sourceBank}'`);
-  if (filter.targetBank) clauses.push(`TargetBank = '${filter.targetBank}'`);
-  if (filter.account) clauses.push(`(SourceAccount = '${filter.account}' OR TargetAccount = '${filter.account}')`);
-  if (filter.needsAttention !== undefined) clauses.push(`NeedsAttention = ${filter.needsAttention}`);
-  if (filter.requestedBy) clauses.push(`RequestedBy = '${filter.requestedBy}'`);
-  return clauses.join(' AND ');
-}
+const liveStateTimeoutMsDefault = 1_000;
 
 function isTimeout(error: unknown): boolean {
   const text = error instanceof Error ? `${error.name} ${error.message}` : String(error);
@@ -58,10 +48,18 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
     return this.options.client.connection.withDeadline(Date.now() + this.options.workerAnswerTimeoutMs, call);
   }
 
-  async start(input: TransferInput, memo: TransferMemo): Promise<StartOutcome> {
+  start(input: TransferInput, memo: TransferMemo): Promise<StartOutcome> {
+    return this.startRun(input, memo, false);
+  }
+
+  startRepair(input: TransferInput, memo: TransferMemo): Promise<StartOutcome> {
+    return this.startRun(input, memo, true);
+  }
+
+  private async startRun(input: TransferInput, memo: TransferMemo, repair: boolean): Promise<StartOutcome> {
     try {
       // The one way every starter starts a saga: id, reuse policies, search attributes (lib/transfer-start).
-      await startTransfer(this.options.client, input, { taskQueue: this.options.taskQueue, memo: { ...memo } });
+      await startTransfer(this.options.client, input, { taskQueue: this.options.taskQueue, memo: { ...memo }, repair });
       return 'started';
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-exists';
@@ -69,34 +67,23 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
     }
   }
 
-  async find(transferId: string): Promise<TransferRecord | undefined> {
+  async describe(transferId: string): Promise<WorkflowPresence | undefined> {
     try {
       const description = await this.handle(transferId).describe();
-      const memo = (description.memo ?? {}) as Partial<TransferMemo>;
-      return {
-        running: description.status.name === 'RUNNING',
-        memo: {
-          requestFingerprint: memo.requestFingerprint ?? '',
-          requestedBy: memo.requestedBy ?? '',
-          reference: memo.reference ?? null,
-          createdAt: memo.createdAt ?? description.startTime.toISOString(),
-        },
-      };
+      return { running: description.status.name === 'RUNNING', status: description.status.name };
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
     }
   }
 
-  async state(transferId: string, running: boolean): Promise<TransferState> {
-    const handle = this.handle(transferId);
+  async liveState(transferId: string): Promise<TransferState | undefined> {
+    const deadline = Date.now() + (this.options.liveStateTimeoutMs ?? liveStateTimeoutMsDefault);
     try {
-      // A closed transfer's final state is its result, read from history without a worker.
-      if (!running) return (await handle.result()) as TransferState;
-      return await this.withWorkerDeadline(() => handle.query(transferStateQuery));
-    } catch (error) {
-      if (isTimeout(error)) throw new TransferNotReadyError(`the worker did not answer for transfer ${transferId}`);
-      throw error;
+      return await this.options.client.connection.withDeadline(deadline, () => this.handle(transferId).query(transferStateQuery));
+    } catch {
+      // No worker, no workflow, or a closed one whose query failed: the record answers alone.
+      return undefined;
     }
   }
 
@@ -113,20 +100,6 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
       if (isTimeout(error)) throw new TransferNotReadyError(`the worker did not answer the ${action} of transfer ${transferId}`);
       throw error;
     }
-  }
-
-  async list(filter: TransferListFilter, pageSize: number, pageToken: Uint8Array | null): Promise<TransferIdPage> {
-    const response = await this.options.client.workflowService.listWorkflowExecutions({
-      namespace: this.options.namespace,
-      pageSize,
-      query: visibilityQuery(filter),
-      ...(pageToken ? { nextPageToken: pageToken } : {}),
-    });
-    const transferIds = (response.executions ?? [])
-      .map((execution) => transferIdOfWorkflowId(execution.execution?.workflowId ?? ''))
-      .filter((transferId): transferId is string => transferId !== undefined);
-    const token = response.nextPageToken;
-    return { transferIds, nextPageToken: token && token.length > 0 ? token : null };
   }
 
   async countOpen(overdueStartedBefore: Date): Promise<OpenTransferCounts> {

@@ -1,34 +1,19 @@
 import type { OperatorDecision, TransferInput, TransferState, TransferStatus } from '../../../lib/transfer-contract';
 
-/** Kept with each transfer workflow (memo) so that the API needs no database of its own. */
+/** Shown with each transfer workflow in the Web UI (memo); the transfer record is the API's own. */
 export interface TransferMemo {
-  /** SHA-256 of the normalised create request: tells "same request again" from "same key, other body". */
-  requestFingerprint: string;
   requestedBy: string;
-  reference: string | null;
   createdAt: string;
 }
 
-export interface TransferRecord {
-  memo: TransferMemo;
+/** What Temporal holds of a transfer's workflow now: nothing (never started, or deleted), or its latest run. */
+export interface WorkflowPresence {
   running: boolean;
+  /** RUNNING, COMPLETED, TERMINATED, FAILED, CANCELLED, TIMED_OUT, CONTINUED_AS_NEW. */
+  status: string;
 }
 
 export type StartOutcome = 'started' | 'already-exists';
-
-export interface TransferListFilter {
-  status?: TransferStatus;
-  sourceBank?: string;
-  targetBank?: string;
-  account?: string;
-  needsAttention?: boolean;
-  requestedBy?: string;
-}
-
-export interface TransferIdPage {
-  transferIds: string[];
-  nextPageToken: Uint8Array | null;
-}
 
 /** The saga's state is not readable yet: its first workflow task has not run. */
 export class TransferNotReadyError extends Error {
@@ -56,15 +41,20 @@ export interface OpenTransferCounts {
   overdue: number;
 }
 
-/** Everything the API asks of Temporal about transfers. */
+/**
+ * Everything the API asks of Temporal about transfers. Temporal orchestrates; what a transfer is
+ * comes from the transfer record, so nothing here is needed to read one.
+ */
 export interface TransferWorkflows {
   start(input: TransferInput, memo: TransferMemo): Promise<StartOutcome>;
-  /** undefined when no such transfer exists. */
-  find(transferId: string): Promise<TransferRecord | undefined>;
-  /** Live state of a running transfer (query) or the result of a closed one. */
-  state(transferId: string, running: boolean): Promise<TransferState>;
+  /** Starts a repair run under the transfer's workflow id; refused while a run is open or after one completed. */
+  startRepair(input: TransferInput, memo: TransferMemo): Promise<StartOutcome>;
+  /** undefined when Temporal has no workflow for the transfer. */
+  describe(transferId: string): Promise<WorkflowPresence | undefined>;
+  /** The running saga's own state, if its worker answers quickly; undefined otherwise. */
+  liveState(transferId: string): Promise<TransferState | undefined>;
   decide(transferId: string, action: OperatorAction, decision: OperatorDecision): Promise<TransferState>;
-  list(filter: TransferListFilter, pageSize: number, pageToken: Uint8Array | null): Promise<TransferIdPage>;
+  /** Open transfers by status and overdue, from visibility (needingAttention comes from the record). */
   countOpen(overdueStartedBefore: Date): Promise<OpenTransferCounts>;
   /** True when the Temporal frontend answers. */
   ready(): Promise<boolean>;

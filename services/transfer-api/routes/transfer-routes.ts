@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { TransferPolicy } from '../../../lib/transfer-contract';
 import { ApiError } from '../../../lib/http-errors';
 import { defineRoute, type AnyRouteSpec, type RouteResult } from '../http/route-table';
 import {
@@ -12,17 +11,18 @@ import {
   transferPageSchema,
   transferSchema,
 } from '../schemas';
-import type { OperatorAction, TransferWorkflows } from '../gateways/transfer-workflows';
+import type { OperatorAction } from '../gateways/transfer-workflows';
 import { assertWithinClientMaximum, createTransfer, type ClientTransferMaxima, type CreateTransferResult } from '../use-cases/create-transfer';
 import { decideTransfer } from '../use-cases/decide-transfer';
-import { getTransfer, listTransfers } from '../use-cases/read-transfers';
+import { listTransfers } from '../use-cases/list-transfers';
+import { getTransfer } from '../use-cases/read-transfers';
+import type { TransferUseCaseDeps } from '../use-cases/recorded-transfers';
+import { repairTransfer } from '../use-cases/repair-transfer';
 
 const transferParams = z.strictObject({ id: transferIdSchema });
 const error = (description: string) => ({ description, schema: errorBodySchema });
 
-export interface TransferRouteDeps {
-  workflows: TransferWorkflows;
-  policy: TransferPolicy;
+export interface TransferRouteDeps extends TransferUseCaseDeps {
   /** Per-client maximum amount per transfer; when absent every client gets the policy's maximum. */
   clientTransferMaxMinor?: ReadonlyMap<string, string>;
   /** Told of every create answered: a new transfer, or a replay of an earlier request. */
@@ -39,7 +39,7 @@ function decisionRoute(deps: TransferRouteDeps, action: OperatorAction, summary:
     params: transferParams,
     body: operatorDecisionBodySchema,
     responses: { 200: { description: 'The transfer after the decision', schema: transferSchema }, 404: error('TRANSFER_NOT_FOUND'), 409: error(refusal) },
-    handler: async ({ params, body, caller }) => ({ status: 200, body: await decideTransfer(deps.workflows, caller, params.id, action, body.comment) }),
+    handler: async ({ params, body, caller }) => ({ status: 200, body: await decideTransfer(deps, caller, params.id, action, body.comment) }),
   });
 }
 
@@ -51,7 +51,7 @@ export function transferRoutes(deps: TransferRouteDeps): AnyRouteSpec[] {
       path: '/v1/transfers',
       summary: 'Create a transfer',
       description:
-        'Starts the transfer saga. The Idempotency-Key header is required and scoped to the calling client: the same key with the same body returns the same transfer (200, Idempotent-Replayed: true); with another body it is refused (422 IDEMPOTENCY_KEY_REUSED); while the first request is still being created a duplicate gets 409 REQUEST_IN_PROGRESS.',
+        'Records the transfer, then starts its saga. The Idempotency-Key header is required and scoped to the calling client; the record of its first use is kept for good, so at any age the same key with the same body returns the same transfer (200, Idempotent-Replayed: true) and with another body it is refused (422 IDEMPOTENCY_KEY_REUSED), whether or not Temporal still holds the workflow. A repeat of a transfer whose saga never started (the API stopped right after recording it) starts it.',
       tag: 'transfers',
       roles: ['client', 'operator'],
       body: createTransferBodySchema,
@@ -59,7 +59,6 @@ export function transferRoutes(deps: TransferRouteDeps): AnyRouteSpec[] {
       responses: {
         202: { description: 'Transfer started', schema: transferSchema },
         200: { description: 'Replay of an earlier identical request', schema: transferSchema, headers: { 'Idempotent-Replayed': { description: 'true', schema: { type: 'string' } } } },
-        409: error('REQUEST_IN_PROGRESS'),
         422: error("IDEMPOTENCY_KEY_REUSED, or LIMIT_EXCEEDED (field amountMinor) when the amount is above the calling client's maximum per transfer (CLIENT_TRANSFER_MAX_MINOR, else TRANSFER_MAX_MINOR); then no transfer is started"),
       },
       handler: async ({ body, caller, request }): Promise<RouteResult> => {
@@ -67,7 +66,7 @@ export function transferRoutes(deps: TransferRouteDeps): AnyRouteSpec[] {
         if (header === undefined) throw new ApiError('VALIDATION_FAILED', 'the Idempotency-Key header is required', 'Idempotency-Key');
         if (!idempotencyKeySchema.safeParse(header).success) throw new ApiError('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 printable ASCII characters', 'Idempotency-Key');
         assertWithinClientMaximum(maxima, caller, body.amountMinor);
-        const result = await createTransfer(deps.workflows, deps.policy, caller, header, body);
+        const result = await createTransfer(deps, caller, header, body);
         deps.onCreated?.(result);
         if (result.replayed) return { status: 200, body: result.transfer, headers: { 'idempotent-replayed': 'true' } };
         return { status: 202, body: result.transfer, headers: { location: `/v1/transfers/${result.transfer.id}` } };
@@ -77,26 +76,40 @@ export function transferRoutes(deps: TransferRouteDeps): AnyRouteSpec[] {
       method: 'get',
       path: '/v1/transfers',
       summary: 'List transfers',
-      description: 'From Temporal visibility. Clients see their own transfers; operators see all.',
+      description:
+        "From the transfer record, newest first (by creation). Clients see their own transfers; operators see every client's. A page reads a bounded number of transfers, so with a rare filter it may hold fewer than `limit` items and still have a nextCursor; nextCursor null means the end. needsAttention=true lists the transfers an operator must act on, newest first.",
       tag: 'transfers',
       roles: ['client', 'operator'],
       query: listTransfersQuerySchema,
       responses: { 200: { description: 'One page of transfers', schema: transferPageSchema } },
-      handler: async ({ query, caller }) => ({ status: 200, body: await listTransfers(deps.workflows, caller, query) }),
+      handler: async ({ query, caller }) => ({ status: 200, body: await listTransfers(deps.records, caller, query) }),
     }),
     defineRoute({
       method: 'get',
       path: '/v1/transfers/:id',
       summary: 'Get a transfer',
-      description: 'Live state of a running transfer, or the final state of an ended one.',
+      description: 'From the transfer record, at any age; a transfer in flight shows its saga\'s live state when the worker answers at once.',
       tag: 'transfers',
       roles: ['client', 'operator'],
       params: transferParams,
       responses: { 200: { description: 'The transfer', schema: transferSchema }, 404: error('TRANSFER_NOT_FOUND') },
-      handler: async ({ params, caller }) => ({ status: 200, body: await getTransfer(deps.workflows, caller, params.id) }),
+      handler: async ({ params, caller }) => ({ status: 200, body: await getTransfer(deps, caller, params.id) }),
     }),
     decisionRoute(deps, 'approve', 'Approve a transfer awaiting approval', 'TRANSFER_NOT_AWAITING_APPROVAL'),
     decisionRoute(deps, 'reject', 'Reject a transfer awaiting approval', 'TRANSFER_NOT_AWAITING_APPROVAL'),
     decisionRoute(deps, 'cancel', 'Cancel a transfer (until its credit has succeeded)', 'TRANSFER_NOT_CANCELLABLE'),
+    defineRoute({
+      method: 'post',
+      path: '/v1/transfers/:id/repair',
+      summary: 'Repair a transfer whose workflow stopped',
+      description:
+        'For a transfer that has not ended and whose workflow is not running (terminated or deleted in Temporal; listed with needsAttention=true): a new workflow run under the same transfer id finishes it from the ledgers. The credit is voided unless it was applied (then COMPLETED), and the source refunded (REFUNDED, or CANCELLED when no debit happened), with reason WORKFLOW_TERMINATED. Money is never moved twice: every ledger call is idempotent per transfer.',
+      tag: 'transfers',
+      roles: ['operator'],
+      params: transferParams,
+      body: operatorDecisionBodySchema,
+      responses: { 202: { description: 'The repair run started', schema: transferSchema }, 404: error('TRANSFER_NOT_FOUND'), 409: error('TRANSFER_NOT_REPAIRABLE') },
+      handler: async ({ params }) => ({ status: 202, body: await repairTransfer(deps, params.id) }),
+    }),
   ];
 }

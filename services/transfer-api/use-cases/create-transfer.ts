@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { TransferInput, TransferPolicy } from '../../../lib/transfer-contract';
+import { recordedState, type TransferRecordDocument, type TransferRequest } from '../../../lib/transfer-record';
 import type { Caller } from '../http/auth';
 import { ApiError } from '../../../lib/http-errors';
 import type { CreateTransferBody, TransferView } from '../schemas';
-import { TransferNotReadyError, type TransferWorkflows } from '../gateways/transfer-workflows';
+import { startSaga, viewOf, type TransferUseCaseDeps } from './recorded-transfers';
 import { transferView } from './transfer-view';
 
 export interface CreateTransferResult {
@@ -17,9 +17,15 @@ export function transferIdFor(clientName: string, idempotencyKey: string): strin
   return `tr-${createHash('sha256').update(`${clientName}\n${idempotencyKey}`).digest('hex').slice(0, 40)}`;
 }
 
-/** Fingerprint of the parsed, normalised request; the schema has already made every field canonical. */
+/** The request as recorded; the schema has already made every field canonical. */
+export function normalisedRequest(body: CreateTransferBody): TransferRequest {
+  return { source: body.source, target: body.target, amountMinor: body.amountMinor, currency: body.currency, reference: body.reference ?? null };
+}
+
+/** Fingerprint of the parsed, normalised request: tells "the same request again" from "the same key, another body". */
 export function requestFingerprint(body: CreateTransferBody): string {
-  const normalised = [body.source.bankId, body.source.accountId, body.target.bankId, body.target.accountId, body.amountMinor, body.currency, body.reference ?? null];
+  const request = normalisedRequest(body);
+  const normalised = [request.source.bankId, request.source.accountId, request.target.bankId, request.target.accountId, request.amountMinor, request.currency, request.reference];
   return createHash('sha256').update(JSON.stringify(normalised)).digest('hex');
 }
 
@@ -37,44 +43,34 @@ export function assertWithinClientMaximum(maxima: ClientTransferMaxima, caller: 
   }
 }
 
-export async function createTransfer(
-  workflows: TransferWorkflows,
-  policy: TransferPolicy,
-  caller: Caller,
-  idempotencyKey: string,
-  body: CreateTransferBody,
-  now: Date = new Date(),
-): Promise<CreateTransferResult> {
-  const transferId = transferIdFor(caller.name, idempotencyKey);
-  const fingerprint = requestFingerprint(body);
-  const input: TransferInput = {
-    transferId,
-    source: body.source,
-    target: body.target,
-    amountMinor: body.amountMinor,
-    currency: body.currency,
-    ...(body.reference === undefined ? {} : { reference: body.reference }),
-    requestedBy: caller.name,
-    policy,
+/**
+ * Records the transfer, then starts its saga. The record's unique insert is the Idempotency-Key's
+ * decision, at any age: a repeat is answered from the record whether or not Temporal still has the
+ * workflow, and a repeat of a transfer whose saga never started (a crash right after the insert)
+ * starts it. A recorded transfer with any status entry has run, and is never started again here.
+ */
+export async function createTransfer(deps: TransferUseCaseDeps, caller: Caller, idempotencyKey: string, body: CreateTransferBody, now: Date = new Date()): Promise<CreateTransferResult> {
+  const record: TransferRecordDocument = {
+    _id: transferIdFor(caller.name, idempotencyKey),
+    client: caller.name,
+    fingerprint: requestFingerprint(body),
+    request: normalisedRequest(body),
+    createdAt: now.toISOString(),
   };
-  const memo = { requestFingerprint: fingerprint, requestedBy: caller.name, reference: body.reference ?? null, createdAt: now.toISOString() };
-  if ((await workflows.start(input, memo)) === 'started') {
-    const createdAt = memo.createdAt;
-    const transfer = transferView({ ...input, status: 'PENDING', needsAttention: false, createdAt, updatedAt: createdAt, steps: [] });
-    return { transfer, replayed: false };
+  const opened = await deps.records.create(record);
+  if (opened.outcome === 'created') {
+    await deps.records.ensureListed(record);
+    await startSaga(deps, record);
+    // Just started: the record's PENDING is all there is to say (a query would wait for the first workflow task).
+    return { transfer: transferView(recordedState({ record, latest: undefined })), replayed: false };
   }
-
-  const existing = await workflows.find(transferId);
-  if (!existing) throw new ApiError('REQUEST_IN_PROGRESS', 'a request with this Idempotency-Key is still being processed; retry shortly', undefined, { 'retry-after': '1' });
-  if (existing.memo.requestFingerprint !== fingerprint) {
+  if (opened.record.fingerprint !== record.fingerprint) {
     throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body', 'Idempotency-Key');
   }
-  try {
-    return { transfer: transferView(await workflows.state(transferId, existing.running)), replayed: true };
-  } catch (error) {
-    if (error instanceof TransferNotReadyError) {
-      throw new ApiError('REQUEST_IN_PROGRESS', 'the transfer for this Idempotency-Key is still being created; retry shortly', undefined, { 'retry-after': '1' });
-    }
-    throw error;
+  const recorded = (await deps.records.find(record._id)) ?? { record: opened.record, latest: undefined };
+  if (!recorded.latest) {
+    await deps.records.ensureListed(opened.record);
+    await startSaga(deps, opened.record);
   }
+  return { transfer: await viewOf(deps, recorded), replayed: true };
 }

@@ -2,21 +2,21 @@ import type { Caller } from '../http/auth';
 import { ApiError } from '../../../lib/http-errors';
 import { isErrorCode } from '../../../lib/error-codes';
 import type { TransferView } from '../schemas';
-import { TransferNotReadyError, TransferUpdateRefusedError, type OperatorAction, type TransferWorkflows } from '../gateways/transfer-workflows';
+import { TransferNotReadyError, TransferUpdateRefusedError, type OperatorAction } from '../gateways/transfer-workflows';
+import { isTerminalStatus } from '../../../lib/transfer-contract';
+import { recordedState } from '../../../lib/transfer-record';
+import type { TransferUseCaseDeps } from './recorded-transfers';
 import { transferView } from './transfer-view';
 
 /** Approve, reject or cancel: a workflow update; the workflow's refusal becomes a 409 with its code. */
-export async function decideTransfer(
-  workflows: TransferWorkflows,
-  caller: Caller,
-  transferId: string,
-  action: OperatorAction,
-  comment: string | undefined,
-): Promise<TransferView> {
-  const record = await workflows.find(transferId);
-  if (!record) throw new ApiError('TRANSFER_NOT_FOUND', `no transfer ${transferId}`);
-  const ended = () => new ApiError(action === 'cancel' ? 'TRANSFER_NOT_CANCELLABLE' : 'TRANSFER_NOT_AWAITING_APPROVAL', `transfer ${transferId} has already ended`);
-  if (!record.running) throw ended();
+export async function decideTransfer(deps: TransferUseCaseDeps, caller: Caller, transferId: string, action: OperatorAction, comment: string | undefined): Promise<TransferView> {
+  const { workflows } = deps;
+  const recorded = await deps.records.find(transferId);
+  if (!recorded) throw new ApiError('TRANSFER_NOT_FOUND', `no transfer ${transferId}`);
+  const ended = (why = 'has already ended') => new ApiError(action === 'cancel' ? 'TRANSFER_NOT_CANCELLABLE' : 'TRANSFER_NOT_AWAITING_APPROVAL', `transfer ${transferId} ${why}`);
+  if (isTerminalStatus(recordedState(recorded).status)) throw ended();
+  const workflow = await workflows.describe(transferId);
+  if (!workflow?.running) throw ended('has no running workflow (see needsAttention; an operator repairs it)');
   try {
     const state = await workflows.decide(transferId, action, { operator: caller.name, ...(comment === undefined ? {} : { comment }) });
     return transferView(state);
@@ -27,7 +27,7 @@ export async function decideTransfer(
     }
     // An ended transfer's workflow may still run for a moment (recording its last events); an
     // update that meets it closing fails without the workflow's refusal, so look again.
-    if ((await workflows.find(transferId).catch(() => record))?.running === false) throw ended();
+    if ((await workflows.describe(transferId).catch(() => workflow))?.running === false) throw ended();
     if (error instanceof TransferNotReadyError) throw new ApiError('TEMPORARILY_UNAVAILABLE', `${error.message}; retry shortly`, undefined, { 'retry-after': '2' });
     throw error;
   }

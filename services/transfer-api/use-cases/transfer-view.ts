@@ -13,6 +13,7 @@ export function transferView(state: TransferState): TransferView {
     reference: state.reference ?? null,
     ...(state.reason === undefined ? {} : { reason: state.reason }),
     needsAttention: state.needsAttention,
+    ...(state.attentionReason === undefined ? {} : { attentionReason: state.attentionReason }),
     requestedBy: state.requestedBy,
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,

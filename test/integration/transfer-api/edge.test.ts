@@ -4,6 +4,7 @@ import { buildTransferApi, servedRoutes } from '../../../services/transfer-api/a
 import type { Reconciliations } from '../../../services/transfer-api/gateways/reconciliations';
 import { BankAccounts } from '../../../services/transfer-api/gateways/bank-accounts';
 import type { TransferWorkflows } from '../../../services/transfer-api/gateways/transfer-workflows';
+import type { TransferRecordStore } from '../../../lib/transfer-record-store';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
 import { apiCaller, http, type ApiCaller } from '../../support/http';
 
@@ -199,6 +200,7 @@ describe('transfer API edge', () => {
       logger: pino({ level: 'silent' }),
       apiKeys: [],
       workflows: {} as TransferWorkflows,
+      records: {} as TransferRecordStore,
       banks: new BankAccounts([], { keyId: 'unused', secret: 'u'.repeat(32) }, 1_000),
       reconciliations: {} as Reconciliations,
       policy: { approvalThresholdMinor: '1', approvalTimeoutMs: 1_000, amountMaxMinor: '1', banks: [], refundAttentionAfterAttempts: 1 },

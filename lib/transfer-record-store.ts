@@ -1,0 +1,245 @@
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { isTerminalStatus } from './transfer-contract';
+import {
+  compareWriters,
+  type RecordedTransfer,
+  type TransferHistory,
+  type TransferRecordDocument,
+  type TransferRecordReader,
+  type TransferStatusChange,
+  type TransferStatusEntry,
+} from './transfer-record';
+
+/**
+ * The transfer record in the API's own database (see lib/transfer-record.ts for the shapes).
+ * FerretDB decides nothing with an update and indexes only `{ _id }` look-ups, so every decision
+ * here is one uniquely keyed insert and every hot read an `_id` look-up:
+ * - `transfers`: the record, `_id` = transfer id; its insert is the Idempotency-Key's decision.
+ * - `transfer_status`: the status entries `<transferId>:<n>`, rolled forward by `_id`.
+ * - `transfer_client_chain`: each client's transfers in creation order, `<client>:<seq>`, one place
+ *   per transfer (a unique index on the transfer id), so the client's list is a walk down by `_id`.
+ * - `transfer_open` / `transfer_attention`: small sets, the transfers not yet final and those that
+ *   need an operator; the sweeper and the gauge read them whole.
+ */
+
+export interface OpenTransferDocument {
+  _id: string;
+  client: string;
+  createdAt: string;
+}
+
+export interface AttentionDocument {
+  _id: string;
+  since: string;
+}
+
+interface ChainDocument {
+  _id: string;
+  client: string;
+  seq: number;
+  transferId: string;
+}
+
+interface ChainHead {
+  _id: string;
+  seq: number;
+}
+
+export type OpenOutcome = { outcome: 'created' } | { outcome: 'exists'; record: TransferRecordDocument };
+
+const seqWidth = 12;
+const statusWidth = 6;
+/** Status entries read at once while rolling forward; most transfers have fewer. */
+const statusProbeWidth = 4;
+const appendRoundsMax = 1_000;
+/** How many open or attention documents one read returns at most. */
+export const transferSetReadMax = 10_000;
+
+const chainId = (client: string, seq: number): string => `${client}:${String(seq).padStart(seqWidth, '0')}`;
+const statusId = (transferId: string, n: number): string => `${transferId}:${String(n).padStart(statusWidth, '0')}`;
+const isDuplicateKey = (error: unknown): boolean => error instanceof MongoServerError && error.code === 11000;
+const ignoreDuplicate = (error: unknown): void => {
+  if (!isDuplicateKey(error)) throw error;
+};
+
+export class TransferRecordStore implements TransferRecordReader {
+  private readonly records: Collection<TransferRecordDocument>;
+  private readonly statuses: Collection<TransferStatusEntry>;
+  private readonly chain: Collection<ChainDocument>;
+  private readonly chainHeads: Collection<ChainHead>;
+  private readonly open: Collection<OpenTransferDocument>;
+  private readonly attention: Collection<AttentionDocument>;
+  private readonly clients: Collection<{ _id: string }>;
+  /** Appends to one client's chain from this process run one at a time: no race among themselves. */
+  private readonly chainQueues = new Map<string, Promise<unknown>>();
+  private readonly knownClients = new Set<string>();
+
+  constructor(db: Db) {
+    this.records = db.collection('transfers');
+    this.statuses = db.collection('transfer_status');
+    this.chain = db.collection('transfer_client_chain');
+    this.chainHeads = db.collection('transfer_client_heads');
+    this.open = db.collection('transfer_open');
+    this.attention = db.collection('transfer_attention');
+    this.clients = db.collection('transfer_clients');
+  }
+
+  /** The unique index that gives a transfer one place in its client's chain. */
+  async ensureIndexes(): Promise<void> {
+    await this.chain.createIndex({ transferId: 1 }, { unique: true, name: 'chain_transfer_unique' });
+  }
+
+  /**
+   * Records a new transfer, or finds the one its id already names. The transfer joins the open set
+   * first, so that a crash right after the decision still leaves it where the sweeper looks.
+   */
+  async create(record: TransferRecordDocument): Promise<OpenOutcome> {
+    await this.open.insertOne({ _id: record._id, client: record.client, createdAt: record.createdAt }).catch(ignoreDuplicate);
+    try {
+      await this.records.insertOne(record);
+      return { outcome: 'created' };
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+    const existing = await this.records.findOne({ _id: record._id });
+    if (!existing) throw new Error(`transfer ${record._id} was refused as a duplicate but is not there`);
+    return { outcome: 'exists', record: existing };
+  }
+
+  async find(transferId: string): Promise<RecordedTransfer | undefined> {
+    const [record, entries] = await Promise.all([this.records.findOne({ _id: transferId }), this.entries(transferId)]);
+    return record ? { record, latest: entries.at(-1) } : undefined;
+  }
+
+  async history(transferId: string): Promise<TransferHistory | undefined> {
+    const [record, entries] = await Promise.all([this.records.findOne({ _id: transferId }), this.entries(transferId)]);
+    return record ? { record, entries } : undefined;
+  }
+
+  /** Every status entry of a transfer, oldest first: `_id` look-ups a few at a time until a gap. */
+  async entries(transferId: string): Promise<TransferStatusEntry[]> {
+    const found: TransferStatusEntry[] = [];
+    for (let from = 1; ; from += statusProbeWidth) {
+      const probe = await Promise.all(Array.from({ length: statusProbeWidth }, (_, index) => this.statuses.findOne({ _id: statusId(transferId, from + index) })));
+      for (const entry of probe) {
+        if (!entry) return found;
+        found.push(entry);
+      }
+    }
+  }
+
+  /**
+   * Appends a status change after the latest entry, unless the latest was written by the same or a
+   * newer writer: a late retry of an older change never rolls the record back. True when appended.
+   */
+  async appendStatus(change: TransferStatusChange, now: Date = new Date()): Promise<boolean> {
+    for (let round = 0; round < appendRoundsMax; round += 1) {
+      const entries = await this.entries(change.transferId);
+      const latest = entries.at(-1);
+      if (latest && compareWriters(latest.writer, change.writer) >= 0) return false;
+      const n = entries.length + 1;
+      try {
+        await this.statuses.insertOne({ ...change, _id: statusId(change.transferId, n), n, recordedAt: now.toISOString() });
+      } catch (error) {
+        ignoreDuplicate(error);
+        continue;
+      }
+      await this.afterStatus(change, latest, now);
+      return true;
+    }
+    throw new Error(`could not append a status of ${change.transferId}`);
+  }
+
+  /** Keeps the open and attention sets in step with the entry just written; a lost step is the sweeper's to mend. */
+  private async afterStatus(change: TransferStatusChange, previous: TransferStatusEntry | undefined, now: Date): Promise<void> {
+    const { state } = change;
+    if (state.needsAttention && !previous?.state.needsAttention) {
+      await this.attention.insertOne({ _id: change.transferId, since: now.toISOString() }).catch(ignoreDuplicate);
+    }
+    if (!state.needsAttention && previous?.state.needsAttention) await this.attention.deleteOne({ _id: change.transferId });
+    if (isTerminalStatus(state.status)) await this.open.deleteOne({ _id: change.transferId });
+  }
+
+  /** Gives the transfer its place in its client's chain, once however often it is asked. */
+  async ensureListed(record: TransferRecordDocument): Promise<void> {
+    await this.rememberClient(record.client);
+    const previous = this.chainQueues.get(record.client) ?? Promise.resolve();
+    const appended = previous.catch(() => undefined).then(() => this.appendToChain(record.client, record._id));
+    this.chainQueues.set(record.client, appended);
+    try {
+      await appended;
+    } finally {
+      if (this.chainQueues.get(record.client) === appended) this.chainQueues.delete(record.client);
+    }
+  }
+
+  private async appendToChain(client: string, transferId: string): Promise<void> {
+    let seq = await this.chainHeadSeq(client);
+    for (let round = 0; round < appendRoundsMax; round += 1) {
+      try {
+        await this.chain.insertOne({ _id: chainId(client, seq + 1), client, seq: seq + 1, transferId });
+        await this.chainHeads.updateOne({ _id: client, seq: { $lt: seq + 1 } }, { $set: { seq: seq + 1 } }).catch(() => undefined);
+        return;
+      } catch (error) {
+        ignoreDuplicate(error);
+      }
+      const there = await this.chain.findOne({ _id: chainId(client, seq + 1) });
+      // Nothing there: the unique transfer id index refused, so the transfer holds a place already.
+      if (!there || there.transferId === transferId) return;
+      seq = await this.rollChainForward(client, seq + 1);
+    }
+    throw new Error(`could not list ${transferId} for ${client}`);
+  }
+
+  private async rememberClient(client: string): Promise<void> {
+    if (this.knownClients.has(client)) return;
+    await this.clients.insertOne({ _id: client }).catch(ignoreDuplicate);
+    this.knownClients.add(client);
+  }
+
+  /** The latest place in a client's chain; the cached head is a hint that `_id` look-ups roll forward. */
+  async chainHeadSeq(client: string): Promise<number> {
+    const head = await this.chainHeads.findOne({ _id: client });
+    if (!head) await this.chainHeads.insertOne({ _id: client, seq: 0 }).catch(ignoreDuplicate);
+    return this.rollChainForward(client, head?.seq ?? 0);
+  }
+
+  private async rollChainForward(client: string, from: number): Promise<number> {
+    let seq = from;
+    while (await this.chain.findOne({ _id: chainId(client, seq + 1) }, { projection: { _id: 1 } })) seq += 1;
+    return seq;
+  }
+
+  /** The transfer ids at places `from`, `from - 1`, … of a client's chain (newest first), `count` at most. */
+  async chainDown(client: string, from: number, count: number): Promise<Array<{ seq: number; transferId: string }>> {
+    const seqs = Array.from({ length: Math.min(count, from) }, (_, index) => from - index);
+    const found = await Promise.all(seqs.map((seq) => this.chain.findOne({ _id: chainId(client, seq) })));
+    return found.flatMap((document) => (document ? [{ seq: document.seq, transferId: document.transferId }] : []));
+  }
+
+  /** Every client that ever created a transfer (a small collection: one document per API client). */
+  async listClients(): Promise<string[]> {
+    const documents = await this.clients.find({}).limit(transferSetReadMax).toArray();
+    return documents.map((document) => document._id).sort();
+  }
+
+  async openTransfers(limit = transferSetReadMax): Promise<OpenTransferDocument[]> {
+    return this.open.find({}).limit(limit).toArray();
+  }
+
+  async closeOpen(transferId: string): Promise<void> {
+    await this.open.deleteOne({ _id: transferId });
+  }
+
+  async attentionTransfers(limit = transferSetReadMax): Promise<AttentionDocument[]> {
+    return this.attention.find({}).limit(limit).toArray();
+  }
+
+  async clearAttention(transferId: string): Promise<void> {
+    await this.attention.deleteOne({ _id: transferId });
+  }
+
+  async countAttention(): Promise<number> {
+    return this.attention.countDocuments({});
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The transfer record: the system of record of every transfer, kept in the transfer API's own
+ * database. Temporal orchestrates a transfer; this record is what the transfer *is*, for as long
+ * as the database keeps it (forever by default), whether or not Temporal still has the workflow.
+ * Pure types and functions, safe to import from workflow code.
+ */
+import type { AccountRef, TransferState, TransferStatus } from './transfer-contract';
+
+/** The normalised request a transfer was created from; "same body" compares its fingerprint. */
+export interface TransferRequest {
+  source: AccountRef;
+  target: AccountRef;
+  amountMinor: string;
+  currency: string;
+  reference: string | null;
+}
+
+/** Inserted once, before any workflow starts: the unique insert is the Idempotency-Key's decision. */
+export interface TransferRecordDocument {
+  /** The transfer id (a hash of the client and its Idempotency-Key). */
+  _id: string;
+  client: string;
+  /** SHA-256 of the normalised request. */
+  fingerprint: string;
+  request: TransferRequest;
+  createdAt: string;
+}
+
+/**
+ * Who wrote a status entry, and in what order. A later run of the transfer's workflow (a reset,
+ * a repair run) beats an earlier one; within a run, the higher revision wins. A late, retried
+ * activity attempt carries an older writer and can never roll the record back.
+ */
+export interface StatusWriter {
+  /** The workflow run, or `sweeper` for the API's own findings about a workflow that stopped. */
+  runId: string;
+  /** When that run started (ms since the epoch); orders runs. */
+  runStartedAtMs: number;
+  /** Counts the run's recorded changes, from 1. */
+  revision: number;
+}
+
+/** One decided change of a transfer, as the saga (or the sweeper) hands it to the record. */
+export interface TransferStatusChange {
+  transferId: string;
+  writer: StatusWriter;
+  /** The whole transfer as of this change: status, reason, attention, steps. */
+  state: TransferState;
+}
+
+/** A status entry in the record: `_id` = `<transferId>:<n>`, n = 1, 2, … without gaps. */
+export interface TransferStatusEntry extends TransferStatusChange {
+  _id: string;
+  n: number;
+  recordedAt: string;
+}
+
+/** Negative when `a` was written before `b`, positive after, 0 for the same write. */
+export function compareWriters(a: StatusWriter, b: StatusWriter): number {
+  if (a.runStartedAtMs !== b.runStartedAtMs) return a.runStartedAtMs - b.runStartedAtMs;
+  if (a.runId !== b.runId) return a.runId < b.runId ? -1 : 1;
+  return a.revision - b.revision;
+}
+
+/** A transfer as the record knows it: the request, and the latest status entry if any was written. */
+export interface RecordedTransfer {
+  record: TransferRecordDocument;
+  /** undefined until the saga recorded its first change: the transfer is PENDING. */
+  latest: TransferStatusEntry | undefined;
+}
+
+/** The state a record answers with: its latest entry's, or PENDING from the request alone. */
+export function recordedState(transfer: RecordedTransfer): TransferState {
+  if (transfer.latest) return transfer.latest.state;
+  const { record } = transfer;
+  return {
+    transferId: record._id,
+    status: 'PENDING',
+    source: record.request.source,
+    target: record.request.target,
+    amountMinor: record.request.amountMinor,
+    currency: record.request.currency,
+    ...(record.request.reference === null ? {} : { reference: record.request.reference }),
+    requestedBy: record.client,
+    needsAttention: false,
+    createdAt: record.createdAt,
+    updatedAt: record.createdAt,
+    steps: [],
+  };
+}
+
+export function recordedStatus(transfer: RecordedTransfer): TransferStatus {
+  return transfer.latest?.state.status ?? 'PENDING';
+}
+
+/** A transfer with every status entry ever written for it, oldest first (every run's). */
+export interface TransferHistory {
+  record: TransferRecordDocument;
+  entries: readonly TransferStatusEntry[];
+}
+
+/** What reconciliation and the chaos checker read of the record: one transfer at a time, by `_id`. */
+export interface TransferRecordReader {
+  /** undefined when no transfer has this id. */
+  history(transferId: string): Promise<TransferHistory | undefined>;
+}

@@ -1,0 +1,49 @@
+import type { TransferRecordStore } from '../../../lib/transfer-record-store';
+import { isTerminalStatus, type TransferInput, type TransferPolicy } from '../../../lib/transfer-contract';
+import { recordedState, type RecordedTransfer, type TransferRecordDocument } from '../../../lib/transfer-record';
+import type { TransferView } from '../schemas';
+import type { StartOutcome, TransferWorkflows } from '../gateways/transfer-workflows';
+import { transferView } from './transfer-view';
+
+/** What the transfer use cases work with: the record (the system of record) and Temporal (the orchestrator). */
+export interface TransferUseCaseDeps {
+  records: TransferRecordStore;
+  workflows: TransferWorkflows;
+  policy: TransferPolicy;
+}
+
+/** The saga's input for a recorded transfer, with the API's policy of today. */
+export function inputOf(record: TransferRecordDocument, policy: TransferPolicy, options: { repair?: boolean } = {}): TransferInput {
+  const { request } = record;
+  return {
+    transferId: record._id,
+    source: request.source,
+    target: request.target,
+    amountMinor: request.amountMinor,
+    currency: request.currency,
+    ...(request.reference === null ? {} : { reference: request.reference }),
+    requestedBy: record.client,
+    policy: { ...policy, transferRecord: true },
+    createdAt: record.createdAt,
+    ...(options.repair ? { repair: true } : {}),
+  };
+}
+
+/** Starts the saga of a recorded transfer; a workflow that exists already (running or not) is left alone. */
+export function startSaga(deps: TransferUseCaseDeps, record: TransferRecordDocument): Promise<StartOutcome> {
+  return deps.workflows.start(inputOf(record, deps.policy), { requestedBy: record.client, createdAt: record.createdAt });
+}
+
+/**
+ * The transfer as the API shows it: the record's state, and for a transfer still in flight the
+ * saga's live state when its worker answers at once and it is not older than the record.
+ */
+export async function viewOf(deps: TransferUseCaseDeps, recorded: RecordedTransfer): Promise<TransferView> {
+  const state = recordedState(recorded);
+  if (isTerminalStatus(state.status) || recorded.latest?.writer.runId === sweeperWriterRunId) return transferView(state);
+  const live = await deps.workflows.liveState(recorded.record._id);
+  return transferView(live && live.updatedAt >= state.updatedAt ? live : state);
+}
+
+/** The sweeper's writer id: entries it writes describe a workflow that stopped, which no live state can. */
+export const sweeperWriterRunId = 'sweeper';
