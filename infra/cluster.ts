@@ -5,7 +5,7 @@ import { assertPortFree, findFreePort } from './ports';
 import { startFerretDb } from './processes/ferretdb';
 import type { LogSink, ManagedProcess } from './processes/managed-process';
 import { startNodeService } from './processes/node-service';
-import { startTemporalDevServer } from './processes/temporal-dev-server';
+import { namespaceRetentionHoursDefault, startTemporalDevServer } from './processes/temporal-dev-server';
 import { workerPolling } from './processes/worker-readiness';
 import { formatApiKeys, formatServiceKeys, loadOrCreateSecrets, type ApiKeyEntry, type ClusterSecrets } from './secrets';
 
@@ -41,7 +41,16 @@ export interface ServicesPlan {
 export interface ClusterPlan {
   dataDir: string;
   host: string;
-  temporal: { port: number; uiPort: number; ui: boolean; namespace: string; extraSqlitePragmas?: readonly string[]; dynamicConfig?: readonly string[] };
+  temporal: {
+    port: number;
+    uiPort: number;
+    ui: boolean;
+    namespace: string;
+    /** How long closed workflows stay in Temporal (TEMPORAL_NAMESPACE_RETENTION); applied on every start. */
+    namespaceRetentionHours: number;
+    extraSqlitePragmas?: readonly string[];
+    dynamicConfig?: readonly string[];
+  };
   banks: readonly BankNodePlan[];
   /** The transfer API's own FerretDB (webhook endpoints, event feed); required with services. */
   apiDatabase?: { port: number; debugPort: number };
@@ -145,7 +154,7 @@ export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptio
   return {
     dataDir,
     host,
-    temporal: { port: await nextPort(), uiPort: await nextPort(), ui: options.ui ?? false, namespace: 'default', ...(options.extraSqlitePragmas ? { extraSqlitePragmas: options.extraSqlitePragmas } : {}), ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}) },
+    temporal: { port: await nextPort(), uiPort: await nextPort(), ui: options.ui ?? false, namespace: 'default', namespaceRetentionHours: namespaceRetentionHoursDefault, ...(options.extraSqlitePragmas ? { extraSqlitePragmas: options.extraSqlitePragmas } : {}), ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}) },
     banks,
     ...(options.services
       ? {

@@ -1,8 +1,21 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultBankIds, type ClusterPlan } from './cluster';
+import { namespaceRetentionHoursDefault, namespaceRetentionHoursMax, namespaceRetentionHoursMin } from './processes/temporal-dev-server';
 
 const port = z.coerce.number().int().min(1).max(65_535);
+/** Whole hours or days (`72h`, `3d`): a form the Temporal CLI reads too, as docker-compose passes the same value to it. */
+export const namespaceRetentionHours = z
+  .string()
+  .regex(/^\d{1,6}[hd]$/, 'expected whole hours or days, such as 72h or 3d')
+  .default(`${namespaceRetentionHoursDefault}h`)
+  .transform((value) => Number(value.slice(0, -1)) * (value.endsWith('d') ? 24 : 1))
+  .pipe(
+    z
+      .number()
+      .min(namespaceRetentionHoursMin, `at least ${namespaceRetentionHoursMin}h: operators get a day to inspect a closed workflow`)
+      .max(namespaceRetentionHoursMax, `at most ${namespaceRetentionHoursMax}h`),
+  );
 const bankId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'bank ids are lower-case letters, digits and dashes');
 
 /** The launcher's settings; every one has a default so that `npm start` needs none. */
@@ -11,6 +24,7 @@ const launcherEnv = z.object({
   BIND_HOST: z.string().min(1).default('127.0.0.1'),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_NAMESPACE_RETENTION: namespaceRetentionHours,
   LOCAL_BANKS: z
     .string()
     .default(defaultBankIds.join(','))
@@ -37,6 +51,9 @@ const passedToServices = [
   'REFUND_ATTENTION_AFTER_ATTEMPTS',
   'CREDIT_GIVE_UP_AFTER_MS',
   'DEBIT_GIVE_UP_AFTER_MS',
+  'COMPENSATION_RETRY_MAX_INTERVAL_MS',
+  'TRANSFER_SWEEP_INTERVAL_MS',
+  'TRANSFER_START_GRACE_MS',
   'RATE_LIMIT_PER_MINUTE',
   'BANK_REQUEST_TIMEOUT_MS',
   'LEDGER_BATCH_SIZE_MAX',
@@ -74,7 +91,7 @@ export function localPlanFromEnv(env: NodeJS.ProcessEnv, projectRoot: string): C
   return {
     dataDir: resolve(projectRoot, config.DATA_DIR),
     host: config.BIND_HOST,
-    temporal: { port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT, ui: true, namespace: 'default' },
+    temporal: { port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT, ui: true, namespace: 'default', namespaceRetentionHours: config.TEMPORAL_NAMESPACE_RETENTION },
     banks: config.LOCAL_BANKS.map((id, index) => ({
       bankId: id,
       databasePort: config.FERRETDB_BASE_PORT + index,

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import { google, temporal } from '@temporalio/proto';
 import { searchAttributeKeys } from '../../lib/search-attributes';
 import { waitUntilReady } from '../readiness';
 import { ManagedProcess, type LogSink } from './managed-process';
@@ -16,6 +16,8 @@ export interface TemporalDevServerOptions {
   /** Tests that never open the UI save its start-up cost. */
   ui: boolean;
   namespace: string;
+  /** How long the namespace keeps a closed workflow; set on every start, so a changed setting reaches an existing data folder. */
+  namespaceRetentionHours: number;
   uiCodecEndpoint?: string;
   /** SQLite pragmas beyond the durable defaults, for measured experiments (e.g. cache_size=-65536). */
   extraSqlitePragmas?: readonly string[];
@@ -31,6 +33,18 @@ export interface RunningTemporal {
 }
 
 const startupTimeoutMs = 60_000;
+
+/**
+ * Closed workflows stay inspectable in the Web UI and the CLI this long (TEMPORAL_NAMESPACE_RETENTION).
+ * Nothing answers from them: every transfer has its own record in the transfer API's database.
+ */
+export const namespaceRetentionHoursDefault = 72;
+/**
+ * The project's floor: operators get at least a day. Temporal 1.29 itself takes 1 hour for a
+ * local namespace and 1 day for a global (replicated) one.
+ */
+export const namespaceRetentionHoursMin = 24;
+export const namespaceRetentionHoursMax = 8_760;
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 const indexedValueTypes: Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {
@@ -105,12 +119,34 @@ export async function registerSearchAttributes(address: string, namespace: strin
   }
 }
 
+async function retentionSeconds(connection: Connection, namespace: string): Promise<number> {
+  const described = await connection.workflowService.describeNamespace({ namespace });
+  return Number(described.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
+}
+
+/** Sets how long the namespace keeps closed workflows, if it differs; returns whether it changed. */
+export async function setNamespaceRetention(address: string, namespace: string, retentionHours: number): Promise<boolean> {
+  const seconds = retentionHours * 3_600;
+  const connection = await Connection.connect({ address });
+  try {
+    if ((await retentionSeconds(connection, namespace)) === seconds) return false;
+    // Only the fields set in `config` change; the namespace's other settings stay as they are.
+    await connection.workflowService.updateNamespace({ namespace, config: { workflowExecutionRetentionTtl: google.protobuf.Duration.fromObject({ seconds }) } });
+    const after = await retentionSeconds(connection, namespace);
+    if (after !== seconds) throw new Error(`namespace ${namespace} kept a retention of ${after} s after an update to ${seconds} s`);
+    return true;
+  } finally {
+    await connection.close();
+  }
+}
+
 export async function startTemporalDevServer(options: TemporalDevServerOptions, sink: LogSink): Promise<RunningTemporal> {
   await mkdir(options.dataDir, { recursive: true });
   const process = ManagedProcess.start({ name: 'temporal', command: options.binary, args: temporalDevServerArgs(options) }, sink);
   const address = `${options.host}:${options.port}`;
   await waitUntilReady(process, `Temporal frontend at ${address}`, () => healthy(address), { timeoutMs: startupTimeoutMs, intervalMs: 250 });
   await registerSearchAttributes(address, options.namespace);
+  await setNamespaceRetention(address, options.namespace, options.namespaceRetentionHours);
   const uiUrl = options.ui ? `http://${options.host}:${options.uiPort}` : undefined;
   if (uiUrl) {
     await waitUntilReady(process, `Temporal Web UI at ${uiUrl}`, async () => (await fetch(uiUrl)).ok, { timeoutMs: startupTimeoutMs });

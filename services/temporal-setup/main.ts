@@ -1,13 +1,14 @@
 import { pino } from 'pino';
-import { registerSearchAttributes } from '../../infra/processes/temporal-dev-server';
+import { registerSearchAttributes, setNamespaceRetention } from '../../infra/processes/temporal-dev-server';
 import { loadConfig } from './config';
 
 const retryPauseMs = 2_000;
 
 /**
  * One-shot job of the production topology: registers the transfer search attributes on the
- * namespace (the launcher does the same for the local dev server), then exits. Safe to run
- * again: only missing attributes are added.
+ * namespace and sets its retention (the launcher does the same for the local dev server), then
+ * exits. Safe to run again: only missing attributes are added, and the retention follows the
+ * setting on an existing namespace too.
  */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
     try {
       const added = await registerSearchAttributes(config.temporal.address, config.temporal.namespace);
       logger.info({ namespace: config.temporal.namespace, added }, 'search attributes registered');
+      const changed = await setNamespaceRetention(config.temporal.address, config.temporal.namespace, config.temporal.retentionHours);
+      logger.info({ namespace: config.temporal.namespace, retentionHours: config.temporal.retentionHours, changed }, 'namespace retention set');
       return;
     } catch (error) {
       if (Date.now() >= deadline) throw error;

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { findFreePort } from '../../../infra/ports';
 import { signRequest, type SigningKey } from '../../../lib/request-signing';
@@ -9,6 +10,16 @@ import { LauncherProcess } from '../../support/launcher-process';
 jest.setTimeout(180_000);
 
 const readyPattern = /\[launcher\] ready in [\d.]+ s/;
+
+async function namespaceRetentionSeconds(temporalPort: string): Promise<number> {
+  const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+  try {
+    const described = await connection.workflowService.describeNamespace({ namespace: 'default' });
+    return Number(described.config?.workflowExecutionRetentionTtl?.seconds);
+  } finally {
+    await connection.close();
+  }
+}
 
 async function launcherEnv(dataDir: string): Promise<Record<string, string>> {
   // One bank, so every "base" port is the only port of its range.
@@ -138,6 +149,17 @@ describe('npm start (infra/cli/start.ts)', () => {
     await interruptAndCheckNoOrphans(run.launcher, run.pids);
   });
 
+  test('when TEMPORAL_NAMESPACE_RETENTION is unset, then the namespace keeps closed workflows 72 hours; when it is changed, the next start on the same data applies it', async () => {
+    const env = await launcherEnv(join(dir.path, 'retention'));
+    let run = await runUntilReady(env);
+    expect(await namespaceRetentionSeconds(env.TEMPORAL_PORT as string)).toBe(72 * 3_600);
+    await interruptAndCheckNoOrphans(run.launcher, run.pids);
+
+    run = await runUntilReady({ ...env, TEMPORAL_NAMESPACE_RETENTION: '10d' });
+    expect(await namespaceRetentionSeconds(env.TEMPORAL_PORT as string)).toBe(240 * 3_600);
+    await interruptAndCheckNoOrphans(run.launcher, run.pids);
+  });
+
   test('when the launcher itself was killed, then the next start ends the processes it left behind', async () => {
     const env = await launcherEnv(join(dir.path, 'killed'));
     const first = await runUntilReady(env);
@@ -164,5 +186,8 @@ describe('npm start (infra/cli/start.ts)', () => {
     const launcher = LauncherProcess.start({ DATA_DIR: join(dir.path, 'invalid'), TEMPORAL_PORT: 'seven' });
     expect(await launcher.exited).toBe(1);
     expect(launcher.output).toContain('Invalid TEMPORAL_PORT');
+    const tooShort = LauncherProcess.start({ DATA_DIR: join(dir.path, 'invalid'), TEMPORAL_NAMESPACE_RETENTION: '12h' });
+    expect(await tooShort.exited).toBe(1);
+    expect(tooShort.output).toContain('Invalid TEMPORAL_NAMESPACE_RETENTION: at least 24h');
   });
 });

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { parse } from 'yaml';
+import { localPlanFromEnv } from '../../../infra/local-plan';
+import { namespaceRetentionHoursDefault } from '../../../infra/processes/temporal-dev-server';
 import * as accountService from '../../../services/account-service/config';
 import * as codecServer from '../../../services/codec-server/config';
 import * as temporalSetup from '../../../services/temporal-setup/config';
@@ -129,6 +131,16 @@ describe('docker-compose.yml', () => {
     expect(targets.has(`temporal:${String(environmentOf('temporal').PROMETHEUS_ENDPOINT).split(':')[1]}`)).toBe(true);
     expect(services.prometheus?.volumes).toContain('./infra/prometheus:/etc/prometheus:ro');
     expect(services.grafana?.volumes).toEqual(expect.arrayContaining(['./infra/grafana/provisioning:/etc/grafana/provisioning:ro', './infra/grafana/dashboards:/var/lib/grafana/dashboards:ro']));
+  });
+
+  test('when Temporal creates the production namespace, then it keeps closed workflows as long as the launcher does, and TEMPORAL_NAMESPACE_RETENTION changes it', () => {
+    const temporal = environmentOf('temporal');
+    expect(temporal.DEFAULT_NAMESPACE).toBe(environmentOf('worker').TEMPORAL_NAMESPACE);
+    expect(temporal.DEFAULT_NAMESPACE).toBe(environmentOf('transfer-api').TEMPORAL_NAMESPACE);
+    expect(temporal.DEFAULT_NAMESPACE_RETENTION).toBe(`${namespaceRetentionHoursDefault}h`);
+    // The same value is a valid launcher setting, so both topologies accept the same TEMPORAL_NAMESPACE_RETENTION.
+    expect(localPlanFromEnv({ TEMPORAL_NAMESPACE_RETENTION: temporal.DEFAULT_NAMESPACE_RETENTION }, projectRoot).temporal.namespaceRetentionHours).toBe(namespaceRetentionHoursDefault);
+    expect(interpolate(String(services.temporal?.environment?.DEFAULT_NAMESPACE_RETENTION), { TEMPORAL_NAMESPACE_RETENTION: '168h' })).toBe('168h');
   });
 
   test('when the Web UI shows payloads, then it decodes them through the codec server at its published port', () => {
