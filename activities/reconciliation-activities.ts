@@ -1,72 +1,78 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { AccountServiceClient, AccountServiceUnreachableError } from '../lib/account-service-client';
-import { LedgerReadError, readBankLedger } from '../lib/ledger-reader';
-import { reconcile, transferIdsIn, type BankLedger, type ReconciliationReport, type TransferPresence } from '../lib/reconciliation';
+import { LedgerReadError } from '../lib/ledger-reader';
+import { reconcile, type ReconciliationReport } from '../lib/reconciliation';
+import { CutUnreadableError, type ReconciliationCuts } from '../lib/reconciliation-cut-store';
+import { readForReconciliation, type PreviousCut, type ReconciliationRead } from '../lib/reconciliation-reader';
 import type { SigningKey } from '../lib/request-signing';
-import { transferIdOfWorkflowId, transferWorkflowId } from '../lib/transfer-contract';
-import { transferWorkflowType } from '../workflows/transfer-definitions';
+import type { TransferRecordReader } from '../lib/transfer-record';
 import { bankUnavailableType } from './account-activities';
+
+/** Where reconciliation reads what each transfer is and keeps where it stopped: the API's database. */
+export interface ReconciliationSources {
+  records: TransferRecordReader;
+  cuts: ReconciliationCuts;
+}
 
 export interface ReconciliationActivitiesOptions {
   banks: ReadonlyArray<{ bankId: string; url: string }>;
   signingKey: SigningKey;
   requestTimeoutMs: number;
+  /** Without them (a worker with no API database) a reconciliation fails rather than guess. */
+  reconciliation?: ReconciliationSources;
+  fetch?: typeof fetch;
 }
 
-/**
- * What Temporal knew of every transfer before the ledgers were read. Visibility may lag:
- * a transfer it still shows running is treated as in flight, never as a discrepancy.
- */
-async function transfersClosedBefore(client: Client): Promise<Map<string, TransferPresence>> {
-  const presence = new Map<string, TransferPresence>();
-  for await (const execution of client.workflow.list({ query: `WorkflowType = '${transferWorkflowType}'` })) {
-    const transferId = transferIdOfWorkflowId(execution.workflowId);
-    if (transferId !== undefined) presence.set(transferId, execution.status.name === 'RUNNING' ? 'RUNNING' : 'CLOSED');
-  }
-  return presence;
-}
+/** Error type of a reconciliation on a worker that has no transfer record: not retried. */
+export const reconciliationNotConfiguredType = 'RECONCILIATION_NOT_CONFIGURED';
+/** Cuts whose parts are kept (older ones keep their headers only): enough to look back at a few runs. */
+export const cutsKeptWhole = 10;
 
-/** A transfer visibility did not list is asked for directly: started meanwhile (in flight) or unknown. */
-async function describePresence(client: Client, transferId: string): Promise<TransferPresence> {
+async function previousCut(cuts: ReconciliationCuts): Promise<PreviousCut> {
   try {
-    await client.workflow.getHandle(transferWorkflowId(transferId)).describe();
-    return 'RUNNING';
+    return await cuts.latest();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return 'UNKNOWN';
+    // A cut that cannot be read whole is read past: this run reads every chain and writes the next cut.
+    if (error instanceof CutUnreadableError) return { n: error.n, unreadable: error.message };
     throw error;
   }
 }
 
 export function createReconciliationActivities(options: ReconciliationActivitiesOptions) {
-  const clients = options.banks.map((bank) => new AccountServiceClient({ bankId: bank.bankId, baseUrl: bank.url, signingKey: options.signingKey, requestTimeoutMs: options.requestTimeoutMs }));
+  const clients = options.banks.map(
+    (bank) => new AccountServiceClient({ bankId: bank.bankId, baseUrl: bank.url, signingKey: options.signingKey, requestTimeoutMs: options.requestTimeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) }),
+  );
 
-  async function readAll(): Promise<BankLedger[]> {
+  async function readAll(sources: ReconciliationSources, previous: PreviousCut): Promise<ReconciliationRead> {
     const context = Context.current();
-    const ledgers: BankLedger[] = [];
-    for (const client of clients) {
-      try {
-        ledgers.push(await readBankLedger(client, (accountsRead) => context.heartbeat({ bankId: client.bankId, accountsRead })));
-      } catch (error) {
-        if (error instanceof AccountServiceUnreachableError || error instanceof LedgerReadError) throw ApplicationFailure.retryable(error.message, bankUnavailableType);
-        throw error;
-      }
+    try {
+      // A heartbeat per page: a bank with long chains is still being read, not stuck.
+      return await readForReconciliation(clients, sources.records, previous, (progress) => context.heartbeat(progress));
+    } catch (error) {
+      if (error instanceof AccountServiceUnreachableError || error instanceof LedgerReadError) throw ApplicationFailure.retryable(error.message, bankUnavailableType);
+      throw error;
     }
-    return ledgers;
   }
 
   return {
-    /** Reads every bank's ledger and reconciles them; the report is the workflow's result. */
+    /**
+     * Reconciles every bank's ledger from where the previous run stopped, against the transfer
+     * record (never Temporal, which forgets workflows after retention), and stores where this
+     * run stopped. The report is the workflow's result.
+     */
     async reconcileLedgers(request: { requestedBy: string }): Promise<ReconciliationReport> {
+      const sources = options.reconciliation;
+      if (!sources) throw ApplicationFailure.nonRetryable('this worker has no transfer record to reconcile against', reconciliationNotConfiguredType);
       const context = Context.current();
-      const temporal = context.client;
-      const known = await transfersClosedBefore(temporal);
-      const ledgers = await readAll();
-      for (const transferId of transferIdsIn(ledgers)) {
-        if (!known.has(transferId)) known.set(transferId, await describePresence(temporal, transferId));
+      const previous = await previousCut(sources.cuts);
+      const { report, state } = reconcile({ ...(await readAll(sources, previous)), reconciledAt: new Date().toISOString() });
+      const after = previous?.n ?? 0;
+      // A run that lost the race for the next cut still reports truly; the winner's cut goes on.
+      const stored = await sources.cuts.append(after, state);
+      if (stored && after + 1 > cutsKeptWhole) {
+        await sources.cuts.prune(after + 1 - cutsKeptWhole).catch((error: unknown) => context.log.warn('old reconciliation cuts not pruned', { error: String(error) }));
       }
-      const report = reconcile(ledgers, (transferId) => known.get(transferId) ?? 'UNKNOWN', new Date().toISOString());
-      context.log.info('reconciliation finished', { requestedBy: request.requestedBy, accounts: report.accounts, entries: report.entries, discrepancies: report.discrepancyCount });
+      context.log.info('reconciliation finished', { requestedBy: request.requestedBy, cut: stored ? after + 1 : null, ...report.read, accounts: report.accounts, discrepancies: report.discrepancyCount });
       return report;
     },
   };

@@ -1,10 +1,11 @@
 import type { AccountServiceClient } from './account-service-client';
-import type { AccountPage, EntryPage, LedgerEntryView } from './account-service-contract';
+import type { AccountPage, AccountView, EntryPage, LedgerEntryView } from './account-service-contract';
 import type { AccountLedger, BankLedger } from './reconciliation';
 
 /**
- * Reads a whole bank through its account service: accounts page by page in id order, and
- * each account's chain page by page along its `_id`s (the service never scans entries).
+ * Reads banks through their account services: accounts page by page in id order, and each
+ * account's chain, or the part of it after a sequence, page by page along its `_id`s (the
+ * service never scans entries).
  */
 
 export const ledgerReadPageLimit = 500;
@@ -26,33 +27,54 @@ async function getPage<T>(client: AccountServiceClient, path: string): Promise<T
   return response.body as T;
 }
 
-/** The chain from its start up to `upToSequence` (the whole chain when omitted); never reads past it. */
-export async function readAccountEntries(client: AccountServiceClient, accountId: string, upToSequence = Number.POSITIVE_INFINITY): Promise<LedgerEntryView[]> {
+/** Which part of a chain to read: after `afterSequence` (from the start when omitted), up to `upToSequence` (to its end when omitted). */
+export interface EntryRange {
+  afterSequence?: number;
+  upToSequence?: number;
+}
+
+/** Never reads past `upToSequence`; `onPage` runs after each page with the entries read so far (activities heartbeat from it). */
+export async function readAccountEntries(client: AccountServiceClient, accountId: string, range: EntryRange = {}, onPage: (entriesRead: number) => void = () => undefined): Promise<LedgerEntryView[]> {
+  const upToSequence = range.upToSequence ?? Number.POSITIVE_INFINITY;
   const entries: LedgerEntryView[] = [];
-  let after: string | null = null;
+  // The service's cursor is the sequence of the last entry seen; there is none before the first.
+  let after: string | null = range.afterSequence !== undefined && range.afterSequence >= 0 ? String(range.afterSequence) : null;
   do {
     const query: string = after === null ? `limit=${ledgerReadPageLimit}` : `limit=${ledgerReadPageLimit}&after=${after}`;
     const page: EntryPage = await getPage<EntryPage>(client, `/v1/accounts/${encodeURIComponent(accountId)}/entries?${query}`);
     entries.push(...page.data.filter((entry) => entry.sequence <= upToSequence));
+    onPage(entries.length);
     after = page.data.some((entry) => entry.sequence >= upToSequence) ? null : page.nextCursor;
   } while (after !== null);
   return entries;
 }
 
-/** `onProgress` runs after each account (activities heartbeat from it). */
-export async function readBankLedger(client: AccountServiceClient, onProgress: (accountsRead: number) => void = () => undefined): Promise<BankLedger> {
-  const accounts: AccountLedger[] = [];
+/** Every account of a bank in id order, each with the head its listing saw; `onPage` runs after each page. */
+export async function listAccounts(client: AccountServiceClient, onPage: (accountsListed: number) => void = () => undefined): Promise<AccountView[]> {
+  const accounts: AccountView[] = [];
   let after: string | null = null;
   do {
     const query: string = after === null ? `limit=${ledgerReadPageLimit}` : `limit=${ledgerReadPageLimit}&after=${encodeURIComponent(after)}`;
     const page: AccountPage = await getPage<AccountPage>(client, `/v1/accounts?${query}`);
-    for (const listed of page.data) {
-      // A consistent cut per account: its chain up to the head the listing saw, whose balance the view gives.
-      const entries = await readAccountEntries(client, listed.accountId, listed.sequence);
-      accounts.push({ account: listed, entries });
-      onProgress(accounts.length);
-    }
+    accounts.push(...page.data);
+    onPage(accounts.length);
     after = page.nextCursor;
   } while (after !== null);
+  return accounts;
+}
+
+export async function readAccount(client: AccountServiceClient, accountId: string): Promise<AccountView> {
+  return getPage<AccountView>(client, `/v1/accounts/${encodeURIComponent(accountId)}`);
+}
+
+/** `onProgress` runs after each account (activities heartbeat from it). */
+export async function readBankLedger(client: AccountServiceClient, onProgress: (accountsRead: number) => void = () => undefined): Promise<BankLedger> {
+  const accounts: AccountLedger[] = [];
+  for (const listed of await listAccounts(client)) {
+    // A consistent cut per account: its chain up to the head the listing saw, whose balance the view gives.
+    const entries = await readAccountEntries(client, listed.accountId, { upToSequence: listed.sequence });
+    accounts.push({ account: listed, entries });
+    onProgress(accounts.length);
+  }
   return { bankId: client.bankId, accounts };
 }

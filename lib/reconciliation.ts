@@ -1,49 +1,24 @@
-import type { AccountView, LedgerEntryView } from './account-service-contract';
 import { formatMinor } from './money';
+import { checkAccount, initialMark, type AccountLedger, type AccountMark } from './reconciliation-accounts';
+import { discrepanciesListedMax, newestOf, type DatedDiscrepancy, type Discrepancy, type DiscrepancyKind } from './reconciliation-discrepancy';
+import type { RecordedView } from './reconciliation-record';
+import { addEntry, copyLegs, judgeTransfer, transferIdOf, type LegRecord, type TransferLegs } from './reconciliation-transfers';
 
 /**
- * Reconciliation across banks, as a pure function of what the ledgers hold and of what
- * Temporal knows about each transfer. The activity reads the inputs; the chaos checker
- * reuses the same rules. Amounts in the report are decimal strings of minor units.
+ * Reconciliation across banks, as a pure function of what the ledgers hold, of what the transfer
+ * record says of each transfer, and of where the previous run stopped. A run reads each chain
+ * from the previous run's mark (or from its start), judges the transfers that have ended, and
+ * carries the rest (in flight) to the next run in its state. The activity reads the inputs and
+ * keeps the state; the chaos checker reuses the same rules. Amounts in the report are decimal
+ * strings of minor units.
  */
 
-/** One account and its whole chain, oldest entry first. */
-export interface AccountLedger {
-  account: AccountView;
-  entries: readonly LedgerEntryView[];
-}
+export { discrepanciesListedMax, transferIdOf };
+export type { AccountLedger, AccountMark, DatedDiscrepancy, Discrepancy, DiscrepancyKind, LegRecord, RecordedView, TransferLegs };
 
 export interface BankLedger {
   bankId: string;
   accounts: readonly AccountLedger[];
-}
-
-/**
- * What Temporal says of a transfer: CLOSED (its workflow ended before the ledgers were read),
- * RUNNING (or ended while they were read: still in flight for this report), UNKNOWN (no workflow).
- */
-export type TransferPresence = 'CLOSED' | 'RUNNING' | 'UNKNOWN';
-
-export type DiscrepancyKind =
-  | 'DEBIT_WITHOUT_CREDIT_OR_REFUND'
-  | 'CREDIT_WITHOUT_DEBIT'
-  | 'REFUND_WITHOUT_DEBIT'
-  | 'CREDIT_AND_REFUND'
-  | 'AMOUNT_MISMATCH'
-  | 'DUPLICATE_LEG'
-  | 'UNKNOWN_TRANSFER'
-  | 'DUPLICATE_OPERATION'
-  | 'CHAIN_BROKEN'
-  | 'BALANCE_MISMATCH'
-  | 'BELOW_LIMIT'
-  | 'CONSERVATION';
-
-export interface Discrepancy {
-  kind: DiscrepancyKind;
-  detail: string;
-  transferId?: string;
-  bankId?: string;
-  accountId?: string;
 }
 
 export interface CurrencyConservation {
@@ -52,7 +27,10 @@ export interface CurrencyConservation {
   depositsMinor: string;
   /** Every account's balance, across banks. */
   balancesMinor: string;
-  /** Debits of transfers still in flight: money between banks at the moment of reading. */
+  /**
+   * Money between banks at the moment of reading: debits less credits and refunds seen of the
+   * transfers in flight (negative while a credit was read before its debit).
+   */
   inFlightMinor: string;
   holds: boolean;
 }
@@ -66,239 +44,230 @@ export interface SettlementPosition {
   transfers: number;
 }
 
+/** One bank pair's net so far, signed: positive when `firstBank` (alphabetically first) owes `secondBank`. */
+export interface SettlementNet {
+  firstBank: string;
+  secondBank: string;
+  currency: string;
+  amountMinor: bigint;
+  transfers: number;
+}
+
+/**
+ * Everything a run hands to the next (the cut): each chain's mark, the deposits so far, the legs
+ * of the transfers not judged yet, the tallies of those judged, and the findings so far.
+ */
+export interface ReconciliationState {
+  takenAt: string;
+  accounts: AccountMark[];
+  depositsMinor: Array<{ currency: string; amountMinor: bigint }>;
+  pending: TransferLegs[];
+  judged: { transfers: number; completed: number; reversed: number };
+  settlement: SettlementNet[];
+  /** Findings about entries and judged transfers, newest first, at most discrepanciesListedMax. */
+  discrepancies: DatedDiscrepancy[];
+  /** All of those findings, listed or not. */
+  discrepancyCount: number;
+}
+
+export interface ReadSummary {
+  /** The cut this run continued from; null when it read every chain from its start. */
+  fromCut: number | null;
+  /** Why every chain was read from its start (no cut yet, or one that cannot be continued); null when continued. */
+  fullReadReason: string | null;
+  /** Accounts this run read entries of. */
+  accountsRead: number;
+  /** Entries this run read: those after the cut. */
+  entriesRead: number;
+}
+
 export interface ReconciliationReport {
   reconciledAt: string;
   banks: string[];
   accounts: number;
+  /** Entries in every chain, read by this run or an earlier one. */
   entries: number;
+  read: ReadSummary;
+  /** `seen` counts judged and in-flight transfers; completed and reversed follow what the money did. */
   transfers: { seen: number; completed: number; reversed: number; inFlight: number };
   conservation: CurrencyConservation[];
   settlement: SettlementPosition[];
-  /** At most `discrepanciesListedMax` of them; `discrepancyCount` counts all. */
+  /** At most `discrepanciesListedMax` of them, newest first; `discrepancyCount` counts all. */
   discrepancies: Discrepancy[];
   discrepancyCount: number;
+  /** How many of `discrepancyCount` the list leaves out. */
+  discrepanciesLeftOut: number;
 }
 
-export const discrepanciesListedMax = 500;
-
-interface LegRecord {
-  bankId: string;
-  accountId: string;
-  currency: string;
-  /** Unsigned amount the entry moved. */
-  amountMinor: bigint;
+export interface ReconciliationInput {
+  /** Every account, as listed when read, with its entries after its mark in `since` (all of them without one). */
+  banks: readonly BankLedger[];
+  /** The previous run's cut; without it the chains in `banks` are whole. */
+  since?: { cut: number; state: ReconciliationState };
+  /** The record's word on each transfer, taken before the entries naming it were read. */
+  recordOf: (transferId: string) => RecordedView;
+  reconciledAt: string;
+  /** Said in the report when a cut existed but the chains had to be read whole. */
+  fullReadReason?: string;
 }
 
-interface TransferLegs {
-  debits: LegRecord[];
-  credits: LegRecord[];
-  refunds: LegRecord[];
-  /** Any entry naming the transfer, moving money or not. */
+export interface Reconciliation {
+  report: ReconciliationReport;
+  /** The next run's cut. */
+  state: ReconciliationState;
+}
+
+const markKey = (bankId: string, accountId: string): string => `${bankId}/${accountId}`;
+
+function addTo(totals: Map<string, bigint>, currency: string, amountMinor: bigint): void {
+  totals.set(currency, (totals.get(currency) ?? 0n) + amountMinor);
+}
+
+interface ChainsRead {
+  marks: AccountMark[];
+  depositsMinor: Map<string, bigint>;
+  balancesMinor: Map<string, bigint>;
+  found: DatedDiscrepancy[];
+  foundNow: DatedDiscrepancy[];
+  accounts: number;
   entries: number;
+  accountsRead: number;
+  entriesRead: number;
 }
 
-const transferLegKinds = new Set(['debit', 'credit', 'refund', 'void']);
-
-/** `<transferId>:debit|credit|refund` → transferId; undefined for deposits and status changes. */
-export function transferIdOf(entry: LedgerEntryView): string | undefined {
-  if (!transferLegKinds.has(entry.kind)) return undefined;
-  const separator = entry.operationId.lastIndexOf(':');
-  return separator > 0 ? entry.operationId.slice(0, separator) : undefined;
-}
-
-function absolute(value: bigint): bigint {
-  return value < 0n ? -value : value;
-}
-
-/** Every transfer id the ledgers mention, so that the caller can ask Temporal about each. */
-export function transferIdsIn(banks: readonly BankLedger[]): Set<string> {
-  const ids = new Set<string>();
+function readChains(banks: readonly BankLedger[], since: ReconciliationState | undefined, reconciledAt: string): ChainsRead {
+  const previous = new Map((since?.accounts ?? []).map((mark) => [markKey(mark.bankId, mark.accountId), mark]));
+  const read: ChainsRead = { marks: [], depositsMinor: new Map(), balancesMinor: new Map(), found: [], foundNow: [], accounts: 0, entries: 0, accountsRead: 0, entriesRead: 0 };
+  for (const { currency, amountMinor } of since?.depositsMinor ?? []) addTo(read.depositsMinor, currency, amountMinor);
   for (const bank of banks) {
-    for (const { entries } of bank.accounts) {
-      for (const entry of entries) {
-        const transferId = transferIdOf(entry);
-        if (transferId !== undefined) ids.add(transferId);
-      }
+    for (const ledger of bank.accounts) {
+      const { account } = ledger;
+      const check = checkAccount(bank.bankId, ledger, previous.get(markKey(bank.bankId, account.accountId)) ?? initialMark(bank.bankId, account), reconciledAt);
+      read.marks.push(check.mark);
+      addTo(read.depositsMinor, account.currency, check.depositsMinor);
+      addTo(read.balancesMinor, account.currency, BigInt(account.balanceMinor));
+      read.found.push(...check.found);
+      read.foundNow.push(...check.foundNow);
+      read.accounts += 1;
+      read.entries += account.sequence + 1;
+      read.entriesRead += ledger.entries.length;
+      if (ledger.entries.length > 0) read.accountsRead += 1;
     }
   }
-  return ids;
+  return read;
 }
 
-/** Per-account rules: an unbroken chain, each balance the running sum, never below the limit, no operation twice. */
-function checkAccount(bankId: string, ledger: AccountLedger, found: Discrepancy[]): void {
-  const { account, entries } = ledger;
-  const where = { bankId, accountId: account.accountId };
-  const limit = -BigInt(account.overdraftLimitMinor);
-  const operations = new Set<string>();
-  let running = 0n;
-  entries.forEach((entry, index) => {
-    if (entry.sequence !== index) found.push({ kind: 'CHAIN_BROKEN', ...where, detail: `entry ${index} has sequence ${entry.sequence}` });
-    if (operations.has(entry.operationId)) found.push({ kind: 'DUPLICATE_OPERATION', ...where, detail: `operation ${entry.operationId} decided twice` });
-    operations.add(entry.operationId);
-    running += BigInt(entry.amountMinor);
-    if (BigInt(entry.balanceAfterMinor) !== running) {
-      found.push({ kind: 'BALANCE_MISMATCH', ...where, detail: `entry ${entry.sequence} says ${entry.balanceAfterMinor}, its chain sums to ${formatMinor(running)}` });
-    }
-    // A refund or credit may land on an account already below its limit; only a debit may not take it there.
-    if (entry.kind === 'debit' && entry.outcome === 'APPLIED' && BigInt(entry.balanceAfterMinor) < limit) {
-      found.push({ kind: 'BELOW_LIMIT', ...where, detail: `entry ${entry.sequence} left ${entry.balanceAfterMinor}, below the limit ${formatMinor(limit)}` });
-    }
-  });
-  if (BigInt(account.balanceMinor) !== running) {
-    found.push({ kind: 'BALANCE_MISMATCH', ...where, detail: `balance ${account.balanceMinor}, entries sum to ${formatMinor(running)}` });
-  }
+function addSettlement(nets: Map<string, SettlementNet>, debit: LegRecord, credit: LegRecord): void {
+  if (debit.bankId === credit.bankId) return;
+  // One signed figure per unordered pair, oriented from the alphabetically first bank.
+  const [firstBank, secondBank] = [debit.bankId, credit.bankId].sort() as [string, string];
+  const key = `${firstBank}|${secondBank}|${debit.currency}`;
+  const net = nets.get(key) ?? { firstBank, secondBank, currency: debit.currency, amountMinor: 0n, transfers: 0 };
+  nets.set(key, { ...net, amountMinor: net.amountMinor + (debit.bankId === firstBank ? debit.amountMinor : -debit.amountMinor), transfers: net.transfers + 1 });
 }
 
-function collectLegs(banks: readonly BankLedger[]): Map<string, TransferLegs> {
-  const legs = new Map<string, TransferLegs>();
-  for (const bank of banks) {
-    for (const { account, entries } of bank.accounts) {
-      for (const entry of entries) {
-        const transferId = transferIdOf(entry);
-        if (transferId === undefined) continue;
-        const record = legs.get(transferId) ?? { debits: [], credits: [], refunds: [], entries: 0 };
-        record.entries += 1;
-        if (entry.outcome === 'APPLIED' && entry.kind !== 'void') {
-          const leg = { bankId: bank.bankId, accountId: account.accountId, currency: account.currency, amountMinor: absolute(BigInt(entry.amountMinor)) };
-          if (entry.kind === 'debit') record.debits.push(leg);
-          if (entry.kind === 'credit') record.credits.push(leg);
-          if (entry.kind === 'refund') record.refunds.push(leg);
-        }
-        legs.set(transferId, record);
-      }
-    }
-  }
-  return legs;
-}
-
-type TransferOutcome = 'completed' | 'reversed' | 'in-flight' | 'nothing-moved' | 'broken';
-
-/** The rules for one transfer's legs; pushes what breaks them and says what the money did. */
-function checkTransfer(transferId: string, legs: TransferLegs, presence: TransferPresence, found: Discrepancy[]): TransferOutcome {
-  const at = (kind: DiscrepancyKind, detail: string, leg?: LegRecord): void => {
-    found.push({ kind, transferId, detail, ...(leg ? { bankId: leg.bankId, accountId: leg.accountId } : {}) });
-  };
-  if (presence === 'UNKNOWN') {
-    at('UNKNOWN_TRANSFER', `${legs.entries} ledger entries name a transfer Temporal does not know`, legs.debits[0] ?? legs.credits[0] ?? legs.refunds[0]);
-    return 'broken';
-  }
-  const { debits, credits, refunds } = legs;
-  if (debits.length > 1 || credits.length > 1 || refunds.length > 1) {
-    at('DUPLICATE_LEG', `${debits.length} debits, ${credits.length} credits, ${refunds.length} refunds applied`);
-    return 'broken';
-  }
-  const [debit] = debits;
-  const [credit] = credits;
-  const [refund] = refunds;
-  if (!debit) {
-    if (credit) at('CREDIT_WITHOUT_DEBIT', `credit of ${formatMinor(credit.amountMinor)} with no applied debit`, credit);
-    if (refund) at('REFUND_WITHOUT_DEBIT', `refund of ${formatMinor(refund.amountMinor)} with no applied debit`, refund);
-    return credit || refund ? 'broken' : 'nothing-moved';
-  }
-  if (credit && refund) {
-    at('CREDIT_AND_REFUND', `debit of ${formatMinor(debit.amountMinor)} both credited and refunded`, refund);
-    return 'broken';
-  }
-  const other = credit ?? refund;
-  if (other && (other.amountMinor !== debit.amountMinor || other.currency !== debit.currency)) {
-    at('AMOUNT_MISMATCH', `debit ${formatMinor(debit.amountMinor)} ${debit.currency}, ${credit ? 'credit' : 'refund'} ${formatMinor(other.amountMinor)} ${other.currency}`, other);
-    return 'broken';
-  }
-  if (credit) return 'completed';
-  if (refund) return 'reversed';
-  if (presence === 'RUNNING') return 'in-flight';
-  at('DEBIT_WITHOUT_CREDIT_OR_REFUND', `debit of ${formatMinor(debit.amountMinor)} ${debit.currency}, the transfer ended without credit or refund`, debit);
-  return 'broken';
-}
-
-function settlementPositions(completed: ReadonlyArray<{ debit: LegRecord; credit: LegRecord }>): SettlementPosition[] {
-  const net = new Map<string, { debtorBank: string; creditorBank: string; currency: string; amountMinor: bigint; transfers: number }>();
-  for (const { debit, credit } of completed) {
-    if (debit.bankId === credit.bankId) continue;
-    // One signed figure per unordered pair, oriented from the alphabetically first bank.
-    const [first, second] = [debit.bankId, credit.bankId].sort() as [string, string];
-    const key = `${first}|${second}|${debit.currency}`;
-    const position = net.get(key) ?? { debtorBank: first, creditorBank: second, currency: debit.currency, amountMinor: 0n, transfers: 0 };
-    position.amountMinor += debit.bankId === first ? debit.amountMinor : -debit.amountMinor;
-    position.transfers += 1;
-    net.set(key, position);
-  }
-  return [...net.values()]
-    .filter((position) => position.amountMinor !== 0n)
-    .map((position) =>
-      position.amountMinor > 0n
-        ? { debtorBank: position.debtorBank, creditorBank: position.creditorBank, currency: position.currency, netMinor: formatMinor(position.amountMinor), transfers: position.transfers }
-        : { debtorBank: position.creditorBank, creditorBank: position.debtorBank, currency: position.currency, netMinor: formatMinor(-position.amountMinor), transfers: position.transfers },
+function settlementPositions(nets: Iterable<SettlementNet>): SettlementPosition[] {
+  return [...nets]
+    .filter((net) => net.amountMinor !== 0n)
+    .map((net) =>
+      net.amountMinor > 0n
+        ? { debtorBank: net.firstBank, creditorBank: net.secondBank, currency: net.currency, netMinor: formatMinor(net.amountMinor), transfers: net.transfers }
+        : { debtorBank: net.secondBank, creditorBank: net.firstBank, currency: net.currency, netMinor: formatMinor(-net.amountMinor), transfers: net.transfers },
     )
     .sort((a, b) => `${a.debtorBank}|${a.creditorBank}|${a.currency}`.localeCompare(`${b.debtorBank}|${b.creditorBank}|${b.currency}`));
 }
 
-function conservation(banks: readonly BankLedger[], inFlightDebits: readonly LegRecord[], found: Discrepancy[]): CurrencyConservation[] {
-  const totals = new Map<string, { deposits: bigint; balances: bigint; inFlight: bigint }>();
-  const of = (currency: string) => {
-    const total = totals.get(currency) ?? { deposits: 0n, balances: 0n, inFlight: 0n };
-    totals.set(currency, total);
-    return total;
-  };
-  for (const bank of banks) {
-    for (const { account, entries } of bank.accounts) {
-      const total = of(account.currency);
-      total.balances += BigInt(account.balanceMinor);
-      for (const entry of entries) if (entry.kind === 'deposit' && entry.outcome === 'APPLIED') total.deposits += BigInt(entry.amountMinor);
-    }
-  }
-  for (const debit of inFlightDebits) of(debit.currency).inFlight += debit.amountMinor;
-  return [...totals.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([currency, total]) => {
-      const holds = total.balances + total.inFlight === total.deposits;
-      if (!holds) {
-        found.push({ kind: 'CONSERVATION', detail: `${currency}: deposits ${formatMinor(total.deposits)}, balances ${formatMinor(total.balances)} + in flight ${formatMinor(total.inFlight)}` });
-      }
-      return { currency, depositsMinor: formatMinor(total.deposits), balancesMinor: formatMinor(total.balances), inFlightMinor: formatMinor(total.inFlight), holds };
-    });
+interface TransfersJudged {
+  pending: TransferLegs[];
+  judged: ReconciliationState['judged'];
+  settlement: Map<string, SettlementNet>;
+  found: DatedDiscrepancy[];
 }
 
-/** Reconciles every bank's ledger; `presenceOf` says what Temporal knows of each transfer id. */
-export function reconcile(banks: readonly BankLedger[], presenceOf: (transferId: string) => TransferPresence, reconciledAt: string): ReconciliationReport {
-  const found: Discrepancy[] = [];
-  let accounts = 0;
-  let entries = 0;
+/** Legs of the transfers carried in flight, with the entries read by this run added. */
+export function legsSeen(banks: readonly BankLedger[], pending: readonly TransferLegs[]): Map<string, TransferLegs> {
+  const legs = new Map(pending.map((carried) => [carried.transferId, copyLegs(carried)]));
   for (const bank of banks) {
-    for (const ledger of bank.accounts) {
-      accounts += 1;
-      entries += ledger.entries.length;
-      checkAccount(bank.bankId, ledger, found);
-    }
+    for (const { account, entries } of bank.accounts) for (const entry of entries) addEntry(legs, bank.bankId, account, entry);
   }
-  const transfers = { seen: 0, completed: 0, reversed: 0, inFlight: 0 };
-  const completed: Array<{ debit: LegRecord; credit: LegRecord }> = [];
-  const inFlightDebits: LegRecord[] = [];
-  for (const [transferId, legs] of collectLegs(banks)) {
-    transfers.seen += 1;
-    const outcome = checkTransfer(transferId, legs, presenceOf(transferId), found);
+  return legs;
+}
+
+function judgeTransfers(banks: readonly BankLedger[], since: ReconciliationState | undefined, recordOf: ReconciliationInput['recordOf']): TransfersJudged {
+  const result: TransfersJudged = { pending: [], judged: { ...(since?.judged ?? { transfers: 0, completed: 0, reversed: 0 }) }, settlement: new Map(), found: [] };
+  for (const net of since?.settlement ?? []) result.settlement.set(`${net.firstBank}|${net.secondBank}|${net.currency}`, net);
+  for (const legs of legsSeen(banks, since?.pending ?? []).values()) {
+    const judgement = judgeTransfer(legs, recordOf(legs.transferId));
+    result.found.push(...judgement.found);
+    if (judgement.outcome === 'in-flight') {
+      result.pending.push({ ...legs, approvalRepeatedReported: judgement.approvalRepeatedReported });
+      continue;
+    }
+    result.judged.transfers += 1;
     const [debit] = legs.debits;
     const [credit] = legs.credits;
-    if (outcome === 'completed' && debit && credit) {
-      transfers.completed += 1;
-      completed.push({ debit, credit });
+    if (judgement.outcome === 'completed' && debit && credit) {
+      result.judged.completed += 1;
+      addSettlement(result.settlement, debit, credit);
     }
-    if (outcome === 'reversed') transfers.reversed += 1;
-    if (outcome === 'in-flight' && debit) {
-      transfers.inFlight += 1;
-      inFlightDebits.push(debit);
-    }
+    if (judgement.outcome === 'reversed') result.judged.reversed += 1;
   }
-  const currencies = conservation(banks, inFlightDebits, found);
-  return {
-    reconciledAt,
-    banks: banks.map((bank) => bank.bankId),
-    accounts,
-    entries,
-    transfers,
-    conservation: currencies,
-    settlement: settlementPositions(completed),
-    discrepancies: found.slice(0, discrepanciesListedMax),
-    discrepancyCount: found.length,
+  result.pending.sort((a, b) => a.transferId.localeCompare(b.transferId));
+  return result;
+}
+
+function conservation(chains: ChainsRead, pending: readonly TransferLegs[], reconciledAt: string): { rows: CurrencyConservation[]; found: DatedDiscrepancy[] } {
+  const inFlight = new Map<string, bigint>();
+  for (const legs of pending) {
+    for (const debit of legs.debits) addTo(inFlight, debit.currency, debit.amountMinor);
+    for (const leg of [...legs.credits, ...legs.refunds]) addTo(inFlight, leg.currency, -leg.amountMinor);
+  }
+  const currencies = [...new Set([...chains.depositsMinor.keys(), ...chains.balancesMinor.keys(), ...inFlight.keys()])].sort();
+  const found: DatedDiscrepancy[] = [];
+  const rows = currencies.map((currency) => {
+    const deposits = chains.depositsMinor.get(currency) ?? 0n;
+    const balances = chains.balancesMinor.get(currency) ?? 0n;
+    const moving = inFlight.get(currency) ?? 0n;
+    const holds = balances + moving === deposits;
+    if (!holds) {
+      found.push({ at: reconciledAt, discrepancy: { kind: 'CONSERVATION', detail: `${currency}: deposits ${formatMinor(deposits)}, balances ${formatMinor(balances)} + in flight ${formatMinor(moving)}` } });
+    }
+    return { currency, depositsMinor: formatMinor(deposits), balancesMinor: formatMinor(balances), inFlightMinor: formatMinor(moving), holds };
+  });
+  return { rows, found };
+}
+
+/** Reconciles every bank's ledger from the previous run's cut (or from the start) and gives the next cut. */
+export function reconcile(input: ReconciliationInput): Reconciliation {
+  const since = input.since?.state;
+  const chains = readChains(input.banks, since, input.reconciledAt);
+  const transfers = judgeTransfers(input.banks, since, input.recordOf);
+  const conserved = conservation(chains, transfers.pending, input.reconciledAt);
+  const carriedFound = [...chains.found, ...transfers.found];
+  const state: ReconciliationState = {
+    takenAt: input.reconciledAt,
+    accounts: chains.marks,
+    depositsMinor: [...chains.depositsMinor].map(([currency, amountMinor]) => ({ currency, amountMinor })),
+    pending: transfers.pending,
+    judged: transfers.judged,
+    settlement: [...transfers.settlement.values()],
+    discrepancies: newestOf([since?.discrepancies ?? [], carriedFound]),
+    discrepancyCount: (since?.discrepancyCount ?? 0) + carriedFound.length,
   };
+  const listed = newestOf([[...conserved.found, ...chains.foundNow], state.discrepancies]);
+  const discrepancyCount = state.discrepancyCount + conserved.found.length + chains.foundNow.length;
+  const report: ReconciliationReport = {
+    reconciledAt: input.reconciledAt,
+    banks: input.banks.map((bank) => bank.bankId),
+    accounts: chains.accounts,
+    entries: chains.entries,
+    read: { fromCut: input.since?.cut ?? null, fullReadReason: input.since ? null : (input.fullReadReason ?? 'no earlier cut'), accountsRead: chains.accountsRead, entriesRead: chains.entriesRead },
+    transfers: { seen: transfers.judged.transfers + transfers.pending.length, completed: transfers.judged.completed, reversed: transfers.judged.reversed, inFlight: transfers.pending.length },
+    conservation: conserved.rows,
+    settlement: settlementPositions(transfers.settlement.values()),
+    discrepancies: listed.map((dated) => dated.discrepancy),
+    discrepancyCount,
+    discrepanciesLeftOut: discrepancyCount - listed.length,
+  };
+  return { report, state };
 }

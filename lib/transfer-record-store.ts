@@ -1,4 +1,4 @@
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { MongoServerError, type Collection, type Db, type OptionalUnlessRequiredId } from 'mongodb';
 import { isTerminalStatus } from './transfer-contract';
 import {
   compareWriters,
@@ -20,6 +20,8 @@ import {
  *   per transfer (a unique index on the transfer id), so the client's list is a walk down by `_id`.
  * - `transfer_open` / `transfer_attention`: small sets, the transfers not yet final and those that
  *   need an operator; the sweeper and the gauge read them whole.
+ * - `transfer_reopened`: transfers written again after a final status (a Temporal reset or a
+ *   repair of an ended transfer), for reconciliation to judge again; it removes them.
  */
 
 export interface OpenTransferDocument {
@@ -69,6 +71,7 @@ export class TransferRecordStore implements TransferRecordReader {
   private readonly chainHeads: Collection<ChainHead>;
   private readonly open: Collection<OpenTransferDocument>;
   private readonly attention: Collection<AttentionDocument>;
+  private readonly reopened: Collection<AttentionDocument>;
   private readonly clients: Collection<{ _id: string }>;
   /** Appends to one client's chain from this process run one at a time: no race among themselves. */
   private readonly chainQueues = new Map<string, Promise<unknown>>();
@@ -81,6 +84,7 @@ export class TransferRecordStore implements TransferRecordReader {
     this.chainHeads = db.collection('transfer_client_heads');
     this.open = db.collection('transfer_open');
     this.attention = db.collection('transfer_attention');
+    this.reopened = db.collection('transfer_reopened');
     this.clients = db.collection('transfer_clients');
   }
 
@@ -158,6 +162,8 @@ export class TransferRecordStore implements TransferRecordReader {
     }
     if (!state.needsAttention && previous?.state.needsAttention) await this.attention.deleteOne({ _id: change.transferId });
     if (isTerminalStatus(state.status)) await this.open.deleteOne({ _id: change.transferId });
+    // The transfer had ended and a run wrote again: whatever it decides must be judged again.
+    if (previous && isTerminalStatus(previous.state.status)) await this.reopened.insertOne({ _id: change.transferId, since: now.toISOString() }).catch(ignoreDuplicate);
   }
 
   /** Gives the transfer its place in its client's chain, once however often it is asked. */
@@ -239,7 +245,109 @@ export class TransferRecordStore implements TransferRecordReader {
     await this.attention.deleteOne({ _id: transferId });
   }
 
+  async reopenedTransfers(limit = transferSetReadMax): Promise<string[]> {
+    const documents = await this.reopened.find({}).limit(limit).toArray();
+    return documents.map((document) => document._id);
+  }
+
+  async forgetReopened(transferId: string): Promise<void> {
+    await this.reopened.deleteOne({ _id: transferId });
+  }
+
   async countAttention(): Promise<number> {
     return this.attention.countDocuments({});
+  }
+
+  /**
+   * For seeding (benchmarks) and migrations: writes transfers recorded elsewhere as the documents
+   * the normal paths write (the record; its status entries `<id>:<n>` from 1; a place at the end of
+   * its client's chain and the chain's head; the client; the open and attention sets as the entries
+   * leave them), with ordered `insertMany` in batches of `importBatchMax`: tens of thousands of
+   * documents a second where the normal paths take one round trip each. Transfers come oldest
+   * first, none recorded yet: a duplicate stops the import with the driver's bulk write error. Not
+   * beside creates for the same clients: places are taken from the head without ensureListed's
+   * retry.
+   */
+  async importTransfers(transfers: ReadonlyArray<ImportedTransfer>): Promise<void> {
+    const clients = [...new Set(transfers.map((transfer) => transfer.record.client))];
+    for (const client of clients) await this.rememberClient(client);
+    const heads = new Map(await Promise.all(clients.map(async (client) => [client, await this.chainHeadSeq(client)] as const)));
+    const documents = importDocuments(transfers, heads);
+    await insertInBatches(this.open, documents.open);
+    await insertInBatches(this.records, documents.records);
+    await insertInBatches(this.statuses, documents.statuses);
+    await insertInBatches(this.attention, documents.attention);
+    await insertInBatches(this.chain, documents.chain);
+    for (const [client, seq] of heads) await this.chainHeads.updateOne({ _id: client, seq: { $lt: seq } }, { $set: { seq } });
+  }
+}
+
+/** A transfer to import: its record and its status entries, oldest first (numbered on import). */
+export interface ImportedTransfer {
+  record: TransferRecordDocument;
+  entries: ReadonlyArray<Omit<TransferStatusEntry, '_id' | 'n'>>;
+}
+
+/**
+ * Documents per `insertMany` of an import. Status entries are large: FerretDB wrote ~2,600 a second
+ * in batches of 200 and ~3,400 in batches of 500; a larger batch holds SQLite's write lock longer.
+ */
+export const importBatchMax = 500;
+
+interface ImportDocuments {
+  records: TransferRecordDocument[];
+  statuses: TransferStatusEntry[];
+  chain: ChainDocument[];
+  open: OpenTransferDocument[];
+  attention: AttentionDocument[];
+}
+
+/** The documents of an import; `heads` (client → latest place) moves to each client's last new place. */
+function importDocuments(transfers: ReadonlyArray<ImportedTransfer>, heads: Map<string, number>): ImportDocuments {
+  const documents: ImportDocuments = { records: [], statuses: [], chain: [], open: [], attention: [] };
+  const lastCreatedAt = new Map<string, string>();
+  for (const { record, entries } of transfers) {
+    assertImportable(record, entries, lastCreatedAt.get(record.client));
+    lastCreatedAt.set(record.client, record.createdAt);
+    const seq = (heads.get(record.client) ?? 0) + 1;
+    heads.set(record.client, seq);
+    documents.records.push(record);
+    entries.forEach((entry, index) => documents.statuses.push({ ...entry, _id: statusId(record._id, index + 1), n: index + 1 }));
+    documents.chain.push({ _id: chainId(record.client, seq), client: record.client, seq, transferId: record._id });
+    const latest = entries.at(-1);
+    if (!latest || !isTerminalStatus(latest.state.status)) documents.open.push({ _id: record._id, client: record.client, createdAt: record.createdAt });
+    const since = attentionSince(entries);
+    if (since !== undefined) documents.attention.push({ _id: record._id, since });
+  }
+  return documents;
+}
+
+/** What appendStatus and the chain hold for every transfer: its own entries, each by a newer writer, in creation order. */
+function assertImportable(record: TransferRecordDocument, entries: ImportedTransfer['entries'], previousCreatedAt: string | undefined): void {
+  if (previousCreatedAt !== undefined && record.createdAt < previousCreatedAt) throw new Error(`import of ${record._id}: transfers of ${record.client} must come oldest first`);
+  entries.forEach((entry, index) => {
+    if (entry.transferId !== record._id || entry.state.transferId !== record._id) throw new Error(`import of ${record._id}: entry ${index + 1} is of another transfer`);
+    const previous = entries[index - 1];
+    if (previous && compareWriters(previous.writer, entry.writer) >= 0) throw new Error(`import of ${record._id}: entry ${index + 1} is not by a newer writer than the one before`);
+  });
+}
+
+/** When the transfer's entries last raised needsAttention without clearing it, as afterStatus records it. */
+function attentionSince(entries: ImportedTransfer['entries']): string | undefined {
+  let since: string | undefined;
+  let previous: boolean | undefined;
+  for (const entry of entries) {
+    if (entry.state.needsAttention && !previous) since = entry.recordedAt;
+    if (!entry.state.needsAttention) since = undefined;
+    previous = entry.state.needsAttention;
+  }
+  return since;
+}
+
+async function insertInBatches<T extends { _id: string }>(collection: Collection<T>, documents: readonly T[]): Promise<void> {
+  for (let start = 0; start < documents.length; start += importBatchMax) {
+    const batch = documents.slice(start, start + importBatchMax);
+    const inserted = await collection.insertMany(batch as OptionalUnlessRequiredId<T>[], { ordered: true });
+    if (inserted.insertedCount !== batch.length) throw new Error(`import: ${inserted.insertedCount} of ${batch.length} inserted`);
   }
 }

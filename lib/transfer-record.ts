@@ -103,4 +103,8 @@ export interface TransferHistory {
 export interface TransferRecordReader {
   /** undefined when no transfer has this id. */
   history(transferId: string): Promise<TransferHistory | undefined>;
+  /** Transfers written again after a final status (a reset, a repair of an ended one): a small set. */
+  reopenedTransfers(): Promise<string[]>;
+  /** Takes a transfer out of the reopened set once it has been judged again. */
+  forgetReopened(transferId: string): Promise<void>;
 }

@@ -4,7 +4,7 @@ import type { ReconciliationReport } from '../lib/reconciliation';
 import { searchAttributes } from '../lib/search-attributes';
 import { reconciliationReportQuery, type ReconciliationInput } from './reconciliation-definitions';
 
-// Reading every ledger takes a while on a big bank: the activity heartbeats per account.
+// Reading the ledgers takes a while on a big bank (all of them when no cut can be continued): the activity heartbeats per page.
 const { reconcileLedgers } = proxyActivities<ReconciliationActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',

@@ -162,7 +162,7 @@ export const reconciliationIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._
 
 const discrepancySchema = z
   .object({
-    kind: z.string().meta({ description: 'DEBIT_WITHOUT_CREDIT_OR_REFUND, CREDIT_WITHOUT_DEBIT, REFUND_WITHOUT_DEBIT, CREDIT_AND_REFUND, AMOUNT_MISMATCH, DUPLICATE_LEG, UNKNOWN_TRANSFER, DUPLICATE_OPERATION, CHAIN_BROKEN, BALANCE_MISMATCH, BELOW_LIMIT or CONSERVATION' }),
+    kind: z.string().meta({ description: 'DEBIT_WITHOUT_CREDIT_OR_REFUND, CREDIT_WITHOUT_DEBIT, REFUND_WITHOUT_DEBIT, CREDIT_AND_REFUND, AMOUNT_MISMATCH, DUPLICATE_LEG, UNKNOWN_TRANSFER, STATUS_CONTRADICTS_LEDGER, APPROVAL_REPEATED, DUPLICATE_OPERATION, CHAIN_BROKEN, BALANCE_MISMATCH, BELOW_LIMIT or CONSERVATION' }),
     detail: z.string(),
     transferId: z.string().optional(),
     bankId: z.string().optional(),
@@ -176,6 +176,7 @@ export const reconciliationReportSchema = z
     banks: z.array(z.string()),
     accounts: z.number().int(),
     entries: z.number().int(),
+    read: z.object({ fromCut: z.number().int().nullable(), fullReadReason: z.string().nullable(), accountsRead: z.number().int(), entriesRead: z.number().int() }).meta({ description: 'What this run read: the entries after the cut it continued from, or every chain (fullReadReason says why).' }),
     transfers: z.object({ seen: z.number().int(), completed: z.number().int(), reversed: z.number().int(), inFlight: z.number().int() }),
     conservation: z.array(z.object({ currency: z.string(), depositsMinor: z.string(), balancesMinor: z.string(), inFlightMinor: z.string(), holds: z.boolean() })),
     settlement: z
@@ -183,6 +184,7 @@ export const reconciliationReportSchema = z
       .meta({ description: 'Net amount each bank owes another from completed transfers, per currency.' }),
     discrepancies: z.array(discrepancySchema),
     discrepancyCount: z.number().int(),
+    discrepanciesLeftOut: z.number().int().meta({ description: 'How many of discrepancyCount the list (newest first, at most 500) leaves out.' }),
   })
   .meta({ id: 'ReconciliationReport' });
 

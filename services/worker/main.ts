@@ -6,6 +6,7 @@ import { startConfiguredTracing } from '../../lib/tracing';
 import { transferDataConverter } from '../../lib/data-converter';
 import { EventStore } from '../../lib/event-store';
 import { TransferRecordStore } from '../../lib/transfer-record-store';
+import { ReconciliationCutStore } from '../../lib/reconciliation-cut-store';
 import { secretSealer } from '../../lib/secret-sealing';
 import { loadConfig } from './config';
 import { ensureReconciliationSchedule, removeReconciliationSchedule } from './reconciliation-schedule';
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     codecKeys: config.codecKeys,
     events,
     tuning: config.tuning,
+    reconciliation: { records, cuts: new ReconciliationCutStore(mongo.db(config.events.databaseName)) },
   });
   const webhookWorker = await createWebhookWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, events, codecKeys: config.codecKeys });
   const clientConnection = await Connection.connect({ address: config.temporal.address });

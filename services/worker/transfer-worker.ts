@@ -6,7 +6,7 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createAccountActivities, type AccountActivitiesOptions } from '../../activities/account-activities';
-import { createReconciliationActivities } from '../../activities/reconciliation-activities';
+import { createReconciliationActivities, type ReconciliationSources } from '../../activities/reconciliation-activities';
 import { activityFailureMetrics, workflowInterceptorModules } from './metrics';
 import type { Tracing } from '../../lib/tracing';
 import { failureConverterPath, transferDataConverter } from '../../lib/data-converter';
@@ -53,6 +53,8 @@ export interface TransferWorkerOptions extends AccountActivitiesOptions {
   events?: EventActivitiesOptions;
   /** Capacity settings; unset ones keep the SDK's defaults. */
   tuning?: WorkerTuning;
+  /** The transfer record and the reconciliation cuts; without them a reconciliation run fails. */
+  reconciliation?: ReconciliationSources;
 }
 
 /** Activity spans, workflow spans through the exporter sink, and spans for the client calls activities make. */

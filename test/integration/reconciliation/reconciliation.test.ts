@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { databaseName } from '../../../infra/cluster';
+import { transferWorkflowId } from '../../../lib/transfer-contract';
 import { reconciliationScheduleId, reconciliationWorkflowType } from '../../../workflows/reconciliation-definitions';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
 import { testDataConverter } from '../../support/temporal';
@@ -24,12 +25,16 @@ interface Run {
     settlement: Array<{ debtorBank: string; creditorBank: string; currency: string; netMinor: string; transfers: number }>;
     transfers: { seen: number; completed: number; reversed: number; inFlight: number };
     accounts: number;
+    read: { fromCut: number | null; fullReadReason: string | null; accountsRead: number; entriesRead: number };
+    discrepanciesLeftOut: number;
   } | null;
 }
 
 /**
  * Reconciliation on the real cluster: clean ledgers give a clean report with the right
- * settlement positions; an entry written straight into a bank's database is reported.
+ * settlement positions; an entry written straight into a bank's database is reported; each run
+ * reads only what follows the previous run's cut, and judges transfers from their record, so a
+ * transfer whose workflow Temporal no longer has is judged like any other.
  */
 describe('reconciliation', () => {
   let env: TestCluster;
@@ -120,6 +125,8 @@ describe('reconciliation', () => {
     expect(run.discrepancyFound).toBe(false);
     const report = run.report;
     expect(report?.discrepancies).toEqual([]);
+    // The scheduled run before it read every chain; this one continues from its cut and finds nothing new.
+    expect(report?.read).toEqual({ fromCut: expect.any(Number), fullReadReason: null, accountsRead: 0, entriesRead: 0 });
     expect(report?.accounts).toBe(4);
     expect(report?.transfers).toEqual({ seen: 6, completed: 3, reversed: 2, inFlight: 0 });
     expect(report?.conservation).toEqual([
@@ -188,6 +195,37 @@ describe('reconciliation', () => {
     expect(shown.status).toBe(0);
     expect(shown.stdout).toMatch(/discrepancies: 2/);
     expect(shown.stdout).toMatch(/bank-a\s+bank-b\s+EUR\s+300/);
+  });
+
+  test("when a transfer's workflow was deleted from Temporal, then the next run judges it from the record and reads only the entries since the cut", async () => {
+    const before = (await reconcileThroughApi()).report;
+    const done = await transfer('r-7', ['bank-a', 'alice'], ['bank-b', 'bob'], '10');
+    expect(done.status).toBe('COMPLETED');
+    const transferId = String(done.id);
+    const connection = await Connection.connect({ address: env.cluster.temporalAddress });
+    try {
+      const client = new Client({ connection, namespace: env.cluster.namespace, dataConverter: testDataConverter });
+      await client.workflowService.deleteWorkflowExecution({ namespace: env.cluster.namespace, workflowExecution: { workflowId: transferWorkflowId(transferId) } });
+      await eventually('the workflow to be deleted', async () => {
+        try {
+          await client.workflow.getHandle(transferWorkflowId(transferId)).describe();
+          return undefined;
+        } catch (error) {
+          return error instanceof WorkflowNotFoundError ? true : undefined;
+        }
+      }, 60_000);
+    } finally {
+      await connection.close();
+    }
+
+    const after = (await reconcileThroughApi()).report;
+    // The debit at alice and the credit at bob: nothing else was written since the last run's cut.
+    expect(after?.read).toEqual({ fromCut: (before?.read.fromCut ?? 0) + 1, fullReadReason: null, accountsRead: 2, entriesRead: 2 });
+    expect(after?.discrepancies.filter((d) => d.transferId === transferId)).toEqual([]);
+    expect(after?.discrepancies.map((d) => d.kind).sort()).toEqual(['CONSERVATION', 'UNKNOWN_TRANSFER']);
+    expect(after?.transfers).toEqual({ ...before?.transfers, seen: (before?.transfers.seen ?? 0) + 1, completed: (before?.transfers.completed ?? 0) + 1 });
+    expect(after?.settlement.find((p) => p.debtorBank === 'bank-a' && p.creditorBank === 'bank-b')).toMatchObject({ netMinor: '310', transfers: 2 });
+    expect(after?.discrepanciesLeftOut).toBe(0);
   });
 
   test('when a reconciliation id is unknown, then it is 404; a client key may not start one', async () => {

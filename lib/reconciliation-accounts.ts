@@ -1,0 +1,74 @@
+import type { AccountView, LedgerEntryView } from './account-service-contract';
+import { formatMinor } from './money';
+import type { DatedDiscrepancy, DiscrepancyKind } from './reconciliation-discrepancy';
+
+/**
+ * The rules for one account's chain, over the part of it a run reads: from the start, or from
+ * where the previous run stopped (its mark). Pure functions.
+ */
+
+/** One account as listed when it was read, and its entries after its mark, oldest first. */
+export interface AccountLedger {
+  account: AccountView;
+  entries: readonly LedgerEntryView[];
+}
+
+/** Where reconciliation stopped in one chain: the next run continues after `sequence`. */
+export interface AccountMark {
+  bankId: string;
+  accountId: string;
+  currency: string;
+  /** Sequence of the last entry reconciled; -1 before any. */
+  sequence: number;
+  /** What the chain sums to up to there (not what its entries claim: a claim may be the discrepancy). */
+  balanceMinor: bigint;
+  /** The operation of that entry, so that the next run can tell the chain is still the one it read. */
+  operationId: string;
+}
+
+export function initialMark(bankId: string, account: AccountView): AccountMark {
+  return { bankId, accountId: account.accountId, currency: account.currency, sequence: -1, balanceMinor: 0n, operationId: '' };
+}
+
+export interface AccountCheck {
+  mark: AccountMark;
+  /** Applied deposits among the entries read. */
+  depositsMinor: bigint;
+  /** Findings about entries: facts of the chain, found once and carried by later runs. */
+  found: DatedDiscrepancy[];
+  /** Findings about the account as it is now (its balance against its chain): made afresh by every run. */
+  foundNow: DatedDiscrepancy[];
+}
+
+/** An unbroken chain, each balance the running sum, never below the limit, no operation twice within what was read. */
+export function checkAccount(bankId: string, ledger: AccountLedger, previous: AccountMark, reconciledAt: string): AccountCheck {
+  const { account, entries } = ledger;
+  const found: DatedDiscrepancy[] = [];
+  const at = (entry: LedgerEntryView, kind: DiscrepancyKind, detail: string): void => {
+    found.push({ at: entry.createdAt, discrepancy: { kind, bankId, accountId: account.accountId, detail } });
+  };
+  const limit = -BigInt(account.overdraftLimitMinor);
+  const operations = new Set<string>();
+  let running = previous.balanceMinor;
+  let depositsMinor = 0n;
+  let mark = previous;
+  entries.forEach((entry, index) => {
+    const expected = previous.sequence + 1 + index;
+    if (entry.sequence !== expected) at(entry, 'CHAIN_BROKEN', `entry ${expected} has sequence ${entry.sequence}`);
+    if (operations.has(entry.operationId)) at(entry, 'DUPLICATE_OPERATION', `operation ${entry.operationId} decided twice`);
+    operations.add(entry.operationId);
+    running += BigInt(entry.amountMinor);
+    if (BigInt(entry.balanceAfterMinor) !== running) at(entry, 'BALANCE_MISMATCH', `entry ${entry.sequence} says ${entry.balanceAfterMinor}, its chain sums to ${formatMinor(running)}`);
+    // A refund or credit may land on an account already below its limit; only a debit may not take it there.
+    if (entry.kind === 'debit' && entry.outcome === 'APPLIED' && BigInt(entry.balanceAfterMinor) < limit) {
+      at(entry, 'BELOW_LIMIT', `entry ${entry.sequence} left ${entry.balanceAfterMinor}, below the limit ${formatMinor(limit)}`);
+    }
+    if (entry.kind === 'deposit' && entry.outcome === 'APPLIED') depositsMinor += BigInt(entry.amountMinor);
+    mark = { ...mark, sequence: entry.sequence, balanceMinor: running, operationId: entry.operationId };
+  });
+  const foundNow: DatedDiscrepancy[] = [];
+  if (BigInt(account.balanceMinor) !== running) {
+    foundNow.push({ at: reconciledAt, discrepancy: { kind: 'BALANCE_MISMATCH', bankId, accountId: account.accountId, detail: `balance ${account.balanceMinor}, entries sum to ${formatMinor(running)}` } });
+  }
+  return { mark, depositsMinor, found, foundNow };
+}

@@ -1,0 +1,163 @@
+import type { AccountServiceClient } from './account-service-client';
+import type { AccountView, LedgerEntryView } from './account-service-contract';
+import { listAccounts, readAccount, readAccountEntries } from './ledger-reader';
+import { legsSeen, type AccountMark, type BankLedger, type ReconciliationInput, type ReconciliationState } from './reconciliation';
+import { isFinalView, recordedViewOf, type RecordedView } from './reconciliation-record';
+import { legsAgreeWith } from './reconciliation-transfers';
+import type { TransferHistory, TransferRecordReader } from './transfer-record';
+
+/**
+ * Reads what a reconciliation run judges, in an order that makes the judgement sound while
+ * transfers keep moving:
+ * 1. every chain after the previous cut's mark, up to the head its listing saw;
+ * 2. the record of every transfer those entries (or the cut) name;
+ * 3. once more, the source and target chains of each transfer the record called final whose legs
+ *    were not all seen yet: its legs were written before its final status, so before step 2.
+ * A transfer first seen in step 3 has no record state from before its entries: it stays in
+ * flight for this run, and the next one judges it.
+ */
+
+export interface ReadProgress {
+  phase: 'listing' | 'entries' | 'records' | 'rereading';
+  bankId?: string;
+  done: number;
+}
+
+/** The newest cut, or why it cannot be used. */
+export type PreviousCut = { n: number; state: ReconciliationState } | { n: number; unreadable: string } | undefined;
+
+export type ReconciliationRead = Omit<ReconciliationInput, 'reconciledAt'>;
+
+/** Transfer records read at once. */
+export const recordReadConcurrency = 16;
+
+interface Chain {
+  bankId: string;
+  account: AccountView;
+  entries: LedgerEntryView[];
+}
+
+type Listing = ReadonlyMap<string, { client: AccountServiceClient; views: readonly AccountView[] }>;
+type Progress = (progress: ReadProgress) => void;
+
+const chainKey = (bankId: string, accountId: string): string => `${bankId}/${accountId}`;
+
+async function listAll(clients: readonly AccountServiceClient[], onProgress: Progress): Promise<Listing> {
+  const listing = new Map<string, { client: AccountServiceClient; views: readonly AccountView[] }>();
+  for (const client of clients) {
+    listing.set(client.bankId, { client, views: await listAccounts(client, (done) => onProgress({ phase: 'listing', bankId: client.bankId, done })) });
+  }
+  return listing;
+}
+
+/** Why the chains cannot be read on from the cut (undefined when they can): one of them is not the chain the cut saw. */
+export function whyNotContinuable(state: ReconciliationState, listing: ReadonlyMap<string, { views: readonly AccountView[] }>): string | undefined {
+  const views = new Map<string, AccountView>();
+  for (const [bankId, { views: listed }] of listing) for (const view of listed) views.set(chainKey(bankId, view.accountId), view);
+  for (const mark of state.accounts) {
+    const key = chainKey(mark.bankId, mark.accountId);
+    if (!listing.has(mark.bankId)) return `bank ${mark.bankId} is in the cut but no longer read`;
+    const view = views.get(key);
+    if (!view) return `account ${key} is in the cut but not in its bank (a reseeded bank?)`;
+    if (view.sequence < mark.sequence) return `chain ${key} ends at ${view.sequence}, before the cut's ${mark.sequence} (a reseeded bank?)`;
+  }
+  return undefined;
+}
+
+/** One chain after its mark; a string when the entry at the mark is not the one the cut saw. */
+async function readChain(client: AccountServiceClient, view: AccountView, mark: AccountMark | undefined, onPage: (entries: number) => void): Promise<LedgerEntryView[] | string> {
+  if (!mark || mark.sequence < 0) return readAccountEntries(client, view.accountId, { upToSequence: view.sequence }, onPage);
+  if (view.sequence === mark.sequence) return [];
+  // From the marked entry itself, so that a chain rewritten under the same account id is noticed.
+  const read = await readAccountEntries(client, view.accountId, { afterSequence: mark.sequence - 1, upToSequence: view.sequence }, onPage);
+  const [marked] = read;
+  if (marked?.sequence !== mark.sequence || marked.operationId !== mark.operationId) {
+    return `chain ${chainKey(mark.bankId, mark.accountId)} no longer holds the cut's entry ${mark.sequence} (${mark.operationId})`;
+  }
+  return read.slice(1);
+}
+
+async function readChains(listing: Listing, marks: ReadonlyMap<string, AccountMark>, onProgress: Progress): Promise<Chain[] | string> {
+  const chains: Chain[] = [];
+  let entriesRead = 0;
+  for (const [bankId, { client, views }] of listing) {
+    for (const view of views) {
+      const before = entriesRead;
+      const entries = await readChain(client, view, marks.get(chainKey(bankId, view.accountId)), (done) => onProgress({ phase: 'entries', bankId, done: before + done }));
+      if (typeof entries === 'string') return entries;
+      entriesRead += entries.length;
+      chains.push({ bankId, account: view, entries });
+    }
+  }
+  return chains;
+}
+
+async function readHistories(records: TransferRecordReader, transferIds: readonly string[], onProgress: Progress): Promise<Map<string, TransferHistory | undefined>> {
+  const histories = new Map<string, TransferHistory | undefined>();
+  for (let from = 0; from < transferIds.length; from += recordReadConcurrency) {
+    const batch = transferIds.slice(from, from + recordReadConcurrency);
+    const read = await Promise.all(batch.map((transferId) => records.history(transferId)));
+    batch.forEach((transferId, index) => histories.set(transferId, read[index]));
+    onProgress({ phase: 'records', done: histories.size });
+  }
+  return histories;
+}
+
+/** Every bank listed, with or without accounts, in the order of the listing. */
+function asBanks(listing: Listing, chains: readonly Chain[]): BankLedger[] {
+  return [...listing.keys()].map((bankId) => ({ bankId, accounts: chains.filter((chain) => chain.bankId === bankId) }));
+}
+
+/** Source and target of every transfer final in the record whose legs seen so far do not agree with it. */
+function chainsToReread(banks: readonly BankLedger[], pending: ReconciliationState['pending'], views: ReadonlyMap<string, RecordedView>, histories: ReadonlyMap<string, TransferHistory | undefined>): Set<string> {
+  const keys = new Set<string>();
+  for (const legs of legsSeen(banks, pending).values()) {
+    const view = views.get(legs.transferId);
+    const request = histories.get(legs.transferId)?.record.request;
+    if (!view || !request || !isFinalView(view) || legsAgreeWith(legs, view.status)) continue;
+    for (const ref of [request.source, request.target]) keys.add(chainKey(ref.bankId, ref.accountId));
+  }
+  return keys;
+}
+
+/** Reads each chain on to its current head, from the head it was read to. */
+async function reread(listing: Listing, chains: readonly Chain[], keys: ReadonlySet<string>, onProgress: Progress): Promise<void> {
+  let done = 0;
+  for (const chain of chains) {
+    const client = listing.get(chain.bankId)?.client;
+    if (!client || !keys.has(chainKey(chain.bankId, chain.account.accountId))) continue;
+    const view = await readAccount(client, chain.account.accountId);
+    if (view.sequence > chain.account.sequence) {
+      chain.entries.push(...(await readAccountEntries(client, view.accountId, { afterSequence: chain.account.sequence, upToSequence: view.sequence })));
+      chain.account = view;
+    }
+    done += 1;
+    onProgress({ phase: 'rereading', bankId: chain.bankId, done });
+  }
+}
+
+/** Everything `reconcile` needs but the time, read from the banks and the record after `previous`. */
+export async function readForReconciliation(clients: readonly AccountServiceClient[], records: TransferRecordReader, previous: PreviousCut, onProgress: Progress = () => undefined): Promise<ReconciliationRead> {
+  const listing = await listAll(clients, onProgress);
+  const cut = previous && 'state' in previous ? previous : undefined;
+  let fullReadReason = !previous ? 'no earlier cut' : 'unreadable' in previous ? previous.unreadable : whyNotContinuable(previous.state, listing);
+  const marks = fullReadReason === undefined && cut ? cut.state.accounts.map((mark): [string, AccountMark] => [chainKey(mark.bankId, mark.accountId), mark]) : [];
+  let chains = await readChains(listing, new Map(marks), onProgress);
+  if (typeof chains === 'string') {
+    fullReadReason = chains;
+    chains = await readChains(listing, new Map(), onProgress);
+    // Without marks every chain is read from its start: there is no cut entry to disagree with.
+    if (typeof chains === 'string') throw new Error(`a full read refused: ${chains}`);
+  }
+  const since = fullReadReason === undefined ? cut : undefined;
+  const pending = since?.state.pending ?? [];
+  const histories = await readHistories(records, [...legsSeen(asBanks(listing, chains), pending).keys()], onProgress);
+  const views = new Map([...histories].map(([transferId, history]) => [transferId, recordedViewOf(history)]));
+  await reread(listing, chains, chainsToReread(asBanks(listing, chains), pending, views, histories), onProgress);
+  return {
+    banks: asBanks(listing, chains),
+    ...(since ? { since: { cut: since.n, state: since.state } } : {}),
+    ...(fullReadReason === undefined ? {} : { fullReadReason }),
+    recordOf: (transferId) => views.get(transferId) ?? { kind: 'unread' },
+  };
+}

@@ -1,0 +1,216 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createReconciliationActivities, reconciliationNotConfiguredType } from '../../../activities/reconciliation-activities';
+import { AccountServiceClient } from '../../../lib/account-service-client';
+import type { AccountView, EntryKind, LedgerEntryView } from '../../../lib/account-service-contract';
+import { reconcile, type ReconciliationReport, type ReconciliationState } from '../../../lib/reconciliation';
+import { CutUnreadableError, type ReconciliationCuts, type StoredCut } from '../../../lib/reconciliation-cut-store';
+import { readForReconciliation, type PreviousCut, type ReadProgress } from '../../../lib/reconciliation-reader';
+import type { TransferState, TransferStatus } from '../../../lib/transfer-contract';
+import type { TransferHistory, TransferRecordReader } from '../../../lib/transfer-record';
+
+/** A bank's account service in memory, answering the three read routes reconciliation uses. */
+class FakeBank {
+  readonly chains = new Map<string, { view: AccountView; entries: LedgerEntryView[] }>();
+  entryPagesServed = 0;
+
+  constructor(readonly bankId: string) {}
+
+  open(accountId: string, currency = 'EUR'): this {
+    const view: AccountView = { accountId, bankId: this.bankId, owner: accountId, currency, status: 'ACTIVE', balanceMinor: '0', overdraftLimitMinor: '0', dayDebitedMinor: '0', sequence: 0 };
+    this.chains.set(accountId, { view, entries: [{ operationId: 'open', accountId, kind: 'open', amountMinor: '0', balanceAfterMinor: '0', sequence: 0, outcome: 'APPLIED', createdAt: new Date().toISOString() }] });
+    return this;
+  }
+
+  append(accountId: string, operationId: string, kind: EntryKind, amountMinor: bigint): this {
+    const chain = this.chains.get(accountId);
+    if (!chain) throw new Error(`no account ${accountId}`);
+    const balance = BigInt(chain.view.balanceMinor) + amountMinor;
+    const sequence = chain.entries.length;
+    chain.entries.push({ operationId, accountId, kind, amountMinor: String(amountMinor), balanceAfterMinor: String(balance), sequence, outcome: 'APPLIED', createdAt: new Date(Date.UTC(2025, 0, 1) + sequence * 1_000).toISOString() });
+    chain.view = { ...chain.view, balanceMinor: String(balance), sequence };
+    return this;
+  }
+
+  answer(url: URL): { status: number; body: unknown } {
+    const limit = Number(url.searchParams.get('limit') ?? '100');
+    const after = url.searchParams.get('after');
+    if (url.pathname === '/v1/accounts') {
+      const ids = [...this.chains.keys()].sort().filter((id) => after === null || id > after);
+      const page = ids.slice(0, limit).map((id) => this.chains.get(id)?.view);
+      return { status: 200, body: { data: page, nextCursor: ids.length > limit ? (ids[limit - 1] ?? null) : null } };
+    }
+    const match = /^\/v1\/accounts\/([^/]+)(\/entries)?$/.exec(url.pathname);
+    const chain = match ? this.chains.get(decodeURIComponent(match[1] ?? '')) : undefined;
+    if (!match || !chain) return { status: 404, body: { error: { code: 'ACCOUNT_NOT_FOUND', message: 'no such account' } } };
+    if (!match[2]) return { status: 200, body: chain.view };
+    this.entryPagesServed += 1;
+    const from = after === null ? 0 : Number(after) + 1;
+    const data = chain.entries.slice(from, from + limit);
+    return { status: 200, body: { data, nextCursor: from + limit < chain.entries.length ? String(from + limit - 1) : null } };
+  }
+}
+
+function fetchOf(banks: readonly FakeBank[]): typeof fetch {
+  return (async (input: string | URL | Request) => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    const bank = banks.find((candidate) => candidate.bankId === url.hostname);
+    const { status, body } = bank ? bank.answer(url) : { status: 502, body: null };
+    return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  }) as typeof fetch;
+}
+
+const signingKey = { keyId: 'k', secret: 's' };
+const clientsOf = (banks: readonly FakeBank[]) => banks.map((bank) => new AccountServiceClient({ bankId: bank.bankId, baseUrl: `http://${bank.bankId}`, signingKey, requestTimeoutMs: 1_000, fetch: fetchOf(banks) }));
+
+/** The record in memory; `onRead` lets a test move the world on while the record is being read. */
+class FakeRecord implements TransferRecordReader {
+  readonly statuses = new Map<string, TransferStatus>();
+  onRead: (transferId: string) => void = () => undefined;
+
+  async history(transferId: string): Promise<TransferHistory | undefined> {
+    this.onRead(transferId);
+    const status = this.statuses.get(transferId);
+    if (status === undefined) return undefined;
+    const state = { transferId, status, steps: [] } as unknown as TransferState;
+    const request = { source: { bankId: 'bank-a', accountId: 'alice' }, target: { bankId: 'bank-b', accountId: 'bob' }, amountMinor: '1', currency: 'EUR', reference: null };
+    return { record: { _id: transferId, client: 'c', fingerprint: 'f', request, createdAt: 'then' }, entries: [{ _id: `${transferId}:1`, n: 1, transferId, writer: { runId: 'r', runStartedAtMs: 1, revision: 1 }, state, recordedAt: 'then' }] };
+  }
+
+  readonly reopened = new Set<string>();
+
+  async reopenedTransfers(): Promise<string[]> {
+    return [...this.reopened];
+  }
+
+  async forgetReopened(transferId: string): Promise<void> {
+    this.reopened.delete(transferId);
+  }
+}
+
+class MemoryCuts implements ReconciliationCuts {
+  readonly cuts: ReconciliationState[] = [];
+  unreadable = false;
+
+  async latest(): Promise<StoredCut | undefined> {
+    if (this.unreadable) throw new CutUnreadableError(this.cuts.length, `cut ${this.cuts.length} has lost its part 0`);
+    const state = this.cuts.at(-1);
+    return state ? { n: this.cuts.length, state: structuredClone(state) } : undefined;
+  }
+
+  async append(after: number, state: ReconciliationState): Promise<boolean> {
+    if (after !== this.cuts.length) return false;
+    this.cuts.push(structuredClone(state));
+    return true;
+  }
+
+  async prune(): Promise<void> {}
+}
+
+function world() {
+  const bankA = new FakeBank('bank-a').open('alice').append('alice', 'seed:deposit', 'deposit', 1_000n);
+  const bankB = new FakeBank('bank-b').open('bob');
+  return { bankA, bankB, banks: [bankA, bankB], record: new FakeRecord() };
+}
+
+async function reconcileOnce(banks: readonly FakeBank[], record: FakeRecord, previous: PreviousCut, onProgress?: (progress: ReadProgress) => void) {
+  return reconcile({ ...(await readForReconciliation(clientsOf(banks), record, previous, onProgress)), reconciledAt: '2030-01-01T00:00:00.000Z' });
+}
+
+const kindsOf = (report: { discrepancies: Array<{ kind: string; transferId?: string }> }) => report.discrepancies.map((d) => `${d.kind}${d.transferId ? ` ${d.transferId}` : ''}`);
+
+describe('reading for reconciliation', () => {
+  test('when a transfer completes between the ledger read and the record read, then its target chain is read again and it is judged whole', async () => {
+    const { bankA, bankB, banks, record } = world();
+    bankA.append('alice', 't1:debit', 'debit', -300n);
+    record.statuses.set('t1', 'DEBITED');
+    record.onRead = (transferId) => {
+      // The saga credits bob and records COMPLETED while reconciliation reads the record; t2 starts meanwhile.
+      if (transferId !== 't1' || record.statuses.get('t1') === 'COMPLETED') return;
+      bankB.append('bob', 't1:credit', 'credit', 300n);
+      bankA.append('alice', 't2:debit', 'debit', -5n);
+      bankB.append('bob', 't2:credit', 'credit', 5n);
+      record.statuses.set('t1', 'COMPLETED');
+      record.statuses.set('t2', 'COMPLETED');
+    };
+    const { report, state } = await reconcileOnce(banks, record, undefined);
+    expect(kindsOf(report)).toEqual([]);
+    // t2's entries were read after the record was: t2 waits for the next run.
+    expect(report.transfers).toEqual({ seen: 2, completed: 1, reversed: 0, inFlight: 1 });
+    expect(report.conservation).toEqual([{ currency: 'EUR', depositsMinor: '1000', balancesMinor: '1000', inFlightMinor: '0', holds: true }]);
+    const next = await reconcileOnce(banks, record, { n: 1, state });
+    expect(kindsOf(next.report)).toEqual([]);
+    expect(next.report.transfers).toEqual({ seen: 2, completed: 2, reversed: 0, inFlight: 0 });
+    expect(next.report.read).toEqual({ fromCut: 1, fullReadReason: null, accountsRead: 0, entriesRead: 0 });
+  });
+
+  test('when entries follow the cut, then only they are read, a page at a time with progress after each page', async () => {
+    const { bankA, bankB, banks, record } = world();
+    const first = await reconcileOnce(banks, record, undefined);
+    for (let index = 0; index < 1_200; index += 1) bankA.append('alice', `d${index}:deposit`, 'deposit', 1n);
+    bankB.append('bob', 'd-b:deposit', 'deposit', 7n);
+    const progress: ReadProgress[] = [];
+    bankA.entryPagesServed = 0;
+    const { report } = await reconcileOnce(banks, record, { n: 1, state: first.state }, (step) => progress.push(step));
+    expect(report.read).toEqual({ fromCut: 1, fullReadReason: null, accountsRead: 2, entriesRead: 1_201 });
+    expect(report.conservation[0]).toMatchObject({ depositsMinor: '2207', balancesMinor: '2207', holds: true });
+    // 1,200 entries after alice's mark, read from the marked entry on: 3 pages of 500.
+    expect(bankA.entryPagesServed).toBe(3);
+    expect(progress.filter((step) => step.phase === 'entries' && step.bankId === 'bank-a').map((step) => step.done)).toEqual([500, 1_000, 1_201]);
+  });
+
+  test('when a bank was reseeded with a chain shorter than the cut, then every chain is read again and the report says why', async () => {
+    const { bankB, banks, record } = world();
+    bankB.append('bob', 'd-b:deposit', 'deposit', 7n);
+    const first = await reconcileOnce(banks, record, undefined);
+    const reseeded = new FakeBank('bank-b').open('bob');
+    const { report } = await reconcileOnce([banks[0] as FakeBank, reseeded], record, { n: 1, state: first.state });
+    expect(report.read).toEqual({ fromCut: null, fullReadReason: 'chain bank-b/bob ends at 0, before the cut\'s 1 (a reseeded bank?)', accountsRead: 2, entriesRead: 3 });
+    expect(kindsOf(report)).toEqual([]);
+  });
+
+  test('when a chain was rewritten under the same account, or the cut cannot be read, then the run reads every chain', async () => {
+    const { bankB, banks, record } = world();
+    bankB.append('bob', 'd-b:deposit', 'deposit', 7n);
+    const first = await reconcileOnce(banks, record, undefined);
+    const rewritten = new FakeBank('bank-b').open('bob').append('bob', 'other:deposit', 'deposit', 7n).append('bob', 'd-c:deposit', 'deposit', 1n);
+    const { report } = await reconcileOnce([banks[0] as FakeBank, rewritten], record, { n: 1, state: first.state });
+    expect(report.read.fullReadReason).toBe("chain bank-b/bob no longer holds the cut's entry 1 (d-b:deposit)");
+    const lost = await reconcileOnce(banks, record, { n: 1, unreadable: 'cut 1 has lost its part 0' });
+    expect(lost.report.read).toMatchObject({ fromCut: null, fullReadReason: 'cut 1 has lost its part 0' });
+  });
+});
+
+describe('the reconciliation activity', () => {
+  // The activity's own log lines (and the failure the last test expects) are noise here.
+  const quietEnvironment = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+
+  test('when it runs twice, then it stores a cut each time and the second reads only the new entries, judging from the record alone', async () => {
+    const { bankA, bankB, banks, record } = world();
+    bankA.append('alice', 't1:debit', 'debit', -10n);
+    bankB.append('bob', 't1:credit', 'credit', 10n);
+    record.statuses.set('t1', 'COMPLETED');
+    const cuts = new MemoryCuts();
+    const activities = createReconciliationActivities({ banks: banks.map((bank) => ({ bankId: bank.bankId, url: `http://${bank.bankId}` })), signingKey, requestTimeoutMs: 1_000, fetch: fetchOf(banks), reconciliation: { records: record, cuts } });
+    const environment = quietEnvironment();
+    const heartbeats: unknown[] = [];
+    environment.on('heartbeat', (details: unknown) => heartbeats.push(details));
+    const first: ReconciliationReport = await environment.run(activities.reconcileLedgers, { requestedBy: 'test' });
+    expect(first).toMatchObject({ discrepancyCount: 0, transfers: { completed: 1 }, read: { fromCut: null, fullReadReason: 'no earlier cut' } });
+    bankA.append('alice', 'ghost:debit', 'debit', -1n);
+    const second: ReconciliationReport = await environment.run(activities.reconcileLedgers, { requestedBy: 'test' });
+    expect(second.read).toEqual({ fromCut: 1, fullReadReason: null, accountsRead: 1, entriesRead: 1 });
+    expect(kindsOf(second).sort()).toEqual(['CONSERVATION', 'UNKNOWN_TRANSFER ghost']);
+    expect(cuts.cuts).toHaveLength(2);
+    expect(heartbeats.length).toBeGreaterThan(0);
+    cuts.unreadable = true;
+    const third: ReconciliationReport = await environment.run(activities.reconcileLedgers, { requestedBy: 'test' });
+    expect(third.read).toMatchObject({ fromCut: null, fullReadReason: 'cut 2 has lost its part 0' });
+    expect(kindsOf(third).sort()).toEqual(['CONSERVATION', 'UNKNOWN_TRANSFER ghost']);
+  });
+
+  test('when the worker has no transfer record, then a run fails without retrying', async () => {
+    const activities = createReconciliationActivities({ banks: [], signingKey, requestTimeoutMs: 1_000 });
+    await expect(quietEnvironment().run(activities.reconcileLedgers, { requestedBy: 'test' })).rejects.toMatchObject({ type: reconciliationNotConfiguredType, nonRetryable: true });
+  });
+});
