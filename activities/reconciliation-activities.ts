@@ -38,6 +38,12 @@ async function previousCut(cuts: ReconciliationCuts): Promise<PreviousCut> {
   }
 }
 
+async function forgetReopened(records: TransferRecordReader, transferIds: readonly string[], context: Context): Promise<void> {
+  for (const transferId of transferIds) {
+    await records.forgetReopened(transferId).catch((error: unknown) => context.log.warn('reopened transfer not forgotten; the next run forgets it', { transferId, error: String(error) }));
+  }
+}
+
 export function createReconciliationActivities(options: ReconciliationActivitiesOptions) {
   const clients = options.banks.map(
     (bank) => new AccountServiceClient({ bankId: bank.bankId, baseUrl: bank.url, signingKey: options.signingKey, requestTimeoutMs: options.requestTimeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) }),
@@ -65,14 +71,17 @@ export function createReconciliationActivities(options: ReconciliationActivities
       if (!sources) throw ApplicationFailure.nonRetryable('this worker has no transfer record to reconcile against', reconciliationNotConfiguredType);
       const context = Context.current();
       const previous = await previousCut(sources.cuts);
-      const { report, state } = reconcile({ ...(await readAll(sources, previous)), reconciledAt: new Date().toISOString() });
+      const { report, state, forget } = reconcile({ ...(await readAll(sources, previous)), reconciledAt: new Date().toISOString() });
       const after = previous?.n ?? 0;
       // A run that lost the race for the next cut still reports truly; the winner's cut goes on.
       const stored = await sources.cuts.append(after, state);
+      // Only once the cut holds their findings: a run that stops before judges them again, and one
+      // that stops after is told by the cut's marks that it judged them (and forgets them then).
+      if (stored) await forgetReopened(sources.records, forget, context);
       if (stored && after + 1 > cutsKeptWhole) {
         await sources.cuts.prune(after + 1 - cutsKeptWhole).catch((error: unknown) => context.log.warn('old reconciliation cuts not pruned', { error: String(error) }));
       }
-      context.log.info('reconciliation finished', { requestedBy: request.requestedBy, cut: stored ? after + 1 : null, ...report.read, accounts: report.accounts, discrepancies: report.discrepancyCount });
+      context.log.info('reconciliation finished', { requestedBy: request.requestedBy, cut: stored ? after + 1 : null, reopenedForgotten: stored ? forget.length : 0, ...report.read, accounts: report.accounts, discrepancies: report.discrepancyCount });
       return report;
     },
   };

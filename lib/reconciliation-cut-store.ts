@@ -5,9 +5,10 @@ import type { AccountMark, DatedDiscrepancy, ReconciliationState, TransferLegs }
 /**
  * Reconciliation cuts in the transfer API's database: where each run stopped, so that the next
  * one reads only what came after. Cut n is a header `cut:<n>` (zero-padded) and its parts
- * `cut:<n>:<token>:<k>`, bounded arrays of account marks, pending transfers and findings. The
- * parts are inserted first and the header last: the header's unique insert decides the cut, so a
- * run that loses the race for n leaves only parts under its own token, which nothing names.
+ * `cut:<n>:<token>:<k>`, bounded arrays of account marks, pending transfers and findings (the
+ * few reopened-transfer marks stay in the header). The parts are inserted first and the header
+ * last: the header's unique insert decides the cut, so a run that loses the race for n leaves
+ * only parts under its own token, which nothing names.
  * Cuts are gap-free (n + 1 is written only after n was read), so the newest is found by probing
  * `_id`s, never by a scan or a sort; nothing is ever updated.
  */
@@ -138,6 +139,8 @@ export class ReconciliationCutStore implements ReconciliationCuts {
     if (!header) throw new CutUnreadableError(n, `cut ${n} vanished while it was read`);
     const found = await Promise.all(Array.from({ length: header.parts }, (_, k) => this.parts.findOne({ _id: partId(n, header.token, k) })));
     const state: ReconciliationState = { takenAt: header.takenAt, depositsMinor: header.depositsMinor, judged: header.judged, settlement: header.settlement, discrepancyCount: header.discrepancyCount, accounts: [], pending: [], discrepancies: [] };
+    // The reopened marks ride in the header: as many as the record's small reopened set.
+    if (header.reopened) state.reopened = header.reopened;
     for (const [k, part] of found.entries()) {
       if (!part) throw new CutUnreadableError(n, `cut ${n} has lost its part ${k}`);
       if (part.kind === 'accounts') state.accounts.push(...part.items);

@@ -3,6 +3,7 @@ import type { AccountView, LedgerEntryView } from './account-service-contract';
 import { listAccounts, readAccount, readAccountEntries } from './ledger-reader';
 import { legsSeen, type AccountMark, type BankLedger, type ReconciliationInput, type ReconciliationState } from './reconciliation';
 import { isFinalView, recordedViewOf, type RecordedView } from './reconciliation-record';
+import { reopenedViewOf, type ReopenedView } from './reconciliation-reopened';
 import { legsAgreeWith } from './reconciliation-transfers';
 import type { TransferHistory, TransferRecordReader } from './transfer-record';
 
@@ -10,7 +11,9 @@ import type { TransferHistory, TransferRecordReader } from './transfer-record';
  * Reads what a reconciliation run judges, in an order that makes the judgement sound while
  * transfers keep moving:
  * 1. every chain after the previous cut's mark, up to the head its listing saw;
- * 2. the record of every transfer those entries (or the cut) name;
+ * 2. the record of every transfer those entries (or the cut) name, and of every transfer in the
+ *    record's reopened set (or reopened in the cut), the set read first so that each history
+ *    holds the writes that put its transfer there;
  * 3. once more, the source and target chains of each transfer the record called final whose legs
  *    were not all seen yet: its legs were written before its final status, so before step 2.
  * A transfer first seen in step 3 has no record state from before its entries: it stays in
@@ -151,13 +154,17 @@ export async function readForReconciliation(clients: readonly AccountServiceClie
   }
   const since = fullReadReason === undefined ? cut : undefined;
   const pending = since?.state.pending ?? [];
-  const histories = await readHistories(records, [...legsSeen(asBanks(listing, chains), pending).keys()], onProgress);
+  const reopenedSet = new Set(await records.reopenedTransfers());
+  const reopenedIds = [...new Set([...reopenedSet, ...(since?.state.reopened ?? []).map((mark) => mark.transferId)])].sort();
+  const histories = await readHistories(records, [...new Set([...legsSeen(asBanks(listing, chains), pending).keys(), ...reopenedIds])], onProgress);
   const views = new Map([...histories].map(([transferId, history]) => [transferId, recordedViewOf(history)]));
   await reread(listing, chains, chainsToReread(asBanks(listing, chains), pending, views, histories), onProgress);
+  const reopened: ReopenedView[] = reopenedIds.map((transferId) => reopenedViewOf(transferId, histories.get(transferId), reopenedSet.has(transferId)));
   return {
     banks: asBanks(listing, chains),
     ...(since ? { since: { cut: since.n, state: since.state } } : {}),
     ...(fullReadReason === undefined ? {} : { fullReadReason }),
     recordOf: (transferId) => views.get(transferId) ?? { kind: 'unread' },
+    reopened,
   };
 }

@@ -112,11 +112,24 @@ const outcomesAllowed: Readonly<Record<string, readonly LegsOutcome[]>> = {
   CANCELLED: ['nothing-moved', 'reversed'],
 };
 
-const outcomeText: Record<Exclude<LegsOutcome, 'broken'>, string> = {
+export const outcomeText: Record<Exclude<LegsOutcome, 'broken'>, string> = {
   completed: 'a debit and its credit',
   reversed: 'a debit and its refund',
   'nothing-moved': 'no applied debit, credit or refund',
 };
+
+/**
+ * The money-moving legs a final status needs, as the saga writes them: it ends REJECTED or
+ * CANCELLED only when nothing moved (a refunded debit ends REFUNDED). The rules above also let a
+ * refunded debit end REJECTED or CANCELLED; a rule that has the status but not the legs takes
+ * the saga's word.
+ */
+export function legsStatusNeeds(status: TransferStatus): Exclude<LegsOutcome, 'broken'> | undefined {
+  if (status === 'COMPLETED') return 'completed';
+  if (status === 'REFUNDED') return 'reversed';
+  if (status === 'REJECTED' || status === 'CANCELLED') return 'nothing-moved';
+  return undefined;
+}
 
 /** True when the legs are whole and what `status` allows: judging them would find nothing. */
 export function legsAgreeWith(legs: TransferLegs, status: TransferStatus): boolean {

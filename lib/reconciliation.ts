@@ -2,19 +2,21 @@ import { formatMinor } from './money';
 import { checkAccount, initialMark, type AccountLedger, type AccountMark } from './reconciliation-accounts';
 import { discrepanciesListedMax, newestOf, type DatedDiscrepancy, type Discrepancy, type DiscrepancyKind } from './reconciliation-discrepancy';
 import type { RecordedView } from './reconciliation-record';
+import { judgeReopened, type ReopenedMark, type ReopenedView } from './reconciliation-reopened';
 import { addEntry, copyLegs, judgeTransfer, transferIdOf, type LegRecord, type TransferLegs } from './reconciliation-transfers';
 
 /**
  * Reconciliation across banks, as a pure function of what the ledgers hold, of what the transfer
  * record says of each transfer, and of where the previous run stopped. A run reads each chain
  * from the previous run's mark (or from its start), judges the transfers that have ended, and
- * carries the rest (in flight) to the next run in its state. The activity reads the inputs and
- * keeps the state; the chaos checker reuses the same rules. Amounts in the report are decimal
- * strings of minor units.
+ * carries the rest (in flight) to the next run in its state. Transfers the record reopened after
+ * they had ended (a reset) are judged again from their history, without new entries. The
+ * activity reads the inputs and keeps the state; the chaos checker reuses the same rules. Amounts
+ * in the report are decimal strings of minor units.
  */
 
 export { discrepanciesListedMax, transferIdOf };
-export type { AccountLedger, AccountMark, DatedDiscrepancy, Discrepancy, DiscrepancyKind, LegRecord, RecordedView, TransferLegs };
+export type { AccountLedger, AccountMark, DatedDiscrepancy, Discrepancy, DiscrepancyKind, LegRecord, RecordedView, ReopenedMark, ReopenedView, TransferLegs };
 
 export interface BankLedger {
   bankId: string;
@@ -68,6 +70,11 @@ export interface ReconciliationState {
   discrepancies: DatedDiscrepancy[];
   /** All of those findings, listed or not. */
   discrepancyCount: number;
+  /**
+   * The reopened transfers this run judged (see lib/reconciliation-reopened.ts): as many as the
+   * record's reopened set, a small one. Absent in cuts written before they were judged.
+   */
+  reopened?: ReopenedMark[];
 }
 
 export interface ReadSummary {
@@ -109,12 +116,16 @@ export interface ReconciliationInput {
   reconciledAt: string;
   /** Said in the report when a cut existed but the chains had to be read whole. */
   fullReadReason?: string;
+  /** The record's reopened set, and the transfers the cut's reopened marks name, each with its history as read. */
+  reopened?: readonly ReopenedView[];
 }
 
 export interface Reconciliation {
   report: ReconciliationReport;
   /** The next run's cut. */
   state: ReconciliationState;
+  /** Transfers to take out of the record's reopened set once `state` is stored (not before: a run that stops first judges them again). */
+  forget: string[];
 }
 
 const markKey = (bankId: string, accountId: string): string => `${bankId}/${accountId}`;
@@ -182,6 +193,8 @@ interface TransfersJudged {
   judged: ReconciliationState['judged'];
   settlement: Map<string, SettlementNet>;
   found: DatedDiscrepancy[];
+  /** Of the transfers judged by their legs, those the reopened set names: final or not, and whether APPROVAL_REPEATED was reported. */
+  reopened: Map<string, { final: boolean; approvalRepeatedReported: boolean }>;
 }
 
 /** Legs of the transfers carried in flight, with the entries read by this run added. */
@@ -193,12 +206,24 @@ export function legsSeen(banks: readonly BankLedger[], pending: readonly Transfe
   return legs;
 }
 
-function judgeTransfers(banks: readonly BankLedger[], since: ReconciliationState | undefined, recordOf: ReconciliationInput['recordOf']): TransfersJudged {
-  const result: TransfersJudged = { pending: [], judged: { ...(since?.judged ?? { transfers: 0, completed: 0, reversed: 0 }) }, settlement: new Map(), found: [] };
+/** Transfers the cut already reported APPROVAL_REPEATED of: a finding it lists, or a reopened mark. */
+function approvalsReported(since: ReconciliationState | undefined): Set<string> {
+  const reported = new Set((since?.reopened ?? []).filter((mark) => mark.approvalRepeatedReported).map((mark) => mark.transferId));
+  for (const { discrepancy } of since?.discrepancies ?? []) if (discrepancy.kind === 'APPROVAL_REPEATED' && discrepancy.transferId !== undefined) reported.add(discrepancy.transferId);
+  return reported;
+}
+
+function judgeTransfers(banks: readonly BankLedger[], since: ReconciliationState | undefined, input: Pick<ReconciliationInput, 'recordOf' | 'reopened'>): TransfersJudged {
+  const result: TransfersJudged = { pending: [], judged: { ...(since?.judged ?? { transfers: 0, completed: 0, reversed: 0 }) }, settlement: new Map(), found: [], reopened: new Map() };
   for (const net of since?.settlement ?? []) result.settlement.set(`${net.firstBank}|${net.secondBank}|${net.currency}`, net);
-  for (const legs of legsSeen(banks, since?.pending ?? []).values()) {
-    const judgement = judgeTransfer(legs, recordOf(legs.transferId));
+  const reported = approvalsReported(since);
+  const reopened = new Set((input.reopened ?? []).map((view) => view.transferId));
+  for (const seen of legsSeen(banks, since?.pending ?? []).values()) {
+    // A transfer judged before and named by entries again (a reset that wrote a new leg) keeps what the cut reported of it.
+    const legs = { ...seen, approvalRepeatedReported: seen.approvalRepeatedReported || reported.has(seen.transferId) };
+    const judgement = judgeTransfer(legs, input.recordOf(legs.transferId));
     result.found.push(...judgement.found);
+    if (reopened.has(legs.transferId)) result.reopened.set(legs.transferId, { final: judgement.outcome !== 'in-flight', approvalRepeatedReported: judgement.approvalRepeatedReported });
     if (judgement.outcome === 'in-flight') {
       result.pending.push({ ...legs, approvalRepeatedReported: judgement.approvalRepeatedReported });
       continue;
@@ -213,6 +238,33 @@ function judgeTransfers(banks: readonly BankLedger[], since: ReconciliationState
     if (judgement.outcome === 'reversed') result.judged.reversed += 1;
   }
   result.pending.sort((a, b) => a.transferId.localeCompare(b.transferId));
+  return result;
+}
+
+interface ReopenedJudged {
+  found: DatedDiscrepancy[];
+  marks: ReopenedMark[];
+  forget: string[];
+}
+
+/**
+ * The reopened transfers: those whose legs this run holds were judged with them above; the
+ * others are judged again from their history (lib/reconciliation-reopened.ts).
+ */
+function judgeReopenedTransfers(views: readonly ReopenedView[], since: ReconciliationState | undefined, byLegs: TransfersJudged['reopened']): ReopenedJudged {
+  const result: ReopenedJudged = { found: [], marks: [], forget: [] };
+  const previous = new Map((since?.reopened ?? []).map((mark) => [mark.transferId, mark]));
+  const reported = approvalsReported(since);
+  for (const view of views) {
+    const judgedByLegs = byLegs.get(view.transferId);
+    const judgement = judgedByLegs
+      ? { found: [], mark: { transferId: view.transferId, entries: view.kind === 'recorded' ? view.entries : 0, ...judgedByLegs }, forget: judgedByLegs.final && view.inSet }
+      : judgeReopened(view, previous.get(view.transferId), reported.has(view.transferId));
+    result.found.push(...judgement.found);
+    if (judgement.mark) result.marks.push(judgement.mark);
+    if (judgement.forget) result.forget.push(view.transferId);
+  }
+  result.marks.sort((a, b) => a.transferId.localeCompare(b.transferId));
   return result;
 }
 
@@ -241,9 +293,10 @@ function conservation(chains: ChainsRead, pending: readonly TransferLegs[], reco
 export function reconcile(input: ReconciliationInput): Reconciliation {
   const since = input.since?.state;
   const chains = readChains(input.banks, since, input.reconciledAt);
-  const transfers = judgeTransfers(input.banks, since, input.recordOf);
+  const transfers = judgeTransfers(input.banks, since, input);
+  const reopened = judgeReopenedTransfers(input.reopened ?? [], since, transfers.reopened);
   const conserved = conservation(chains, transfers.pending, input.reconciledAt);
-  const carriedFound = [...chains.found, ...transfers.found];
+  const carriedFound = [...chains.found, ...transfers.found, ...reopened.found];
   const state: ReconciliationState = {
     takenAt: input.reconciledAt,
     accounts: chains.marks,
@@ -253,6 +306,7 @@ export function reconcile(input: ReconciliationInput): Reconciliation {
     settlement: [...transfers.settlement.values()],
     discrepancies: newestOf([since?.discrepancies ?? [], carriedFound]),
     discrepancyCount: (since?.discrepancyCount ?? 0) + carriedFound.length,
+    reopened: reopened.marks,
   };
   const listed = newestOf([[...conserved.found, ...chains.foundNow], state.discrepancies]);
   const discrepancyCount = state.discrepancyCount + conserved.found.length + chains.foundNow.length;
@@ -269,5 +323,5 @@ export function reconcile(input: ReconciliationInput): Reconciliation {
     discrepancyCount,
     discrepanciesLeftOut: discrepancyCount - listed.length,
   };
-  return { report, state };
+  return { report, state, forget: reopened.forget };
 }

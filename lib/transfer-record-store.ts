@@ -261,12 +261,11 @@ export class TransferRecordStore implements TransferRecordReader {
   /**
    * For seeding (benchmarks) and migrations: writes transfers recorded elsewhere as the documents
    * the normal paths write (the record; its status entries `<id>:<n>` from 1; a place at the end of
-   * its client's chain and the chain's head; the client; the open and attention sets as the entries
-   * leave them), with ordered `insertMany` in batches of `importBatchMax`: tens of thousands of
-   * documents a second where the normal paths take one round trip each. Transfers come oldest
-   * first, none recorded yet: a duplicate stops the import with the driver's bulk write error. Not
-   * beside creates for the same clients: places are taken from the head without ensureListed's
-   * retry.
+   * its client's chain and the chain's head; the client; the open, attention and reopened sets as
+   * the entries leave them), with ordered `insertMany` in batches of `importBatchMax`: thousands of
+   * documents a second where the normal paths take a round trip each. Transfers come oldest first,
+   * none recorded yet: a duplicate stops the import with the driver's bulk write error. Not beside
+   * creates for the same clients: places are taken from the head without ensureListed's retry.
    */
   async importTransfers(transfers: ReadonlyArray<ImportedTransfer>): Promise<void> {
     const clients = [...new Set(transfers.map((transfer) => transfer.record.client))];
@@ -277,6 +276,7 @@ export class TransferRecordStore implements TransferRecordReader {
     await insertInBatches(this.records, documents.records);
     await insertInBatches(this.statuses, documents.statuses);
     await insertInBatches(this.attention, documents.attention);
+    await insertInBatches(this.reopened, documents.reopened);
     await insertInBatches(this.chain, documents.chain);
     for (const [client, seq] of heads) await this.chainHeads.updateOne({ _id: client, seq: { $lt: seq } }, { $set: { seq } });
   }
@@ -300,11 +300,12 @@ interface ImportDocuments {
   chain: ChainDocument[];
   open: OpenTransferDocument[];
   attention: AttentionDocument[];
+  reopened: AttentionDocument[];
 }
 
 /** The documents of an import; `heads` (client → latest place) moves to each client's last new place. */
 function importDocuments(transfers: ReadonlyArray<ImportedTransfer>, heads: Map<string, number>): ImportDocuments {
-  const documents: ImportDocuments = { records: [], statuses: [], chain: [], open: [], attention: [] };
+  const documents: ImportDocuments = { records: [], statuses: [], chain: [], open: [], attention: [], reopened: [] };
   const lastCreatedAt = new Map<string, string>();
   for (const { record, entries } of transfers) {
     assertImportable(record, entries, lastCreatedAt.get(record.client));
@@ -314,10 +315,13 @@ function importDocuments(transfers: ReadonlyArray<ImportedTransfer>, heads: Map<
     documents.records.push(record);
     entries.forEach((entry, index) => documents.statuses.push({ ...entry, _id: statusId(record._id, index + 1), n: index + 1 }));
     documents.chain.push({ _id: chainId(record.client, seq), client: record.client, seq, transferId: record._id });
-    const latest = entries.at(-1);
-    if (!latest || !isTerminalStatus(latest.state.status)) documents.open.push({ _id: record._id, client: record.client, createdAt: record.createdAt });
+    // afterStatus takes a transfer out of the open set at its first final status, for good.
+    if (!entries.some((entry) => isTerminalStatus(entry.state.status))) documents.open.push({ _id: record._id, client: record.client, createdAt: record.createdAt });
     const since = attentionSince(entries);
     if (since !== undefined) documents.attention.push({ _id: record._id, since });
+    // afterStatus marks a transfer reopened at the first entry written after a final one.
+    const reopenedAt = entries.find((_, index) => index > 0 && isTerminalStatus(entries[index - 1]?.state.status ?? 'PENDING'))?.recordedAt;
+    if (reopenedAt !== undefined) documents.reopened.push({ _id: record._id, since: reopenedAt });
   }
   return documents;
 }

@@ -242,6 +242,7 @@ async function main(): Promise<void> {
       dataConverter,
       accounts,
       issued: workload.issued,
+      apiDatabaseUrl: cluster.apiDatabaseUrl,
     });
     const bound: RuleVerdict = {
       rule: `every transfer ended within ${profile.quiescenceBoundMs / 1000} s of the last heal`,

@@ -1,11 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
+import { MongoClient } from 'mongodb';
 import { AccountServiceClient } from '../../lib/account-service-client';
 import { readBankLedger } from '../../lib/ledger-reader';
 import { reconcile, transferIdOf, type BankLedger, type ReconciliationReport, type RecordedView } from '../../lib/reconciliation';
 import type { SigningKey } from '../../lib/request-signing';
 import { transferIdOfWorkflowId, type TransferState, type TransferStatus } from '../../lib/transfer-contract';
+import { compareWriters, type TransferStatusEntry } from '../../lib/transfer-record';
+import { TransferRecordStore } from '../../lib/transfer-record-store';
 import { workflowInterceptorModules } from '../../services/worker/metrics';
 import { workflowsPath } from '../../services/worker/transfer-worker';
 import { transferWorkflowType } from '../../workflows/transfer-definitions';
@@ -36,6 +39,8 @@ export interface CheckInputs {
   dataConverter: DataConverter;
   accounts: readonly WorkloadAccount[];
   issued: readonly IssuedTransfer[];
+  /** The transfer API's own database, where the transfer record is (read directly, not through the API). */
+  apiDatabaseUrl: string;
 }
 
 export interface CheckResult {
@@ -141,6 +146,47 @@ async function replayAll(inputs: CheckInputs): Promise<{ replayed: number; failu
   }
 }
 
+/**
+ * Reads every acknowledged transfer's record straight from the API's database and judges it: it
+ * exists, its latest status is final and the one its workflow ended with, its entries were written
+ * in writer order (a late write never rolled it back), and the ledgers hold what its status implies.
+ */
+async function checkRecords(
+  inputs: CheckInputs,
+  transferIds: readonly string[],
+  legs: ReadonlyMap<string, { debit: number; credit: number; refund: number }>,
+  workflowStatuses: ReadonlyMap<string, string>,
+): Promise<{ verdict: RuleVerdict; statuses: Map<string, TransferStatus> }> {
+  const mongo = new MongoClient(inputs.apiDatabaseUrl, { useBigInt64: true });
+  const statuses = new Map<string, TransferStatus>();
+  const failures: string[] = [];
+  try {
+    const store = new TransferRecordStore(mongo.db('transfer_api'));
+    for (const id of transferIds) {
+      const history = await store.history(id);
+      const latest = history?.entries.at(-1);
+      if (!history || !latest) {
+        failures.push(`${id}: ${history ? 'no status entry' : 'no record'}`);
+        continue;
+      }
+      const status = latest.state.status;
+      statuses.set(id, status);
+      const outOfOrder = history.entries.slice(1).filter((entry, index) => compareWriters((history.entries[index] as TransferStatusEntry).writer, entry.writer) >= 0);
+      if (outOfOrder.length > 0) failures.push(`${id}: entries ${outOfOrder.map((entry) => entry.n).join(', ')} were written out of writer order`);
+      if (status !== workflowStatuses.get(id)) failures.push(`${id}: the record says ${status}, the workflow ended ${workflowStatuses.get(id) ?? 'without a result'}`);
+      const expected = legsOfStatus[status];
+      const actual = legs.get(id) ?? { debit: 0, credit: 0, refund: 0 };
+      if (!expected) failures.push(`${id}: the record's latest status ${status} is not final`);
+      else if (expected.debit !== actual.debit || expected.credit !== actual.credit || expected.refund !== actual.refund) {
+        failures.push(`${id} recorded ${status}: ledgers hold ${actual.debit} debit, ${actual.credit} credit, ${actual.refund} refund`);
+      }
+    }
+  } finally {
+    await mongo.close();
+  }
+  return { verdict: verdict("each transfer's record is final, agrees with its workflow and with the ledgers' legs", failures, `${transferIds.length} records read from the API's database`), statuses };
+}
+
 export async function check(inputs: CheckInputs): Promise<CheckResult> {
   const operator = apiCaller(inputs.apiUrl, inputs.operatorKey);
   const verdicts: RuleVerdict[] = [];
@@ -173,8 +219,12 @@ export async function check(inputs: CheckInputs): Promise<CheckResult> {
     .map((id) => `${id}: API says ${statuses.get(id)?.status ?? 'nothing'}, the workflow ended ${replay.workflowStatuses.get(id) ?? 'without a result'}`);
   verdicts.push(verdict("the API's status of each transfer agrees with the workflow and so with the ledgers", disagreements, `${acknowledged.length} transfers`));
 
-  // The API's statuses stand in for the record's until the checker reads the record itself.
-  const recordOf = (id: string): RecordedView => (statuses.has(id) ? { kind: 'recorded', status: statuses.get(id)?.status as TransferStatus } : { kind: 'missing' });
+  const records = await checkRecords(inputs, [...known], legs, replay.workflowStatuses);
+  verdicts.push(records.verdict);
+  const recordOf = (id: string): RecordedView => {
+    const status = records.statuses.get(id);
+    return status === undefined ? { kind: 'missing' } : { kind: 'recorded', status };
+  };
   const { report } = reconcile({ banks: ledgers, recordOf, reconciledAt: new Date().toISOString() });
   const ofKind = (...kinds: string[]) => report.discrepancies.filter((d) => kinds.includes(d.kind)).map((d) => `${d.kind} ${d.bankId ?? ''}/${d.accountId ?? ''} ${d.transferId ?? ''}: ${d.detail}`);
   verdicts.push(verdict('no operation id appears twice in any ledger', ofKind('DUPLICATE_OPERATION', 'DUPLICATE_LEG'), `${report.entries} entries`));

@@ -18,10 +18,26 @@ function runRows(runs: readonly ReconciliationRun[]): string {
   );
 }
 
+function readText(report: ReconciliationReport): string {
+  // A run from before reconciliation read incrementally (still in Temporal's retention) has no `read`.
+  const { read } = report as Partial<ReconciliationReport>;
+  if (!read) return 'read: not recorded by this run';
+  const what = `${read.entriesRead} entries of ${read.accountsRead} accounts`;
+  return read.fromCut === null ? `read: every chain from its start (${read.fullReadReason ?? 'no earlier cut'}), ${what}` : `read: from cut ${read.fromCut}, ${what} since it`;
+}
+
+function discrepanciesText(report: ReconciliationReport): string {
+  if (report.discrepancyCount === 0) return 'discrepancies: none';
+  const leftOut = report.discrepanciesLeftOut > 0 ? ` (the newest ${report.discrepancies.length} listed, ${report.discrepanciesLeftOut} left out)` : '';
+  const table = formatTable(['kind', 'transfer', 'bank', 'account', 'detail'], report.discrepancies.map((d) => [d.kind, d.transferId ?? '', d.bankId ?? '', d.accountId ?? '', d.detail]));
+  return `discrepancies: ${report.discrepancyCount}${leftOut}\n${table}`;
+}
+
 export function reportText(report: ReconciliationReport): string {
   const { transfers } = report;
   const lines = [
     `reconciled ${report.banks.join(', ')} at ${report.reconciledAt}: ${report.accounts} accounts, ${report.entries} entries`,
+    readText(report),
     `transfers: ${transfers.seen} seen, ${transfers.completed} completed, ${transfers.reversed} reversed, ${transfers.inFlight} in flight`,
     '',
     formatTable(['currency', 'deposits', 'balances', 'in flight', 'conserved'], report.conservation.map((c) => [c.currency, c.depositsMinor, c.balancesMinor, c.inFlightMinor, c.holds ? 'yes' : 'NO'])),
@@ -30,9 +46,7 @@ export function reportText(report: ReconciliationReport): string {
       ? 'settlement: no net positions'
       : formatTable(['owes', 'to', 'currency', 'net', 'transfers'], report.settlement.map((p) => [p.debtorBank, p.creditorBank, p.currency, p.netMinor, String(p.transfers)])),
     '',
-    report.discrepancyCount === 0
-      ? 'discrepancies: none'
-      : `discrepancies: ${report.discrepancyCount}\n${formatTable(['kind', 'transfer', 'bank', 'account', 'detail'], report.discrepancies.map((d) => [d.kind, d.transferId ?? '', d.bankId ?? '', d.accountId ?? '', d.detail]))}`,
+    discrepanciesText(report),
   ];
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { databaseName } from '../../../infra/cluster';
 import { transferWorkflowId } from '../../../lib/transfer-contract';
+import { TransferRecordStore } from '../../../lib/transfer-record-store';
 import { reconciliationScheduleId, reconciliationWorkflowType } from '../../../workflows/reconciliation-definitions';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
 import { testDataConverter } from '../../support/temporal';
@@ -34,7 +35,8 @@ interface Run {
  * Reconciliation on the real cluster: clean ledgers give a clean report with the right
  * settlement positions; an entry written straight into a bank's database is reported; each run
  * reads only what follows the previous run's cut, and judges transfers from their record, so a
- * transfer whose workflow Temporal no longer has is judged like any other.
+ * transfer whose workflow Temporal no longer has is judged like any other, and one that a later
+ * run (a reset) recorded again is judged again without any new ledger entry.
  */
 describe('reconciliation', () => {
   let env: TestCluster;
@@ -226,6 +228,43 @@ describe('reconciliation', () => {
     expect(after?.transfers).toEqual({ ...before?.transfers, seen: (before?.transfers.seen ?? 0) + 1, completed: (before?.transfers.completed ?? 0) + 1 });
     expect(after?.settlement.find((p) => p.debtorBank === 'bank-a' && p.creditorBank === 'bank-b')).toMatchObject({ netMinor: '310', transfers: 2 });
     expect(after?.discrepanciesLeftOut).toBe(0);
+  });
+
+  test('when a later workflow run records REFUNDED for a COMPLETED transfer, then the next run reports STATUS_CONTRADICTS_LEDGER for it alone and the gauge counts it for the credited bank', async () => {
+    const done = await transfer('r-8', ['bank-b', 'bob'], ['bank-a', 'alice'], '20');
+    expect(done.status).toBe('COMPLETED');
+    const transferId = String(done.id);
+    const before = (await reconcileThroughApi()).report;
+    expect(before?.discrepancies.filter((d) => d.transferId === transferId)).toEqual([]);
+
+    const mongo = await MongoClient.connect(env.cluster.apiDatabaseUrl, { useBigInt64: true });
+    try {
+      const store = new TransferRecordStore(mongo.db('transfer_api'));
+      const latest = (await store.find(transferId))?.latest;
+      if (!latest) throw new Error(`transfer ${transferId} has no status entry`);
+      // What a reset run that contradicts the ledgers writes: its own run, started after the first; the ledgers' barrier gave it the original entries.
+      const reset = { transferId, writer: { runId: 'reset-run', runStartedAtMs: Date.now(), revision: 1 }, state: { ...latest.state, status: 'REFUNDED' as const, updatedAt: new Date().toISOString() } };
+      expect(await store.appendStatus(reset)).toBe(true);
+      expect(await store.reopenedTransfers()).toContain(transferId);
+
+      const after = (await reconcileThroughApi()).report;
+      expect(after?.read).toEqual({ fromCut: (before?.read.fromCut ?? 0) + 1, fullReadReason: null, accountsRead: 0, entriesRead: 0 });
+      expect(after?.discrepancies.filter((d) => d.kind === 'STATUS_CONTRADICTS_LEDGER')).toEqual([expect.objectContaining({ transferId, bankId: 'bank-a', accountId: 'alice' })]);
+      expect(after?.discrepancyCount).toBe((before?.discrepancyCount ?? 0) + 1);
+      // Judged and stored in the cut: out of the set, and not reported twice.
+      expect(await store.reopenedTransfers()).not.toContain(transferId);
+      expect((await reconcileThroughApi()).report?.discrepancyCount).toBe(after?.discrepancyCount);
+    } finally {
+      await mongo.close();
+    }
+
+    // The API reads the latest report at most once a minute for the gauge.
+    const credited = await eventually('the gauge to count the finding at bank-a', async () => {
+      const metrics = await (await fetch(`${env.cluster.transferApiUrl}/metrics`)).text();
+      const count = Number(/^reconciliation_discrepancies\{bank="bank-a"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+      return count >= 1 ? count : undefined;
+    }, 90_000, 1_000);
+    expect(credited).toBeGreaterThanOrEqual(1);
   });
 
   test('when a reconciliation id is unknown, then it is 404; a client key may not start one', async () => {

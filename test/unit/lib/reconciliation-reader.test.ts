@@ -7,7 +7,7 @@ import { reconcile, type ReconciliationReport, type ReconciliationState } from '
 import { CutUnreadableError, type ReconciliationCuts, type StoredCut } from '../../../lib/reconciliation-cut-store';
 import { readForReconciliation, type PreviousCut, type ReadProgress } from '../../../lib/reconciliation-reader';
 import type { TransferState, TransferStatus } from '../../../lib/transfer-contract';
-import type { TransferHistory, TransferRecordReader } from '../../../lib/transfer-record';
+import type { TransferHistory, TransferRecordReader, TransferStatusEntry } from '../../../lib/transfer-record';
 
 /** A bank's account service in memory, answering the three read routes reconciliation uses. */
 class FakeBank {
@@ -63,18 +63,41 @@ function fetchOf(banks: readonly FakeBank[]): typeof fetch {
 const signingKey = { keyId: 'k', secret: 's' };
 const clientsOf = (banks: readonly FakeBank[]) => banks.map((bank) => new AccountServiceClient({ bankId: bank.bankId, baseUrl: `http://${bank.bankId}`, signingKey, requestTimeoutMs: 1_000, fetch: fetchOf(banks) }));
 
-/** The record in memory; `onRead` lets a test move the world on while the record is being read. */
+const terminal: readonly TransferStatus[] = ['COMPLETED', 'REJECTED', 'REFUNDED', 'CANCELLED'];
+
+/**
+ * The record in memory; `onRead` lets a test move the world on while the record is being read.
+ * A transfer has one status (`statuses`) or a history of workflow runs (`write`, `histories`).
+ */
 class FakeRecord implements TransferRecordReader {
   readonly statuses = new Map<string, TransferStatus>();
+  readonly histories = new Map<string, TransferStatusEntry[]>();
   onRead: (transferId: string) => void = () => undefined;
+  forgetFails = false;
+  /** Runs as a transfer is about to be forgotten: a write that races the forgetting. */
+  beforeForget: (transferId: string) => void = () => undefined;
 
   async history(transferId: string): Promise<TransferHistory | undefined> {
     this.onRead(transferId);
     const status = this.statuses.get(transferId);
+    const request = { source: { bankId: 'bank-a', accountId: 'alice' }, target: { bankId: 'bank-b', accountId: 'bob' }, amountMinor: '1', currency: 'EUR', reference: null };
+    const record = { _id: transferId, client: 'c', fingerprint: 'f', request, createdAt: 'then' };
+    const entries = this.histories.get(transferId);
+    if (entries) return { record, entries: [...entries] };
     if (status === undefined) return undefined;
     const state = { transferId, status, steps: [] } as unknown as TransferState;
-    const request = { source: { bankId: 'bank-a', accountId: 'alice' }, target: { bankId: 'bank-b', accountId: 'bob' }, amountMinor: '1', currency: 'EUR', reference: null };
-    return { record: { _id: transferId, client: 'c', fingerprint: 'f', request, createdAt: 'then' }, entries: [{ _id: `${transferId}:1`, n: 1, transferId, writer: { runId: 'r', runStartedAtMs: 1, revision: 1 }, state, recordedAt: 'then' }] };
+    return { record, entries: [{ _id: `${transferId}:1`, n: 1, transferId, writer: { runId: 'r', runStartedAtMs: 1, revision: 1 }, state, recordedAt: 'then' }] };
+  }
+
+  /** Appends a status entry as TransferRecordStore.appendStatus does: after a final one, the transfer is reopened. */
+  write(transferId: string, runId: string, runStartedAtMs: number, status: TransferStatus, approval: 'RUNNING' | 'SUCCEEDED' = 'SUCCEEDED'): void {
+    const entries = this.histories.get(transferId) ?? [];
+    const previous = entries.at(-1);
+    const n = entries.length + 1;
+    const state = { transferId, status, steps: [{ name: 'approval', status: approval, startedAt: 'then', attempts: 1 }] } as unknown as TransferState;
+    entries.push({ _id: `${transferId}:${n}`, n, transferId, writer: { runId, runStartedAtMs, revision: n }, state, recordedAt: new Date(Date.UTC(2025, 1, 1) + n * 1_000).toISOString() });
+    this.histories.set(transferId, entries);
+    if (previous && terminal.includes(previous.state.status)) this.reopened.add(transferId);
   }
 
   readonly reopened = new Set<string>();
@@ -84,6 +107,8 @@ class FakeRecord implements TransferRecordReader {
   }
 
   async forgetReopened(transferId: string): Promise<void> {
+    if (this.forgetFails) throw new Error('the record did not answer');
+    this.beforeForget(transferId);
     this.reopened.delete(transferId);
   }
 }
@@ -212,5 +237,110 @@ describe('the reconciliation activity', () => {
   test('when the worker has no transfer record, then a run fails without retrying', async () => {
     const activities = createReconciliationActivities({ banks: [], signingKey, requestTimeoutMs: 1_000 });
     await expect(quietEnvironment().run(activities.reconcileLedgers, { requestedBy: 'test' })).rejects.toMatchObject({ type: reconciliationNotConfiguredType, nonRetryable: true });
+  });
+});
+
+describe('transfers the record reopened after they ended', () => {
+  const quietEnvironment = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+
+  /** t1 moved 10 from alice to bob and its first run recorded it approved and COMPLETED; a first reconciliation judged it. */
+  async function judgedCompleted() {
+    const { bankA, bankB, banks, record } = world();
+    bankA.append('alice', 't1:debit', 'debit', -10n);
+    bankB.append('bob', 't1:credit', 'credit', 10n);
+    record.write('t1', 'run-1', 1, 'AWAITING_APPROVAL', 'RUNNING');
+    record.write('t1', 'run-1', 1, 'DEBITED');
+    record.write('t1', 'run-1', 1, 'COMPLETED');
+    const cuts = new MemoryCuts();
+    const activities = createReconciliationActivities({ banks: banks.map((bank) => ({ bankId: bank.bankId, url: `http://${bank.bankId}` })), signingKey, requestTimeoutMs: 1_000, fetch: fetchOf(banks), reconciliation: { records: record, cuts } });
+    const environment = quietEnvironment();
+    const reconcileNow = (): Promise<ReconciliationReport> => environment.run(activities.reconcileLedgers, { requestedBy: 'test' });
+    const first = await reconcileNow();
+    expect(first).toMatchObject({ discrepancyCount: 0, transfers: { seen: 1, completed: 1, inFlight: 0 } });
+    return { record, cuts, reconcileNow };
+  }
+
+  test('when a reset re-runs the approval of a COMPLETED transfer, then APPROVAL_REPEATED is reported once over the run that sees it in flight and the run that sees it end', async () => {
+    const { record, reconcileNow } = await judgedCompleted();
+    record.write('t1', 'run-2', 2, 'AWAITING_APPROVAL', 'RUNNING');
+    expect(record.reopened).toEqual(new Set(['t1']));
+    const awaiting = await reconcileNow();
+    expect(kindsOf(awaiting)).toEqual(['APPROVAL_REPEATED t1']);
+    expect(awaiting.read).toEqual({ fromCut: 1, fullReadReason: null, accountsRead: 0, entriesRead: 0 });
+    // Not final again: it stays in the set for the next run.
+    expect(record.reopened).toEqual(new Set(['t1']));
+    record.write('t1', 'run-2', 2, 'DEBITED');
+    record.write('t1', 'run-2', 2, 'COMPLETED');
+    const ended = await reconcileNow();
+    expect(kindsOf(ended)).toEqual(['APPROVAL_REPEATED t1']);
+    expect(ended.discrepancyCount).toBe(1);
+    expect(ended.transfers).toEqual({ seen: 1, completed: 1, reversed: 0, inFlight: 0 });
+    expect(record.reopened.size).toBe(0);
+    expect((await reconcileNow()).discrepancyCount).toBe(1);
+  });
+
+  test('when a reset run ends REFUNDED a transfer whose legs are a debit and its credit, then STATUS_CONTRADICTS_LEDGER names it, once', async () => {
+    const { record, reconcileNow } = await judgedCompleted();
+    record.write('t1', 'run-2', 2, 'REFUNDED');
+    const report = await reconcileNow();
+    expect(report.discrepancies).toEqual([
+      { kind: 'STATUS_CONTRADICTS_LEDGER', transferId: 't1', bankId: 'bank-b', accountId: 'bob', detail: 'a later workflow run recorded REFUNDED, the ledgers hold a debit and its credit (judged when it was COMPLETED)' },
+    ]);
+    // What the money did is unchanged: the transfer still counts as completed.
+    expect(report.transfers).toEqual({ seen: 1, completed: 1, reversed: 0, inFlight: 0 });
+    expect(record.reopened.size).toBe(0);
+    const next = await reconcileNow();
+    expect(kindsOf(next)).toEqual(['STATUS_CONTRADICTS_LEDGER t1']);
+    expect(next.discrepancyCount).toBe(1);
+  });
+
+  test('when a reset run ends COMPLETED again, then nothing is reported and the transfer leaves the reopened set', async () => {
+    const { record, cuts, reconcileNow } = await judgedCompleted();
+    record.write('t1', 'run-2', 2, 'DEBITED');
+    record.write('t1', 'run-2', 2, 'COMPLETED');
+    expect(record.reopened).toEqual(new Set(['t1']));
+    const report = await reconcileNow();
+    expect(report.discrepancyCount).toBe(0);
+    expect(record.reopened.size).toBe(0);
+    expect(cuts.cuts.at(-1)?.reopened).toEqual([{ transferId: 't1', entries: 5, final: true, approvalRepeatedReported: false }]);
+    // The run after reads its history once more, finds no write since, and lets it go.
+    expect((await reconcileNow()).discrepancyCount).toBe(0);
+    expect(cuts.cuts.at(-1)?.reopened).toEqual([]);
+  });
+
+  test('when a reset run is still in flight, then nothing is reported and the transfer stays in the reopened set', async () => {
+    const { record, cuts, reconcileNow } = await judgedCompleted();
+    record.write('t1', 'run-2', 2, 'DEBITED');
+    expect((await reconcileNow()).discrepancyCount).toBe(0);
+    expect((await reconcileNow()).discrepancyCount).toBe(0);
+    expect(record.reopened).toEqual(new Set(['t1']));
+    expect(cuts.cuts.at(-1)?.reopened).toEqual([{ transferId: 't1', entries: 4, final: false, approvalRepeatedReported: false }]);
+  });
+
+  test('when the transfer cannot be forgotten after the cut is stored, then the next run forgets it without reporting it again', async () => {
+    const { record, reconcileNow } = await judgedCompleted();
+    record.write('t1', 'run-2', 2, 'REFUNDED');
+    record.forgetFails = true;
+    expect((await reconcileNow()).discrepancyCount).toBe(1);
+    expect(record.reopened).toEqual(new Set(['t1']));
+    record.forgetFails = false;
+    const next = await reconcileNow();
+    expect(kindsOf(next)).toEqual(['STATUS_CONTRADICTS_LEDGER t1']);
+    expect(next.discrepancyCount).toBe(1);
+    expect(record.reopened.size).toBe(0);
+  });
+
+  test('when a run writes again between the reading and the forgetting, then the next run judges the transfer again', async () => {
+    const { record, reconcileNow } = await judgedCompleted();
+    record.write('t1', 'run-2', 2, 'COMPLETED');
+    // The write lands while the reopened entry is still there (so it adds nothing), and is then forgotten with it.
+    record.beforeForget = () => record.write('t1', 'run-3', 3, 'CANCELLED');
+    expect((await reconcileNow()).discrepancyCount).toBe(0);
+    expect(record.reopened.size).toBe(0);
+    record.beforeForget = () => undefined;
+    const next = await reconcileNow();
+    expect(next.discrepancies).toEqual([
+      { kind: 'STATUS_CONTRADICTS_LEDGER', transferId: 't1', bankId: 'bank-b', accountId: 'bob', detail: 'a later workflow run recorded CANCELLED, the ledgers hold a debit and its credit (judged when it was COMPLETED)' },
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import type { AccountView, LedgerEntryView } from '../../../lib/account-service-contract';
 import { discrepanciesListedMax, reconcile, type BankLedger, type ReconciliationInput, type ReconciliationState, type RecordedView } from '../../../lib/reconciliation';
 import { approvalRepeatedAt, recordedViewOf } from '../../../lib/reconciliation-record';
+import { reopenedViewOf } from '../../../lib/reconciliation-reopened';
 import type { TransferState, TransferStatus } from '../../../lib/transfer-contract';
 import type { TransferHistory, TransferStatusEntry } from '../../../lib/transfer-record';
 
@@ -50,8 +51,8 @@ function records(statuses: Record<string, TransferStatus | RecordedView>): Recon
   };
 }
 
-function run(ledgers: BankLedger[], recordOf: ReconciliationInput['recordOf'], previous?: { cut: number; state: ReconciliationState }) {
-  return reconcile({ banks: previous ? since(ledgers, previous.state) : ledgers, recordOf, reconciledAt, ...(previous ? { since: previous } : {}) });
+function run(ledgers: BankLedger[], recordOf: ReconciliationInput['recordOf'], previous?: { cut: number; state: ReconciliationState }, reopened?: ReconciliationInput['reopened']) {
+  return reconcile({ banks: previous ? since(ledgers, previous.state) : ledgers, recordOf, reconciledAt, ...(previous ? { since: previous } : {}), ...(reopened ? { reopened } : {}) });
 }
 
 const kinds = (report: ReturnType<typeof reconcile>['report']) => report.discrepancies.map((d) => `${d.kind}${d.transferId ? ` ${d.transferId}` : ''}`).sort();
@@ -190,6 +191,22 @@ describe('approval repeated by a later run', () => {
     expect(second.report.discrepancyCount).toBe(1);
     expect(second.report.transfers).toEqual({ seen: 1, completed: 1, reversed: 0, inFlight: 0 });
     expect(verdicts(second)).toEqual(verdicts(run(ledgers, () => recordedViewOf(approvedAgain))));
+  });
+
+  test('when a reopened transfer none of whose legs the run holds ends again, then only a final status needing other legs than its first is a contradiction', () => {
+    const ended = (first: TransferStatus, now: TransferStatus) => reopenedViewOf('t1', history(entry(1, 'run-1', 1, first), entry(2, 'run-2', 2, now)), true);
+    const judged = (first: TransferStatus, now: TransferStatus) => run([], records({}), undefined, [ended(first, now)]);
+    // Neither moved money: REJECTED and CANCELLED need the same legs.
+    expect(kinds(judged('REJECTED', 'CANCELLED').report)).toEqual([]);
+    expect(judged('REJECTED', 'CANCELLED').forget).toEqual(['t1']);
+    expect(judged('REJECTED', 'COMPLETED').report.discrepancies).toEqual([
+      { kind: 'STATUS_CONTRADICTS_LEDGER', transferId: 't1', detail: 'a later workflow run recorded COMPLETED, the ledgers hold no applied debit, credit or refund (judged when it was REJECTED)' },
+    ]);
+    expect(judged('REFUNDED', 'COMPLETED').report.discrepancies).toMatchObject([{ kind: 'STATUS_CONTRADICTS_LEDGER', bankId: 'bank-a', accountId: 'alice' }]);
+    const inFlight = run([], records({}), undefined, [reopenedViewOf('t1', history(entry(1, 'run-1', 1, 'COMPLETED'), entry(2, 'run-2', 2, 'DEBITED')), true)]);
+    expect(kinds(inFlight.report)).toEqual([]);
+    expect(inFlight.forget).toEqual([]);
+    expect(inFlight.state.reopened).toEqual([{ transferId: 't1', entries: 2, final: false, approvalRepeatedReported: false }]);
   });
 
   test('when approval was only ever awaited, asked again by the same run, or copied by the sweeper, then nothing is found; a refusal asked again is found', () => {
