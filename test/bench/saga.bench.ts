@@ -5,8 +5,10 @@
  *   npm run bench:saga [-- --transfers 120 --concurrency 8 --rounds 2 --tracing --codec --variant NAME=VALUE …]
  *
  * Arms: `bare` (two no-op activities), `bare+visibility` (the same, started with the saga's
- * search attributes and recording its two status changes), and `saga` (the cluster's own worker,
- * started as the API starts it).
+ * search attributes and recording its two status changes), `saga` (the cluster's own worker,
+ * started with the API's search attributes, without a transfer record), and `saga+record` (the same
+ * worker, started through the API's create use case: the record and its chain place first, then the
+ * saga with `transferRecord`, which writes every change to the record in the API's FerretDB).
  *
  * --codec adds two sagas on in-process workers, one encrypting every payload and one without a
  * codec: the cost of payload encryption.
@@ -24,7 +26,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import type { TransferInput } from '../../lib/transfer-contract';
+import { MongoClient } from 'mongodb';
+import { apiDatabaseName } from '../../infra/cluster';
+import { transferTaskQueue, transferWorkflowId, type TransferInput, type TransferState } from '../../lib/transfer-contract';
+import { TransferRecordStore } from '../../lib/transfer-record-store';
 import { initialTransferSearchAttributes, startTransfer } from '../../lib/transfer-start';
 import { startTestCluster } from '../support/cluster';
 import { apiCaller } from '../support/http';
@@ -33,6 +38,8 @@ import { quietTemporalRuntime, testCodecKeys } from '../support/temporal';
 import { transferDataConverter } from '../../lib/data-converter';
 import type { CodecKey } from '../../lib/payload-codec';
 import { bundleTransferWorkflows, createTransferWorker } from '../../services/worker/transfer-worker';
+import { TemporalTransferWorkflows } from '../../services/transfer-api/gateways/temporal-transfer-workflows';
+import { createTransfer } from '../../services/transfer-api/use-cases/create-transfer';
 import { parseWorkerTuning, type WorkerTuning } from '../../services/worker/worker-tuning';
 import { createNoopActivities } from './noop-activities';
 import { bareTwoActivityWorkflow, bareWithVisibilityWorkflow } from './workflows/bare';
@@ -109,6 +116,9 @@ async function main(): Promise<void> {
       )
     : [];
   running.push(...sagaWorkers.map((worker) => worker.run()));
+  // The API's database, where the cluster's worker writes the record of transfers started with transferRecord.
+  const apiMongo = new MongoClient(env.cluster.apiDatabaseUrl, { useBigInt64: true });
+  const records = new TransferRecordStore(apiMongo.db(apiDatabaseName));
   try {
     const operator = apiCaller(env.cluster.transferApiUrl, env.keyFor('operator'));
     const sources = 8;
@@ -132,6 +142,17 @@ async function main(): Promise<void> {
         policy,
       };
     };
+    // As the API creates a transfer: the record and its place in the client's chain, then the saga (policy.transferRecord set).
+    const recordDeps = { records, policy, workflows: new TemporalTransferWorkflows({ client: codecClient, namespace: 'default', taskQueue: transferTaskQueue, workerAnswerTimeoutMs: 5_000 }) };
+    let lastRecorded: string | undefined;
+    const sagaWithRecord = async (): Promise<void> => {
+      const input = transferInput();
+      const body = { source: input.source, target: input.target, amountMinor: input.amountMinor, currency: input.currency };
+      const { transfer } = await createTransfer(recordDeps, { name: input.requestedBy, role: 'client' }, input.transferId, body);
+      const state = await codecClient.workflow.getHandle<() => Promise<TransferState>>(transferWorkflowId(transfer.id)).result();
+      if (state.status !== 'COMPLETED') throw new Error(`transfer ended ${state.status}`);
+      lastRecorded = transfer.id;
+    };
     const sagaOn = (taskQueue: string | undefined, starter: Client) => async (): Promise<void> => {
       // Started as the API starts it: memo and every search attribute, which Temporal indexes too.
       const state = await (await startTransfer(starter, transferInput(), taskQueue ? { taskQueue } : {})).result();
@@ -147,6 +168,7 @@ async function main(): Promise<void> {
         },
       ],
       ['saga', sagaOn(undefined, codecClient)],
+      ['saga+record', sagaWithRecord],
       ...inProcess.map(({ arm, codecKeys }): [string, () => Promise<void>] => [arm, sagaOn(taskQueueOf(arm), codecKeys ? codecClient : plainClient)]),
     ]);
 
@@ -162,6 +184,8 @@ async function main(): Promise<void> {
         console.log(`round ${round} ${arm.padEnd(16)}: ${result.perSecond.toFixed(1)}/s  p50 ${result.p50Ms.toFixed(0)} ms  p99 ${result.p99Ms.toFixed(0)} ms  cpu: ${busiest(result)}`);
       }
     }
+    const recorded = lastRecorded === undefined ? undefined : await records.find(lastRecorded);
+    if (recorded?.latest?.state.status !== 'COMPLETED') throw new Error(`the record of ${lastRecorded} does not say COMPLETED`);
     const bareRate = meanOf(results.get('bare') ?? [], 'perSecond');
     console.log(`\n${transfers} workflows per arm and round, ${concurrency} in flight, ${rounds} rounds interleaved`);
     console.log(`${'arm'.padEnd(16)}  per second  ratio to bare   p50 ms   p99 ms   CPU ms per workflow: ${cpuGroups.join(' | ')} | total`);
@@ -172,7 +196,7 @@ async function main(): Promise<void> {
       console.log(`${arm.padEnd(16)}  ${rate.toFixed(1).padStart(10)}  ${`${(rate / bareRate).toFixed(2)}x`.padStart(13)}   ${meanOf(runs, 'p50Ms').toFixed(0).padStart(6)}   ${meanOf(runs, 'p99Ms').toFixed(0).padStart(6)}   ${' '.repeat(21)}${cpuCells}`);
     }
     const ratio = (a: string, b: string): string => (meanOf(results.get(a) ?? [], 'perSecond') / meanOf(results.get(b) ?? [], 'perSecond')).toFixed(2);
-    console.log(`\nsaga / bare throughput: ${ratio('saga', 'bare')}x; bare+visibility / bare: ${ratio('bare+visibility', 'bare')}x`);
+    console.log(`\nsaga / bare throughput: ${ratio('saga', 'bare')}x; bare+visibility / bare: ${ratio('bare+visibility', 'bare')}x; saga+record / saga: ${ratio('saga+record', 'saga')}x`);
     if (results.has('saga, encrypted')) console.log(`encrypted / plain saga throughput: ${ratio('saga, encrypted', 'saga, plain')}x`);
     if (variant) console.log(`variant (${variantSettings.join(' ')}) / baseline saga throughput: ${ratio('saga, variant', 'saga, baseline')}x`);
     if (receiver) console.log(`spans received: ${receiver.spans().length}`);
@@ -187,6 +211,7 @@ async function main(): Promise<void> {
     await Promise.all(running);
     await workerConnection.close();
     await connection.close();
+    await apiMongo.close();
     await env.stop();
     await receiver?.stop();
   }
