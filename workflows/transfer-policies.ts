@@ -45,11 +45,13 @@ export const compensationRetryMaximumIntervalMsDefault = 30_000;
 /**
  * A compensation after its first round: retried by the activity itself until it answers, with no
  * history per attempt and no give-up time; only a business refusal comes back to the workflow.
+ * Unlimited attempts are an absent maximumAttempts: the SDK refuses 0 before scheduling anything.
+ * The first interval never exceeds the cap, which may be as low as 100 ms (the SDK refuses that too).
  */
 export function persistentCompensationOptions(maximumIntervalMs = compensationRetryMaximumIntervalMsDefault): ActivityOptions {
   return {
     startToCloseTimeout: attemptTimeoutMs,
-    retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: maximumIntervalMs, maximumAttempts: 0, nonRetryableErrorTypes: [] },
+    retry: { initialInterval: Math.min(500, maximumIntervalMs), backoffCoefficient: 2, maximumInterval: maximumIntervalMs, nonRetryableErrorTypes: [] },
   };
 }
 

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -38,6 +39,15 @@ function entry(operationId: string, kind: LedgerEntryView['kind'], amountMinor: 
 
 const refusal = (code: string) => ApplicationFailure.create({ type: code, message: `refused: ${code}`, nonRetryable: true });
 const unavailable = () => ApplicationFailure.retryable('bank did not answer', 'BANK_UNAVAILABLE');
+
+/** Holds a scripted activity until the test has seen the state it looks for, which would otherwise last only milliseconds. */
+function gate(): { open: () => void; passed: Promise<void> } {
+  let open = (): void => undefined;
+  const passed = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { open, passed };
+}
 
 interface Script {
   debit?: (request: LegRequest) => Promise<LegResult>;
@@ -192,22 +202,47 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     expect(state).toMatchObject({ status: 'REFUNDED', reason: 'BANK_UNAVAILABLE' });
   });
 
+  test('when the refund succeeds on the last attempt of its first round, then its attempts are recorded and the transfer never needs attention', async () => {
+    const { state, handle } = await run(
+      {
+        credit: async () => Promise.reject(refusal('ACCOUNT_FROZEN')),
+        refund: async (ref) => {
+          const { attempt } = Context.current().info;
+          if (attempt < policy.refundAttentionAfterAttempts) throw unavailable();
+          return { ...entry(`${ref.transferId}:refund`, 'refund', '500'), attempt };
+        },
+      },
+      input(),
+    );
+    expect(state).toMatchObject({ status: 'REFUNDED', reason: 'ACCOUNT_FROZEN', needsAttention: false });
+    const refund = state.steps.find((step) => step.name === 'refund');
+    expect(refund).toMatchObject({ status: 'SUCCEEDED', attempts: policy.refundAttentionAfterAttempts });
+    expect(refund?.failure).toBeUndefined();
+    const upserted = ((await handle.fetchHistory()).events ?? []).flatMap((event) => Object.keys(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
+    expect(upserted).toContain(searchAttributes.transferStatus.name);
+    expect(upserted).not.toContain(searchAttributes.needsAttention.name);
+  });
+
   test('when the refund keeps failing, then NeedsAttention is set, and cleared once the refund succeeds', async () => {
     let refundCalls = 0;
     let attentionSeen = false;
+    const attentionShown = gate();
     const { state, handle } = await run(
       {
         credit: async () => Promise.reject(refusal('ACCOUNT_FROZEN')),
         refund: async (ref) => {
           refundCalls += 1;
           if (refundCalls <= 2) throw unavailable();
+          await attentionShown.passed;
           return entry(`${ref.transferId}:refund`, 'refund', '500');
         },
       },
       input(),
       async (handle) => {
         attentionSeen = await eventually('NeedsAttention to be set', async () => ((await handle.describe()).typedSearchAttributes.get(searchAttributes.needsAttention) === true ? true : undefined), 30_000, 100);
+        attentionShown.open();
       },
+      'refund-retried-in-activity',
     );
     expect(attentionSeen).toBe(true);
     expect(state).toMatchObject({ status: 'REFUNDED', reason: 'ACCOUNT_FROZEN', needsAttention: false });
@@ -218,18 +253,21 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
   test('when the credit-void keeps failing, then NeedsAttention is set and the source is not refunded until the void answers', async () => {
     let voidCalls = 0;
     let attentionSeen = false;
+    const attentionShown = gate();
     const { state, calls, handle } = await run(
       {
         credit: async () => Promise.reject(unavailable()),
         voidCredit: async (ref) => {
           voidCalls += 1;
           if (voidCalls <= 2) throw unavailable();
+          await attentionShown.passed;
           return entry(`${ref.transferId}:credit`, 'void', '0');
         },
       },
       input(),
       async (running) => {
         attentionSeen = await eventually('NeedsAttention to be set', async () => ((await running.describe()).typedSearchAttributes.get(searchAttributes.needsAttention) === true ? true : undefined), 30_000, 100);
+        attentionShown.open();
       },
     );
     expect(attentionSeen).toBe(true);
