@@ -52,7 +52,7 @@ export type OpenOutcome = { outcome: 'created' } | { outcome: 'exists'; record: 
 const seqWidth = 12;
 const statusWidth = 6;
 /** Status entries read at once while rolling forward; most transfers have fewer. */
-const statusProbeWidth = 4;
+const statusProbeWidth = 3;
 const appendRoundsMax = 1_000;
 /** How many open or attention documents one read returns at most. */
 export const transferSetReadMax = 10_000;
@@ -164,6 +164,10 @@ export class TransferRecordStore implements TransferRecordReader {
     if (isTerminalStatus(state.status)) await this.open.deleteOne({ _id: change.transferId });
     // The transfer had ended and a run wrote again: whatever it decides must be judged again.
     if (previous && isTerminalStatus(previous.state.status)) await this.reopened.insertOne({ _id: change.transferId, since: now.toISOString() }).catch(ignoreDuplicate);
+    // In flight again (a Temporal reset of an ended transfer): open, so that the sweeper flags the new run if it stops too.
+    if (previous && isTerminalStatus(previous.state.status) && !isTerminalStatus(state.status)) {
+      await this.open.insertOne({ _id: change.transferId, client: state.requestedBy, createdAt: state.createdAt }).catch(ignoreDuplicate);
+    }
   }
 
   /** Gives the transfer its place in its client's chain, once however often it is asked. */
@@ -315,8 +319,9 @@ function importDocuments(transfers: ReadonlyArray<ImportedTransfer>, heads: Map<
     documents.records.push(record);
     entries.forEach((entry, index) => documents.statuses.push({ ...entry, _id: statusId(record._id, index + 1), n: index + 1 }));
     documents.chain.push({ _id: chainId(record.client, seq), client: record.client, seq, transferId: record._id });
-    // afterStatus takes a transfer out of the open set at its first final status, for good.
-    if (!entries.some((entry) => isTerminalStatus(entry.state.status))) documents.open.push({ _id: record._id, client: record.client, createdAt: record.createdAt });
+    // afterStatus takes a transfer out of the open set at a final status and back in when a run writes after it.
+    const latest = entries.at(-1);
+    if (!latest || !isTerminalStatus(latest.state.status)) documents.open.push({ _id: record._id, client: record.client, createdAt: record.createdAt });
     const since = attentionSince(entries);
     if (since !== undefined) documents.attention.push({ _id: record._id, since });
     // afterStatus marks a transfer reopened at the first entry written after a final one.

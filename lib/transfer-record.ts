@@ -34,7 +34,12 @@ export interface TransferRecordDocument {
 export interface StatusWriter {
   /** The workflow run, or `sweeper` for the API's own findings about a workflow that stopped. */
   runId: string;
-  /** When that run started (ms since the epoch); orders runs. */
+  /**
+   * Orders writers (ms since the epoch): the workflow time at which the run made this change, or
+   * the time of the sweep. Every change of a later run (a reset, a repair run) is later than every
+   * change of the run it replaced. (Not the run's start: a reset to a point after the first workflow
+   * task inherits its base run's start.)
+   */
   runStartedAtMs: number;
   /** Counts the run's recorded changes, from 1. */
   revision: number;

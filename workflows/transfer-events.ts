@@ -59,8 +59,10 @@ export function transferEvents(input: TransferInput): TransferEvents {
     changed: (state, type) => {
       if (recordsChanges()) {
         revision += 1;
-        const info = workflowInfo();
-        const change: TransferStatusChange = { transferId: input.transferId, writer: { runId: info.runId, runStartedAtMs: info.runStartTime.getTime(), revision }, state: snapshot(state) };
+        // Ordered by the workflow time of the change, not by runStartTime: a reset to a point after the
+        // first workflow task replays its base run's first task and so reports the base run's start,
+        // while every change it makes itself is later than all of the run it replaced.
+        const change: TransferStatusChange = { transferId: input.transferId, writer: { runId: workflowInfo().runId, runStartedAtMs: Date.now(), revision }, state: snapshot(state) };
         const event = type && webhooks ? eventOf(type, state) : undefined;
         enqueue(async () => {
           const { endpointIds } = await activities.recordTransferChange({ change, ...(event ? { event } : {}) });

@@ -56,6 +56,10 @@ export async function sweepOnce(options: RecordSweeperOptions): Promise<SweepOut
 }
 
 async function sweepTransfer(options: RecordSweeperOptions, open: OpenTransferDocument, ageMs: number, now: Date): Promise<'started' | 'flagged' | 'cleared' | 'none'> {
+  // Temporal first, then the record: a run closed when describe answers wrote its last change
+  // before it closed, so the record read after it holds that change. Read the other way round, a
+  // run that ended in between looked stopped halfway, and its final status was flagged over.
+  const workflow = await options.workflows.describe(open._id);
   const recorded = await options.records.find(open._id);
   if (!recorded) {
     if (ageMs < orphanAfterMs) return 'none';
@@ -66,7 +70,6 @@ async function sweepTransfer(options: RecordSweeperOptions, open: OpenTransferDo
     await options.records.closeOpen(open._id);
     return 'cleared';
   }
-  const workflow = await options.workflows.describe(open._id);
   if (workflow?.running) return 'none';
   if (!workflow && !recorded.latest) {
     await options.records.ensureListed(recorded.record);

@@ -87,7 +87,7 @@ function program(): Command {
     .option('--source-bank <bank>')
     .option('--target-bank <bank>')
     .option('--account <account>')
-    .option('--needs-attention', 'only transfers whose refund or credit-void keeps failing')
+    .option('--needs-attention', 'only transfers an operator must act on: a refund or credit-void that keeps failing, or a workflow that stopped (attentionReason)')
     .option('--limit <n>', 'page size', '20')
     .option('--cursor <cursor>', 'nextCursor of an earlier page')
     .action(async (options: { status?: string; sourceBank?: string; targetBank?: string; account?: string; needsAttention?: boolean; limit: string; cursor?: string }) => {

@@ -86,7 +86,7 @@ function registerOpenTransferGauges(registry: Registry, openTransferCounts: ApiM
   gaugeOf('transfers_open', 'Transfers not yet terminal, by status (from Temporal visibility)', (gauge, found) => {
     for (const [status, count] of Object.entries(found.byStatus)) gauge.set({ status }, count);
   }, ['status']);
-  gaugeOf('transfers_needing_attention', 'Open transfers whose refund or credit-void keeps failing (NeedsAttention = true)', (gauge, found) => gauge.set(found.needingAttention));
+  gaugeOf('transfers_needing_attention', 'Transfers an operator must act on (the record\'s attention set): a refund or credit-void keeps failing, or the workflow stopped before the transfer ended', (gauge, found) => gauge.set(found.needingAttention));
   gaugeOf('transfers_overdue', 'Open transfers, other than those awaiting approval, started longer ago than TRANSFER_OVERDUE_AFTER_MS', (gauge, found) => gauge.set(found.overdue));
 }
 

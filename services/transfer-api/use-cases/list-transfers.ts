@@ -21,6 +21,7 @@ export interface TransferPage {
 const scanBudgetPerItem = 20;
 const scanBudgetMin = 200;
 const chainBatchMax = 25;
+const chainBatchMin = 4;
 
 type Positions = Record<string, number>;
 
@@ -28,7 +29,10 @@ export async function listTransfers(records: TransferRecordStore, caller: Caller
   const matches = (state: TransferState): boolean => matchesFilter(state, query) && (caller.role === 'operator' || state.requestedBy === caller.name);
   if (query.needsAttention === 'true') return listNeedingAttention(records, query, matches);
   const positions = query.cursor === undefined ? await startingPositions(records, caller) : decodeCursor(query.cursor, isPositions, 'p');
-  const streams = Object.entries(positions).map(([client, next]) => new ChainStream(records, client, next));
+  const entries = Object.entries(positions);
+  // Each chain is read a batch ahead: a page's share of it, so a merge of many clients reads little more than a page.
+  const batch = Math.min(chainBatchMax, Math.max(chainBatchMin, Math.ceil(query.limit / Math.max(1, entries.length))));
+  const streams = entries.map(([client, next]) => new ChainStream(records, client, next, batch));
   const data: TransferView[] = [];
   const budget = Math.max(scanBudgetMin, query.limit * scanBudgetPerItem);
   for (let scanned = 0; data.length < query.limit && scanned < budget; scanned += 1) {
@@ -65,14 +69,15 @@ class ChainStream {
     private readonly records: TransferRecordStore,
     readonly client: string,
     public next: number,
+    private readonly batch: number,
   ) {
     this.readUpTo = next;
   }
 
   async peek(): Promise<RecordedTransfer | undefined> {
     while (this.buffer.length === 0 && this.readUpTo > 0) {
-      const places = await this.records.chainDown(this.client, this.readUpTo, chainBatchMax);
-      this.readUpTo = Math.max(0, this.readUpTo - chainBatchMax);
+      const places = await this.records.chainDown(this.client, this.readUpTo, this.batch);
+      this.readUpTo = Math.max(0, this.readUpTo - this.batch);
       const found = await Promise.all(places.map(async (place) => ({ seq: place.seq, transfer: await this.records.find(place.transferId) })));
       this.buffer = found.flatMap((item) => (item.transfer ? [{ seq: item.seq, transfer: item.transfer }] : []));
       if (this.buffer.length === 0) this.next = this.readUpTo;
