@@ -38,7 +38,7 @@ export function approvalRepeatedAt(entries: readonly TransferStatusEntry[]): str
   const decided: TransferStatusEntry[] = [];
   for (const entry of entries) {
     const { writer } = entry;
-    const repeated = entry.state.status === 'AWAITING_APPROVAL' && writer.runId !== sweeperRunId && decided.some((earlier) => earlier.writer.runId !== writer.runId && earlier.writer.runStartedAtMs < writer.runStartedAtMs);
+    const repeated = entry.state.status === 'AWAITING_APPROVAL' && writer.runId !== sweeperRunId && decided.some((earlier) => earlier.writer.runId !== writer.runId && earlier.writer.changedAtMs < writer.changedAtMs);
     if (repeated) return entry.recordedAt;
     if (decidedApproval(entry.state)) decided.push(entry);
   }

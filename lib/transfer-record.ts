@@ -40,7 +40,7 @@ export interface StatusWriter {
    * change of the run it replaced. (Not the run's start: a reset to a point after the first workflow
    * task inherits its base run's start.)
    */
-  runStartedAtMs: number;
+  changedAtMs: number;
   /** Counts the run's recorded changes, from 1. */
   revision: number;
 }
@@ -62,7 +62,7 @@ export interface TransferStatusEntry extends TransferStatusChange {
 
 /** Negative when `a` was written before `b`, positive after, 0 for the same write. */
 export function compareWriters(a: StatusWriter, b: StatusWriter): number {
-  if (a.runStartedAtMs !== b.runStartedAtMs) return a.runStartedAtMs - b.runStartedAtMs;
+  if (a.changedAtMs !== b.changedAtMs) return a.changedAtMs - b.changedAtMs;
   if (a.runId !== b.runId) return a.runId < b.runId ? -1 : 1;
   return a.revision - b.revision;
 }

@@ -1,10 +1,10 @@
-import { CancellationScope, ParentClosePolicy, WorkflowIdReusePolicy, log, patched, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
-import type { EventActivities } from '../activities/event-activities';
+import { CancellationScope, ParentClosePolicy, WorkflowIdReusePolicy, log, patched, proxyActivities, proxyLocalActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import type { EventActivities, RecordedEvent, TransferChangeRequest } from '../activities/event-activities';
 import { transferEventId, webhookDeliveryWorkflowId, type TransferEventRecord, type TransferEventType } from '../lib/event-contract';
 import type { TransferInput, TransferState } from '../lib/transfer-contract';
 import type { TransferStatusChange } from '../lib/transfer-record';
 import { transferPatches } from './transfer-patches';
-import { eventRecordingOptions } from './transfer-policies';
+import { changeRecordingLocalOptions, eventRecordingOptions } from './transfer-policies';
 import { webhookDeliveryWorkflow } from './webhook-delivery-workflow';
 
 export interface TransferEvents {
@@ -27,6 +27,21 @@ export function transferEvents(input: TransferInput): TransferEvents {
   let chain: Promise<void> = Promise.resolve();
   const webhooks = input.policy.webhooks;
   const activities = proxyActivities<EventActivities>(eventRecordingOptions);
+  const localActivities = proxyLocalActivities<EventActivities>(changeRecordingLocalOptions);
+  /**
+   * A change is written by a local activity, in the worker that runs the saga: no activity task goes
+   * through the Temporal server, only a marker in the history. When the API's database does not
+   * answer within its few attempts, an ordinary activity takes over and retries without end, with
+   * no history per attempt.
+   */
+  const recordChange = async (request: TransferChangeRequest): Promise<RecordedEvent> => {
+    try {
+      return await localActivities.recordTransferChange(request);
+    } catch (error) {
+      log.warn('recording a transfer change locally failed; retrying as an activity', { transferId: input.transferId, error: String(error) });
+      return activities.recordTransferChange(request);
+    }
+  };
   // How many events of each type this transfer has emitted; only needs_attention can repeat.
   const emitted = new Map<TransferEventType, number>();
   let recording: boolean | undefined;
@@ -62,10 +77,10 @@ export function transferEvents(input: TransferInput): TransferEvents {
         // Ordered by the workflow time of the change, not by runStartTime: a reset to a point after the
         // first workflow task replays its base run's first task and so reports the base run's start,
         // while every change it makes itself is later than all of the run it replaced.
-        const change: TransferStatusChange = { transferId: input.transferId, writer: { runId: workflowInfo().runId, runStartedAtMs: Date.now(), revision }, state: snapshot(state) };
+        const change: TransferStatusChange = { transferId: input.transferId, writer: { runId: workflowInfo().runId, changedAtMs: Date.now(), revision }, state: snapshot(state) };
         const event = type && webhooks ? eventOf(type, state) : undefined;
         enqueue(async () => {
-          const { endpointIds } = await activities.recordTransferChange({ change, ...(event ? { event } : {}) });
+          const { endpointIds } = await recordChange({ change, ...(event ? { event } : {}) });
           if (event) await deliver(event.eventId, endpointIds);
         });
         return;

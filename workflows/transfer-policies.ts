@@ -1,4 +1,4 @@
-import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import { businessRefusalCodes } from '../lib/error-codes';
 import type { WebhookPolicy } from '../lib/event-contract';
 
@@ -67,6 +67,12 @@ export function webhookDeliveryOptions(policy: WebhookPolicy): ActivityOptions {
     retry: { initialInterval: policy.retryInitialIntervalMs, backoffCoefficient: 2, maximumInterval: policy.retryMaximumIntervalMs, nonRetryableErrorTypes: ['WEBHOOK_HOST_NOT_ALLOWED'] },
   };
 }
+
+/** A transfer change written by a local activity first: a few quick attempts, then an ordinary activity takes over. */
+export const changeRecordingLocalOptions: LocalActivityOptions = {
+  startToCloseTimeout: attemptTimeoutMs,
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 3, nonRetryableErrorTypes: [] },
+};
 
 /** Recording an event in the API's database never gives up; the saga does not wait for it. */
 export const eventRecordingOptions: ActivityOptions = {

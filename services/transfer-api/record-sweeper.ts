@@ -88,7 +88,7 @@ async function flagStopped(options: RecordSweeperOptions, recorded: RecordedTran
   const attentionReason = attentionReasonOf(workflow);
   await options.records.appendStatus({
     transferId: recorded.record._id,
-    writer: { runId: sweeperWriterRunId, runStartedAtMs: now.getTime(), revision: 0 },
+    writer: { runId: sweeperWriterRunId, changedAtMs: now.getTime(), revision: 0 },
     state: { ...state, needsAttention: true, attentionReason, updatedAt: now.toISOString() },
   });
   options.logger.error({ transferId: recorded.record._id, status: state.status, attentionReason }, 'transfer workflow stopped before the transfer ended: needs an operator (repair)');

@@ -89,7 +89,7 @@ function seededTransfer(index: number): ImportedTransfer {
   }
   const runId = randomUUID();
   const entries = states.map((state, position) => ({
-    transferId, writer: { runId, runStartedAtMs: createdMs + 20, revision: position + 1 }, state, recordedAt: iso(Date.parse(state.updatedAt) + 3),
+    transferId, writer: { runId, changedAtMs: createdMs + 20, revision: position + 1 }, state, recordedAt: iso(Date.parse(state.updatedAt) + 3),
   }));
   return { record, entries };
 }

@@ -243,7 +243,7 @@ describe('reconciliation', () => {
       const latest = (await store.find(transferId))?.latest;
       if (!latest) throw new Error(`transfer ${transferId} has no status entry`);
       // What a reset run that contradicts the ledgers writes: its own run, started after the first; the ledgers' barrier gave it the original entries.
-      const reset = { transferId, writer: { runId: 'reset-run', runStartedAtMs: Date.now(), revision: 1 }, state: { ...latest.state, status: 'REFUNDED' as const, updatedAt: new Date().toISOString() } };
+      const reset = { transferId, writer: { runId: 'reset-run', changedAtMs: Date.now(), revision: 1 }, state: { ...latest.state, status: 'REFUNDED' as const, updatedAt: new Date().toISOString() } };
       expect(await store.appendStatus(reset)).toBe(true);
       expect(await store.reopenedTransfers()).toContain(transferId);
 

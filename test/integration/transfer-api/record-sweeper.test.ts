@@ -68,7 +68,7 @@ describe('record sweeper on FerretDB', () => {
     steps: [],
   });
   const write = (id: string, runId: string, revision: number, status: TransferStatus, atMs: number) =>
-    records.appendStatus({ transferId: id, writer: { runId, runStartedAtMs: atMs, revision }, state: stateOf(id, status, atMs) });
+    records.appendStatus({ transferId: id, writer: { runId, changedAtMs: atMs, revision }, state: stateOf(id, status, atMs) });
 
   beforeAll(async () => {
     const ferret = await startTestFerretDb('record-sweeper');

@@ -77,7 +77,7 @@ describe('transfer record store on FerretDB', () => {
 
   test('when a late, retried write of an older change arrives after a newer one, then it is refused and the record keeps the newer', async () => {
     await store.create(recordOf('tr-order'));
-    const run: Omit<StatusWriter, 'revision'> = { runId: 'run-1', runStartedAtMs: 1_000 };
+    const run: Omit<StatusWriter, 'revision'> = { runId: 'run-1', changedAtMs: 1_000 };
     expect(await store.appendStatus({ transferId: 'tr-order', writer: { ...run, revision: 1 }, state: stateOf('tr-order', 'DEBITED') })).toBe(true);
     expect(await store.appendStatus({ transferId: 'tr-order', writer: { ...run, revision: 2 }, state: stateOf('tr-order', 'COMPLETED') })).toBe(true);
     expect(await store.appendStatus({ transferId: 'tr-order', writer: { ...run, revision: 1 }, state: stateOf('tr-order', 'DEBITED') })).toBe(false);
@@ -91,10 +91,10 @@ describe('transfer record store on FerretDB', () => {
 
   test('when a later run writes after an earlier run, then the later run wins even with a lower revision', async () => {
     await store.create(recordOf('tr-runs'));
-    expect(await store.appendStatus({ transferId: 'tr-runs', writer: { runId: 'run-1', runStartedAtMs: 1_000, revision: 3 }, state: stateOf('tr-runs', 'DEBITED', true) })).toBe(true);
+    expect(await store.appendStatus({ transferId: 'tr-runs', writer: { runId: 'run-1', changedAtMs: 1_000, revision: 3 }, state: stateOf('tr-runs', 'DEBITED', true) })).toBe(true);
     expect((await store.attentionTransfers()).map((flagged) => flagged._id)).toContain('tr-runs');
-    expect(await store.appendStatus({ transferId: 'tr-runs', writer: { runId: 'run-2', runStartedAtMs: 2_000, revision: 1 }, state: stateOf('tr-runs', 'REFUNDED') })).toBe(true);
-    expect(await store.appendStatus({ transferId: 'tr-runs', writer: { runId: 'run-1', runStartedAtMs: 1_000, revision: 4 }, state: stateOf('tr-runs', 'COMPLETED') })).toBe(false);
+    expect(await store.appendStatus({ transferId: 'tr-runs', writer: { runId: 'run-2', changedAtMs: 2_000, revision: 1 }, state: stateOf('tr-runs', 'REFUNDED') })).toBe(true);
+    expect(await store.appendStatus({ transferId: 'tr-runs', writer: { runId: 'run-1', changedAtMs: 1_000, revision: 4 }, state: stateOf('tr-runs', 'COMPLETED') })).toBe(false);
     const history = await store.history('tr-runs');
     expect(history?.entries.map((entry) => entry.state.status)).toEqual(['DEBITED', 'REFUNDED']);
     expect((await store.attentionTransfers()).map((flagged) => flagged._id)).not.toContain('tr-runs');
@@ -102,15 +102,15 @@ describe('transfer record store on FerretDB', () => {
 
   test('when 10 writers append the same change concurrently, then it is written once', async () => {
     await store.create(recordOf('tr-dup'));
-    const change = { transferId: 'tr-dup', writer: { runId: 'run-1', runStartedAtMs: 1_000, revision: 1 }, state: stateOf('tr-dup', 'DEBITED') };
+    const change = { transferId: 'tr-dup', writer: { runId: 'run-1', changedAtMs: 1_000, revision: 1 }, state: stateOf('tr-dup', 'DEBITED') };
     const answers = await Promise.all(Array.from({ length: 10 }, () => store.appendStatus(change)));
     expect(answers.filter(Boolean).length).toBeGreaterThanOrEqual(1);
     expect((await store.history('tr-dup'))?.entries).toHaveLength(1);
   });
 
   test('when writers are compared, then the run start orders runs and the revision orders one run', () => {
-    expect(compareWriters({ runId: 'b', runStartedAtMs: 1, revision: 9 }, { runId: 'a', runStartedAtMs: 2, revision: 1 })).toBeLessThan(0);
-    expect(compareWriters({ runId: 'a', runStartedAtMs: 1, revision: 1 }, { runId: 'a', runStartedAtMs: 1, revision: 2 })).toBeLessThan(0);
-    expect(compareWriters({ runId: 'a', runStartedAtMs: 1, revision: 2 }, { runId: 'a', runStartedAtMs: 1, revision: 2 })).toBe(0);
+    expect(compareWriters({ runId: 'b', changedAtMs: 1, revision: 9 }, { runId: 'a', changedAtMs: 2, revision: 1 })).toBeLessThan(0);
+    expect(compareWriters({ runId: 'a', changedAtMs: 1, revision: 1 }, { runId: 'a', changedAtMs: 1, revision: 2 })).toBeLessThan(0);
+    expect(compareWriters({ runId: 'a', changedAtMs: 1, revision: 2 }, { runId: 'a', changedAtMs: 1, revision: 2 })).toBe(0);
   });
 });

@@ -86,16 +86,16 @@ class FakeRecord implements TransferRecordReader {
     if (entries) return { record, entries: [...entries] };
     if (status === undefined) return undefined;
     const state = { transferId, status, steps: [] } as unknown as TransferState;
-    return { record, entries: [{ _id: `${transferId}:1`, n: 1, transferId, writer: { runId: 'r', runStartedAtMs: 1, revision: 1 }, state, recordedAt: 'then' }] };
+    return { record, entries: [{ _id: `${transferId}:1`, n: 1, transferId, writer: { runId: 'r', changedAtMs: 1, revision: 1 }, state, recordedAt: 'then' }] };
   }
 
   /** Appends a status entry as TransferRecordStore.appendStatus does: after a final one, the transfer is reopened. */
-  write(transferId: string, runId: string, runStartedAtMs: number, status: TransferStatus, approval: 'RUNNING' | 'SUCCEEDED' = 'SUCCEEDED'): void {
+  write(transferId: string, runId: string, changedAtMs: number, status: TransferStatus, approval: 'RUNNING' | 'SUCCEEDED' = 'SUCCEEDED'): void {
     const entries = this.histories.get(transferId) ?? [];
     const previous = entries.at(-1);
     const n = entries.length + 1;
     const state = { transferId, status, steps: [{ name: 'approval', status: approval, startedAt: 'then', attempts: 1 }] } as unknown as TransferState;
-    entries.push({ _id: `${transferId}:${n}`, n, transferId, writer: { runId, runStartedAtMs, revision: n }, state, recordedAt: new Date(Date.UTC(2025, 1, 1) + n * 1_000).toISOString() });
+    entries.push({ _id: `${transferId}:${n}`, n, transferId, writer: { runId, changedAtMs, revision: n }, state, recordedAt: new Date(Date.UTC(2025, 1, 1) + n * 1_000).toISOString() });
     this.histories.set(transferId, entries);
     if (previous && terminal.includes(previous.state.status)) this.reopened.add(transferId);
   }

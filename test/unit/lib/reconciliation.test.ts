@@ -172,9 +172,9 @@ describe('reconcile against the record', () => {
 });
 
 describe('approval repeated by a later run', () => {
-  function entry(n: number, runId: string, runStartedAtMs: number, status: TransferStatus, approval?: 'RUNNING' | 'SUCCEEDED' | 'FAILED'): TransferStatusEntry {
+  function entry(n: number, runId: string, changedAtMs: number, status: TransferStatus, approval?: 'RUNNING' | 'SUCCEEDED' | 'FAILED'): TransferStatusEntry {
     const state = { transferId: 't1', status, steps: approval ? [{ name: 'approval', status: approval, startedAt: at(0), attempts: 1 }] : [] } as unknown as TransferState;
-    return { _id: `t1:${n}`, n, transferId: 't1', writer: { runId, runStartedAtMs, revision: n }, state, recordedAt: at(n) };
+    return { _id: `t1:${n}`, n, transferId: 't1', writer: { runId, changedAtMs, revision: n }, state, recordedAt: at(n) };
   }
   const history = (...entries: TransferStatusEntry[]): TransferHistory => ({ record: { _id: 't1', client: 'c', fingerprint: 'f', request: { source: { bankId: 'bank-a', accountId: 'alice' }, target: { bankId: 'bank-b', accountId: 'bob' }, amountMinor: '10', currency: 'EUR', reference: null }, createdAt: at(0) }, entries });
 
