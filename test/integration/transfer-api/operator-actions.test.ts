@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { temporalBinaryPath } from '../../../infra/binaries';
 import { apiDatabaseName } from '../../../infra/cluster';
@@ -9,6 +10,7 @@ import { TransferRecordStore } from '../../../lib/transfer-record-store';
 import { createTransferBodySchema } from '../../../services/transfer-api/schemas';
 import { normalisedRequest, requestFingerprint, transferIdFor } from '../../../services/transfer-api/use-cases/create-transfer';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
+import { captureHistoriesDir, captureHistory } from '../../support/history-capture';
 import { apiCaller, eventually, type ApiCaller, type HttpAnswer } from '../../support/http';
 
 jest.setTimeout(300_000);
@@ -56,6 +58,17 @@ interface HistoryEvent {
  * stopped; the runbook's repair finishes it; money moves exactly once, and reconciliation agrees.
  */
 describe('operator actions in Temporal, on the real cluster', () => {
+  /** `npm run replay:capture` keeps the history of a repair run for the replay suite. */
+  async function captureLatestRun(transferId: string, name: string): Promise<void> {
+    if (!captureHistoriesDir) return;
+    const connection = await Connection.connect({ address: env.cluster.temporalAddress });
+    try {
+      await captureHistory(new Client({ connection, namespace: env.cluster.namespace }).workflow.getHandle(transferWorkflowId(transferId)), name);
+    } finally {
+      await connection.close();
+    }
+  }
+
   let env: TestCluster;
   let operator: ApiCaller;
   let clientA: ApiCaller;
@@ -375,6 +388,7 @@ describe('operator actions in Temporal, on the real cluster', () => {
         expect(whileRunning.stderr).toContain('TRANSFER_NOT_REPAIRABLE');
         await env.cluster.restart('account-service-bank-c');
         await expectRepaired(id, 'REFUNDED', String(terminated?.runId));
+        await captureLatestRun(id, 'repaired-refunded');
         return id;
       });
       await expectBalances(before);
