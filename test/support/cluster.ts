@@ -2,7 +2,9 @@ import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
 import { ferretDbBinaryPath } from '../../infra/binaries';
+import { TransferRecordStore } from '../../lib/transfer-record-store';
 import { ephemeralPlan, startCluster, type EphemeralPlanOptions, type RunningCluster } from '../../infra/cluster';
 import { findFreePort } from '../../infra/ports';
 import { startFerretDb, type RunningFerretDb } from '../../infra/processes/ferretdb';
@@ -94,6 +96,22 @@ export async function startTestFerretDb(name: string): Promise<{ database: Runni
       await database.process.stop();
       await logs.close();
       await dir.remove();
+    },
+  };
+}
+
+/** A transfer record store of its own: one FerretDB in a temporary folder, its `transfer_api` database. */
+export async function startTestRecordStore(name: string): Promise<{ store: TransferRecordStore; mongo: MongoClient; stop: () => Promise<void> }> {
+  const ferret = await startTestFerretDb(name);
+  const mongo = new MongoClient(ferret.database.url, { useBigInt64: true });
+  const store = new TransferRecordStore(mongo.db('transfer_api'));
+  await store.ensureIndexes();
+  return {
+    store,
+    mongo,
+    stop: async () => {
+      await mongo.close();
+      await ferret.stop();
     },
   };
 }

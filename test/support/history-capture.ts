@@ -23,8 +23,17 @@ export interface HistoryPayload {
  * Every payload in a history (from fetchHistory or a JSON file) except the search attributes,
  * which Temporal indexes in plaintext by design, and patch markers' data, which the SDK core
  * writes itself (`{"id":"<patch id>","deprecated":false}`, no business data) without the data
- * converter. Bytes may be Buffers, Uint8Arrays or base64.
+ * converter, and the like of local activity markers (isLocalActivityMarkerData). Bytes may be Buffers, Uint8Arrays or base64.
  */
+/**
+ * A local activity's marker holds two payloads: `result`, the activity's answer through the data
+ * converter (encrypted like any other), and `data`, which the SDK core writes itself: the activity's
+ * sequence number, id, type, attempt and time (no business data), without the data converter.
+ */
+function isLocalActivityMarkerData(path: string, key: string): boolean {
+  return key === 'data' && path.endsWith('.markerRecordedEventAttributes.details');
+}
+
 export function payloadsOutsideSearchAttributes(history: unknown): HistoryPayload[] {
   const bytes = (value: unknown): Buffer => (typeof value === 'string' ? Buffer.from(value, 'base64') : value instanceof Uint8Array ? Buffer.from(value) : Buffer.alloc(0));
   const found: HistoryPayload[] = [];
@@ -37,7 +46,7 @@ export function payloadsOutsideSearchAttributes(history: unknown): HistoryPayloa
       found.push({ path, encoding: bytes(metadata.encoding).toString('utf8'), data: bytes(record.data) });
       return;
     }
-    for (const [key, value] of Object.entries(record)) if (key !== 'searchAttributes' && key !== 'patch-data') walk(value, `${path}.${key}`);
+    for (const [key, value] of Object.entries(record)) if (key !== 'searchAttributes' && key !== 'patch-data' && !isLocalActivityMarkerData(path, key)) walk(value, `${path}.${key}`);
   };
   walk(history, '');
   return found;

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { temporalBinaryPath } from '../../../infra/binaries';
@@ -11,11 +10,11 @@ import { createTransferBodySchema } from '../../../services/transfer-api/schemas
 import { normalisedRequest, requestFingerprint, transferIdFor } from '../../../services/transfer-api/use-cases/create-transfer';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
 import { captureHistoriesDir, captureHistory } from '../../support/history-capture';
+import { runCli, type CliRun } from '../../support/cli';
 import { apiCaller, eventually, type ApiCaller, type HttpAnswer } from '../../support/http';
 
 jest.setTimeout(300_000);
 
-const projectRoot = join(__dirname, '..', '..', '..');
 const approvalThresholdMinor = 1_000_000n;
 const terminalStatuses = ['COMPLETED', 'REJECTED', 'REFUNDED', 'CANCELLED'];
 
@@ -187,14 +186,7 @@ describe('operator actions in Temporal, on the real cluster', () => {
     }
   }
 
-  function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'services/transfer-api/cli/main.ts'), '--json', '--api-url', env.cluster.transferApiUrl, '--api-key', env.keyFor('operator'), ...args], {
-      cwd: projectRoot,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-  }
+  const cli = (...args: string[]): CliRun => runCli(env.cluster.transferApiUrl, env.keyFor('operator'), ...args);
 
   // --- the Temporal CLI ----------------------------------------------------------------------
 

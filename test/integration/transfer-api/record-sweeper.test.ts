@@ -1,11 +1,10 @@
-import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import type { TransferState, TransferStatus } from '../../../lib/transfer-contract';
 import { recordedState, type TransferRecordDocument } from '../../../lib/transfer-record';
-import { TransferRecordStore } from '../../../lib/transfer-record-store';
+import type { TransferRecordStore } from '../../../lib/transfer-record-store';
 import type { TransferWorkflows, WorkflowPresence } from '../../../services/transfer-api/gateways/transfer-workflows';
 import { sweepOnce, type RecordSweeperOptions } from '../../../services/transfer-api/record-sweeper';
-import { startTestFerretDb } from '../../support/cluster';
+import { startTestRecordStore } from '../../support/cluster';
 
 jest.setTimeout(120_000);
 
@@ -15,7 +14,6 @@ jest.setTimeout(120_000);
  */
 describe('record sweeper on FerretDB', () => {
   let stop: () => Promise<void>;
-  let mongo: MongoClient;
   let records: TransferRecordStore;
   /** What the fake Temporal answers for each transfer; `onDescribe` runs just before it answers. */
   const presence = new Map<string, { workflow: WorkflowPresence | undefined; onDescribe?: () => Promise<void> }>();
@@ -71,15 +69,10 @@ describe('record sweeper on FerretDB', () => {
     records.appendStatus({ transferId: id, writer: { runId, changedAtMs: atMs, revision }, state: stateOf(id, status, atMs) });
 
   beforeAll(async () => {
-    const ferret = await startTestFerretDb('record-sweeper');
-    stop = ferret.stop;
-    mongo = new MongoClient(ferret.database.url, { useBigInt64: true });
-    records = new TransferRecordStore(mongo.db('transfer_api'));
-    await records.ensureIndexes();
+    ({ store: records, stop } = await startTestRecordStore('record-sweeper'));
   });
 
   afterAll(async () => {
-    await mongo?.close();
     await stop?.();
   });
 

@@ -2,7 +2,7 @@ import { MongoClient } from 'mongodb';
 import type { TransferState } from '../../../lib/transfer-contract';
 import { compareWriters, type StatusWriter, type TransferRecordDocument } from '../../../lib/transfer-record';
 import { TransferRecordStore } from '../../../lib/transfer-record-store';
-import { startTestFerretDb } from '../../support/cluster';
+import { startTestRecordStore } from '../../support/cluster';
 
 jest.setTimeout(120_000);
 
@@ -16,15 +16,10 @@ describe('transfer record store on FerretDB', () => {
   let store: TransferRecordStore;
 
   beforeAll(async () => {
-    const ferret = await startTestFerretDb('transfer-record-store');
-    stop = ferret.stop;
-    mongo = new MongoClient(ferret.database.url, { useBigInt64: true });
-    store = new TransferRecordStore(mongo.db('transfer_api'));
-    await store.ensureIndexes();
+    ({ store, mongo, stop } = await startTestRecordStore('transfer-record-store'));
   });
 
   afterAll(async () => {
-    await mongo?.close();
     await stop?.();
   });
 

@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
+import { runCli, type CliRun } from '../../support/cli';
 import { apiCaller, eventually, type ApiCaller, type HttpAnswer } from '../../support/http';
 
 jest.setTimeout(300_000);
 
-const projectRoot = join(__dirname, '..', '..', '..');
 const approvalThresholdMinor = 1_000_000n;
 
 /**
@@ -241,14 +239,7 @@ describe('transfer API on the real cluster', () => {
   });
 
   describe('operator CLI', () => {
-    function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-      const result = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'services/transfer-api/cli/main.ts'), '--json', '--api-url', env.cluster.transferApiUrl, '--api-key', env.keyFor('operator'), ...args], {
-        cwd: projectRoot,
-        encoding: 'utf8',
-        timeout: 120_000,
-      });
-      return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-    }
+    const cli = (...args: string[]): CliRun => runCli(env.cluster.transferApiUrl, env.keyFor('operator'), ...args);
 
     test('when an operator opens and funds an account, creates a transfer and watches it, then the CLI shows each step and the end', async () => {
       expect(cli('accounts', 'open', 'bank-a', 'cli-payer', '--owner', 'CLI Payer', '--currency', 'EUR').status).toBe(0);
