@@ -17,14 +17,14 @@ const EventType = temporal.api.enums.v1.EventType;
 
 /**
  * Temporal terminates a workflow whose history reaches limit.historyCount.error (51,200 by default).
- * Lowered to 180 here (this transfer's whole history is under 80 events), a refund retried in rounds
- * by the workflow (11 events every ~6 s) is terminated after about 80 s of its bank being down; one
+ * Lowered to 120 here (this transfer's whole history is under 80 events), a refund retried in rounds
+ * by the workflow (11 events every ~6 s) is terminated after about 45 s of its bank being down; one
  * retried inside its activity must not be, however long the bank stays down.
  */
-const historyCountLimit = 180;
+const historyCountLimit = 120;
 const attentionAfterAttempts = 2;
-/** How long the source bank stays down once the refund is flagged: past what 180 events held in rounds. */
-const outageAfterAttentionMs = 100_000;
+/** How long the source bank stays down once the refund is flagged: past what 120 events held in rounds. */
+const outageAfterAttentionMs = 60_000;
 /** Events a transfer adds once its refund answers (record changes, status, completion): none depend on the outage. */
 const eventsAfterRefundMax = 25;
 /** When the history is first measured during the outage; it must not grow after that. */
@@ -33,10 +33,11 @@ const firstMeasureAfterMs = 20_000;
 /**
  * The old design on a transfer, from its own history and the control's measured round: the events
  * before the refund's first attempt, then one round of `eventsPerRound` events every (first round's
- * duration + the 5 s pause) for as long as the bank was down. Measured in this test (one run): 34
- * events before the refund, rounds of 11 events every 1.0 + 5 s; the bank down 101 s → 16 rounds →
- * 34 + 16 × 11 = 210 events > 180, terminated after ~80 s; it could have recorded at most
- * (⌊(180 − 34) / 11⌋ + 1) × 2 = 28 attempts, where the refund in one activity recorded 105.
+ * duration + the 5 s pause) for as long as the bank was down. Measured in this test (one run): 29
+ * events before the refund, rounds of 11 events every 1.0 + 5 s; the bank down 61 s → 10 rounds →
+ * 29 + 10 × 11 = 139 events > 120, terminated after ~45 s; it could have recorded at most
+ * (⌊(120 − 29) / 11⌋ + 1) × 2 = 18 attempts, where the refund in one activity recorded 65 (its
+ * history: 39 events after 20 s of attention, 39 after 60 s, 49 at the end).
  */
 function oldDesignFigures(events: readonly HistoryEvent[], bankBackAtMs: number, eventsPerRound: number) {
   const firstRefund = events.find((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && event.activityTaskScheduledEventAttributes?.activityType?.name === 'refund');
