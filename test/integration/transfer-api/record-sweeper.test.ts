@@ -5,6 +5,7 @@ import type { TransferRecordStore } from '../../../lib/transfer-record-store';
 import type { TransferWorkflows, WorkflowPresence } from '../../../services/transfer-api/gateways/transfer-workflows';
 import { sweepOnce, type RecordSweeperOptions } from '../../../services/transfer-api/record-sweeper';
 import { startTestRecordStore } from '../../support/cluster';
+import { sampleRecord, sampleState } from '../../support/transfer-records';
 
 jest.setTimeout(120_000);
 
@@ -45,26 +46,8 @@ describe('record sweeper on FerretDB', () => {
     startGraceMs: 0,
   });
 
-  const recordOf = (id: string): TransferRecordDocument => ({
-    _id: id,
-    client: 'client-a',
-    fingerprint: 'f1',
-    request: { source: { bankId: 'bank-a', accountId: 'alice' }, target: { bankId: 'bank-b', accountId: 'bob' }, amountMinor: '500', currency: 'EUR', reference: null },
-    createdAt,
-  });
-  const stateOf = (id: string, status: TransferStatus, atMs: number): TransferState => ({
-    transferId: id,
-    status,
-    source: { bankId: 'bank-a', accountId: 'alice' },
-    target: { bankId: 'bank-b', accountId: 'bob' },
-    amountMinor: '500',
-    currency: 'EUR',
-    requestedBy: 'client-a',
-    needsAttention: false,
-    createdAt,
-    updatedAt: new Date(atMs).toISOString(),
-    steps: [],
-  });
+  const recordOf = (id: string): TransferRecordDocument => sampleRecord(id, { createdAt });
+  const stateOf = (id: string, status: TransferStatus, atMs: number): TransferState => sampleState(id, status, { createdAt, updatedAt: new Date(atMs).toISOString() });
   const write = (id: string, runId: string, revision: number, status: TransferStatus, atMs: number) =>
     records.appendStatus({ transferId: id, writer: { runId, changedAtMs: atMs, revision }, state: stateOf(id, status, atMs) });
 

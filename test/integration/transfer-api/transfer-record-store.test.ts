@@ -3,6 +3,7 @@ import type { TransferState } from '../../../lib/transfer-contract';
 import { compareWriters, type StatusWriter, type TransferRecordDocument } from '../../../lib/transfer-record';
 import { TransferRecordStore } from '../../../lib/transfer-record-store';
 import { startTestRecordStore } from '../../support/cluster';
+import { sampleRecord, sampleState } from '../../support/transfer-records';
 
 jest.setTimeout(120_000);
 
@@ -23,26 +24,8 @@ describe('transfer record store on FerretDB', () => {
     await stop?.();
   });
 
-  const recordOf = (id: string, client = 'client-a', fingerprint = 'f1'): TransferRecordDocument => ({
-    _id: id,
-    client,
-    fingerprint,
-    request: { source: { bankId: 'bank-a', accountId: 'alice' }, target: { bankId: 'bank-b', accountId: 'bob' }, amountMinor: '500', currency: 'EUR', reference: null },
-    createdAt: new Date().toISOString(),
-  });
-  const stateOf = (id: string, status: TransferState['status'], needsAttention = false): TransferState => ({
-    transferId: id,
-    status,
-    source: { bankId: 'bank-a', accountId: 'alice' },
-    target: { bankId: 'bank-b', accountId: 'bob' },
-    amountMinor: '500',
-    currency: 'EUR',
-    requestedBy: 'client-a',
-    needsAttention,
-    createdAt: '2026-12-01T00:00:00.000Z',
-    updatedAt: new Date().toISOString(),
-    steps: [],
-  });
+  const recordOf = (id: string, client = 'client-a', fingerprint = 'f1'): TransferRecordDocument => sampleRecord(id, { client, fingerprint });
+  const stateOf = (id: string, status: TransferState['status'], needsAttention = false): TransferState => sampleState(id, status, { needsAttention });
 
   test('when 20 creates of one transfer id race, then exactly one creates it and the others find it', async () => {
     const outcomes = await Promise.all(Array.from({ length: 20 }, (_, index) => store.create(recordOf('tr-race', 'client-a', `f${index}`))));
