@@ -1,0 +1,113 @@
+import { CancellationScope, log, patched, proxyActivities, sleep } from '@temporalio/workflow';
+import type { AccountActivities, LegResult } from '../activities/account-activities';
+import type { TransferInput, TransferStep, TransferStepName } from '../lib/transfer-contract';
+import { legFailure, type LegFailure, type TransferJournal } from './transfer-journal';
+import { transferPatches } from './transfer-patches';
+import { compensationOptions, compensationRefusalPauseMaxMs, compensationRoundPauseMs, persistentCompensationOptions } from './transfer-policies';
+
+/** One ledger call of a compensation, made through the activities it is given (first round, or retried without end). */
+export type Compensate = (activities: AccountActivities) => Promise<LegResult>;
+/** Says whether a ledger's refusal ends a compensation without an entry (undefined result). */
+export type Settles = (failure: LegFailure) => boolean;
+
+export interface Compensations {
+  /** Runs a compensation until it answers; undefined only when `settles` accepted a refusal. */
+  untilDone: (name: TransferStepName, run: Compensate, settles?: Settles) => Promise<LegResult | undefined>;
+  /**
+   * The source's refund: reverses the debit, or voids its slot when it never happened. It clears
+   * NeedsAttention once it has answered.
+   */
+  refundSource: (settles?: Settles) => Promise<LegResult | undefined>;
+}
+
+/** A source or target account that does not exist holds no entry: the ledger refuses before deciding anything. */
+export const missingAccountSettles: Settles = (failure) => failure.code === 'ACCOUNT_NOT_FOUND';
+
+/**
+ * Refunds and credit-voids: they never give up. After a first round of `refundAttentionAfterAttempts`
+ * attempts the transfer is flagged for operators and the activity retries by itself, with no history
+ * per attempt, so a bank that stays down for weeks adds nothing to the workflow's history; only a
+ * refusal the ledger keeps giving (which no retry can change) comes back, at pauses that double up
+ * to an hour.
+ */
+export function createCompensations(input: TransferInput, journal: TransferJournal): Compensations {
+  const { beginStep, endStep, setAttention } = journal;
+  const attemptsPerRound = input.policy.refundAttentionAfterAttempts;
+  const firstRoundActivities = proxyActivities<AccountActivities>(compensationOptions(attemptsPerRound));
+  const persistentActivities = proxyActivities<AccountActivities>(persistentCompensationOptions(input.policy.compensationRetryMaximumIntervalMs));
+  const flag = (step: TransferStep, name: TransferStepName, failure: LegFailure): void => {
+    step.failure = { code: failure.code, message: failure.message };
+    setAttention(true);
+    log.warn('compensation keeps failing', { transferId: input.transferId, step: name, attempts: step.attempts, code: failure.code });
+  };
+
+  /** The first round; the failure when it did not end the compensation. */
+  const firstRound = async (step: TransferStep, run: Compensate, settles: Settles): Promise<{ result: LegResult | undefined } | LegFailure> => {
+    try {
+      const result = await CancellationScope.nonCancellable(() => run(firstRoundActivities));
+      endStep(step, 'SUCCEEDED', { attempts: result.attempt });
+      return { result };
+    } catch (error) {
+      const failure = legFailure(error);
+      if (!failure.refusal || !settles(failure)) return failure;
+      endStep(step, 'SUCCEEDED', { attempts: 1, failure });
+      return { result: undefined };
+    }
+  };
+
+  const untilDone = async (name: TransferStepName, run: Compensate, settles: Settles = () => false): Promise<LegResult | undefined> => {
+    if (!patched(transferPatches.compensationRetriesInActivity)) return untilDoneInRounds(name, () => run(firstRoundActivities), settles);
+    const step = beginStep(name);
+    const first = await firstRound(step, run, settles);
+    if (!('code' in first)) return first.result;
+    step.attempts = attemptsPerRound;
+    flag(step, name, first);
+    for (let pauseMs = compensationRoundPauseMs; ; pauseMs = Math.min(pauseMs * 2, compensationRefusalPauseMaxMs)) {
+      try {
+        const result = await CancellationScope.nonCancellable(() => run(persistentActivities));
+        endStep(step, 'SUCCEEDED', { attempts: step.attempts + result.attempt });
+        return result;
+      } catch (error) {
+        const failure = legFailure(error);
+        step.attempts += 1;
+        if (failure.refusal && settles(failure)) {
+          endStep(step, 'SUCCEEDED', { attempts: step.attempts, failure });
+          return undefined;
+        }
+        step.failure = { code: failure.code, message: failure.message };
+        await CancellationScope.nonCancellable(() => sleep(pauseMs));
+      }
+    }
+  };
+
+  /** How compensations ran before compensation-retries-in-activity: rounds of attempts, each failed round a pause in history. */
+  const untilDoneInRounds = async (name: TransferStepName, run: () => Promise<LegResult>, settles: Settles): Promise<LegResult | undefined> => {
+    const step = beginStep(name);
+    for (let failedRounds = 0; ; failedRounds += 1) {
+      try {
+        const result = await CancellationScope.nonCancellable(run);
+        endStep(step, 'SUCCEEDED', { attempts: failedRounds * attemptsPerRound + result.attempt });
+        return result;
+      } catch (error) {
+        const failure = legFailure(error);
+        if (failure.refusal && settles(failure)) {
+          endStep(step, 'SUCCEEDED', { attempts: failedRounds * attemptsPerRound + 1, failure });
+          return undefined;
+        }
+        step.attempts = (failedRounds + 1) * attemptsPerRound;
+        flag(step, name, failure);
+        await CancellationScope.nonCancellable(() => sleep(compensationRoundPauseMs));
+      }
+    }
+  };
+
+  const source = { bankId: input.source.bankId, accountId: input.source.accountId, transferId: input.transferId };
+  return {
+    untilDone,
+    refundSource: async (settles) => {
+      const result = await untilDone('refund', (activities) => activities.refund(source), settles);
+      setAttention(false);
+      return result;
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import { ActivityFailure, ApplicationFailure, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { isBusinessRefusal } from '../lib/error-codes';
+import { eventTypeOfStatus } from '../lib/event-contract';
+import { searchAttributes } from '../lib/search-attributes';
+import type { TransferInput, TransferReason, TransferState, TransferStatus, TransferStep, TransferStepName } from '../lib/transfer-contract';
+import type { TransferEvents } from './transfer-events';
+
+/** What an activity failure tells the saga: a ledger's refusal code, or that the bank never answered. */
+export interface LegFailure {
+  code: string;
+  message: string;
+  refusal: boolean;
+}
+
+export function legFailure(error: unknown): LegFailure {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure && cause.type && isBusinessRefusal(cause.type)) return { code: cause.type, message: cause.message, refusal: true };
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return { code: cause instanceof ApplicationFailure && cause.type ? cause.type : 'BANK_UNAVAILABLE', message, refusal: false };
+}
+
+export interface StepDetail {
+  attempts?: number;
+  failure?: LegFailure;
+  decidedBy?: string;
+}
+
+/**
+ * The saga's state and the only ways it changes: a status or attention change is upserted as a
+ * search attribute and written to the transfer's record (with its event); steps begin and end.
+ */
+export interface TransferJournal {
+  readonly state: TransferState;
+  setStatus: (status: TransferStatus, reason?: TransferReason) => void;
+  setAttention: (needed: boolean) => void;
+  beginStep: (name: TransferStepName) => TransferStep;
+  endStep: (step: TransferStep, status: 'SUCCEEDED' | 'FAILED', detail?: StepDetail) => void;
+  /** The last status change; the saga returns the state it gives. */
+  finish: (status: TransferStatus, reason?: TransferReason) => TransferState;
+}
+
+export function createTransferJournal(input: TransferInput, events: TransferEvents): TransferJournal {
+  const now = (): string => new Date().toISOString();
+  const createdAt = input.createdAt ?? workflowInfo().startTime.toISOString();
+  const state: TransferState = {
+    transferId: input.transferId,
+    status: 'PENDING',
+    source: input.source,
+    target: input.target,
+    amountMinor: input.amountMinor,
+    currency: input.currency,
+    ...(input.reference === undefined ? {} : { reference: input.reference }),
+    requestedBy: input.requestedBy,
+    needsAttention: false,
+    createdAt,
+    updatedAt: createdAt,
+    steps: [],
+  };
+  const setStatus = (status: TransferStatus, reason?: TransferReason): void => {
+    state.status = status;
+    if (reason !== undefined) state.reason = reason;
+    state.updatedAt = now();
+    upsertSearchAttributes([{ key: searchAttributes.transferStatus, value: status }]);
+    events.changed(state, eventTypeOfStatus(status));
+  };
+  return {
+    state,
+    setStatus,
+    setAttention: (needed) => {
+      if (state.needsAttention === needed) return;
+      state.needsAttention = needed;
+      state.updatedAt = now();
+      upsertSearchAttributes([{ key: searchAttributes.needsAttention, value: needed }]);
+      events.changed(state, needed ? 'transfer.needs_attention' : undefined);
+    },
+    beginStep: (name) => {
+      const step: TransferStep = { name, status: 'RUNNING', startedAt: now(), attempts: 0 };
+      state.steps.push(step);
+      state.updatedAt = step.startedAt;
+      return step;
+    },
+    endStep: (step, status, detail = {}) => {
+      step.status = status;
+      step.endedAt = now();
+      if (detail.attempts !== undefined) step.attempts = detail.attempts;
+      if (detail.failure) step.failure = { code: detail.failure.code, message: detail.failure.message };
+      if (detail.decidedBy) step.decidedBy = detail.decidedBy;
+      state.updatedAt = step.endedAt;
+    },
+    finish: (status, reason) => {
+      setStatus(status, reason);
+      log.info('transfer ended', { transferId: input.transferId, status, reason });
+      return state;
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { ApplicationFailure, condition, isCancellation, patched, setHandler, type CancellationScope } from '@temporalio/workflow';
+import type { OperatorDecision, TransferInput, TransferState } from '../lib/transfer-contract';
+import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery } from './transfer-definitions';
+import type { TransferJournal } from './transfer-journal';
+import { transferPatches } from './transfer-patches';
+
+/** What operators asked of the saga so far, and what their cancel can still reach. */
+export interface OperatorRequests {
+  approval?: { approved: boolean; by: string };
+  cancelRequestedBy?: string;
+  /** The running credit's scope: a cancel cancels it. */
+  creditScope?: CancellationScope;
+  creditSucceeded: boolean;
+}
+
+/** Who decided, in the state, when the workflow itself was cancelled (the workflow cannot see by whom). */
+const workflowCancelOperator = 'workflow-cancel-request';
+
+const refuse = (type: string, message: string): ApplicationFailure => ApplicationFailure.create({ type, message, nonRetryable: true });
+
+/** The state query and the approve, reject and cancel updates, each refused by its validator when it no longer applies. */
+export function registerOperatorHandlers(journal: TransferJournal, requests: OperatorRequests): void {
+  const { state } = journal;
+  setHandler(transferStateQuery, () => state);
+  const notAwaiting = (_decision: OperatorDecision): void => {
+    if (state.status !== 'AWAITING_APPROVAL' || requests.approval || requests.cancelRequestedBy) {
+      throw refuse('TRANSFER_NOT_AWAITING_APPROVAL', `transfer is ${state.status}, not awaiting approval`);
+    }
+  };
+  const decide = (approved: boolean) => async (decision: OperatorDecision) => {
+    requests.approval = { approved, by: decision.operator };
+    await condition(() => state.status !== 'AWAITING_APPROVAL');
+    return state;
+  };
+  setHandler(approveUpdate, decide(true), { validator: notAwaiting });
+  setHandler(rejectUpdate, decide(false), { validator: notAwaiting });
+  setHandler(
+    cancelUpdate,
+    async (decision: OperatorDecision) => {
+      requests.cancelRequestedBy = decision.operator;
+      requests.creditScope?.cancel();
+      // Answer once the cancel has taken effect: nothing moved, the undo has begun, or the credit won the race.
+      await condition(() => ['CANCELLED', 'COMPENSATING', 'REFUNDED', 'COMPLETED', 'REJECTED'].includes(state.status));
+      if (state.status === 'COMPLETED') throw refuse('TRANSFER_NOT_CANCELLABLE', 'the credit had already been applied');
+      return state;
+    },
+    {
+      validator: (_decision: OperatorDecision) => {
+        if (requests.cancelRequestedBy || requests.creditSucceeded || !['PENDING', 'AWAITING_APPROVAL', 'DEBITED'].includes(state.status)) {
+          throw refuse('TRANSFER_NOT_CANCELLABLE', `transfer is ${state.status}${requests.creditSucceeded ? ' and its credit succeeded' : ''}`);
+        }
+      },
+    },
+  );
+}
+
+/**
+ * Waits for an operator's approval; the ended transfer when it was refused, timed out or cancelled,
+ * else undefined, and the caller sets PENDING again (see runTransfer for why the caller).
+ */
+export async function awaitApproval(input: TransferInput, journal: TransferJournal, requests: OperatorRequests): Promise<TransferState | undefined> {
+  const { beginStep, endStep, finish } = journal;
+  journal.setStatus('AWAITING_APPROVAL');
+  const step = beginStep('approval');
+  let decided: boolean;
+  try {
+    decided = await condition(() => requests.approval !== undefined || requests.cancelRequestedBy !== undefined, input.policy.approvalTimeoutMs);
+  } catch (error) {
+    // Cancelling the workflow (Web UI, CLI) while it waits is an operator's cancel: nothing has moved.
+    if (!isCancellation(error) || !patched(transferPatches.workflowCancelIsOperatorCancel)) throw error;
+    requests.cancelRequestedBy = workflowCancelOperator;
+    decided = false;
+  }
+  const { approval, cancelRequestedBy } = requests;
+  if (cancelRequestedBy) {
+    endStep(step, 'FAILED', { decidedBy: cancelRequestedBy, failure: { code: 'CANCELLED_BY_OPERATOR', message: 'cancelled while awaiting approval', refusal: true } });
+    return finish('CANCELLED', 'CANCELLED_BY_OPERATOR');
+  }
+  if (!decided || !approval) {
+    endStep(step, 'FAILED', { failure: { code: 'APPROVAL_TIMED_OUT', message: 'no decision within the approval timeout', refusal: true } });
+    return finish('REJECTED', 'APPROVAL_TIMED_OUT');
+  }
+  if (!approval.approved) {
+    endStep(step, 'FAILED', { decidedBy: approval.by, failure: { code: 'APPROVAL_REJECTED', message: 'rejected by an operator', refusal: true } });
+    return finish('REJECTED', 'APPROVAL_REJECTED');
+  }
+  endStep(step, 'SUCCEEDED', { decidedBy: approval.by });
+  return undefined;
+}
