@@ -2,10 +2,7 @@ import { Option, type Command } from 'commander';
 import { formatTable } from '../../../infra/terminal';
 import type { ReconciliationReport } from '../../../lib/reconciliation';
 import type { ReconciliationRun, ReconciliationRunWithReport } from '../gateways/reconciliations';
-import type { TransferApiClient } from './api-client';
-
-type Api = () => { client: TransferApiClient; flags: { json?: boolean } };
-type Print = (flags: { json?: boolean }, value: unknown, table: () => string) => void;
+import type { Api, Print } from './command-context';
 
 /** Exit status of `reconcile` when the report lists discrepancies, so that scripts can alert on it. */
 export const discrepancyExitCode = 3;

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
+import { formatTable } from '../../../infra/terminal';
+import type { Api, Print } from './command-context';
+
+/** banks, and accounts: open, get, fund, entries, daily-limit, freeze, unfreeze, close. */
+export function addAccountCommands(root: Command, api: Api, print: Print): void {
+  root
+    .command('banks')
+    .description('list the banks')
+    .action(async () => {
+      const { client, flags } = api();
+      const answer = await client.call<{ data: Array<{ bankId: string; url: string }> }>('GET', '/v1/banks');
+      print(flags, answer.body, () => formatTable(['bank', 'account service'], answer.body.data.map((bank) => [bank.bankId, bank.url])));
+    });
+
+  addAccountsCommand(root, api, print);
+}
+
+function addAccountsCommand(root: Command, api: Api, print: Print): void {
+  const accounts = root.command('accounts').description('open, fund and inspect accounts (operator)');
+  const accountTable = (account: Record<string, unknown>): string =>
+    formatTable(
+      ['bank', 'account', 'owner', 'currency', 'status', 'balance', 'daily limit', 'debited today', 'sequence'],
+      [[String(account.bankId), String(account.accountId), String(account.owner), String(account.currency), String(account.status), String(account.balanceMinor), String(account.dailyDebitLimitMinor ?? 'none'), String(account.dayDebitedMinor ?? '0'), String(account.sequence)]],
+    );
+  accounts
+    .command('open <bank> <accountId>')
+    .requiredOption('--owner <name>')
+    .requiredOption('--currency <code>')
+    .option('--overdraft-limit <minor>')
+    .option('--daily-limit <minor>', 'most the account may send per bank day')
+    .action(async (bank: string, accountId: string, options: { owner: string; currency: string; overdraftLimit?: string; dailyLimit?: string }) => {
+      const { client, flags } = api();
+      const body = {
+        accountId,
+        owner: options.owner,
+        currency: options.currency,
+        ...(options.overdraftLimit ? { overdraftLimitMinor: options.overdraftLimit } : {}),
+        ...(options.dailyLimit ? { dailyDebitLimitMinor: options.dailyLimit } : {}),
+      };
+      const answer = await client.call<Record<string, unknown>>('POST', `/v1/banks/${bank}/accounts`, body);
+      print(flags, answer.body, () => accountTable(answer.body));
+    });
+  accounts
+    .command('get <bank> <accountId>')
+    .action(async (bank: string, accountId: string) => {
+      const { client, flags } = api();
+      const answer = await client.call<Record<string, unknown>>('GET', `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}`);
+      print(flags, answer.body, () => accountTable(answer.body));
+    });
+  accounts
+    .command('fund <bank> <accountId>')
+    .description('deposit money')
+    .requiredOption('--amount <minor>')
+    .requiredOption('--currency <code>')
+    .option('--deposit-id <id>', 'reuse to retry safely (default: a new id, printed)')
+    .action(async (bank: string, accountId: string, options: { amount: string; currency: string; depositId?: string }) => {
+      const { client, flags } = api();
+      const depositId = options.depositId ?? `dep-${randomUUID()}`;
+      const answer = await client.call<Record<string, unknown>>('POST', `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}/deposits`, { depositId, amountMinor: options.amount, currency: options.currency });
+      print(flags, answer.body, () => `deposit ${depositId}: balance after ${String(answer.body.balanceAfterMinor)}`);
+    });
+  accounts
+    .command('entries <bank> <accountId>')
+    .option('--limit <n>')
+    .option('--cursor <cursor>')
+    .action(async (bank: string, accountId: string, options: { limit?: string; cursor?: string }) => {
+      const { client, flags } = api();
+      const query = new URLSearchParams();
+      if (options.limit) query.set('limit', options.limit);
+      if (options.cursor) query.set('cursor', options.cursor);
+      const suffix = query.size > 0 ? `?${query.toString()}` : '';
+      const answer = await client.call<{ data: Array<Record<string, unknown>>; nextCursor: string | null }>('GET', `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}/entries${suffix}`);
+      print(flags, answer.body, () =>
+        formatTable(['seq', 'operation', 'kind', 'amount', 'balance after', 'outcome'], answer.body.data.map((e) => [String(e.sequence), String(e.operationId), String(e.kind), String(e.amountMinor), String(e.balanceAfterMinor), `${String(e.outcome)}${e.code ? ` ${String(e.code)}` : ''}`])),
+      );
+    });
+  accounts
+    .command('daily-limit <bank> <accountId> <minor>')
+    .description("set the account's daily outgoing limit in minor units, or 'none' to remove it")
+    .action(async (bank: string, accountId: string, minor: string) => {
+      const { client, flags } = api();
+      const body = { dailyDebitLimitMinor: minor === 'none' ? null : minor };
+      const answer = await client.call<Record<string, unknown>>('POST', `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}/daily-limit`, body);
+      print(flags, answer.body, () => accountTable(answer.body));
+    });
+  for (const action of ['freeze', 'unfreeze', 'close'] as const) {
+    accounts.command(`${action} <bank> <accountId>`).action(async (bank: string, accountId: string) => {
+      const { client, flags } = api();
+      const answer = await client.call<Record<string, unknown>>('POST', `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}/${action}`, {});
+      print(flags, answer.body, () => accountTable(answer.body));
+    });
+  }
+}

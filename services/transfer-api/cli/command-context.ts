@@ -1,0 +1,13 @@
+import type { TransferApiClient } from './api-client';
+
+/** Flags every command reads. */
+export interface GlobalFlags {
+  json?: boolean;
+  apiUrl?: string;
+  apiKey?: string;
+}
+
+/** The API client and the flags of this run, made when a command runs (after the flags are parsed). */
+export type Api = () => { client: TransferApiClient; flags: GlobalFlags };
+/** Prints JSON with --json, else the table. */
+export type Print = (flags: GlobalFlags, value: unknown, table: () => string) => void;
