@@ -4,7 +4,7 @@
  * as the database keeps it (forever by default), whether or not Temporal still has the workflow.
  * Pure types and functions, safe to import from workflow code.
  */
-import type { AccountRef, TransferState, TransferStatus } from './transfer-contract';
+import type { AccountRef, TransferState } from './transfer-contract';
 
 /** The normalised request a transfer was created from; "same body" compares its fingerprint. */
 export interface TransferRequest {
@@ -92,10 +92,6 @@ export function recordedState(transfer: RecordedTransfer): TransferState {
     updatedAt: record.createdAt,
     steps: [],
   };
-}
-
-export function recordedStatus(transfer: RecordedTransfer): TransferStatus {
-  return transfer.latest?.state.status ?? 'PENDING';
 }
 
 /** A transfer with every status entry ever written for it, oldest first (every run's). */

@@ -32,7 +32,7 @@ export interface SweepOutcome {
 /** An open entry without a record is a create that stopped before its decision; dropped after this long. */
 const orphanAfterMs = 10 * 60_000;
 
-export function attentionReasonOf(workflow: WorkflowPresence | undefined): string {
+function attentionReasonOf(workflow: WorkflowPresence | undefined): string {
   return workflow ? `WORKFLOW_${workflow.status}` : 'WORKFLOW_MISSING';
 }
 

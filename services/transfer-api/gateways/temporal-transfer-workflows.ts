@@ -6,7 +6,7 @@ import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery, transfer
 import {
   TransferNotReadyError,
   TransferUpdateRefusedError,
-  type OpenTransferCounts,
+  type OpenWorkflowCounts,
   type OperatorAction,
   type StartOutcome,
   type TransferMemo,
@@ -102,7 +102,7 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
     }
   }
 
-  async countOpen(overdueStartedBefore: Date): Promise<OpenTransferCounts> {
+  async countOpen(overdueStartedBefore: Date): Promise<OpenWorkflowCounts> {
     const open = `WorkflowType = '${transferWorkflowType}' AND ExecutionStatus = 'Running'`;
     const count = async (clause: string): Promise<number> => {
       const answer = await this.options.client.connection.withDeadline(Date.now() + visibilityCountTimeoutMs, () =>
@@ -110,12 +110,11 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
       );
       return Number(answer.count ?? 0);
     };
-    const [needingAttention, overdue, ...byStatus] = await Promise.all([
-      count('NeedsAttention = true'),
+    const [overdue, ...byStatus] = await Promise.all([
       count(`StartTime < '${overdueStartedBefore.toISOString()}' AND TransferStatus != 'AWAITING_APPROVAL'`),
       ...openTransferStatuses.map((status) => count(`TransferStatus = '${status}'`)),
     ]);
-    return { needingAttention, overdue, byStatus: Object.fromEntries(openTransferStatuses.map((status, index) => [status, byStatus[index] ?? 0])) };
+    return { overdue, byStatus: Object.fromEntries(openTransferStatuses.map((status, index) => [status, byStatus[index] ?? 0])) };
   }
 
   async ready(): Promise<boolean> {

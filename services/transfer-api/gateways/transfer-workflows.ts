@@ -33,13 +33,16 @@ export class TransferUpdateRefusedError extends Error {
 
 export type OperatorAction = 'approve' | 'reject' | 'cancel';
 
-/** Open (running) transfers, counted by visibility. */
+/** Open transfers for the gauges: running ones by status and overdue (visibility), needing attention (the record). */
 export interface OpenTransferCounts {
   byStatus: Partial<Record<TransferStatus, number>>;
   needingAttention: number;
   /** Started before the given bound and not awaiting approval. */
   overdue: number;
 }
+
+/** What visibility counts; transfers needing attention come from the record's attention set. */
+export type OpenWorkflowCounts = Omit<OpenTransferCounts, 'needingAttention'>;
 
 /**
  * Everything the API asks of Temporal about transfers. Temporal orchestrates; what a transfer is
@@ -54,8 +57,8 @@ export interface TransferWorkflows {
   /** The running saga's own state, if its worker answers quickly; undefined otherwise. */
   liveState(transferId: string): Promise<TransferState | undefined>;
   decide(transferId: string, action: OperatorAction, decision: OperatorDecision): Promise<TransferState>;
-  /** Open transfers by status and overdue, from visibility (needingAttention comes from the record). */
-  countOpen(overdueStartedBefore: Date): Promise<OpenTransferCounts>;
+  /** Running transfers by status, and the overdue ones, from visibility. */
+  countOpen(overdueStartedBefore: Date): Promise<OpenWorkflowCounts>;
   /** True when the Temporal frontend answers. */
   ready(): Promise<boolean>;
 }

@@ -67,7 +67,8 @@ export async function createTransfer(deps: TransferUseCaseDeps, caller: Caller, 
   if (opened.record.fingerprint !== record.fingerprint) {
     throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body', 'Idempotency-Key');
   }
-  const recorded = (await deps.records.find(record._id)) ?? { record: opened.record, latest: undefined };
+  // The record was just read by the refused insert; only its status entries are left to read.
+  const recorded = { record: opened.record, latest: (await deps.records.entries(record._id)).at(-1) };
   if (!recorded.latest) {
     await deps.records.ensureListed(opened.record);
     await startSaga(deps, opened.record);

@@ -4,7 +4,7 @@ import type { TransferView } from '../schemas';
 import { viewOf, type TransferUseCaseDeps } from './recorded-transfers';
 
 /** A client sees its own transfers only; another client's transfer does not exist for it. */
-export function visibleTo(caller: Caller, requestedBy: string): boolean {
+function visibleTo(caller: Caller, requestedBy: string): boolean {
   return caller.role === 'operator' || caller.name === requestedBy;
 }
 
