@@ -49,20 +49,9 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/**
- * The codec server the Temporal Web UI and the `temporal` CLI decode payloads through.
- * Authentication: the token as the endpoint's first path segment (`http://host:port/<token>`,
- * what the UI's `--ui-codec-endpoint` can carry, since the UI sends no credentials of its own
- * without single sign-on) or `Authorization: Bearer <token>` (the CLI's `--codec-auth`).
- * CORS answers only the configured UI origins; preflights carry no credentials and are answered
- * before authentication.
- */
-export function buildCodecServer(options: CodecServerOptions): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  const allowedOrigins = new Set(options.corsOrigins);
-
-  app.use((req: Request, res: Response, next: NextFunction) => {
+/** No answer is cached; browsers may call only from the UI's origins, and their preflights are answered here. */
+function noStoreAndCors(allowedOrigins: ReadonlySet<string>) {
+  return (req: Request, res: Response, next: NextFunction): void => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     const origin = req.headers.origin;
@@ -83,7 +72,46 @@ export function buildCodecServer(options: CodecServerOptions): Express {
       return;
     }
     next();
+  };
+}
+
+/** Per client address: token guesses (only answers of 401 count), and requests in all. */
+function codecRateLimits(requestsPerMinute: number) {
+  const tooMany = (message: string) => (_req: Request, res: Response) => {
+    res.status(429).json({ error: { code: 'RATE_LIMITED', message } });
+  };
+  const guessing = rateLimit({
+    windowMs: 60_000,
+    limit: failedAuthenticationsPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    skipSuccessfulRequests: true,
+    handler: tooMany(`more than ${failedAuthenticationsPerMinute} failed authentications a minute from this address`),
   });
+  const busy = rateLimit({
+    windowMs: 60_000,
+    limit: requestsPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: tooMany(`more than ${requestsPerMinute} codec requests a minute from this address`),
+  });
+  return [guessing, busy];
+}
+
+/**
+ * The codec server the Temporal Web UI and the `temporal` CLI decode payloads through.
+ * Authentication: the token as the endpoint's first path segment (`http://host:port/<token>`,
+ * what the UI's `--ui-codec-endpoint` can carry, since the UI sends no credentials of its own
+ * without single sign-on) or `Authorization: Bearer <token>` (the CLI's `--codec-auth`).
+ * CORS answers only the configured UI origins; preflights carry no credentials and are answered
+ * before authentication.
+ */
+export function buildCodecServer(options: CodecServerOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.use(noStoreAndCors(new Set(options.corsOrigins)));
 
   // Prometheus scrapes it like every process; it has no dependency, so ready means running.
   const registry = new Registry();
@@ -125,27 +153,7 @@ export function buildCodecServer(options: CodecServerOptions): Express {
     }
   };
 
-  const tooMany = (message: string) => (_req: Request, res: Response) => {
-    res.status(429).json({ error: { code: 'RATE_LIMITED', message } });
-  };
-  // Guessing the token: only answers of 401 count.
-  const guessing = rateLimit({
-    windowMs: 60_000,
-    limit: failedAuthenticationsPerMinute,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-    skipSuccessfulRequests: true,
-    handler: tooMany(`more than ${failedAuthenticationsPerMinute} failed authentications a minute from this address`),
-  });
-  const busy = rateLimit({
-    windowMs: 60_000,
-    limit: options.requestsPerMinute,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: tooMany(`more than ${options.requestsPerMinute} codec requests a minute from this address`),
-  });
-  const codecRequest = [guessing, busy, express.json({ limit: codecServerLimits.bodySizeMax })];
+  const codecRequest = [...codecRateLimits(options.requestsPerMinute), express.json({ limit: codecServerLimits.bodySizeMax })];
   // Only the last path segment says encode or decode (the protocol); the token may sit before it.
   app.post('/:token/encode', ...codecRequest, handle('encode'));
   app.post('/:token/decode', ...codecRequest, handle('decode'));

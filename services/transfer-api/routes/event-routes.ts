@@ -42,6 +42,10 @@ async function ownEndpoint(store: EventStore, caller: Caller, id: string): Promi
 
 /** Webhook endpoints (each client its own) and the per-client event feed. */
 export function eventRoutes(deps: EventRouteDeps): AnyRouteSpec[] {
+  return [...endpointRoutes(deps), ...feedRoutes(deps)];
+}
+
+function endpointRoutes(deps: EventRouteDeps): AnyRouteSpec[] {
   const now = deps.now ?? (() => new Date());
   return [
     defineRoute({
@@ -97,6 +101,12 @@ export function eventRoutes(deps: EventRouteDeps): AnyRouteSpec[] {
         return { status: 204, body: undefined };
       },
     }),
+  ];
+}
+
+/** The client's events, polled, and each event's delivery log. */
+function feedRoutes(deps: EventRouteDeps): AnyRouteSpec[] {
+  return [
     defineRoute({
       method: 'get',
       path: '/v1/events',
