@@ -259,6 +259,180 @@ export interface StartClusterOptions {
   log?: (line: string) => void;
 }
 
+type Binaries = Awaited<ReturnType<typeof ensureBinaries>>;
+type ComponentStart = () => Promise<Omit<ClusterComponent, 'name' | 'kind'>>;
+
+/** The cluster's components as they start, restart and stop; the pid file follows them. */
+class ComponentSlots {
+  private readonly slots = new Map<string, ComponentSlot>();
+
+  constructor(private readonly dataDir: string) {}
+
+  async launch(name: string, kind: ComponentKind, start: ComponentStart): Promise<void> {
+    const first = await start();
+    this.slots.set(name, { component: { name, kind, ...first }, start: async () => (await start()).process });
+  }
+
+  slot(name: string): ComponentSlot {
+    const found = this.slots.get(name);
+    if (!found) throw new Error(`no cluster component named ${name}; have ${[...this.slots.keys()].join(', ')}`);
+    return found;
+  }
+
+  all(): ComponentSlot[] {
+    return [...this.slots.values()];
+  }
+
+  recordPids(): Promise<void> {
+    return recordPids(this.dataDir, this.all());
+  }
+
+  /** The project's processes stop first, so that none of them sees its servers vanish. */
+  async stopAll(): Promise<void> {
+    const byKind = (kinds: readonly ComponentKind[]) => this.all().filter((entry) => kinds.includes(entry.component.kind));
+    await Promise.all(byKind(['transfer-api', 'worker']).map((entry) => entry.component.process.stop()));
+    await Promise.all(byKind(['account-service', 'codec-server']).map((entry) => entry.component.process.stop()));
+    await Promise.all(byKind(['temporal', 'database']).map((entry) => entry.component.process.stop()));
+    await rm(join(this.dataDir, pidFileName), { force: true });
+  }
+
+  /** Each stage starts in parallel; a stage starts only when the one it depends on is ready. */
+  async runStage(stage: Array<Promise<void>>): Promise<void> {
+    const results = await Promise.allSettled(stage);
+    await this.recordPids();
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure) {
+      await this.stopAll();
+      throw failure.reason;
+    }
+  }
+}
+
+interface ServerUrls {
+  databaseUrls: Map<string, string>;
+  apiDatabaseUrl: string;
+}
+
+/** Temporal, each bank's FerretDB and the API's, in one stage. */
+async function startServers(plan: ClusterPlan, slots: ComponentSlots, binaries: Binaries, sink: LogSink, codecEndpoint: string): Promise<ServerUrls> {
+  // Checked before anything starts, so that no process is left running behind the refusal.
+  if (plan.services && !plan.apiDatabase) throw new Error('a plan with services needs apiDatabase: the API and the worker keep events there');
+  const urls: ServerUrls = { databaseUrls: new Map(), apiDatabaseUrl: '' };
+  const temporalDir = join(plan.dataDir, 'temporal');
+  const database = (name: string, dataDir: string, port: number, debugPort: number, found: (url: string) => void) =>
+    slots.launch(name, 'database', async () => {
+      const started = await startFerretDb({ name, binary: binaries.ferretDb, dataDir, host: plan.host, port, debugPort }, sink);
+      found(started.url);
+      return { endpoint: started.url, dataDir, process: started.process };
+    });
+  const starts: Array<Promise<void>> = [
+    slots.launch('temporal', 'temporal', async () => {
+      const temporal = await startTemporalDevServer({ binary: binaries.temporal, dataDir: temporalDir, host: plan.host, ...plan.temporal, ...(codecEndpoint ? { uiCodecEndpoint: codecEndpoint } : {}) }, sink);
+      return { endpoint: temporal.address, consoleUrl: temporal.uiUrl, dataDir: temporalDir, process: temporal.process };
+    }),
+    ...plan.banks.map((bank) =>
+      database(`ferretdb-${bank.bankId}`, join(plan.dataDir, 'ferretdb', bank.bankId), bank.databasePort, bank.databaseDebugPort, (url) => urls.databaseUrls.set(bank.bankId, url)),
+    ),
+  ];
+  const apiDatabase = plan.apiDatabase;
+  if (apiDatabase) {
+    starts.push(database('ferretdb-transfer-api', join(plan.dataDir, 'ferretdb', 'transfer-api'), apiDatabase.port, apiDatabase.debugPort, (url) => (urls.apiDatabaseUrl = url)));
+  }
+  await slots.runStage(starts);
+  return urls;
+}
+
+interface ServiceUrls {
+  accountServiceUrls: Map<string, string>;
+  transferApiUrl: string;
+  workerMetricsUrl: string;
+}
+
+interface ServiceContext {
+  plan: ClusterPlan;
+  services: ServicesPlan;
+  secrets: ClusterSecrets;
+  slots: ComponentSlots;
+  servers: ServerUrls;
+  sink: LogSink;
+  accountServiceUrls: Map<string, string>;
+  /** Environment every service gets. */
+  common: Record<string, string>;
+}
+
+/** The project's processes: the codec server and the account services, then the worker and the API. */
+async function startServices(context: Omit<ServiceContext, 'accountServiceUrls' | 'common'>, codecServerUrl: string): Promise<ServiceUrls> {
+  const { plan, services } = context;
+  const accountServiceUrls = new Map(plan.banks.map((bank) => [bank.bankId, `http://${plan.host}:${bank.servicePort}`] as const));
+  const full: ServiceContext = { ...context, accountServiceUrls, common: { LOG_LEVEL: 'info', WEBHOOK_ALLOWED_HOSTS: localWebhookAllowedHosts, ...services.env } };
+  await context.slots.runStage([startCodecServer(full, codecServerUrl), ...plan.banks.map((bank) => startAccountService(full, bank))]);
+  const transferApiUrl = `http://${plan.host}:${services.transferApiPort}`;
+  const workerMetricsUrl = `http://${plan.host}:${services.workerMetricsPort}/metrics`;
+  await startWorkerAndApi(full, transferApiUrl, workerMetricsUrl);
+  return { accountServiceUrls, transferApiUrl, workerMetricsUrl };
+}
+
+function startCodecServer({ plan, services, secrets, slots, sink, common }: ServiceContext, codecServerUrl: string): Promise<void> {
+  return slots.launch('codec-server', 'codec-server', async () => {
+    const env = {
+      ...common,
+      CODEC_SERVER_PORT: String(services.codecServerPort),
+      BIND_HOST: plan.host,
+      PAYLOAD_CODEC_KEYS: secrets.codecKeys,
+      CODEC_SERVER_TOKEN: secrets.codecToken,
+      // The UI's origin, as the browser names it either way.
+      CODEC_CORS_ORIGINS: [`http://${plan.host}:${plan.temporal.uiPort}`, `http://localhost:${plan.temporal.uiPort}`].join(','),
+    };
+    // The listed endpoint leaves the token out: the launcher prints its table to the terminal.
+    return { endpoint: codecServerUrl, process: await startNodeService({ name: 'codec-server', entry: 'services/codec-server/main.ts', env, readyUrl: `${codecServerUrl}/healthz` }, sink) };
+  });
+}
+
+function startAccountService({ plan, secrets, slots, servers, sink, common, accountServiceUrls }: ServiceContext, bank: BankNodePlan): Promise<void> {
+  const name = `account-service-${bank.bankId}`;
+  const url = accountServiceUrls.get(bank.bankId) as string;
+  return slots.launch(name, 'account-service', async () => {
+    const env = {
+      ...common,
+      BANK_ID: bank.bankId,
+      PORT: String(bank.servicePort),
+      BIND_HOST: plan.host,
+      MONGODB_URL: servers.databaseUrls.get(bank.bankId) as string,
+      DATABASE_NAME: databaseName(bank.bankId),
+      SERVICE_KEYS: formatServiceKeys(secrets.serviceKeys),
+    };
+    return { endpoint: url, process: await startNodeService({ name, entry: 'services/account-service/main.ts', env, readyUrl: `${url}/readyz` }, sink) };
+  });
+}
+
+async function startWorkerAndApi({ plan, services, secrets, slots, servers, sink, common, accountServiceUrls }: ServiceContext, transferApiUrl: string, workerMetricsUrl: string): Promise<void> {
+  const temporalAddress = slots.slot('temporal').component.endpoint;
+  const bankDirectory = [...accountServiceUrls].map(([bankId, url]) => `${bankId}=${url}`).join(',');
+  const workerBanks = [...accountServiceUrls].map(([bankId, url]) => `${bankId}=${services.workerBankUrls?.[bankId] ?? url}`).join(',');
+  const temporalEnv = {
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: plan.temporal.namespace,
+    TASK_QUEUE: 'transfers',
+    BANKS: bankDirectory,
+    SERVICE_KEYS: formatServiceKeys(secrets.serviceKeys),
+    PAYLOAD_CODEC_KEYS: secrets.codecKeys,
+    EVENTS_MONGODB_URL: servers.apiDatabaseUrl,
+    EVENTS_DATABASE_NAME: apiDatabaseName,
+  };
+  await slots.runStage([
+    slots.launch('worker', 'worker', async () => {
+      const env = { ...common, ...temporalEnv, BANKS: workerBanks, BIND_HOST: plan.host, WORKER_METRICS_PORT: String(services.workerMetricsPort) };
+      const worker = await startNodeService({ name: 'worker', entry: 'services/worker/main.ts', env }, sink);
+      await workerPolling(worker, temporalAddress, plan.temporal.namespace, 'transfers');
+      return { endpoint: `task queue transfers`, consoleUrl: workerMetricsUrl, process: worker };
+    }),
+    slots.launch('transfer-api', 'transfer-api', async () => {
+      const env = { ...common, ...temporalEnv, PORT: String(services.transferApiPort), BIND_HOST: plan.host, TRANSFER_API_KEYS: formatApiKeys(secrets.apiKeys) };
+      return { endpoint: transferApiUrl, consoleUrl: `${transferApiUrl}/docs`, process: await startNodeService({ name: 'transfer-api', entry: 'services/transfer-api/main.ts', env, readyUrl: `${transferApiUrl}/readyz` }, sink) };
+    }),
+  ]);
+}
+
 export async function startCluster(plan: ClusterPlan, options: StartClusterOptions): Promise<RunningCluster> {
   const log = options.log ?? ((line: string) => options.sink('launcher', line));
   if (options.fresh) await rm(plan.dataDir, { recursive: true, force: true });
@@ -267,15 +441,7 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
   await checkPortsPatiently(plan, endedLeftovers ? 10_000 : 0);
   const binaries = await ensureBinaries(log);
 
-  const slots = new Map<string, ComponentSlot>();
-  const launch = async (name: string, kind: ComponentKind, start: () => Promise<Omit<ClusterComponent, 'name' | 'kind'>>): Promise<void> => {
-    const first = await start();
-    slots.set(name, {
-      component: { name, kind, ...first },
-      start: async () => (await start()).process,
-    });
-  };
-
+  const slots = new ComponentSlots(plan.dataDir);
   const services = plan.services;
   // Secrets come first: the dev server's UI is told the codec server's address (with its token) at start.
   const secrets = services
@@ -283,168 +449,40 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
     : undefined;
   const codecServerUrl = services ? `http://${plan.host}:${services.codecServerPort}` : '';
   const codecEndpoint = services && secrets ? `${codecServerUrl}/${secrets.codecToken}` : '';
-  const uiUrl = `http://${plan.host}:${plan.temporal.uiPort}`;
 
-  const databaseUrls = new Map<string, string>();
-  const temporalDir = join(plan.dataDir, 'temporal');
-  const starts: Array<Promise<void>> = [
-    launch('temporal', 'temporal', async () => {
-      const temporal = await startTemporalDevServer(
-        { binary: binaries.temporal, dataDir: temporalDir, host: plan.host, ...plan.temporal, ...(codecEndpoint ? { uiCodecEndpoint: codecEndpoint } : {}) },
-        options.sink,
-      );
-      return { endpoint: temporal.address, consoleUrl: temporal.uiUrl, dataDir: temporalDir, process: temporal.process };
-    }),
-    ...plan.banks.map((bank) => {
-      const name = `ferretdb-${bank.bankId}`;
-      const dataDir = join(plan.dataDir, 'ferretdb', bank.bankId);
-      return launch(name, 'database', async () => {
-        const database = await startFerretDb(
-          { name, binary: binaries.ferretDb, dataDir, host: plan.host, port: bank.databasePort, debugPort: bank.databaseDebugPort },
-          options.sink,
-        );
-        databaseUrls.set(bank.bankId, database.url);
-        return { endpoint: database.url, dataDir, process: database.process };
-      });
-    }),
-  ];
+  const servers = await startServers(plan, slots, binaries, options.sink, codecEndpoint);
+  const urls: ServiceUrls =
+    services && secrets
+      ? await startServices({ plan, services, secrets, slots, servers, sink: options.sink }, codecServerUrl)
+      : { accountServiceUrls: new Map(), transferApiUrl: '', workerMetricsUrl: '' };
+  return runningCluster(plan, slots, { ...servers, ...urls, codecEndpoint, secrets });
+}
 
-  let apiDatabaseUrl = '';
-  const apiDatabase = plan.apiDatabase;
-  if (services && !apiDatabase) throw new Error('a plan with services needs apiDatabase: the API and the worker keep events there');
-  if (apiDatabase) {
-    const name = 'ferretdb-transfer-api';
-    const dataDir = join(plan.dataDir, 'ferretdb', 'transfer-api');
-    starts.push(
-      launch(name, 'database', async () => {
-        const database = await startFerretDb({ name, binary: binaries.ferretDb, dataDir, host: plan.host, port: apiDatabase.port, debugPort: apiDatabase.debugPort }, options.sink);
-        apiDatabaseUrl = database.url;
-        return { endpoint: database.url, dataDir, process: database.process };
-      }),
-    );
-  }
-
-  const slot = (name: string): ComponentSlot => {
-    const found = slots.get(name);
-    if (!found) throw new Error(`no cluster component named ${name}; have ${[...slots.keys()].join(', ')}`);
-    return found;
-  };
-
-  /** The project's processes stop first, so that none of them sees its servers vanish. */
-  const stopAll = async (): Promise<void> => {
-    const byKind = (kinds: readonly ComponentKind[]) => [...slots.values()].filter((entry) => kinds.includes(entry.component.kind));
-    await Promise.all(byKind(['transfer-api', 'worker']).map((entry) => entry.component.process.stop()));
-    await Promise.all(byKind(['account-service', 'codec-server']).map((entry) => entry.component.process.stop()));
-    await Promise.all(byKind(['temporal', 'database']).map((entry) => entry.component.process.stop()));
-    await rm(join(plan.dataDir, pidFileName), { force: true });
-  };
-
-  // Each stage starts in parallel; a stage starts only when the one it depends on is ready.
-  const runStage = async (stage: Array<Promise<void>>): Promise<void> => {
-    const results = await Promise.allSettled(stage);
-    await recordPids(plan.dataDir, [...slots.values()]);
-    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failure) {
-      await stopAll();
-      throw failure.reason;
-    }
-  };
-  await runStage(starts);
-
-  const accountServiceUrls = new Map<string, string>();
-  let transferApiUrl = '';
-  let workerMetricsUrl = '';
-  if (services && secrets) {
-    const serviceKeys = formatServiceKeys(secrets.serviceKeys);
-    for (const bank of plan.banks) accountServiceUrls.set(bank.bankId, `http://${plan.host}:${bank.servicePort}`);
-    const bankDirectory = [...accountServiceUrls].map(([bankId, url]) => `${bankId}=${url}`).join(',');
-    const temporalAddress = slot('temporal').component.endpoint;
-    const common = { LOG_LEVEL: 'info', WEBHOOK_ALLOWED_HOSTS: localWebhookAllowedHosts, ...services.env };
-
-    const codecStart = launch('codec-server', 'codec-server', async () => {
-      const env = {
-        ...common,
-        CODEC_SERVER_PORT: String(services.codecServerPort),
-        BIND_HOST: plan.host,
-        PAYLOAD_CODEC_KEYS: secrets.codecKeys,
-        CODEC_SERVER_TOKEN: secrets.codecToken,
-        // The UI's origin, as the browser names it either way.
-        CODEC_CORS_ORIGINS: [uiUrl, `http://localhost:${plan.temporal.uiPort}`].join(','),
-      };
-      // The listed endpoint leaves the token out: the launcher prints its table to the terminal.
-      return { endpoint: codecServerUrl, process: await startNodeService({ name: 'codec-server', entry: 'services/codec-server/main.ts', env, readyUrl: `${codecServerUrl}/healthz` }, options.sink) };
-    });
-    await runStage([
-      codecStart,
-      ...plan.banks.map((bank) => {
-        const name = `account-service-${bank.bankId}`;
-        const url = accountServiceUrls.get(bank.bankId) as string;
-        return launch(name, 'account-service', async () => {
-          const env = {
-            ...common,
-            BANK_ID: bank.bankId,
-            PORT: String(bank.servicePort),
-            BIND_HOST: plan.host,
-            MONGODB_URL: databaseUrls.get(bank.bankId) as string,
-            DATABASE_NAME: databaseName(bank.bankId),
-            SERVICE_KEYS: serviceKeys,
-          };
-          return { endpoint: url, process: await startNodeService({ name, entry: 'services/account-service/main.ts', env, readyUrl: `${url}/readyz` }, options.sink) };
-        });
-      }),
-    ]);
-
-    transferApiUrl = `http://${plan.host}:${services.transferApiPort}`;
-    workerMetricsUrl = `http://${plan.host}:${services.workerMetricsPort}/metrics`;
-    const workerBanks = [...accountServiceUrls].map(([bankId, url]) => `${bankId}=${services.workerBankUrls?.[bankId] ?? url}`).join(',');
-    const temporalEnv = {
-      TEMPORAL_ADDRESS: temporalAddress,
-      TEMPORAL_NAMESPACE: plan.temporal.namespace,
-      TASK_QUEUE: 'transfers',
-      BANKS: bankDirectory,
-      SERVICE_KEYS: serviceKeys,
-      PAYLOAD_CODEC_KEYS: secrets.codecKeys,
-      EVENTS_MONGODB_URL: apiDatabaseUrl,
-      EVENTS_DATABASE_NAME: apiDatabaseName,
-    };
-    await runStage([
-      launch('worker', 'worker', async () => {
-        const env = { ...common, ...temporalEnv, BANKS: workerBanks, BIND_HOST: plan.host, WORKER_METRICS_PORT: String(services.workerMetricsPort) };
-        const worker = await startNodeService({ name: 'worker', entry: 'services/worker/main.ts', env }, options.sink);
-        await workerPolling(worker, temporalAddress, plan.temporal.namespace, 'transfers');
-        return { endpoint: `task queue transfers`, consoleUrl: workerMetricsUrl, process: worker };
-      }),
-      launch('transfer-api', 'transfer-api', async () => {
-        const env = { ...common, ...temporalEnv, PORT: String(services.transferApiPort), BIND_HOST: plan.host, TRANSFER_API_KEYS: formatApiKeys(secrets.apiKeys) };
-        return { endpoint: transferApiUrl, consoleUrl: `${transferApiUrl}/docs`, process: await startNodeService({ name: 'transfer-api', entry: 'services/transfer-api/main.ts', env, readyUrl: `${transferApiUrl}/readyz` }, options.sink) };
-      }),
-    ]);
-  }
-
-  const temporal = slot('temporal').component;
+function runningCluster(plan: ClusterPlan, slots: ComponentSlots, found: ServerUrls & ServiceUrls & { codecEndpoint: string; secrets: ClusterSecrets | undefined }): RunningCluster {
+  const temporal = slots.slot('temporal').component;
   return {
     plan,
     temporalAddress: temporal.endpoint,
     namespace: plan.temporal.namespace,
     webUiUrl: temporal.consoleUrl,
-    databaseUrls,
-    accountServiceUrls,
-    apiDatabaseUrl,
-    transferApiUrl,
-    workerMetricsUrl,
-    codecEndpoint,
-    secrets,
-    components: () => [...slots.values()].map((entry) => entry.component).sort((a, b) => startOrder.indexOf(a.kind) - startOrder.indexOf(b.kind) || a.name.localeCompare(b.name)),
-    component: (name) => slot(name).component,
+    databaseUrls: found.databaseUrls,
+    accountServiceUrls: found.accountServiceUrls,
+    apiDatabaseUrl: found.apiDatabaseUrl,
+    transferApiUrl: found.transferApiUrl,
+    workerMetricsUrl: found.workerMetricsUrl,
+    codecEndpoint: found.codecEndpoint,
+    secrets: found.secrets,
+    components: () => slots.all().map((entry) => entry.component).sort((a, b) => startOrder.indexOf(a.kind) - startOrder.indexOf(b.kind) || a.name.localeCompare(b.name)),
+    component: (name) => slots.slot(name).component,
     kill: async (name) => {
-      await slot(name).component.process.kill();
+      await slots.slot(name).component.process.kill();
     },
     restart: async (name) => {
-      const entry = slot(name);
+      const entry = slots.slot(name);
       if (entry.component.process.running) await entry.component.process.stop();
       entry.component.process = await entry.start();
-      await recordPids(plan.dataDir, [...slots.values()]);
+      await slots.recordPids();
     },
-    stop: stopAll,
+    stop: () => slots.stopAll(),
   };
 }
