@@ -7,7 +7,7 @@ import type { LogSink, ManagedProcess } from './processes/managed-process';
 import { startNodeService } from './processes/node-service';
 import { namespaceRetentionHoursDefault, startTemporalDevServer } from './processes/temporal-dev-server';
 import { workerPolling } from './processes/worker-readiness';
-import { formatApiKeys, formatServiceKeys, loadOrCreateSecrets, type ApiKeyEntry, type ClusterSecrets } from './secrets';
+import { formatApiKeys, formatServiceKeys, formatSigningKey, loadOrCreateSecrets, signingKeyOf, type ApiKeyEntry, type ClusterSecrets } from './secrets';
 
 export interface BankNodePlan {
   bankId: string;
@@ -24,8 +24,7 @@ export interface ServicesPlan {
   workerMetricsPort: number;
   /** Extra environment for every service process (e.g. short saga timeouts in tests). */
   env: Record<string, string>;
-  /** SERVICE_KEYS / TRANSFER_API_KEYS from the launcher's environment, if given. */
-  serviceKeys?: string;
+  /** TRANSFER_API_KEYS from the launcher's environment, if given (service keys are always the data folder's, one per caller). */
   apiKeys?: string;
   /** PAYLOAD_CODEC_KEYS from the launcher's environment (or the tests' fixed keys); generated otherwise. */
   codecKeys?: string;
@@ -414,23 +413,36 @@ async function startWorkerAndApi({ plan, services, secrets, slots, servers, sink
     TEMPORAL_NAMESPACE: plan.temporal.namespace,
     TASK_QUEUE: 'transfers',
     BANKS: bankDirectory,
-    SERVICE_KEYS: formatServiceKeys(secrets.serviceKeys),
+    TRANSFER_AUTHORITY_KEYS: secrets.authorityKeys,
     PAYLOAD_CODEC_KEYS: secrets.codecKeys,
     EVENTS_MONGODB_URL: servers.apiDatabaseUrl,
     EVENTS_DATABASE_NAME: apiDatabaseName,
   };
   await slots.runStage([
     slots.launch('worker', 'worker', async () => {
-      const env = { ...common, ...temporalEnv, BANKS: workerBanks, BIND_HOST: plan.host, WORKER_METRICS_PORT: String(services.workerMetricsPort) };
+      const keys = { SERVICE_SIGNING_KEY: formatSigningKey(signingKeyOf(secrets, 'worker')), RECONCILIATION_SIGNING_KEY: formatSigningKey(signingKeyOf(secrets, 'reconciliation')) };
+      const env = { ...common, ...temporalEnv, ...keys, BANKS: workerBanks, BIND_HOST: plan.host, WORKER_METRICS_PORT: String(services.workerMetricsPort) };
       const worker = await startNodeService({ name: 'worker', entry: 'services/worker/main.ts', env }, sink);
       await workerPolling(worker, temporalAddress, plan.temporal.namespace, 'transfers');
       return { endpoint: `task queue transfers`, consoleUrl: workerMetricsUrl, process: worker };
     }),
     slots.launch('transfer-api', 'transfer-api', async () => {
-      const env = { ...common, ...temporalEnv, PORT: String(services.transferApiPort), BIND_HOST: plan.host, TRANSFER_API_KEYS: formatApiKeys(secrets.apiKeys) };
+      // The clients' mandates come first, so that a plan's own CLIENT_MANDATES replaces them.
+      const mandates = { CLIENT_MANDATES: localClientMandates(secrets.apiKeys, plan.banks) };
+      const keys = { SERVICE_SIGNING_KEY: formatSigningKey(signingKeyOf(secrets, 'transfer-api')), TRANSFER_API_KEYS: formatApiKeys(secrets.apiKeys) };
+      const env = { ...mandates, ...common, ...temporalEnv, ...keys, PORT: String(services.transferApiPort), BIND_HOST: plan.host };
       return { endpoint: transferApiUrl, consoleUrl: `${transferApiUrl}/docs`, process: await startNodeService({ name: 'transfer-api', entry: 'services/transfer-api/main.ts', env, readyUrl: `${transferApiUrl}/readyz` }, sink) };
     }),
   ]);
+}
+
+/** Every local client is a participant of every local bank: it may debit any account of them. */
+function localClientMandates(apiKeys: readonly ApiKeyEntry[], banks: readonly BankNodePlan[]): string {
+  const bankList = banks.map((bank) => bank.bankId).join('|');
+  return apiKeys
+    .filter((key) => key.role === 'client')
+    .map((key) => `${key.name}=${bankList}`)
+    .join(',');
 }
 
 export async function startCluster(plan: ClusterPlan, options: StartClusterOptions): Promise<RunningCluster> {
@@ -445,7 +457,7 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
   const services = plan.services;
   // Secrets come first: the dev server's UI is told the codec server's address (with its token) at start.
   const secrets = services
-    ? await loadOrCreateSecrets(plan.dataDir, { serviceKeys: services.serviceKeys, apiKeys: services.apiKeys, codecKeys: services.codecKeys }, services.extraApiKeys)
+    ? await loadOrCreateSecrets(plan.dataDir, { ...(services.apiKeys ? { apiKeys: services.apiKeys } : {}), ...(services.codecKeys ? { codecKeys: services.codecKeys } : {}) }, services.extraApiKeys)
     : undefined;
   const codecServerUrl = services ? `http://${plan.host}:${services.codecServerPort}` : '';
   const codecEndpoint = services && secrets ? `${codecServerUrl}/${secrets.codecToken}` : '';

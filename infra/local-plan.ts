@@ -104,7 +104,6 @@ export function localPlanFromEnv(env: NodeJS.ProcessEnv, projectRoot: string): C
       workerMetricsPort: config.WORKER_METRICS_PORT,
       codecServerPort: config.CODEC_SERVER_PORT,
       env: Object.fromEntries(passedToServices.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name] as string]]))),
-      ...(env.SERVICE_KEYS ? { serviceKeys: env.SERVICE_KEYS } : {}),
       ...(env.TRANSFER_API_KEYS ? { apiKeys: env.TRANSFER_API_KEYS } : {}),
       ...(env.PAYLOAD_CODEC_KEYS ? { codecKeys: env.PAYLOAD_CODEC_KEYS } : {}),
     },

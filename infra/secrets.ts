@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ServiceScope } from '../lib/config-parsers';
+import type { SigningKey } from '../lib/request-signing';
 
 export interface ApiKeyEntry {
   name: string;
@@ -8,22 +10,35 @@ export interface ApiKeyEntry {
   key: string;
 }
 
-export interface ServiceKeyEntry {
-  keyId: string;
-  secret: string;
+/** Who calls the account services; each caller signs with a key of its own. */
+export const serviceCallers = ['worker', 'transfer-api', 'reconciliation'] as const;
+export type ServiceCaller = (typeof serviceCallers)[number];
+
+/** Each caller's key may do only what that caller does: the saga moves money, the API administers, reconciliation reads. */
+export const scopesOfCaller: Record<ServiceCaller, ServiceScope[]> = {
+  worker: ['ledger'],
+  'transfer-api': ['admin', 'read'],
+  reconciliation: ['read'],
+};
+
+export interface ServiceKeyEntry extends SigningKey {
+  caller: ServiceCaller;
+  scopes: ServiceScope[];
 }
 
 /** The secrets a local cluster runs with; generated once per data folder, never committed. */
 export interface ClusterSecrets {
-  /** Keys account services accept; the first one signs the worker's and the API's calls. */
+  /** Every key the account services accept, with its scopes. A caller signs with its first entry; later ones are still accepted (a rotation). */
   serviceKeys: ServiceKeyEntry[];
   apiKeys: ApiKeyEntry[];
+  /** TRANSFER_AUTHORITY_KEYS: the API signs transfer inputs and decisions with the first, the worker accepts all. */
+  authorityKeys: string;
   /** PAYLOAD_CODEC_KEYS: the first encrypts, all decrypt. */
   codecKeys: string;
   /** The codec server's access token (in its URL path for the Web UI, or as a Bearer token). */
   codecToken: string;
-  /** Where they were written, for the launcher to print; undefined when they came from the environment. */
-  folder: string | undefined;
+  /** Where they are kept, for the launcher to print. */
+  folder: string;
 }
 
 export function secretsDir(dataDir: string): string {
@@ -34,8 +49,20 @@ function token(bytes: number): string {
   return randomBytes(bytes).toString('base64url');
 }
 
+/** SERVICE_KEYS as an account service reads it: `id:secret:scope|scope,...`. */
 export function formatServiceKeys(keys: readonly ServiceKeyEntry[]): string {
-  return keys.map((key) => `${key.keyId}:${key.secret}`).join(',');
+  return keys.map((key) => `${key.keyId}:${key.secret}:${key.scopes.join('|')}`).join(',');
+}
+
+/** The key a caller signs with: its first entry. */
+export function signingKeyOf(secrets: Pick<ClusterSecrets, 'serviceKeys'>, caller: ServiceCaller): SigningKey {
+  const entry = secrets.serviceKeys.find((key) => key.caller === caller);
+  if (!entry) throw new Error(`the service keys hold no key for ${caller}`);
+  return { keyId: entry.keyId, secret: entry.secret };
+}
+
+export function formatSigningKey(key: SigningKey): string {
+  return `${key.keyId}:${key.secret}`;
 }
 
 export function formatApiKeys(keys: readonly ApiKeyEntry[]): string {
@@ -50,58 +77,79 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
+const isServiceKeyEntry = (value: unknown): value is ServiceKeyEntry => {
+  const entry = value as Partial<ServiceKeyEntry> | null;
+  return typeof entry?.keyId === 'string' && typeof entry.secret === 'string' && (serviceCallers as readonly unknown[]).includes(entry.caller) && Array.isArray(entry.scopes);
+};
+
 /**
- * SERVICE_KEYS and TRANSFER_API_KEYS from the launcher's environment win; otherwise the
+ * One key per caller, with that caller's scopes. A file from before per-caller keys (one shared key,
+ * no caller) is replaced; a file every caller has a key in is kept as it is, rotations included.
+ */
+async function loadOrCreateServiceKeys(folder: string): Promise<{ keys: ServiceKeyEntry[]; wrote: boolean }> {
+  const path = join(folder, 'service-keys.json');
+  const found = await readJson<unknown[]>(path);
+  if (Array.isArray(found) && found.every(isServiceKeyEntry) && serviceCallers.every((caller) => found.some((entry) => entry.caller === caller))) return { keys: found, wrote: false };
+  const keys = serviceCallers.map((caller): ServiceKeyEntry => ({ caller, keyId: `${caller}-1`, secret: token(32), scopes: scopesOfCaller[caller] }));
+  await writeFile(path, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  return { keys, wrote: true };
+}
+
+/** Two operators, so that one can approve what the other created (four eyes), and one client. */
+function defaultApiKeys(): ApiKeyEntry[] {
+  return [
+    { name: 'operator', role: 'operator', key: `op_${token(24)}` },
+    { name: 'operator-2', role: 'operator', key: `op_${token(24)}` },
+    { name: 'client-a', role: 'client', key: `cl_${token(24)}` },
+  ];
+}
+
+/** The API keys in the data folder; a default missing from an older file (the second operator) is added to it. */
+async function loadOrCreateApiKeys(folder: string): Promise<{ keys: ApiKeyEntry[]; wrote: boolean }> {
+  const path = join(folder, 'api-keys.json');
+  const keys = (await readJson<ApiKeyEntry[]>(path)) ?? [];
+  const missing = defaultApiKeys().filter((fallback) => !keys.some((key) => key.name === fallback.name));
+  if (missing.length === 0) return { keys, wrote: false };
+  keys.push(...missing);
+  await writeFile(path, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  return { keys, wrote: true };
+}
+
+function parseApiKeys(value: string): ApiKeyEntry[] {
+  return value.split(',').map((item) => {
+    const [name = '', role = '', key = ''] = item.split(':');
+    return { name, role: role === 'operator' ? 'operator' : 'client', key };
+  });
+}
+
+/** A small JSON file of generated values, read back on the next start. */
+async function loadOrCreate<T>(path: string, create: () => T): Promise<{ value: T; wrote: boolean }> {
+  const found = await readJson<T>(path);
+  if (found) return { value: found, wrote: false };
+  const value = create();
+  await writeFile(path, JSON.stringify(value, null, 2), { mode: 0o600 });
+  return { value, wrote: true };
+}
+
+/**
+ * TRANSFER_API_KEYS and PAYLOAD_CODEC_KEYS from the launcher's environment win; otherwise the
  * keys in the data folder are reused, or generated there (mode 0600) on the first start.
  */
-export async function loadOrCreateSecrets(dataDir: string, fromEnv: { serviceKeys?: string; apiKeys?: string; codecKeys?: string }, extraApiKeys: readonly ApiKeyEntry[] = []): Promise<ClusterSecrets> {
+export async function loadOrCreateSecrets(dataDir: string, fromEnv: { apiKeys?: string; codecKeys?: string }, extraApiKeys: readonly ApiKeyEntry[] = []): Promise<ClusterSecrets> {
   const folder = secretsDir(dataDir);
   await mkdir(folder, { recursive: true, mode: 0o700 });
-  let wrote = false;
-
-  let serviceKeys: ServiceKeyEntry[];
-  if (fromEnv.serviceKeys) {
-    serviceKeys = fromEnv.serviceKeys.split(',').map((item) => {
-      const separator = item.indexOf(':');
-      return { keyId: item.slice(0, separator), secret: item.slice(separator + 1) };
-    });
-  } else {
-    const path = join(folder, 'service-keys.json');
-    serviceKeys = (await readJson<ServiceKeyEntry[]>(path)) ?? [];
-    if (serviceKeys.length === 0) {
-      serviceKeys = [{ keyId: 'local-1', secret: token(32) }];
-      await writeFile(path, JSON.stringify(serviceKeys, null, 2), { mode: 0o600 });
-      wrote = true;
-    }
-  }
-
-  let apiKeys: ApiKeyEntry[];
-  if (fromEnv.apiKeys) {
-    apiKeys = fromEnv.apiKeys.split(',').map((item) => {
-      const [name = '', role = '', key = ''] = item.split(':');
-      return { name, role: role === 'operator' ? 'operator' : 'client', key };
-    });
-  } else {
-    const path = join(folder, 'api-keys.json');
-    apiKeys = (await readJson<ApiKeyEntry[]>(path)) ?? [];
-    if (apiKeys.length === 0) {
-      apiKeys = [
-        { name: 'operator', role: 'operator', key: `op_${token(24)}` },
-        { name: 'client-a', role: 'client', key: `cl_${token(24)}` },
-      ];
-      await writeFile(path, JSON.stringify(apiKeys, null, 2), { mode: 0o600 });
-      wrote = true;
-    }
-  }
-  let codecKeys = fromEnv.codecKeys;
-  const codecPath = join(folder, 'codec.json');
-  let codec = await readJson<{ keys: string; token: string }>(codecPath);
-  if (!codec) {
-    codec = { keys: `local-codec-1:${randomBytes(32).toString('base64')}`, token: token(32) };
-    await writeFile(codecPath, JSON.stringify(codec, null, 2), { mode: 0o600 });
-    wrote = true;
-  }
-  codecKeys ??= codec.keys;
+  const service = await loadOrCreateServiceKeys(folder);
+  const api = fromEnv.apiKeys ? { keys: parseApiKeys(fromEnv.apiKeys), wrote: false } : await loadOrCreateApiKeys(folder);
+  const codec = await loadOrCreate(join(folder, 'codec.json'), () => ({ keys: `local-codec-1:${randomBytes(32).toString('base64')}`, token: token(32) }));
+  const authority = await loadOrCreate(join(folder, 'transfer-authority.json'), () => ({ keys: `transfer-authority-1:${token(32)}` }));
+  const apiKeys = [...api.keys];
   for (const extra of extraApiKeys) if (!apiKeys.some((key) => key.name === extra.name)) apiKeys.push(extra);
-  return { serviceKeys, apiKeys, codecKeys, codecToken: codec.token, folder: fromEnv.serviceKeys && fromEnv.apiKeys && !wrote ? undefined : folder };
+  return {
+    serviceKeys: service.keys,
+    apiKeys,
+    authorityKeys: authority.value.keys,
+    codecKeys: fromEnv.codecKeys ?? codec.value.keys,
+    codecToken: codec.value.token,
+    folder,
+  };
 }

@@ -42,7 +42,7 @@ export class AccountServiceClient {
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const headers: Record<string, string> = {
       accept: 'application/json',
-      [signatureHeader]: signRequest(this.options.signingKey, { method, pathWithQuery, body }),
+      [signatureHeader]: signRequest(this.options.signingKey, { bankId: this.options.bankId, method, pathWithQuery, body }),
     };
     if (payload !== undefined) headers['content-type'] = 'application/json';
     // W3C traceparent of the active span (an activity's, an API request's); a no-op while tracing is off.

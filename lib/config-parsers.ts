@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { SigningKey } from './request-signing';
 
@@ -33,27 +34,84 @@ export const bankDirectorySchema = z
     return entries;
   });
 
-/**
- * `SERVICE_KEYS=id:secret,...` — the keys an account service accepts; the first one is
- * the key a caller signs with. Secrets are at least 32 characters.
- */
-export const serviceKeysSchema = z
+const keyIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** One `id:secret` pair; secrets are at least 32 characters and hold no colon. */
+function parseKeyPair(item: string): SigningKey | undefined {
+  const [keyId = '', secret = '', ...rest] = item.trim().split(':');
+  if (!keyIdPattern.test(keyId) || secret.length < 32 || rest.length > 0) return undefined;
+  return { keyId, secret };
+}
+
+/** `NAME=id:secret`: the one key a caller signs its calls with. */
+export const signingKeySchema = z
+  .string()
+  .min(1)
+  .transform((value, context) => {
+    const key = parseKeyPair(value);
+    if (key) return key;
+    context.addIssue({ code: 'custom', message: 'must be keyId:secret with a secret of at least 32 characters and no colon' });
+    return z.NEVER;
+  });
+
+/** `NAME=id:secret,...`: keys for a rotation, the first one signs and every one is accepted. */
+export const signingKeysSchema = z
   .string()
   .min(1)
   .transform((value, context) => {
     const keys: SigningKey[] = [];
     for (const item of value.split(',')) {
-      const separator = item.indexOf(':');
-      const keyId = item.slice(0, separator).trim();
-      const secret = item.slice(separator + 1).trim();
-      if (separator < 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(keyId) || secret.length < 32) {
-        context.addIssue({ code: 'custom', message: 'each entry is keyId:secret with a secret of at least 32 characters' });
+      const key = parseKeyPair(item);
+      if (!key || keys.some((known) => known.keyId === key.keyId)) {
+        context.addIssue({ code: 'custom', message: 'each entry is keyId:secret with a secret of at least 32 characters and no colon, each key id once' });
         return z.NEVER;
       }
-      keys.push({ keyId, secret });
+      keys.push(key);
     }
     return keys;
   });
+
+/** What a service key may do at an account service: move money, administer accounts, read. */
+export const serviceScopes = ['ledger', 'admin', 'read'] as const;
+export type ServiceScope = (typeof serviceScopes)[number];
+
+export interface AcceptedServiceKey extends SigningKey {
+  scopes: ReadonlySet<ServiceScope>;
+}
+
+const isServiceScope = (value: string): value is ServiceScope => (serviceScopes as readonly string[]).includes(value);
+
+/**
+ * `SERVICE_KEYS=id:secret[:scope|scope],...` — the keys an account service accepts, each with the
+ * scopes it may use (`ledger`, `admin`, `read`); an entry without scopes has all three.
+ */
+export const serviceKeysSchema = z
+  .string()
+  .min(1)
+  .transform((value, context) => {
+    const keys: AcceptedServiceKey[] = [];
+    for (const item of value.split(',')) {
+      const [pair, scopeList] = splitScopes(item.trim());
+      const key = parseKeyPair(pair);
+      const scopes = scopeList === undefined ? [...serviceScopes] : scopeList.split('|');
+      if (!key || !scopes.every(isServiceScope) || scopes.length === 0 || keys.some((known) => known.keyId === key.keyId)) {
+        context.addIssue({ code: 'custom', message: 'each entry is keyId:secret[:scope|scope] with a secret of at least 32 characters, scopes among ledger, admin and read, each key id once' });
+        return z.NEVER;
+      }
+      keys.push({ ...key, scopes: new Set(scopes as ServiceScope[]) });
+    }
+    return keys;
+  });
+
+/** `id:secret:scopes` → [`id:secret`, `scopes`]; `id:secret` → [`id:secret`, undefined]. */
+function splitScopes(item: string): [string, string | undefined] {
+  const parts = item.split(':');
+  if (parts.length < 3) return [item, undefined];
+  return [parts.slice(0, 2).join(':'), parts.slice(2).join(':')];
+}
+
+/** `NAME=true|false`. */
+export const booleanSchema = (fallback: boolean) => z.enum(['true', 'false']).default(fallback ? 'true' : 'false').transform((value) => value === 'true');
 
 /** `LOG_LEVEL`: the pino level every service logs at. */
 export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
@@ -65,9 +123,32 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Parses a process's environment once at start-up; the error names the variable at fault. */
+/**
+ * `NAME_FILE=/run/secrets/name` stands for `NAME` with the file's content (one trailing newline
+ * dropped): how Compose and Kubernetes hand secrets over without putting them in the environment.
+ * Setting both is refused, and so is a file that cannot be read.
+ */
+export function resolveFileVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const resolved: NodeJS.ProcessEnv = { ...env };
+  for (const [key, path] of Object.entries(env)) {
+    if (!key.endsWith('_FILE') || path === undefined || path === '') continue;
+    const name = key.slice(0, -'_FILE'.length);
+    if (env[name] !== undefined && env[name] !== '') throw new ConfigError(`Invalid ${key}: ${name} is set as well; set one of them`);
+    let content: string;
+    try {
+      content = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`Invalid ${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
+    resolved[name] = content.replace(/\r?\n$/, '');
+    delete resolved[key];
+  }
+  return resolved;
+}
+
+/** Parses a process's environment once at start-up (`NAME_FILE` read as `NAME`); the error names the variable at fault. */
 export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.safeParse(resolveFileVariables(env));
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   throw new ConfigError(`Invalid ${String(issue?.path[0] ?? 'configuration')}: ${issue?.message ?? 'invalid value'}`);

@@ -3,7 +3,8 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 /**
  * Calls to account services carry
  *   X-Signature: keyId=<id>,ts=<unix seconds>,sig=<hex>
- * where sig = HMAC-SHA256(secret, METHOD + "\n" + path-with-query + "\n" + ts + "\n" + hex SHA-256 of the raw body).
+ * where sig = HMAC-SHA256(secret, "v2\n" + METHOD + "\n" + BANK_ID + "\n" + path-with-query + "\n" + ts + "\n" + hex SHA-256 of the raw body).
+ * BANK_ID is the bank the call is meant for: a call captured on its way to one bank is refused by every other.
  */
 export const signatureHeader = 'x-signature';
 export const signatureWindowSeconds = 300;
@@ -14,6 +15,8 @@ export interface SigningKey {
 }
 
 export interface SignedRequest {
+  /** The audience: the bank whose account service the call is meant for. */
+  bankId: string;
   method: string;
   /** Path with its query string, exactly as sent (e.g. "/v1/accounts/a-1/entries?limit=10"). */
   pathWithQuery: string;
@@ -22,7 +25,7 @@ export interface SignedRequest {
 
 function signature(secret: string, request: SignedRequest, timestamp: number): string {
   const bodyHash = createHash('sha256').update(request.body).digest('hex');
-  const canonical = `${request.method.toUpperCase()}\n${request.pathWithQuery}\n${timestamp}\n${bodyHash}`;
+  const canonical = `v2\n${request.method.toUpperCase()}\n${request.bankId}\n${request.pathWithQuery}\n${timestamp}\n${bodyHash}`;
   return createHmac('sha256', secret).update(canonical).digest('hex');
 }
 
@@ -34,7 +37,7 @@ export type SignatureVerdict = { valid: true; keyId: string } | { valid: false; 
 
 const headerPattern = /^keyId=([A-Za-z0-9._-]{1,64}),ts=(\d{1,12}),sig=([0-9a-f]{64})$/;
 
-/** Checks a signature header against every accepted key (several at once during a rotation). */
+/** Checks a signature header, for the service's own bank, against every accepted key (several at once during a rotation). */
 export function verifySignature(
   header: string | undefined,
   request: SignedRequest,

@@ -10,7 +10,7 @@ function summary(cluster: RunningCluster): string {
   const table = formatTable(['process', 'address', 'open in a browser', 'data'], rows);
   const lines = [table, '', `Temporal Web UI: ${cluster.webUiUrl ?? '(disabled)'}`];
   if (cluster.transferApiUrl) lines.push(`Transfer API:    ${cluster.transferApiUrl}  (docs: ${cluster.transferApiUrl}/docs)`);
-  if (cluster.secrets?.folder) lines.push(`Keys:            ${cluster.secrets.folder}  (api-keys.json: operator and client API keys; service-keys.json: account-service signing keys; codec.json: payload codec key and codec server token)`);
+  if (cluster.secrets?.folder) lines.push(`Keys:            ${cluster.secrets.folder}  (api-keys.json: operator and client API keys; service-keys.json: one scoped account-service key per caller; transfer-authority.json: the key transfers and approvals are signed with; codec.json: payload codec key and codec server token)`);
   lines.push(`Data folder:     ${cluster.plan.dataDir}   (npm run start:fresh starts from empty data)`, 'Ctrl-C stops everything.');
   return lines.join('\n');
 }

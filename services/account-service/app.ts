@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { ApiError, errorHandler, notFoundHandler } from '../../lib/http-errors';
 import { commonMiddleware, operationalRoutes } from '../../lib/http-server';
 import { traceRequests } from '../../lib/http-tracing';
+import type { AcceptedServiceKey } from '../../lib/config-parsers';
+import { requireRouteScope } from './http/route-scopes';
 import { signedJsonBody } from './http/signed-json-body';
 import { createLedgerMetrics } from './http/metrics';
 import { AccountNotFoundError, Ledger, dayOfInTimeZone, groupCommitDefaults, type GroupCommitOptions } from './ledger/ledger';
@@ -15,7 +17,8 @@ export interface AccountServiceDeps {
   bankId: string;
   db: Db;
   logger: Logger;
-  serviceKeys: ReadonlyMap<string, string>;
+  /** keyId → the key and its scopes, for every key this service accepts. */
+  serviceKeys: ReadonlyMap<string, AcceptedServiceKey>;
   groupCommit?: GroupCommitOptions;
   clock?: () => Date;
   /** Set when tracing is on: every request gets a span. */
@@ -41,7 +44,8 @@ export async function buildAccountService(deps: AccountServiceDeps): Promise<{ a
   app.use(metrics.recordRequests);
   operationalRoutes(app, { registry: metrics.registry, dependency: 'the database', ready: async () => (await deps.db.command({ ping: 1 })).ok === 1 });
   // Signatures are checked against the real time: a test clock shifts the ledger's days, not the callers' clocks.
-  app.use(signedJsonBody(deps.serviceKeys, () => Math.floor(Date.now() / 1000)));
+  app.use(signedJsonBody(deps.bankId, deps.serviceKeys, () => Math.floor(Date.now() / 1000)));
+  app.use(requireRouteScope(deps.serviceKeys));
   app.use(accountRoutes({ bankId: deps.bankId, store, ledger, clock }));
   app.use(notFoundHandler);
   app.use(accountNotFound);

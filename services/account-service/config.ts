@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bankIdPattern, bindHostSchema, logLevelSchema, parseEnv, serviceKeysSchema } from '../../lib/config-parsers';
+import { type AcceptedServiceKey, bankIdPattern, bindHostSchema, logLevelSchema, parseEnv, serviceKeysSchema } from '../../lib/config-parsers';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
 
 function isTimeZone(name: string): boolean {
@@ -48,8 +48,8 @@ export interface AccountServiceConfig {
   host: string;
   mongodbUrl: string;
   databaseName: string;
-  /** keyId → secret of every key this service accepts. */
-  serviceKeys: ReadonlyMap<string, string>;
+  /** keyId → the key and its scopes, for every key this service accepts. */
+  serviceKeys: ReadonlyMap<string, AcceptedServiceKey>;
   mongodbPoolSizeMax: number;
   /** Group commit: the most operations per batch, and how long an idle account's first one waits for more. */
   groupCommit: { batchSizeMax: number; batchLingerMs: number };
@@ -70,7 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AccountServiceConfig {
     host: parsed.BIND_HOST,
     mongodbUrl: parsed.MONGODB_URL,
     databaseName: parsed.DATABASE_NAME ?? `ledger_${parsed.BANK_ID.replace(/-/g, '_')}`,
-    serviceKeys: new Map(parsed.SERVICE_KEYS.map((key) => [key.keyId, key.secret])),
+    serviceKeys: new Map(parsed.SERVICE_KEYS.map((key) => [key.keyId, key])),
     mongodbPoolSizeMax: parsed.MONGODB_POOL_SIZE_MAX,
     groupCommit: { batchSizeMax: parsed.LEDGER_BATCH_SIZE_MAX, batchLingerMs: parsed.LEDGER_BATCH_LINGER_MS },
     logLevel: parsed.LOG_LEVEL,

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { type BankDirectoryEntry, bankDirectorySchema, bindHostSchema, ConfigError, logLevelSchema, parseEnv, serviceKeysSchema } from '../../lib/config-parsers';
+import { type BankDirectoryEntry, bankDirectorySchema, bindHostSchema, booleanSchema, ConfigError, logLevelSchema, parseEnv, signingKeySchema, signingKeysSchema } from '../../lib/config-parsers';
 import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
 import type { SigningKey } from '../../lib/request-signing';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
 import { allowedHostsSchema } from '../../lib/webhook-url';
+import { banksOfMandate, clientMandatesSchema, type Mandate } from './mandates';
 
 export type Role = 'client' | 'operator';
 
@@ -70,7 +71,12 @@ export const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TASK_QUEUE: z.string().min(1).default('transfers'),
   BANKS: bankDirectorySchema,
-  SERVICE_KEYS: serviceKeysSchema,
+  /** The API's own key for its calls to the account services (scopes admin and read). */
+  SERVICE_SIGNING_KEY: signingKeySchema,
+  /** Signs every transfer input and operator decision it hands to Temporal; the worker verifies them. */
+  TRANSFER_AUTHORITY_KEYS: signingKeysSchema,
+  CLIENT_MANDATES: clientMandatesSchema.optional(),
+  APPROVAL_FOUR_EYES: booleanSchema(true),
   PAYLOAD_CODEC_KEYS: payloadCodecKeysSchema.optional(),
   TRANSFER_API_KEYS: apiKeysSchema,
   APPROVAL_THRESHOLD_MINOR: minorString.default('1000000'),
@@ -106,7 +112,13 @@ export interface TransferApiConfig {
   banks: readonly BankDirectoryEntry[];
   /** Signs calls to account services. */
   signingKey: SigningKey;
+  /** Transfer authority keys: the first signs transfer inputs and operator decisions. */
+  authorityKeys: readonly SigningKey[];
   apiKeys: readonly ApiKeyRecord[];
+  /** Client name → what it may debit; a client not listed may debit nothing. Operators act on every account. */
+  clientMandates: ReadonlyMap<string, Mandate>;
+  /** Approving or rejecting needs an operator other than the transfer's creator. */
+  approvalFourEyes: boolean;
   approvalThresholdMinor: string;
   approvalTimeoutMs: number;
   transferMaxMinor: string;
@@ -135,20 +147,23 @@ export interface TransferApiConfig {
 /** Read once at start-up; a bad value stops the process with the variable's name. */
 export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
   const parsed = parseEnv(envSchema, env);
-  const [signingKey] = parsed.SERVICE_KEYS;
-  if (!signingKey) throw new Error('SERVICE_KEYS is empty');
   // A maximum for a name no key carries is a typo that would leave the real client unbounded by it.
   const clientTransferMaxMinor = parsed.CLIENT_TRANSFER_MAX_MINOR ?? new Map<string, string>();
   for (const name of clientTransferMaxMinor.keys()) {
     if (!parsed.TRANSFER_API_KEYS.some((record) => record.name === name)) throw new ConfigError(`Invalid CLIENT_TRANSFER_MAX_MINOR: no API key is named ${name}`);
   }
+  const clientMandates = parsed.CLIENT_MANDATES ?? new Map<string, Mandate>();
+  checkMandates(clientMandates, parsed.TRANSFER_API_KEYS, parsed.BANKS);
   return Object.freeze({
     port: parsed.PORT,
     host: parsed.BIND_HOST,
     temporal: { address: parsed.TEMPORAL_ADDRESS, namespace: parsed.TEMPORAL_NAMESPACE, taskQueue: parsed.TASK_QUEUE },
     banks: parsed.BANKS,
-    signingKey,
+    signingKey: parsed.SERVICE_SIGNING_KEY,
+    authorityKeys: parsed.TRANSFER_AUTHORITY_KEYS,
     apiKeys: parsed.TRANSFER_API_KEYS,
+    clientMandates,
+    approvalFourEyes: parsed.APPROVAL_FOUR_EYES,
     approvalThresholdMinor: parsed.APPROVAL_THRESHOLD_MINOR,
     approvalTimeoutMs: parsed.APPROVAL_TIMEOUT_MS,
     transferMaxMinor: parsed.TRANSFER_MAX_MINOR,
@@ -168,4 +183,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     logLevel: parsed.LOG_LEVEL,
     tracing: tracingConfig(parsed, 'transfer-api'),
   });
+}
+
+/** A mandate for a name no client key carries, or naming a bank not in BANKS, is a typo that would refuse the real client. */
+function checkMandates(mandates: ReadonlyMap<string, Mandate>, keys: readonly ApiKeyRecord[], banks: readonly BankDirectoryEntry[]): void {
+  for (const [name, mandate] of mandates) {
+    if (!keys.some((record) => record.name === name && record.role === 'client')) throw new ConfigError(`Invalid CLIENT_MANDATES: no client API key is named ${name}`);
+    const unknown = banksOfMandate(mandate).find((bankId) => !banks.some((bank) => bank.bankId === bankId));
+    if (unknown !== undefined) throw new ConfigError(`Invalid CLIENT_MANDATES: ${name} names ${unknown}, which BANKS does not list`);
+  }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type BankDirectoryEntry, bankDirectorySchema, bindHostSchema, logLevelSchema, parseEnv, serviceKeysSchema } from '../../lib/config-parsers';
+import { type BankDirectoryEntry, bankDirectorySchema, bindHostSchema, logLevelSchema, parseEnv, signingKeySchema, signingKeysSchema } from '../../lib/config-parsers';
 import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
 import type { SigningKey } from '../../lib/request-signing';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
@@ -12,7 +12,12 @@ export const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TASK_QUEUE: z.string().min(1).default('transfers'),
   BANKS: bankDirectorySchema,
-  SERVICE_KEYS: serviceKeysSchema,
+  /** The saga's key for its calls to the account services (scope ledger). */
+  SERVICE_SIGNING_KEY: signingKeySchema,
+  /** Reconciliation's own key (scope read). */
+  RECONCILIATION_SIGNING_KEY: signingKeySchema,
+  /** Verifies that a transfer input and an operator decision came from the transfer API. */
+  TRANSFER_AUTHORITY_KEYS: signingKeysSchema,
   PAYLOAD_CODEC_KEYS: payloadCodecKeysSchema.optional(),
   BANK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** Minutes between scheduled reconciliation runs; 0 removes the schedule. */
@@ -31,8 +36,12 @@ export const envSchema = z.object({
 export interface WorkerConfig {
   temporal: { address: string; namespace: string; taskQueue: string };
   banks: readonly BankDirectoryEntry[];
-  /** The first of SERVICE_KEYS: every call to an account service is signed with it. */
+  /** Signs the saga's calls to the account services. */
   signingKey: SigningKey;
+  /** Signs reconciliation's reads. */
+  reconciliationSigningKey: SigningKey;
+  /** Every transfer authority key: an input or decision signed by none of them moves nothing. */
+  authorityKeys: readonly SigningKey[];
   bankRequestTimeoutMs: number;
   reconciliationIntervalMinutes: number;
   /** host:port of the SDK runtime's Prometheus endpoint (/metrics). */
@@ -50,12 +59,12 @@ export interface WorkerConfig {
 
 export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
   const parsed = parseEnv(envSchema, env);
-  const [signingKey] = parsed.SERVICE_KEYS;
-  if (!signingKey) throw new Error('SERVICE_KEYS is empty');
   return Object.freeze({
     temporal: { address: parsed.TEMPORAL_ADDRESS, namespace: parsed.TEMPORAL_NAMESPACE, taskQueue: parsed.TASK_QUEUE },
     banks: parsed.BANKS,
-    signingKey,
+    signingKey: parsed.SERVICE_SIGNING_KEY,
+    reconciliationSigningKey: parsed.RECONCILIATION_SIGNING_KEY,
+    authorityKeys: parsed.TRANSFER_AUTHORITY_KEYS,
     bankRequestTimeoutMs: parsed.BANK_REQUEST_TIMEOUT_MS,
     reconciliationIntervalMinutes: parsed.RECONCILIATION_INTERVAL_MINUTES,
     metricsBindAddress: `${parsed.BIND_HOST}:${parsed.WORKER_METRICS_PORT}`,

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     bundle,
     banks: config.banks,
     signingKey: config.signingKey,
+    reconciliationSigningKey: config.reconciliationSigningKey,
     requestTimeoutMs: config.bankRequestTimeoutMs,
     ...(tracing ? { tracing } : {}),
     codecKeys: config.codecKeys,

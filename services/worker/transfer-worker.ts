@@ -1,3 +1,4 @@
+import type { SigningKey } from '../../lib/request-signing';
 import {
   makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
@@ -55,6 +56,8 @@ export interface TransferWorkerOptions extends AccountActivitiesOptions {
   tuning?: WorkerTuning;
   /** The transfer record and the reconciliation cuts; without them a reconciliation run fails. */
   reconciliation?: ReconciliationSources;
+  /** Reconciliation's own read-only key; an in-process test worker may leave it to signingKey. */
+  reconciliationSigningKey?: SigningKey;
 }
 
 /** Activity spans, workflow spans through the exporter sink, and spans for the client calls activities make. */
@@ -79,7 +82,7 @@ export async function createTransferWorker(options: TransferWorkerOptions): Prom
     taskQueue: options.taskQueue,
     workflowBundle: options.bundle,
     dataConverter: transferDataConverter(options.codecKeys),
-    activities: { ...createAccountActivities(options), ...createReconciliationActivities(options), ...(events ? { recordTransferEvent: events.recordTransferEvent, recordTransferChange: events.recordTransferChange } : {}) },
+    activities: { ...createAccountActivities(options), ...createReconciliationActivities({ ...options, signingKey: options.reconciliationSigningKey ?? options.signingKey }), ...(events ? { recordTransferEvent: events.recordTransferEvent, recordTransferChange: events.recordTransferChange } : {}) },
     ...workerTuningOptions(options.tuning ?? {}),
     // Activities are short HTTP calls; a graceful stop lets them finish.
     shutdownGraceTime: '10 seconds',

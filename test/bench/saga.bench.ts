@@ -20,6 +20,7 @@
  * --profile-dir DIR has every service process write a V8 CPU profile (.cpuprofile) there when the
  * cluster stops, to open in Chrome's DevTools.
  */
+import { signingKeyOf } from '../../infra/secrets';
 import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -103,8 +104,8 @@ async function main(): Promise<void> {
   const workerConnection = await NativeConnection.connect({ address: env.cluster.temporalAddress });
   const bareWorker = await Worker.create({ connection: workerConnection, taskQueue: 'bench-bare', workflowsPath: require.resolve('./workflows/bare'), activities: createNoopActivities() });
   const running = [bareWorker.run()];
-  const signingKey = env.cluster.secrets?.serviceKeys[0];
-  if (!signingKey) throw new Error('the cluster has no service key');
+  if (!env.cluster.secrets) throw new Error('the cluster has no service keys');
+  const signingKey = signingKeyOf(env.cluster.secrets, 'worker');
   const banks = [...env.cluster.accountServiceUrls].map(([bankId, url]) => ({ bankId, url }));
   const bundle = inProcess.length > 0 ? await bundleTransferWorkflows() : undefined;
   const taskQueueOf = (arm: string): string => `bench-${arm.replace(/[^a-z]+/g, '-')}`;

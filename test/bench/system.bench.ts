@@ -5,6 +5,7 @@
  *
  *   npm run bench [-- --rounds 2]
  */
+import { signingKeyOf } from '../../infra/secrets';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,8 +64,8 @@ async function main(): Promise<void> {
   const bareWorker = await Worker.create({ connection: workerConnection, taskQueue: 'bench-bare', workflowsPath: require.resolve('./workflows/bare'), activities: createNoopActivities() });
   const running = [bareWorker.run()];
   // The cost of payload encryption: two saga workers in this process that differ only by the codec.
-  const signingKey = env.cluster.secrets?.serviceKeys[0];
-  if (!signingKey) throw new Error('the cluster has no service key');
+  if (!env.cluster.secrets) throw new Error('the cluster has no service keys');
+  const signingKey = signingKeyOf(env.cluster.secrets, 'worker');
   const bundle = await bundleTransferWorkflows();
   const banks = [...env.cluster.accountServiceUrls].map(([bankId, url]) => ({ bankId, url }));
   const codecWorkers = await Promise.all(

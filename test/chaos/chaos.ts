@@ -1,3 +1,4 @@
+import { signingKeyOf } from '../../infra/secrets';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -170,8 +171,9 @@ async function main(): Promise<void> {
   say('starting the cluster (Temporal, 3 FerretDB, 3 account services, worker, API)');
   const cluster = await startCluster(plan, { sink: logs.sink });
   const secrets = cluster.secrets;
-  const signingKey = secrets?.serviceKeys[0];
-  if (!secrets || !signingKey) throw new Error('the cluster started without its keys');
+  if (!secrets) throw new Error('the cluster started without its keys');
+  // The checker reads every ledger as reconciliation does, with its read-only key.
+  const signingKey = signingKeyOf(secrets, 'reconciliation');
   const keyOf = (name: string): string => {
     const entry = secrets.apiKeys.find((key) => key.name === name);
     if (!entry) throw new Error(`no API key ${name}`);

@@ -1,6 +1,7 @@
 import express, { type RequestHandler } from 'express';
 import { ApiError } from '../../../lib/http-errors';
 import { signatureHeader, verifySignature } from '../../../lib/request-signing';
+import type { AcceptedServiceKey } from '../../../lib/config-parsers';
 
 export const requestBodyBytesMax = 16 * 1024;
 
@@ -11,14 +12,15 @@ declare module 'express-serve-static-core' {
 }
 
 /**
- * Reads the raw body (at most 16 KiB), checks the X-Signature over it, and only then parses
- * JSON. Everything below this sees authenticated, parsed requests.
+ * Reads the raw body (at most 16 KiB), checks the X-Signature over it for this bank, and only then
+ * parses JSON. Everything below this sees authenticated, parsed requests.
  */
-export function signedJsonBody(keys: ReadonlyMap<string, string>, nowSeconds: () => number): RequestHandler[] {
+export function signedJsonBody(bankId: string, keys: ReadonlyMap<string, AcceptedServiceKey>, nowSeconds: () => number): RequestHandler[] {
   const raw = express.raw({ type: () => true, limit: requestBodyBytesMax });
+  const secrets = new Map([...keys].map(([keyId, key]) => [keyId, key.secret]));
   const verify: RequestHandler = (req, _res, next) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const verdict = verifySignature(req.get(signatureHeader), { method: req.method, pathWithQuery: req.originalUrl, body }, keys, nowSeconds());
+    const verdict = verifySignature(req.get(signatureHeader), { bankId, method: req.method, pathWithQuery: req.originalUrl, body }, secrets, nowSeconds());
     if (!verdict.valid) return next(new ApiError('UNAUTHENTICATED', verdict.reason));
     req.signedBy = verdict.keyId;
     if (body.length === 0) {

@@ -93,7 +93,7 @@ describe('account service: hostile input and signatures', () => {
   });
 
   function signedHeaders(method: string, path: string, body: string, key = testSigningKey, ts?: number): Record<string, string> {
-    return { 'x-signature': signRequest(key, { method, pathWithQuery: path, body }, ts) };
+    return { 'x-signature': signRequest(key, { bankId: 'bank-a', method, pathWithQuery: path, body }, ts) };
   }
 
   test('when the body is not JSON, then 415 UNSUPPORTED_MEDIA_TYPE and nothing is written', async () => {

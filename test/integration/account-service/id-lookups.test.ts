@@ -1,3 +1,4 @@
+import { serviceScopes } from '../../../lib/config-parsers';
 import type { Server } from 'node:http';
 import { MongoClient, type CommandStartedEvent, type Document } from 'mongodb';
 import { pino } from 'pino';
@@ -50,7 +51,7 @@ describe('account service: every hot-path read and update is a look-up by _id', 
     database = ferret.database;
     mongo = new MongoClient(database.url, { useBigInt64: true, monitorCommands: true });
     mongo.on('commandStarted', (event: CommandStartedEvent) => sent.push(...sentOf(event)));
-    const built = await buildAccountService({ bankId: 'bank-a', db: mongo.db('id_lookups'), logger: pino({ level: 'silent' }), serviceKeys: new Map([[testSigningKey.keyId, testSigningKey.secret]]) });
+    const built = await buildAccountService({ bankId: 'bank-a', db: mongo.db('id_lookups'), logger: pino({ level: 'silent' }), serviceKeys: new Map([[testSigningKey.keyId, { ...testSigningKey, scopes: new Set(serviceScopes) }]]) });
     ledger = built.ledger;
     server = built.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));

@@ -91,8 +91,11 @@ describe('npm start (infra/cli/start.ts)', () => {
     expect((await stat(serviceKeysPath)).mode & 0o777).toBe(0o600);
     expect(launcher.output).toContain(`Keys:            ${join(env.DATA_DIR as string, 'secrets')}`);
     expect(launcher.output).toMatch(new RegExp(`account-service-bank-a +http://127\\.0\\.0\\.1:${env.ACCOUNT_SERVICE_BASE_PORT}`));
-    const [serviceKey] = JSON.parse(await readFile(serviceKeysPath, 'utf8')) as SigningKey[];
-    const whoami = await fetch(`http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}/v1/whoami`, { headers: { 'x-signature': signRequest(serviceKey as SigningKey, { method: 'GET', pathWithQuery: '/v1/whoami', body: '' }) } });
+    // One key per caller, each with only its caller's scopes.
+    const serviceKeys = JSON.parse(await readFile(serviceKeysPath, 'utf8')) as Array<SigningKey & { caller: string; scopes: string[] }>;
+    expect(serviceKeys.map((key) => [key.caller, key.scopes])).toEqual([['worker', ['ledger']], ['transfer-api', ['admin', 'read']], ['reconciliation', ['read']]]);
+    const serviceKey = serviceKeys[0];
+    const whoami = await fetch(`http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}/v1/whoami`, { headers: { 'x-signature': signRequest(serviceKey as SigningKey, { bankId: 'bank-a', method: 'GET', pathWithQuery: '/v1/whoami', body: '' }) } });
     expect(await whoami.json()).toEqual({ bankId: 'bank-a', keyId: serviceKey?.keyId });
     expect((await fetch(`http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}/v1/whoami`)).status).toBe(401);
     // The codec server: its generated token kept like the other keys, required, and handed to the Web UI.

@@ -1,5 +1,8 @@
 import { loadConfig } from '../../../services/account-service/config';
+import { createHash, createHmac } from 'node:crypto';
+import { serviceKeysSchema, signingKeySchema } from '../../../lib/config-parsers';
 import { signRequest, verifySignature } from '../../../lib/request-signing';
+import { scopeOfRoute } from '../../../services/account-service/http/route-scopes';
 
 const keyA = { keyId: 'key-a', secret: 'a'.repeat(32) };
 const keyB = { keyId: 'key-b', secret: 'b'.repeat(32) };
@@ -7,7 +10,7 @@ const accepted = new Map([
   [keyA.keyId, keyA.secret],
   [keyB.keyId, keyB.secret],
 ]);
-const request = { method: 'POST', pathWithQuery: '/v1/accounts/a-1/debits', body: '{"transferId":"t-1","amountMinor":"5","currency":"EUR"}' };
+const request = { bankId: 'bank-a', method: 'POST', pathWithQuery: '/v1/accounts/a-1/debits', body: '{"transferId":"t-1","amountMinor":"5","currency":"EUR"}' };
 const now = 1_800_000_000;
 
 describe('request signatures', () => {
@@ -23,9 +26,10 @@ describe('request signatures', () => {
     expect(verifySignature(signRequest(keyA, request, now + 301), request, accepted, now)).toEqual({ valid: false, reason: 'signature timestamp outside the allowed window' });
   });
 
-  test('when anything signed changes (method, path, query, body), then the signature does not match', () => {
+  test('when anything signed changes (audience bank, method, path, query, body), then the signature does not match', () => {
     const header = signRequest(keyA, request, now);
     for (const changed of [
+      { ...request, bankId: 'bank-b' },
       { ...request, method: 'PUT' },
       { ...request, pathWithQuery: '/v1/accounts/a-2/debits' },
       { ...request, pathWithQuery: `${request.pathWithQuery}?x=1` },
@@ -40,6 +44,57 @@ describe('request signatures', () => {
     expect(verifySignature('keyId=key-a,ts=1,sig=zz', request, accepted, now)).toEqual({ valid: false, reason: 'malformed X-Signature header' });
     expect(verifySignature(`${signRequest(keyA, request, now)},extra=1`, request, accepted, now)).toEqual({ valid: false, reason: 'malformed X-Signature header' });
     expect(verifySignature(signRequest({ keyId: 'key-c', secret: keyA.secret }, request, now), request, accepted, now)).toEqual({ valid: false, reason: 'unknown signing key' });
+  });
+
+  test('when a call is signed the old way (v1: no version, no audience), then it does not match: v1 cannot be replayed to another bank', () => {
+    const bodyHash = createHash('sha256').update(request.body).digest('hex');
+    const v1 = createHmac('sha256', keyA.secret).update(`POST\n${request.pathWithQuery}\n${now}\n${bodyHash}`).digest('hex');
+    expect(verifySignature(`keyId=key-a,ts=${now},sig=${v1}`, request, accepted, now)).toEqual({ valid: false, reason: 'signature does not match' });
+    const v2 = createHmac('sha256', keyA.secret).update(`v2\nPOST\nbank-a\n${request.pathWithQuery}\n${now}\n${bodyHash}`).digest('hex');
+    expect(verifySignature(`keyId=key-a,ts=${now},sig=${v2}`, request, accepted, now)).toEqual({ valid: true, keyId: 'key-a' });
+  });
+});
+
+describe('service key scopes', () => {
+  test('when SERVICE_KEYS names scopes, then each key gets exactly those; an entry without scopes gets all three', () => {
+    const keys = serviceKeysSchema.parse(`worker-1:${'w'.repeat(32)}:ledger,api-1:${'a'.repeat(32)}:admin|read,ops-1:${'o'.repeat(32)}`);
+    expect(keys.map((key) => [key.keyId, [...key.scopes].sort()])).toEqual([
+      ['worker-1', ['ledger']],
+      ['api-1', ['admin', 'read']],
+      ['ops-1', ['admin', 'ledger', 'read']],
+    ]);
+  });
+
+  test.each([
+    ['an unknown scope', `k:${'s'.repeat(32)}:write`],
+    ['an empty scope', `k:${'s'.repeat(32)}:`],
+    ['a key id twice', `k:${'s'.repeat(32)}:read,k:${'t'.repeat(32)}:ledger`],
+    ['a short secret', 'k:short:read'],
+  ])('when SERVICE_KEYS holds %s, then it is refused', (_name, value) => {
+    expect(serviceKeysSchema.safeParse(value).success).toBe(false);
+  });
+
+  test('when a caller names its one signing key, then it is id:secret, nothing more', () => {
+    expect(signingKeySchema.parse(`worker-1:${'w'.repeat(32)}`)).toEqual({ keyId: 'worker-1', secret: 'w'.repeat(32) });
+    expect(signingKeySchema.safeParse(`worker-1:${'w'.repeat(32)}:ledger`).success).toBe(false);
+  });
+
+  test.each([
+    ['POST', '/v1/accounts/a-1/debits', 'ledger'],
+    ['POST', '/v1/accounts/a-1/credits', 'ledger'],
+    ['POST', '/v1/accounts/a-1/refunds', 'ledger'],
+    ['POST', '/v1/accounts/a-1/credit-voids', 'ledger'],
+    ['POST', '/v1/accounts', 'admin'],
+    ['POST', '/v1/accounts/a-1/deposits', 'admin'],
+    ['POST', '/v1/accounts/a-1/freeze', 'admin'],
+    ['POST', '/v1/accounts/a-1/unfreeze', 'admin'],
+    ['POST', '/v1/accounts/a-1/close', 'admin'],
+    ['POST', '/v1/accounts/a-1/daily-limit', 'admin'],
+    ['GET', '/v1/accounts', 'read'],
+    ['GET', '/v1/accounts/a-1/entries?after=3', 'read'],
+    ['GET', '/v1/whoami', undefined],
+  ])('when %s %s is called, then it needs the %s scope', (method, path, scope) => {
+    expect(scopeOfRoute(method, path)).toBe(scope);
   });
 });
 

@@ -1,7 +1,8 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatServiceKeys, loadOrCreateSecrets } from '../../../infra/secrets';
+import { serviceKeysSchema } from '../../../lib/config-parsers';
+import { formatServiceKeys, loadOrCreateSecrets, signingKeyOf } from '../../../infra/secrets';
 
 describe("the launcher's secrets", () => {
   let dataDir: string;
@@ -14,22 +15,45 @@ describe("the launcher's secrets", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  test('when a data folder has no keys, then a service key is generated there (mode 0600) and the next start reuses it', async () => {
+  test('when a data folder has no keys, then one scoped service key per caller is generated there (mode 0600) and the next start reuses them', async () => {
     const first = await loadOrCreateSecrets(dataDir, {});
     const path = join(dataDir, 'secrets', 'service-keys.json');
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect(first.folder).toBe(join(dataDir, 'secrets'));
-    expect(first.serviceKeys).toHaveLength(1);
-    expect(first.serviceKeys[0]?.secret.length).toBeGreaterThanOrEqual(32);
+    expect(first.serviceKeys.map((key) => [key.caller, key.keyId, key.scopes])).toEqual([
+      ['worker', 'worker-1', ['ledger']],
+      ['transfer-api', 'transfer-api-1', ['admin', 'read']],
+      ['reconciliation', 'reconciliation-1', ['read']],
+    ]);
+    expect(new Set(first.serviceKeys.map((key) => key.secret)).size).toBe(3);
+    for (const key of first.serviceKeys) expect(key.secret.length).toBeGreaterThanOrEqual(32);
     expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(first.serviceKeys);
+    const parsed = serviceKeysSchema.parse(formatServiceKeys(first.serviceKeys));
+    expect(parsed.map((key) => [key.keyId, [...key.scopes]])).toEqual(first.serviceKeys.map((key) => [key.keyId, key.scopes]));
     const second = await loadOrCreateSecrets(dataDir, {});
     expect(second.serviceKeys).toEqual(first.serviceKeys);
+    expect(second.authorityKeys).toBe(first.authorityKeys);
+    expect(first.apiKeys.map((key) => [key.name, key.role])).toEqual([['operator', 'operator'], ['operator-2', 'operator'], ['client-a', 'client']]);
   });
 
-  test('when SERVICE_KEYS is set in the environment, then those keys are used, in order, and no service key file is written', async () => {
-    const fromEnv = `new-1:${'n'.repeat(32)},old-1:${'o'.repeat(32)}`;
-    const secrets = await loadOrCreateSecrets(dataDir, { serviceKeys: fromEnv });
-    expect(formatServiceKeys(secrets.serviceKeys)).toBe(fromEnv);
-    await expect(stat(join(dataDir, 'secrets', 'service-keys.json'))).rejects.toThrow(/ENOENT/);
+  test('when a caller rotates (a new key first in the file, the old one after it), then the caller signs with the new one and both are accepted', async () => {
+    const first = await loadOrCreateSecrets(dataDir, {});
+    const path = join(dataDir, 'secrets', 'service-keys.json');
+    const rotated = [{ caller: 'worker', keyId: 'worker-2', secret: 'n'.repeat(32), scopes: ['ledger'] }, ...first.serviceKeys];
+    await writeFile(path, JSON.stringify(rotated));
+    const second = await loadOrCreateSecrets(dataDir, {});
+    expect(signingKeyOf(second, 'worker')).toEqual({ keyId: 'worker-2', secret: 'n'.repeat(32) });
+    expect(formatServiceKeys(second.serviceKeys)).toContain('worker-1:');
+    expect(formatServiceKeys(second.serviceKeys)).toContain(`worker-2:${'n'.repeat(32)}:ledger`);
+  });
+
+  test('when a data folder holds the old shared key and an API key file without a second operator, then per-caller keys replace the shared one and operator-2 is added', async () => {
+    await mkdir(join(dataDir, 'secrets'), { recursive: true });
+    await writeFile(join(dataDir, 'secrets', 'service-keys.json'), JSON.stringify([{ keyId: 'local-1', secret: 's'.repeat(43) }]));
+    await writeFile(join(dataDir, 'secrets', 'api-keys.json'), JSON.stringify([{ name: 'operator', role: 'operator', key: `op_${'o'.repeat(32)}` }]));
+    const secrets = await loadOrCreateSecrets(dataDir, {});
+    expect(secrets.serviceKeys.map((key) => key.keyId)).toEqual(['worker-1', 'transfer-api-1', 'reconciliation-1']);
+    expect(secrets.apiKeys.map((key) => key.name)).toEqual(['operator', 'operator-2', 'client-a']);
+    expect(secrets.apiKeys[0]?.key).toBe(`op_${'o'.repeat(32)}`);
   });
 });

@@ -4,7 +4,8 @@ import { ApiError } from '../../../lib/http-errors';
 
 const base = {
   BANKS: 'bank-a=http://127.0.0.1:4001',
-  SERVICE_KEYS: `k1:${'s'.repeat(40)}`,
+  SERVICE_SIGNING_KEY: `api-1:${'s'.repeat(40)}`,
+  TRANSFER_AUTHORITY_KEYS: `authority-1:${'t'.repeat(40)}`,
   EVENTS_MONGODB_URL: 'mongodb://127.0.0.1:27100/',
   TRANSFER_API_KEYS: `client-a:client:${'a'.repeat(24)},client-b:client:${'b'.repeat(24)}`,
 };

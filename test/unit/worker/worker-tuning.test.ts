@@ -4,7 +4,9 @@ import { localPlanFromEnv } from '../../../infra/local-plan';
 
 const baseEnv = {
   BANKS: 'bank-a=http://127.0.0.1:4001',
-  SERVICE_KEYS: 'k1:0123456789abcdef0123456789abcdef',
+  SERVICE_SIGNING_KEY: 'worker-1:0123456789abcdef0123456789abcdef',
+  RECONCILIATION_SIGNING_KEY: 'reconciliation-1:0123456789abcdef0123456789abcdef',
+  TRANSFER_AUTHORITY_KEYS: 'authority-1:0123456789abcdef0123456789abcdef',
   EVENTS_MONGODB_URL: 'mongodb://127.0.0.1:27100/',
 };
 
