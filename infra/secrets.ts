@@ -61,6 +61,12 @@ export function signingKeyOf(secrets: Pick<ClusterSecrets, 'serviceKeys'>, calle
   return { keyId: entry.keyId, secret: entry.secret };
 }
 
+/** The key the API signs transfer inputs and decisions with: the first of TRANSFER_AUTHORITY_KEYS. */
+export function authorityKeyOf(secrets: Pick<ClusterSecrets, 'authorityKeys'>): SigningKey {
+  const [keyId = '', secret = ''] = (secrets.authorityKeys.split(',')[0] ?? '').split(':');
+  return { keyId, secret };
+}
+
 export function formatSigningKey(key: SigningKey): string {
   return `${key.keyId}:${key.secret}`;
 }

@@ -12,6 +12,10 @@ export const httpStatusByCode = {
   WEBHOOK_HOST_NOT_ALLOWED: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  /** The source account is outside the calling client's mandate (CLIENT_MANDATES). */
+  SOURCE_NOT_ALLOWED: 403,
+  /** Four eyes: the operator who created a transfer may not approve or reject it. */
+  SAME_OPERATOR: 403,
   NOT_FOUND: 404,
   ACCOUNT_NOT_FOUND: 404,
   BANK_NOT_FOUND: 404,

@@ -36,6 +36,8 @@ export type TransferReason =
   | 'AMOUNT_TOO_LARGE'
   | 'INVALID_AMOUNT'
   | 'WORKFLOW_TERMINATED'
+  /** The input was not signed by the transfer API (started around it, or altered): nothing moved, nothing recorded. */
+  | 'TRANSFER_NOT_AUTHORISED'
   | (string & {});
 
 export interface AccountRef {
@@ -73,6 +75,13 @@ export interface TransferPolicy {
   compensationRetryMaximumIntervalMs?: number;
 }
 
+/** The transfer API's signature over an input or a decision (see lib/transfer-authority.ts). */
+export interface TransferAuthoritySignature {
+  keyId: string;
+  /** Hex HMAC-SHA256. */
+  signature: string;
+}
+
 export interface TransferInput {
   transferId: string;
   source: AccountRef;
@@ -90,6 +99,8 @@ export interface TransferInput {
    * flight: it finishes the transfer from the ledgers' facts (credit-void, then refund).
    */
   repair?: boolean;
+  /** The API's signature over everything above; an input without a valid one moves nothing. */
+  authority?: TransferAuthoritySignature;
 }
 
 export type TransferStepName = 'approval' | 'debit' | 'credit' | 'credit-void' | 'refund';
@@ -129,6 +140,8 @@ export interface TransferState {
 export interface OperatorDecision {
   operator: string;
   comment?: string;
+  /** The API's signature over the transfer, the action and this decision; an update without a valid one decides nothing. */
+  authority?: TransferAuthoritySignature;
 }
 
 export const transferTaskQueue = 'transfers';

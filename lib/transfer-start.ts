@@ -2,10 +2,14 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type Work
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { transferWorkflow } from '../workflows/transfer-workflow';
 import { transferWorkflowType } from '../workflows/transfer-definitions';
+import type { SigningKey } from './request-signing';
 import { searchAttributes } from './search-attributes';
+import { signTransferInput } from './transfer-authority';
 import { transferTaskQueue, transferWorkflowId, type TransferInput } from './transfer-contract';
 
 export interface StartTransferOptions {
+  /** The transfer authority key the input is signed with; the worker refuses an input it cannot verify. */
+  authorityKey: SigningKey;
   taskQueue?: string;
   /** Extra memo fields (the reference is always added); payloads, so encrypted when a codec is on. */
   memo?: Record<string, unknown>;
@@ -36,15 +40,15 @@ export function initialTransferSearchAttributes(input: TransferInput): TypedSear
 }
 
 /**
- * Starts one transfer's saga: workflow id from the transfer id, never reused (REJECT_DUPLICATE,
+ * Starts one transfer's saga, its input signed: workflow id from the transfer id, never reused (REJECT_DUPLICATE,
  * and FAIL while one runs: a second start throws WorkflowExecutionAlreadyStartedError), the
  * reference in the memo, the search attributes set from the start.
  */
-export function startTransfer(client: Client, input: TransferInput, options: StartTransferOptions = {}): Promise<WorkflowHandle<typeof transferWorkflow>> {
+export function startTransfer(client: Client, input: TransferInput, options: StartTransferOptions): Promise<WorkflowHandle<typeof transferWorkflow>> {
   return client.workflow.start<typeof transferWorkflow>(transferWorkflowType, {
     taskQueue: options.taskQueue ?? transferTaskQueue,
     workflowId: transferWorkflowId(input.transferId),
-    args: [input],
+    args: [signTransferInput(options.authorityKey, input)],
     workflowIdReusePolicy: options.repair ? WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY : WorkflowIdReusePolicy.REJECT_DUPLICATE,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     memo: { ...options.memo, ...(input.reference === undefined ? {} : { reference: input.reference }) },

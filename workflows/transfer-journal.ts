@@ -37,6 +37,8 @@ export interface TransferJournal {
   endStep: (step: TransferStep, status: 'SUCCEEDED' | 'FAILED', detail?: StepDetail) => void;
   /** The last status change; the saga returns the state it gives. */
   finish: (status: TransferStatus, reason?: TransferReason) => TransferState;
+  /** Ends REJECTED without a record write or an event: for an input the API never signed, which owns no record. */
+  refuseUnrecorded: (reason: TransferReason) => TransferState;
 }
 
 export function createTransferJournal(input: TransferInput, events: TransferEvents): TransferJournal {
@@ -90,6 +92,14 @@ export function createTransferJournal(input: TransferInput, events: TransferEven
     finish: (status, reason) => {
       setStatus(status, reason);
       log.info('transfer ended', { transferId: input.transferId, status, reason });
+      return state;
+    },
+    refuseUnrecorded: (reason) => {
+      state.status = 'REJECTED';
+      state.reason = reason;
+      state.updatedAt = now();
+      upsertSearchAttributes([{ key: searchAttributes.transferStatus, value: 'REJECTED' }]);
+      log.warn('transfer refused unrecorded', { transferId: input.transferId, reason });
       return state;
     },
   };

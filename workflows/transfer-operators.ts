@@ -1,8 +1,10 @@
-import { ApplicationFailure, condition, isCancellation, patched, setHandler, type CancellationScope } from '@temporalio/workflow';
+import { ApplicationFailure, condition, isCancellation, patched, proxyLocalActivities, setHandler, type CancellationScope } from '@temporalio/workflow';
+import type { AuthorityActivities } from '../activities/authority-activities';
 import type { OperatorDecision, TransferInput, TransferState } from '../lib/transfer-contract';
 import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery } from './transfer-definitions';
 import type { TransferJournal } from './transfer-journal';
 import { transferPatches } from './transfer-patches';
+import { authorityCheckOptions } from './transfer-policies';
 
 /** What operators asked of the saga so far, and what their cancel can still reach. */
 export interface OperatorRequests {
@@ -18,6 +20,20 @@ const workflowCancelOperator = 'workflow-cancel-request';
 
 const refuse = (type: string, message: string): ApplicationFailure => ApplicationFailure.create({ type, message, nonRetryable: true });
 
+const authority = proxyLocalActivities<AuthorityActivities>(authorityCheckOptions);
+
+/**
+ * Any Temporal client can send an update: only one the transfer API signed decides anything (the
+ * API names the authenticated operator in it). Checked by a local activity, so the validator runs
+ * again afterwards: the transfer may have moved on meanwhile.
+ */
+async function assertSignedByTheApi(transferId: string, action: 'approve' | 'reject' | 'cancel', decision: OperatorDecision, stillApplies: (decision: OperatorDecision) => void): Promise<void> {
+  if (!patched(transferPatches.authorisedDecisions)) return;
+  const verdict = await authority.verifyOperatorDecision({ transferId, action, decision });
+  if (!verdict.valid) throw refuse('DECISION_NOT_AUTHORISED', `the ${action} did not come through the transfer API: ${verdict.reason}`);
+  stillApplies(decision);
+}
+
 /** The state query and the approve, reject and cancel updates, each refused by its validator when it no longer applies. */
 export function registerOperatorHandlers(journal: TransferJournal, requests: OperatorRequests): void {
   const { state } = journal;
@@ -28,15 +44,22 @@ export function registerOperatorHandlers(journal: TransferJournal, requests: Ope
     }
   };
   const decide = (approved: boolean) => async (decision: OperatorDecision) => {
+    await assertSignedByTheApi(state.transferId, approved ? 'approve' : 'reject', decision, notAwaiting);
     requests.approval = { approved, by: decision.operator };
     await condition(() => state.status !== 'AWAITING_APPROVAL');
     return state;
   };
   setHandler(approveUpdate, decide(true), { validator: notAwaiting });
   setHandler(rejectUpdate, decide(false), { validator: notAwaiting });
+  const notCancellable = (_decision: OperatorDecision): void => {
+    if (requests.cancelRequestedBy || requests.creditSucceeded || !['PENDING', 'AWAITING_APPROVAL', 'DEBITED'].includes(state.status)) {
+      throw refuse('TRANSFER_NOT_CANCELLABLE', `transfer is ${state.status}${requests.creditSucceeded ? ' and its credit succeeded' : ''}`);
+    }
+  };
   setHandler(
     cancelUpdate,
     async (decision: OperatorDecision) => {
+      await assertSignedByTheApi(state.transferId, 'cancel', decision, notCancellable);
       requests.cancelRequestedBy = decision.operator;
       requests.creditScope?.cancel();
       // Answer once the cancel has taken effect: nothing moved, the undo has begun, or the credit won the race.
@@ -44,13 +67,7 @@ export function registerOperatorHandlers(journal: TransferJournal, requests: Ope
       if (state.status === 'COMPLETED') throw refuse('TRANSFER_NOT_CANCELLABLE', 'the credit had already been applied');
       return state;
     },
-    {
-      validator: (_decision: OperatorDecision) => {
-        if (requests.cancelRequestedBy || requests.creditSucceeded || !['PENDING', 'AWAITING_APPROVAL', 'DEBITED'].includes(state.status)) {
-          throw refuse('TRANSFER_NOT_CANCELLABLE', `transfer is ${state.status}${requests.creditSucceeded ? ' and its credit succeeded' : ''}`);
-        }
-      },
-    },
+    { validator: notCancellable },
   );
 }
 

@@ -25,4 +25,8 @@ export const transferPatches = {
   compensationRetriesInActivity: 'compensation-retries-in-activity',
   /** An operator's repair run finishes a stopped transfer from the ledgers' facts. */
   repairRun: 'repair-run',
+  /** The saga acts only on an input the transfer API signed; any other ends REJECTED with nothing moved or recorded. */
+  authorisedInput: 'authorised-input',
+  /** An approve, reject or cancel update acts only when the transfer API signed it. */
+  authorisedDecisions: 'authorised-decisions',
 } as const;

@@ -79,3 +79,9 @@ export const eventRecordingOptions: ActivityOptions = {
   startToCloseTimeout: attemptTimeoutMs,
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: [] },
 };
+
+/** Checking the API's signature is a little CPU in the worker; it is retried (never given up) only if the check itself fails. */
+export const authorityCheckOptions: LocalActivityOptions = {
+  startToCloseTimeout: 5_000,
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', nonRetryableErrorTypes: [] },
+};

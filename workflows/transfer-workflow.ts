@@ -1,12 +1,13 @@
-import { CancellationScope, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { AccountActivities } from '../activities/account-activities';
+import type { AuthorityActivities } from '../activities/authority-activities';
 import type { TransferInput, TransferState } from '../lib/transfer-contract';
 import { createCompensations, missingAccountSettles, type Compensations } from './transfer-compensation';
 import { transferEvents, type TransferEvents } from './transfer-events';
 import { createTransferJournal, legFailure, type LegFailure, type TransferJournal } from './transfer-journal';
 import { awaitApproval, registerOperatorHandlers, type OperatorRequests } from './transfer-operators';
 import { transferPatches } from './transfer-patches';
-import { creditGiveUpAfterMsDefault, debitGiveUpAfterMsDefault, legOptions } from './transfer-policies';
+import { authorityCheckOptions, creditGiveUpAfterMsDefault, debitGiveUpAfterMsDefault, legOptions } from './transfer-policies';
 import { validateTransfer } from './transfer-validation';
 
 /**
@@ -37,6 +38,7 @@ async function runTransfer(input: TransferInput, events: TransferEvents): Promis
   const requests: OperatorRequests = { creditSucceeded: false };
   registerOperatorHandlers(journal, requests);
 
+  if (patched(transferPatches.authorisedInput) && !(await signedByTheApi(input))) return journal.refuseUnrecorded('TRANSFER_NOT_AUTHORISED');
   const invalid = validateTransfer(input);
   if (invalid) return journal.finish('REJECTED', invalid);
 
@@ -58,6 +60,14 @@ async function runTransfer(input: TransferInput, events: TransferEvents): Promis
   if (undone) return undone;
   journal.setStatus('DEBITED');
   return creditTarget(saga);
+}
+
+const authority = proxyLocalActivities<AuthorityActivities>(authorityCheckOptions);
+
+/** A workflow started around the API (any Temporal client can start one) carries no valid signature: it moves nothing. */
+async function signedByTheApi(input: TransferInput): Promise<boolean> {
+  const verdict = await authority.verifyTransferInput({ input, workflowId: workflowInfo().workflowId });
+  return verdict.valid;
 }
 
 const ledger = (giveUpAfterMs: number) => proxyActivities<AccountActivities>(legOptions(giveUpAfterMs));

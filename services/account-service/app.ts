@@ -39,6 +39,9 @@ export async function buildAccountService(deps: AccountServiceDeps): Promise<{ a
   const metrics = createLedgerMetrics(deps.bankId);
   const ledger = new Ledger(store, clock, metrics, deps.groupCommit ?? groupCommitDefaults, dayOfInTimeZone(deps.timeZone));
   const app = express();
+  // Routes match exactly as the scope table names them: no other letter case, no trailing slash.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   if (deps.tracer) app.use(traceRequests(deps.tracer));
   app.use(commonMiddleware(app, deps.logger));
   app.use(metrics.recordRequests);

@@ -22,6 +22,7 @@ import { bankRoutes } from './routes/bank-routes';
 import { reconciliationRoutes } from './routes/reconciliation-routes';
 import { eventRoutes } from './routes/event-routes';
 import { transferRoutes } from './routes/transfer-routes';
+import type { TransferAuthority } from './mandates';
 
 export interface TransferApiDeps {
   logger: Logger;
@@ -34,6 +35,8 @@ export interface TransferApiDeps {
   policy: TransferPolicy;
   /** API client name → largest amount per transfer (CLIENT_TRANSFER_MAX_MINOR); others get policy.amountMaxMinor. */
   clientTransferMaxMinor?: ReadonlyMap<string, string>;
+  /** CLIENT_MANDATES and APPROVAL_FOUR_EYES. */
+  authority: TransferAuthority;
   rateLimitPerMinute: number;
   /** An open transfer (not awaiting approval) older than this counts as overdue in the metrics. */
   transferOverdueAfterMs: number;
@@ -102,6 +105,7 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
       workflows: deps.workflows,
       records: deps.records,
       policy: deps.policy,
+      authority: deps.authority,
       ...(deps.clientTransferMaxMinor === undefined ? {} : { clientTransferMaxMinor: deps.clientTransferMaxMinor }),
       onCreated: metrics.recordCreated,
     }),

@@ -11,12 +11,20 @@ import { secretSealer } from '../../lib/secret-sealing';
 import { serve } from '../../lib/http-server';
 import { startConfiguredTracing } from '../../lib/tracing';
 import { buildTransferApi } from './app';
-import { loadConfig } from './config';
+import { loadConfig, type TransferApiConfig } from './config';
+import type { SigningKey } from '../../lib/request-signing';
 import { BankAccounts } from './gateways/bank-accounts';
 import { TemporalReconciliations } from './gateways/reconciliations';
 import { TemporalTransferWorkflows } from './gateways/temporal-transfer-workflows';
 
 const workerAnswerTimeoutMs = 5_000;
+
+/** The API signs with the first transfer authority key; the others are still accepted by the worker (a rotation). */
+function authorityKeyOf(config: TransferApiConfig): SigningKey {
+  const [key] = config.authorityKeys;
+  if (!key) throw new Error('TRANSFER_AUTHORITY_KEYS is empty');
+  return key;
+}
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -31,7 +39,7 @@ async function main(): Promise<void> {
   await events.ensureIndexes();
   const records = new TransferRecordStore(mongo.db(config.events.databaseName));
   await records.ensureIndexes();
-  const workflows = new TemporalTransferWorkflows({ client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workerAnswerTimeoutMs });
+  const workflows = new TemporalTransferWorkflows({ client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workerAnswerTimeoutMs, authorityKey: authorityKeyOf(config) });
   const policy: TransferPolicy = {
     approvalThresholdMinor: config.approvalThresholdMinor,
     approvalTimeoutMs: config.approvalTimeoutMs,
@@ -60,6 +68,7 @@ async function main(): Promise<void> {
     reconciliations: new TemporalReconciliations({ client, taskQueue: config.temporal.taskQueue }),
     policy,
     clientTransferMaxMinor: config.clientTransferMaxMinor,
+    authority: { clientMandates: config.clientMandates, approvalFourEyes: config.approvalFourEyes },
     events,
     allowedWebhookHosts: config.allowedWebhookHosts,
     rateLimitPerMinute: config.rateLimitPerMinute,

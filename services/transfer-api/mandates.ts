@@ -9,6 +9,12 @@ import { idPattern } from '../../lib/ids';
  */
 export type Mandate = { kind: 'every-bank' } | { kind: 'banks'; banks: ReadonlySet<string> } | { kind: 'accounts'; bankId: string; accounts: ReadonlySet<string> };
 
+/** Who may move what through the API: each client's mandate, and whether approvals need a second operator. */
+export interface TransferAuthority {
+  clientMandates: ReadonlyMap<string, Mandate>;
+  approvalFourEyes: boolean;
+}
+
 /** True when the mandate covers debiting this account. */
 export function mandateCovers(mandate: Mandate | undefined, source: { bankId: string; accountId: string }): boolean {
   if (!mandate) return false;

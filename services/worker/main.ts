@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     banks: config.banks,
     signingKey: config.signingKey,
     reconciliationSigningKey: config.reconciliationSigningKey,
+    authorityKeys: config.authorityKeys,
     requestTimeoutMs: config.bankRequestTimeoutMs,
     ...(tracing ? { tracing } : {}),
     codecKeys: config.codecKeys,

@@ -1,4 +1,3 @@
-import type { SigningKey } from '../../lib/request-signing';
 import {
   makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
@@ -7,11 +6,13 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createAccountActivities, type AccountActivitiesOptions } from '../../activities/account-activities';
+import { createAuthorityActivities } from '../../activities/authority-activities';
 import { createReconciliationActivities, type ReconciliationSources } from '../../activities/reconciliation-activities';
 import { activityFailureMetrics, workflowInterceptorModules } from './metrics';
 import type { Tracing } from '../../lib/tracing';
 import { failureConverterPath, transferDataConverter } from '../../lib/data-converter';
 import type { CodecKey } from '../../lib/payload-codec';
+import type { SigningKey } from '../../lib/request-signing';
 
 import { createEventActivities, type EventActivitiesOptions } from '../../activities/event-activities';
 import { workerTuningOptions, type WorkerTuning } from './worker-tuning';
@@ -58,6 +59,8 @@ export interface TransferWorkerOptions extends AccountActivitiesOptions {
   reconciliation?: ReconciliationSources;
   /** Reconciliation's own read-only key; an in-process test worker may leave it to signingKey. */
   reconciliationSigningKey?: SigningKey;
+  /** TRANSFER_AUTHORITY_KEYS: a transfer input or operator decision none of them signed moves nothing. */
+  authorityKeys: readonly SigningKey[];
 }
 
 /** Activity spans, workflow spans through the exporter sink, and spans for the client calls activities make. */
@@ -82,7 +85,12 @@ export async function createTransferWorker(options: TransferWorkerOptions): Prom
     taskQueue: options.taskQueue,
     workflowBundle: options.bundle,
     dataConverter: transferDataConverter(options.codecKeys),
-    activities: { ...createAccountActivities(options), ...createReconciliationActivities({ ...options, signingKey: options.reconciliationSigningKey ?? options.signingKey }), ...(events ? { recordTransferEvent: events.recordTransferEvent, recordTransferChange: events.recordTransferChange } : {}) },
+    activities: {
+      ...createAccountActivities(options),
+      ...createAuthorityActivities(options.authorityKeys),
+      ...createReconciliationActivities({ ...options, signingKey: options.reconciliationSigningKey ?? options.signingKey }),
+      ...(events ? { recordTransferEvent: events.recordTransferEvent, recordTransferChange: events.recordTransferChange } : {}),
+    },
     ...workerTuningOptions(options.tuning ?? {}),
     // Activities are short HTTP calls; a graceful stop lets them finish.
     shutdownGraceTime: '10 seconds',

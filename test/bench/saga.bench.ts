@@ -20,7 +20,7 @@
  * --profile-dir DIR has every service process write a V8 CPU profile (.cpuprofile) there when the
  * cluster stops, to open in Chrome's DevTools.
  */
-import { signingKeyOf } from '../../infra/secrets';
+import { authorityKeyOf, signingKeyOf } from '../../infra/secrets';
 import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -106,13 +106,15 @@ async function main(): Promise<void> {
   const running = [bareWorker.run()];
   if (!env.cluster.secrets) throw new Error('the cluster has no service keys');
   const signingKey = signingKeyOf(env.cluster.secrets, 'worker');
+  // Inputs are signed as the API signs them, with the cluster's transfer authority key.
+  const authorityKey = authorityKeyOf(env.cluster.secrets);
   const banks = [...env.cluster.accountServiceUrls].map(([bankId, url]) => ({ bankId, url }));
   const bundle = inProcess.length > 0 ? await bundleTransferWorkflows() : undefined;
   const taskQueueOf = (arm: string): string => `bench-${arm.replace(/[^a-z]+/g, '-')}`;
   const sagaWorkers = bundle
     ? await Promise.all(
         inProcess.map(({ arm, codecKeys, tuning }) =>
-          createTransferWorker({ connection: workerConnection, namespace: 'default', taskQueue: taskQueueOf(arm), bundle, banks, signingKey, requestTimeoutMs: 10_000, codecKeys, tuning }),
+          createTransferWorker({ connection: workerConnection, namespace: 'default', taskQueue: taskQueueOf(arm), bundle, banks, signingKey, authorityKeys: [authorityKey], requestTimeoutMs: 10_000, codecKeys, tuning }),
         ),
       )
     : [];
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
       };
     };
     // As the API creates a transfer: the record and its place in the client's chain, then the saga (policy.transferRecord set).
-    const recordDeps = { records, policy, workflows: new TemporalTransferWorkflows({ client: codecClient, namespace: 'default', taskQueue: transferTaskQueue, workerAnswerTimeoutMs: 5_000 }) };
+    const recordDeps = { records, policy, workflows: new TemporalTransferWorkflows({ client: codecClient, namespace: 'default', taskQueue: transferTaskQueue, workerAnswerTimeoutMs: 5_000, authorityKey }) };
     let lastRecorded: string | undefined;
     const sagaWithRecord = async (): Promise<void> => {
       const input = transferInput();
@@ -156,7 +158,7 @@ async function main(): Promise<void> {
     };
     const sagaOn = (taskQueue: string | undefined, starter: Client) => async (): Promise<void> => {
       // Started as the API starts it: memo and every search attribute, which Temporal indexes too.
-      const state = await (await startTransfer(starter, transferInput(), taskQueue ? { taskQueue } : {})).result();
+      const state = await (await startTransfer(starter, transferInput(), { authorityKey, ...(taskQueue ? { taskQueue } : {}) })).result();
       if (state.status !== 'COMPLETED') throw new Error(`transfer ended ${state.status}`);
     };
     const runners = new Map<string, () => Promise<void>>([

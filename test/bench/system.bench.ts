@@ -5,7 +5,7 @@
  *
  *   npm run bench [-- --rounds 2]
  */
-import { signingKeyOf } from '../../infra/secrets';
+import { authorityKeyOf, signingKeyOf } from '../../infra/secrets';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,11 +66,13 @@ async function main(): Promise<void> {
   // The cost of payload encryption: two saga workers in this process that differ only by the codec.
   if (!env.cluster.secrets) throw new Error('the cluster has no service keys');
   const signingKey = signingKeyOf(env.cluster.secrets, 'worker');
+  // Inputs are signed as the API signs them, with the cluster's transfer authority key.
+  const authorityKey = authorityKeyOf(env.cluster.secrets);
   const bundle = await bundleTransferWorkflows();
   const banks = [...env.cluster.accountServiceUrls].map(([bankId, url]) => ({ bankId, url }));
   const codecWorkers = await Promise.all(
     (['bench-encrypted', 'bench-plain'] as const).map((taskQueue) =>
-      createTransferWorker({ connection: workerConnection, namespace: 'default', taskQueue, bundle, banks, signingKey, requestTimeoutMs: 10_000, codecKeys: taskQueue === 'bench-encrypted' ? testCodecKeys : undefined }),
+      createTransferWorker({ connection: workerConnection, namespace: 'default', taskQueue, bundle, banks, signingKey, authorityKeys: [authorityKey], requestTimeoutMs: 10_000, codecKeys: taskQueue === 'bench-encrypted' ? testCodecKeys : undefined }),
     ),
   );
   running.push(...codecWorkers.map((worker) => worker.run()));
@@ -116,7 +118,7 @@ async function main(): Promise<void> {
     const sagaInput = (index: number): TransferInput => ({ transferId: `saga-${id()}`, source: { bankId: 'bank-a', accountId: `payer-${index % 64}` }, target: { bankId: 'bank-b', accountId: `payee-${index % 64}` }, amountMinor: '1', currency: 'EUR', requestedBy: 'bench', policy });
     /** Started as the API starts it (memo and every search attribute), on the cluster's worker unless a task queue is given. */
     const sagaOn = (starter: Client, taskQueue?: string): Operation => async (index) => {
-      const state = await (await startTransfer(starter, sagaInput(index), taskQueue ? { taskQueue } : {})).result();
+      const state = await (await startTransfer(starter, sagaInput(index), { authorityKey, ...(taskQueue ? { taskQueue } : {}) })).result();
       if (state.status !== 'COMPLETED') throw new Error(`saga ended ${state.status}`);
     };
     const saga = sagaOn(codecClient);

@@ -176,6 +176,7 @@ async function startApi(records: TransferRecordStore, events: EventStore, port: 
     banks: new BankAccounts([], { keyId: 'unused', secret: 'u'.repeat(32) }, 1_000),
     reconciliations: unusedReconciliations(),
     policy: { approvalThresholdMinor: '1000000000', approvalTimeoutMs: 60_000, amountMaxMinor: '1000000000', banks: ['bank-a', 'bank-b'], refundAttentionAfterAttempts: 5, transferRecord: true },
+    authority: { clientMandates: new Map([[mainClient, { kind: 'every-bank' }]]), approvalFourEyes: true },
     rateLimitPerMinute: 10_000_000,
     transferOverdueAfterMs: 60_000,
     events,

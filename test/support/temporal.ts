@@ -5,6 +5,10 @@ import { transferDataConverter } from '../../lib/data-converter';
 import { payloadCodecKeysSchema } from '../../lib/payload-codec';
 import { searchAttributeKeys } from '../../lib/search-attributes';
 import { bundleTransferWorkflows } from '../../services/worker/transfer-worker';
+import { createAuthorityActivities } from '../../activities/authority-activities';
+import type { SigningKey } from '../../lib/request-signing';
+import { signOperatorDecision, type DecisionAction } from '../../lib/transfer-authority';
+import type { OperatorDecision } from '../../lib/transfer-contract';
 
 /**
  * Fixed payload codec keys of the tests, committed on purpose: histories captured by tests are
@@ -14,6 +18,16 @@ export const testCodecKeysSetting = 'test-codec-2:dGVzdC1jb2RlYy1rZXktMi0wMTIzND
 export const testCodecKeys = payloadCodecKeysSchema.parse(testCodecKeysSetting);
 /** The data converter of every Temporal client and worker the tests make. */
 export const testDataConverter = transferDataConverter(testCodecKeys);
+
+/** The tests' transfer authority key: the API's half signs with it, test workers verify with it. */
+export const testAuthorityKey: SigningKey = { keyId: 'test-authority-1', secret: 'test-authority-secret-0123456789abcdef' };
+/** The signature checks of a worker that trusts only testAuthorityKey, for workers built with scripted activities. */
+export const testAuthorityActivities = createAuthorityActivities([testAuthorityKey]);
+
+/** A decision as the transfer API sends it: signed for this transfer and action. */
+export function signedDecision(transferId: string, action: DecisionAction, decision: OperatorDecision): OperatorDecision {
+  return signOperatorDecision(testAuthorityKey, transferId, action, decision);
+}
 
 let runtimeInstalled = false;
 

@@ -1,5 +1,7 @@
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { SigningKey } from '../../../lib/request-signing';
+import { signOperatorDecision } from '../../../lib/transfer-authority';
 import { startTransfer } from '../../../lib/transfer-start';
 import { isTerminalStatus, transferStatuses, transferWorkflowId, type OperatorDecision, type TransferInput, type TransferState } from '../../../lib/transfer-contract';
 import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery, transferWorkflowType } from '../../../workflows/transfer-definitions';
@@ -27,6 +29,8 @@ export interface TemporalTransferWorkflowsOptions {
   workerAnswerTimeoutMs: number;
   /** How long a read waits for a running saga's live state before answering from the record alone. */
   liveStateTimeoutMs?: number;
+  /** Signs every input and decision handed to the saga (the first of TRANSFER_AUTHORITY_KEYS). */
+  authorityKey: SigningKey;
 }
 
 const liveStateTimeoutMsDefault = 1_000;
@@ -59,7 +63,7 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
   private async startRun(input: TransferInput, memo: TransferMemo, repair: boolean): Promise<StartOutcome> {
     try {
       // The one way every starter starts a saga: id, reuse policies, search attributes (lib/transfer-start).
-      await startTransfer(this.options.client, input, { taskQueue: this.options.taskQueue, memo: { ...memo }, repair });
+      await startTransfer(this.options.client, input, { authorityKey: this.options.authorityKey, taskQueue: this.options.taskQueue, memo: { ...memo }, repair });
       return 'started';
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-exists';
@@ -90,7 +94,8 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
   async decide(transferId: string, action: OperatorAction, decision: OperatorDecision): Promise<TransferState> {
     const handle = this.handle(transferId);
     try {
-      return await this.withWorkerDeadline(() => handle.executeUpdate(updates[action], { args: [decision] }));
+      const signed = signOperatorDecision(this.options.authorityKey, transferId, action, decision);
+      return await this.withWorkerDeadline(() => handle.executeUpdate(updates[action], { args: [signed] }));
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError) {
         const cause = error.cause;

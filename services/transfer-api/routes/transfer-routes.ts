@@ -12,7 +12,8 @@ import {
   transferSchema,
 } from '../schemas';
 import type { OperatorAction } from '../gateways/transfer-workflows';
-import { assertWithinClientMaximum, createTransfer, type ClientTransferMaxima, type CreateTransferResult } from '../use-cases/create-transfer';
+import type { TransferAuthority } from '../mandates';
+import { assertSourceWithinMandate, assertWithinClientMaximum, createTransfer, type ClientTransferMaxima, type CreateTransferResult } from '../use-cases/create-transfer';
 import { decideTransfer } from '../use-cases/decide-transfer';
 import { listTransfers } from '../use-cases/list-transfers';
 import { getTransfer } from '../use-cases/read-transfers';
@@ -23,11 +24,15 @@ const transferParams = z.strictObject({ id: transferIdSchema });
 const error = (description: string) => ({ description, schema: errorBodySchema });
 
 export interface TransferRouteDeps extends TransferUseCaseDeps {
+  /** What each client may debit, and whether approvals need a second operator. */
+  authority: TransferAuthority;
   /** Per-client maximum amount per transfer; when absent every client gets the policy's maximum. */
   clientTransferMaxMinor?: ReadonlyMap<string, string>;
   /** Told of every create answered: a new transfer, or a replay of an earlier request. */
   onCreated?: (result: CreateTransferResult) => void;
 }
+
+const decisionResponses = (refusal: string) => ({ 200: { description: 'The transfer after the decision', schema: transferSchema }, 404: error('TRANSFER_NOT_FOUND'), 409: error(refusal) });
 
 function decisionRoute(deps: TransferRouteDeps, action: OperatorAction, summary: string, refusal: string): AnyRouteSpec {
   return defineRoute({
@@ -38,8 +43,8 @@ function decisionRoute(deps: TransferRouteDeps, action: OperatorAction, summary:
     roles: ['operator'],
     params: transferParams,
     body: operatorDecisionBodySchema,
-    responses: { 200: { description: 'The transfer after the decision', schema: transferSchema }, 404: error('TRANSFER_NOT_FOUND'), 409: error(refusal) },
-    handler: async ({ params, body, caller }) => ({ status: 200, body: await decideTransfer(deps, caller, params.id, action, body.comment) }),
+    responses: action === 'cancel' ? decisionResponses(refusal) : { ...decisionResponses(refusal), 403: error('SAME_OPERATOR: the operator who created the transfer may not decide it (APPROVAL_FOUR_EYES)') },
+    handler: async ({ params, body, caller }) => ({ status: 200, body: await decideTransfer({ ...deps, fourEyes: deps.authority.approvalFourEyes }, caller, params.id, action, body.comment) }),
   });
 }
 
@@ -59,12 +64,14 @@ export function transferRoutes(deps: TransferRouteDeps): AnyRouteSpec[] {
       responses: {
         202: { description: 'Transfer started', schema: transferSchema },
         200: { description: 'Replay of an earlier identical request', schema: transferSchema, headers: { 'Idempotent-Replayed': { description: 'true', schema: { type: 'string' } } } },
+        403: error("SOURCE_NOT_ALLOWED (field source) when a client's mandate (CLIENT_MANDATES) does not cover the source account; nothing is recorded"),
         422: error("IDEMPOTENCY_KEY_REUSED, or LIMIT_EXCEEDED (field amountMinor) when the amount is above the calling client's maximum per transfer (CLIENT_TRANSFER_MAX_MINOR, else TRANSFER_MAX_MINOR); then no transfer is started"),
       },
       handler: async ({ body, caller, request }): Promise<RouteResult> => {
         const header = request.get('idempotency-key');
         if (header === undefined) throw new ApiError('VALIDATION_FAILED', 'the Idempotency-Key header is required', 'Idempotency-Key');
         if (!idempotencyKeySchema.safeParse(header).success) throw new ApiError('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 printable ASCII characters', 'Idempotency-Key');
+        assertSourceWithinMandate(deps.authority.clientMandates, caller, body.source);
         assertWithinClientMaximum(maxima, caller, body.amountMinor);
         const result = await createTransfer(deps, caller, header, body);
         deps.onCreated?.(result);

@@ -3,6 +3,7 @@ import { recordedState, type TransferRecordDocument, type TransferRequest } from
 import type { Caller } from '../http/auth';
 import { ApiError } from '../../../lib/http-errors';
 import type { CreateTransferBody, TransferView } from '../schemas';
+import { mandateCovers, type Mandate } from '../mandates';
 import { startSaga, viewOf, type TransferUseCaseDeps } from './recorded-transfers';
 import { transferView } from './transfer-view';
 
@@ -41,6 +42,15 @@ export function assertWithinClientMaximum(maxima: ClientTransferMaxima, caller: 
   if (BigInt(amountMinor) > BigInt(maxMinor)) {
     throw new ApiError('LIMIT_EXCEEDED', `amountMinor is above the ${maxMinor} minor units this client may send in one transfer`, 'amountMinor');
   }
+}
+
+/**
+ * A client is a participant of its bank, sending for its own customers: it may debit only what its
+ * mandate covers. Refused before anything is recorded or started; operators act on every account.
+ */
+export function assertSourceWithinMandate(mandates: ReadonlyMap<string, Mandate>, caller: Caller, source: { bankId: string; accountId: string }): void {
+  if (caller.role === 'operator' || mandateCovers(mandates.get(caller.name), source)) return;
+  throw new ApiError('SOURCE_NOT_ALLOWED', `client ${caller.name} may not debit account ${source.accountId} at ${source.bankId} (CLIENT_MANDATES)`, 'source');
 }
 
 /**

@@ -8,11 +8,17 @@ import { recordedState } from '../../../lib/transfer-record';
 import type { TransferUseCaseDeps } from './recorded-transfers';
 import { transferView } from './transfer-view';
 
-/** Approve, reject or cancel: a workflow update; the workflow's refusal becomes a 409 with its code. */
-export async function decideTransfer(deps: TransferUseCaseDeps, caller: Caller, transferId: string, action: OperatorAction, comment: string | undefined): Promise<TransferView> {
+/**
+ * Approve, reject or cancel: a workflow update; the workflow's refusal becomes a 409 with its code.
+ * The deciding operator is the authenticated caller; with four eyes, never the transfer's creator.
+ */
+export async function decideTransfer(deps: TransferUseCaseDeps & { fourEyes: boolean }, caller: Caller, transferId: string, action: OperatorAction, comment: string | undefined): Promise<TransferView> {
   const { workflows } = deps;
   const recorded = await deps.records.find(transferId);
   if (!recorded) throw new ApiError('TRANSFER_NOT_FOUND', `no transfer ${transferId}`);
+  if (deps.fourEyes && action !== 'cancel' && recorded.record.client === caller.name) {
+    throw new ApiError('SAME_OPERATOR', `${caller.name} created transfer ${transferId}; another operator must ${action} it (APPROVAL_FOUR_EYES)`);
+  }
   const ended = (why = 'has already ended') => new ApiError(action === 'cancel' ? 'TRANSFER_NOT_CANCELLABLE' : 'TRANSFER_NOT_AWAITING_APPROVAL', `transfer ${transferId} ${why}`);
   if (isTerminalStatus(recordedState(recorded).status)) throw ended();
   const workflow = await workflows.describe(transferId);

@@ -100,8 +100,10 @@ describe('account service: every hot-path read and update is a look-up by _id', 
       creditVoid: await observe('POST', path('credit-voids'), { transferId: `${tag}-6` }),
       account: await observe('GET', `/v1/accounts/${accountId}`),
       entries: await observe('GET', `${path('entries')}?limit=5&after=3`),
-      freeze: await observe('POST', path('freeze'), {}),
-      unfreeze: await observe('POST', path('unfreeze'), {}),
+      freeze: await observe('POST', path('freeze'), { changeId: `${tag}-freeze` }),
+      freezeReplayed: await observe('POST', path('freeze'), { changeId: `${tag}-freeze` }),
+      unfreeze: await observe('POST', path('unfreeze'), { changeId: `${tag}-unfreeze` }),
+      dailyLimit: await observe('POST', path('daily-limit'), { changeId: `${tag}-limit`, dailyDebitLimitMinor: '5000' }),
     };
   }
 

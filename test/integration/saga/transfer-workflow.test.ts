@@ -8,13 +8,14 @@ import type { RecordedEvent } from '../../../activities/event-activities';
 import type { LedgerEntryView } from '../../../lib/account-service-contract';
 import type { TransferEventRecord } from '../../../lib/event-contract';
 import { searchAttributes } from '../../../lib/search-attributes';
-import type { TransferInput, TransferPolicy, TransferState } from '../../../lib/transfer-contract';
-import { startTransfer } from '../../../lib/transfer-start';
+import { transferWorkflowId, type OperatorDecision, type TransferInput, type TransferPolicy, type TransferState } from '../../../lib/transfer-contract';
+import { signTransferInput } from '../../../lib/transfer-authority';
+import { initialTransferSearchAttributes, startTransfer } from '../../../lib/transfer-start';
 import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery } from '../../../workflows/transfer-definitions';
 import { transferWorkflow } from '../../../workflows/transfer-workflow';
 import { captureHistory } from '../../support/history-capture';
 import { eventually } from '../../support/http';
-import { localTemporal, testDataConverter, transferBundle } from '../../support/temporal';
+import { localTemporal, signedDecision, testAuthorityActivities, testAuthorityKey, testDataConverter, transferBundle } from '../../support/temporal';
 
 jest.setTimeout(120_000);
 
@@ -36,6 +37,9 @@ const policy: TransferPolicy = {
 function entry(operationId: string, kind: LedgerEntryView['kind'], amountMinor: string, outcome: LedgerEntryView['outcome'] = 'APPLIED', code?: string): LegResult {
   return { entry: { operationId, accountId: 'x', kind, amountMinor, balanceAfterMinor: '0', sequence: 1, outcome, ...(code ? { code } : {}), createdAt: '2026-01-01T00:00:00.000Z' }, attempt: 1 };
 }
+
+/** The transfer id of a saga's handle (its workflow id is `transfer-<id>`). */
+const transferIdOf = (handle: WorkflowHandle): string => handle.workflowId.replace(/^transfer-/, '');
 
 const refusal = (code: string) => ApplicationFailure.create({ type: code, message: `refused: ${code}`, nonRetryable: true });
 const unavailable = () => ApplicationFailure.retryable('bank did not answer', 'BANK_UNAVAILABLE');
@@ -115,12 +119,13 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     transfer: TransferInput,
     during?: (handle: WorkflowHandle<typeof transferWorkflow>) => Promise<void>,
     capture?: string,
+    start: (taskQueue: string) => Promise<WorkflowHandle<typeof transferWorkflow>> = (taskQueue) => startTransfer(env.client, transfer, { authorityKey: testAuthorityKey, taskQueue }),
   ): Promise<{ state: TransferState; calls: string[]; handle: WorkflowHandle<typeof transferWorkflow> }> {
     const { activities, calls } = scripted(script);
     const taskQueue = `saga-${transfer.transferId}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await transferBundle(), activities, dataConverter: testDataConverter });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await transferBundle(), activities: { ...activities, ...testAuthorityActivities }, dataConverter: testDataConverter });
     return worker.runUntil(async () => {
-      const handle = await startTransfer(env.client, transfer, { taskQueue });
+      const handle = await start(taskQueue);
       if (during) await during(handle);
       const state = await handle.result();
       if (capture) await captureHistory(handle, capture);
@@ -159,7 +164,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     const transfer = input();
     const { state, calls } = await run({}, transfer);
     expect(state.status).toBe('COMPLETED');
-    const again = await startTransfer(env.client, transfer, { taskQueue: `saga-${transfer.transferId}` }).catch((error: unknown) => error);
+    const again = await startTransfer(env.client, transfer, { authorityKey: testAuthorityKey, taskQueue: `saga-${transfer.transferId}` }).catch((error: unknown) => error);
     expect(again).toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
     expect(calls).toEqual(['debit', 'credit']);
   });
@@ -301,8 +306,8 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     const webhooks = { deliveryTaskQueue: 'unused', retryInitialIntervalMs: 1_000, retryMaximumIntervalMs: 1_000, giveUpAfterMs: 60_000 };
     const transfer = input({ policy: { ...policy, webhooks } });
     const taskQueue = `saga-${transfer.transferId}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await transferBundle(), activities: { ...activities, recordTransferEvent }, dataConverter: testDataConverter });
-    const state = await worker.runUntil(async () => (await startTransfer(env.client, transfer, { taskQueue })).result());
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await transferBundle(), activities: { ...activities, ...testAuthorityActivities, recordTransferEvent }, dataConverter: testDataConverter });
+    const state = await worker.runUntil(async () => (await startTransfer(env.client, transfer, { authorityKey: testAuthorityKey, taskQueue })).result());
     expect(state).toMatchObject({ status: 'REFUNDED', reason: 'CREDIT_FAILED', needsAttention: false });
     expect(recorded.map((record) => [record.type, record.eventId])).toEqual([
       ['transfer.needs_attention', `${transfer.transferId}:transfer.needs_attention`],
@@ -343,7 +348,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     test('when a transfer at the threshold is approved, then it is debited and credited', async () => {
       const { state, calls } = await run({}, large(), async (handle) => {
         await awaiting(handle);
-        await handle.executeUpdate(approveUpdate, { args: [{ operator: 'olga' }] });
+        await handle.executeUpdate(approveUpdate, { args: [signedDecision(transferIdOf(handle), 'approve', { operator: 'olga' })] });
       });
       expect(state.status).toBe('COMPLETED');
       expect(state.steps[0]).toMatchObject({ name: 'approval', status: 'SUCCEEDED', decidedBy: 'olga' });
@@ -354,8 +359,8 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       let secondDecision: unknown;
       const { state, calls } = await run({}, large(), async (handle) => {
         await awaiting(handle);
-        await handle.executeUpdate(rejectUpdate, { args: [{ operator: 'olga' }] });
-        secondDecision = await handle.executeUpdate(approveUpdate, { args: [{ operator: 'olga' }] }).catch((error: unknown) => error);
+        await handle.executeUpdate(rejectUpdate, { args: [signedDecision(transferIdOf(handle), 'reject', { operator: 'olga' })] });
+        secondDecision = await handle.executeUpdate(approveUpdate, { args: [signedDecision(transferIdOf(handle), 'approve', { operator: 'olga' })] }).catch((error: unknown) => error);
       });
       expect(state).toMatchObject({ status: 'REJECTED', reason: 'APPROVAL_REJECTED' });
       expect(calls).toEqual([]);
@@ -368,6 +373,72 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       const { state, calls } = await run({}, large());
       expect(state).toMatchObject({ status: 'REJECTED', reason: 'APPROVAL_TIMED_OUT' });
       expect(calls).toEqual([]);
+    });
+  });
+
+  describe('transfer authority: an input or a decision the API did not sign moves nothing', () => {
+    const large = () => input({ amountMinor: '1000000' });
+    /** Started by any Temporal client, around the API, with whatever input it likes. */
+    const startedAround = (transfer: TransferInput, workflowId = transferWorkflowId(transfer.transferId)) => (taskQueue: string) =>
+      env.client.workflow.start(transferWorkflow, { taskQueue, workflowId, args: [transfer], typedSearchAttributes: initialTransferSearchAttributes(transfer) });
+    const forgedPolicy: TransferPolicy = { ...policy, approvalThresholdMinor: '900000000000', amountMaxMinor: '900000000000' };
+
+    test.each([
+      ['no signature at all, and a forged policy with no approval step', (transfer: TransferInput) => ({ ...transfer, policy: forgedPolicy })],
+      ['a signed input whose amount was raised afterwards', (transfer: TransferInput) => ({ ...signTransferInput(testAuthorityKey, transfer), amountMinor: '900000' })],
+      ['a signed input whose approval threshold was raised afterwards', (transfer: TransferInput) => ({ ...signTransferInput(testAuthorityKey, transfer), policy: forgedPolicy })],
+      ['a signed input whose target was changed afterwards', (transfer: TransferInput) => ({ ...signTransferInput(testAuthorityKey, transfer), target: { bankId: 'bank-b', accountId: 'mallory' } })],
+      ['an input signed with a key the worker does not know', (transfer: TransferInput) => signTransferInput({ keyId: 'test-authority-1', secret: 'not-the-authority-secret-0123456789' }, transfer)],
+    ])('when a workflow is started around the API with %s, then REJECTED TRANSFER_NOT_AUTHORISED and no ledger is called', async (_case, forge) => {
+      const transfer = large();
+      const { state, calls, handle } = await run({}, transfer, undefined, undefined, startedAround(forge(transfer)));
+      expect(state).toMatchObject({ status: 'REJECTED', reason: 'TRANSFER_NOT_AUTHORISED', steps: [] });
+      expect(calls).toEqual([]);
+      expect((await handle.describe()).typedSearchAttributes.get(searchAttributes.transferStatus)).toBe('REJECTED');
+    });
+
+    test('when a signed input is started under another workflow id (to run it a second time), then REJECTED TRANSFER_NOT_AUTHORISED and no ledger is called', async () => {
+      const transfer = input();
+      const { state, calls } = await run({}, transfer, undefined, undefined, startedAround(signTransferInput(testAuthorityKey, transfer), `transfer-${transfer.transferId}-again`));
+      expect(state).toMatchObject({ status: 'REJECTED', reason: 'TRANSFER_NOT_AUTHORISED' });
+      expect(calls).toEqual([]);
+    });
+
+    const awaiting = (handle: WorkflowHandle) => eventually('AWAITING_APPROVAL', async () => ((await statusOf(handle)) === 'AWAITING_APPROVAL' ? true : undefined), 20_000, 100);
+    const forgedApprovals: Array<[string, (handle: WorkflowHandle) => OperatorDecision]> = [
+      ['no signature, naming an operator', () => ({ operator: 'olga' })],
+      ['a signed approval of another transfer', () => signedDecision('another-transfer', 'approve', { operator: 'olga' })],
+      ['a signed reject sent as an approve', (handle) => signedDecision(transferIdOf(handle), 'reject', { operator: 'olga' })],
+      ['a signed approval whose operator was changed afterwards', (handle) => ({ ...signedDecision(transferIdOf(handle), 'approve', { operator: 'olga' }), operator: 'mallory' })],
+    ];
+
+    test.each(forgedApprovals)('when an approve update arrives with %s, then it is refused DECISION_NOT_AUTHORISED, the transfer keeps waiting and times out with nothing moved', async (_case, forge) => {
+      let refused: unknown;
+      let statusAfter: string | undefined;
+      const { state, calls } = await run({}, large(), async (handle) => {
+        await awaiting(handle);
+        refused = await handle.executeUpdate(approveUpdate, { args: [forge(handle)] }).catch((error: unknown) => error);
+        statusAfter = await statusOf(handle);
+      });
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(((refused as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe('DECISION_NOT_AUTHORISED');
+      expect(statusAfter).toBe('AWAITING_APPROVAL');
+      expect(state).toMatchObject({ status: 'REJECTED', reason: 'APPROVAL_TIMED_OUT' });
+      expect(state.steps[0]?.decidedBy).toBeUndefined();
+      expect(calls).toEqual([]);
+    });
+
+    test('when a cancel update arrives unsigned, then it is refused DECISION_NOT_AUTHORISED and the transfer completes', async () => {
+      let refused: unknown;
+      const release = gate();
+      const { state, calls } = await run({ debit: async (request) => { await release.passed; return entry(`${request.transferId}:debit`, 'debit', `-${request.amountMinor}`); } }, input(), async (handle) => {
+        await eventually('the debit to start', async () => ((await handle.query(transferStateQuery)).steps.length > 0 ? true : undefined), 20_000, 100);
+        refused = await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'mallory' }] }).catch((error: unknown) => error);
+        release.open();
+      });
+      expect(((refused as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe('DECISION_NOT_AUTHORISED');
+      expect(state.status).toBe('COMPLETED');
+      expect(calls).toEqual(['debit', 'credit']);
     });
   });
 
@@ -431,7 +502,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     test('when cancelled before the debit, then CANCELLED and nothing moves', async () => {
       const { state, calls } = await run({}, input({ amountMinor: '2000000' }), async (handle) => {
         await eventually('AWAITING_APPROVAL', async () => ((await statusOf(handle)) === 'AWAITING_APPROVAL' ? true : undefined), 20_000, 100);
-        const after = await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'olga' }] });
+        const after = await handle.executeUpdate(cancelUpdate, { args: [signedDecision(transferIdOf(handle), 'cancel', { operator: 'olga' })] });
         expect(after.status).toBe('CANCELLED');
       });
       expect(state).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_OPERATOR' });
@@ -450,7 +521,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
         input(),
         async (handle) => {
           await eventually('the debit to start', async () => ((await handle.query(transferStateQuery)).steps.length > 0 ? true : undefined), 20_000, 50);
-          cancelAnswer = await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'olga' }] });
+          cancelAnswer = await handle.executeUpdate(cancelUpdate, { args: [signedDecision(transferIdOf(handle), 'cancel', { operator: 'olga' })] });
         },
       );
       expect(['COMPENSATING', 'REFUNDED']).toContain(cancelAnswer?.status);
@@ -469,7 +540,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
         input({ policy: { ...policy, creditGiveUpAfterMs: 60_000 } }),
         async (handle) => {
           await eventually('DEBITED', async () => ((await statusOf(handle)) === 'DEBITED' ? true : undefined), 20_000, 50);
-          const after = await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'olga' }] });
+          const after = await handle.executeUpdate(cancelUpdate, { args: [signedDecision(transferIdOf(handle), 'cancel', { operator: 'olga' })] });
           expect(['COMPENSATING', 'REFUNDED']).toContain(after.status);
         },
       );
@@ -480,7 +551,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     test('when cancelled after the credit succeeded, then the cancel is refused with TRANSFER_NOT_CANCELLABLE', async () => {
       const { state, handle } = await run({}, input());
       expect(state.status).toBe('COMPLETED');
-      const refused = await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'olga' }] }).catch((error: unknown) => error);
+      const refused = await handle.executeUpdate(cancelUpdate, { args: [signedDecision(transferIdOf(handle), 'cancel', { operator: 'olga' })] }).catch((error: unknown) => error);
       // A closed workflow refuses every update; the API answers TRANSFER_NOT_CANCELLABLE for it.
       expect(refused).toBeInstanceOf(WorkflowNotFoundError);
       expect((refused as Error).message).toContain('already completed');
@@ -499,7 +570,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
         input(),
         async (handle) => {
           await eventually('DEBITED', async () => ((await statusOf(handle)) === 'DEBITED' ? true : undefined), 20_000, 50);
-          cancelOutcome = await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'olga' }] }).catch((error: unknown) => error);
+          cancelOutcome = await handle.executeUpdate(cancelUpdate, { args: [signedDecision(transferIdOf(handle), 'cancel', { operator: 'olga' })] }).catch((error: unknown) => error);
         },
       );
       expect(state.status).toBe('COMPLETED');

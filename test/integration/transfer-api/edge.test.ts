@@ -204,6 +204,7 @@ describe('transfer API edge', () => {
       banks: new BankAccounts([], { keyId: 'unused', secret: 'u'.repeat(32) }, 1_000),
       reconciliations: {} as Reconciliations,
       policy: { approvalThresholdMinor: '1', approvalTimeoutMs: 1_000, amountMaxMinor: '1', banks: [], refundAttentionAfterAttempts: 1 },
+      authority: { clientMandates: new Map(), approvalFourEyes: true },
       rateLimitPerMinute: 1,
       transferOverdueAfterMs: 1_000,
       events: {} as EventStore,

@@ -92,7 +92,14 @@ describe('service key scopes', () => {
     ['POST', '/v1/accounts/a-1/daily-limit', 'admin'],
     ['GET', '/v1/accounts', 'read'],
     ['GET', '/v1/accounts/a-1/entries?after=3', 'read'],
-    ['GET', '/v1/whoami', undefined],
+    ['GET', '/v1/whoami', 'any'],
+    ['POST', '/V1/ACCOUNTS/a-1/DEBITS', 'none'],
+    ['POST', '/v1/accounts/a-1/Debits', 'none'],
+    ['HEAD', '/v1/accounts/a-1', 'none'],
+    ['POST', '/v1/accounts/a-1', 'none'],
+    ['GET', '/v1/accounts/a-1/debits', 'none'],
+    ['POST', '/v1/accounts/a-1/debits/x', 'none'],
+    ['DELETE', '/v1/accounts/a-1', 'none'],
   ])('when %s %s is called, then it needs the %s scope', (method, path, scope) => {
     expect(scopeOfRoute(method, path)).toBe(scope);
   });
