@@ -5,6 +5,8 @@ export interface GlobalFlags {
   json?: boolean;
   apiUrl?: string;
   apiKey?: string;
+  /** The name of a key the local launcher generated (e.g. operator-2, the second pair of eyes). */
+  as?: string;
 }
 
 /** The API client and the flags of this run, made when a command runs (after the flags are parsed). */

@@ -12,21 +12,25 @@ export function generatedApiKeysPath(dataDir: string): string {
 }
 
 /**
- * The API address and key: flags first, then TRANSFER_API_URL / TRANSFER_API_KEY, then the
- * operator key the local launcher generated in its data folder.
+ * The API address and key: flags first, then TRANSFER_API_URL / TRANSFER_API_KEY, then a key the
+ * local launcher generated in its data folder (the one `--as` names, else the first operator's).
  */
-export function loadCliConfig(flags: { apiUrl?: string; apiKey?: string }, env: NodeJS.ProcessEnv, projectRoot: string): CliConfig {
+export function loadCliConfig(flags: { apiUrl?: string; apiKey?: string; as?: string }, env: NodeJS.ProcessEnv, projectRoot: string): CliConfig {
   const apiUrl = flags.apiUrl ?? env.TRANSFER_API_URL ?? 'http://127.0.0.1:3000';
-  let apiKey = flags.apiKey ?? env.TRANSFER_API_KEY;
-  if (!apiKey) {
-    const path = generatedApiKeysPath(resolve(projectRoot, env.DATA_DIR ?? '.data'));
-    try {
-      const keys = JSON.parse(readFileSync(path, 'utf8')) as Array<{ name: string; role: string; key: string }>;
-      apiKey = keys.find((entry) => entry.role === 'operator')?.key;
-    } catch {
-      apiKey = undefined;
-    }
-    if (!apiKey) throw new Error(`no API key: pass --api-key, set TRANSFER_API_KEY, or start the local cluster (npm start) so that ${path} exists`);
-  }
+  if (flags.as !== undefined && flags.apiKey !== undefined) throw new Error('pass either --api-key or --as, not both');
+  const apiKey = (flags.as === undefined ? flags.apiKey ?? env.TRANSFER_API_KEY : undefined) ?? generatedKey(flags.as, env, projectRoot);
   return { apiUrl, apiKey };
+}
+
+function generatedKey(name: string | undefined, env: NodeJS.ProcessEnv, projectRoot: string): string {
+  const path = generatedApiKeysPath(resolve(projectRoot, env.DATA_DIR ?? '.data'));
+  let keys: Array<{ name: string; role: string; key: string }> = [];
+  try {
+    keys = JSON.parse(readFileSync(path, 'utf8')) as typeof keys;
+  } catch {
+    throw new Error(`no API key: pass --api-key, set TRANSFER_API_KEY, or start the local cluster (npm start) so that ${path} exists`);
+  }
+  const found = name === undefined ? keys.find((entry) => entry.role === 'operator') : keys.find((entry) => entry.name === name);
+  if (!found) throw new Error(name === undefined ? `no operator key in ${path}` : `no key named ${name} in ${path} (names: ${keys.map((entry) => entry.name).join(', ')})`);
+  return found.key;
 }

@@ -14,7 +14,8 @@ function program(): Command {
     .description('Operator CLI of the interbank transfer API')
     .option('--json', 'print JSON for scripts instead of tables')
     .option('--api-url <url>', 'transfer API base URL (TRANSFER_API_URL, default http://127.0.0.1:3000)')
-    .option('--api-key <key>', "API key (TRANSFER_API_KEY, default the local cluster's operator key)");
+    .option('--api-key <key>', "API key (TRANSFER_API_KEY, default the local cluster's operator key)")
+    .option('--as <name>', 'act with the local cluster\'s generated key of this name (operator-2 approves what operator created)');
   const api = (): { client: TransferApiClient; flags: GlobalFlags } => {
     const flags = root.opts<GlobalFlags>();
     const config = loadCliConfig(flags, process.env, projectRoot);

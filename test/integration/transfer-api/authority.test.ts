@@ -9,6 +9,7 @@ import { transferIdFor } from '../../../services/transfer-api/use-cases/create-t
 import { approveUpdate } from '../../../workflows/transfer-definitions';
 import { transferWorkflow } from '../../../workflows/transfer-workflow';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
+import { runCliAs } from '../../support/cli';
 import { apiCaller, eventually, type ApiCaller, type HttpAnswer } from '../../support/http';
 import { testDataConverter } from '../../support/temporal';
 
@@ -159,6 +160,21 @@ describe('authority over money, on the real cluster', () => {
       expect(transfer.status).toBe('COMPLETED');
       expect((transfer.steps as Array<{ name: string; decidedBy?: string }>).find((step) => step.name === 'approval')?.decidedBy).toBe('operator-2');
       expect((await balances()).map(BigInt)).toEqual([(before[0] ?? 0n) - BigInt(approvalThresholdMinor), before[1], (before[2] ?? 0n) + BigInt(approvalThresholdMinor), before[3]]);
+    });
+
+    test("when the README's walk-through is followed with the CLI, then the operator's own approval is refused SAME_OPERATOR and `--as operator-2` approves", async () => {
+      const cli = (name: string, ...args: string[]) => runCliAs(env.cluster.transferApiUrl, env.dataDir, name, ...args);
+      const created = cli('operator', 'create', '--from', 'bank-a:ada', '--to', 'bank-b:bea', '--amount', String(approvalThresholdMinor), '--currency', 'EUR');
+      expect(created.stderr).toBe('');
+      const id = String((JSON.parse(created.stdout) as { id: string }).id);
+      await awaitingApproval(id);
+      const self = cli('operator', 'approve', id);
+      expect(self.status).not.toBe(0);
+      expect(self.stderr).toContain('SAME_OPERATOR');
+      const second = cli('operator-2', 'approve', id);
+      expect(second.status).toBe(0);
+      expect(await ended(id)).toMatchObject({ status: 'COMPLETED' });
+      expect(cli('nobody', 'list').stderr).toContain('no key named nobody');
     });
 
     test('when an operator names another operator in the decision body, then 400 VALIDATION_FAILED: the deciding operator is always the authenticated caller', async () => {
