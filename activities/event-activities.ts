@@ -68,6 +68,10 @@ export function createEventActivities(options: EventActivitiesOptions) {
       if (!endpoint || endpoint.deletedAt !== undefined) return { outcome: 'ENDPOINT_DELETED' };
       const event = await options.store.findEvent(request.eventId);
       if (!event) throw ApplicationFailure.retryable(`event ${request.eventId} is not in the feed`, 'EVENT_NOT_FOUND');
+      // A delivery workflow can be started by anyone who reaches Temporal: an event goes only to the endpoints it was recorded for.
+      if (event.client !== endpoint.client || !event.endpointIds.includes(endpoint._id)) {
+        throw ApplicationFailure.nonRetryable(`event ${request.eventId} is not addressed to endpoint ${request.endpointId}`, 'WEBHOOK_NOT_ADDRESSED');
+      }
       const refusal = webhookUrlRefusal(endpoint.url, options.allowedHosts);
       const startedAt = now();
       const log = (outcome: 'DELIVERED' | 'FAILED', detail: { httpStatus?: number; error?: string }) =>

@@ -1,10 +1,12 @@
 import { context, propagation } from '@opentelemetry/api';
 import { signatureHeader, signRequest, type SigningKey } from './request-signing';
 
-/** What an account service answered: its status and parsed JSON body, untouched. */
+/** What an account service answered: its status, its headers and its parsed JSON body, untouched. */
 export interface AccountServiceResponse {
   status: number;
   body: unknown;
+  /** Absent in test doubles; e.g. `Idempotent-Replayed` on a replayed account change. */
+  headers?: Headers;
 }
 
 export class AccountServiceUnreachableError extends Error {
@@ -71,6 +73,6 @@ export class AccountServiceClient {
         parsed = { error: { code: 'INTERNAL', message: `non-JSON answer (${response.status})` } };
       }
     }
-    return { status: response.status, body: parsed };
+    return { status: response.status, body: parsed, headers: response.headers };
   }
 }

@@ -68,7 +68,12 @@ export interface OpenAccountRequest {
 }
 
 /** Body of POST …/daily-limit: the new limit, or null to remove it. */
-export interface DailyLimitRequest {
+/** Every account change (freeze, unfreeze, close, daily limit) names its change id: a replay answers the first decision. */
+export interface AccountChangeRequest {
+  changeId: string;
+}
+
+export interface DailyLimitRequest extends AccountChangeRequest {
   dailyDebitLimitMinor: string | null;
 }
 

@@ -8,7 +8,7 @@ import { entryView, refusalMessages } from './ledger/entry-view';
 import type { Ledger } from './ledger/ledger';
 import type { LedgerStore } from './ledger/ledger-store';
 import type { EntryDocument } from './ledger/model';
-import { accountsPageLimitDefault, accountsPageLimitMax, changeDailyLimit, changeStatus, entriesPageLimitDefault, entriesPageLimitMax, listAccounts, listEntries, openAccount, readAccount } from './use-cases/accounts';
+import { accountsPageLimitDefault, accountsPageLimitMax, changeAccount, entriesPageLimitDefault, entriesPageLimitMax, listAccounts, listEntries, openAccount, readAccount, type AccountChangeAnswer } from './use-cases/accounts';
 import { credit, debit, deposit, refund, voidCredit, type Decision } from './use-cases/ledger-operations';
 
 const id = z.string().regex(idPattern, 'must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit');
@@ -23,13 +23,15 @@ const openAccountBody = z.strictObject({
   overdraftLimitMinor: z.string().regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a whole number of minor units').optional(),
   dailyDebitLimitMinor: z.string().regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a whole number of minor units').optional(),
 });
+// The caller's change id makes administration replay-safe: a repeat answers the first decision.
+const statusChangeBody = z.strictObject({ changeId: id });
 const dailyLimitBody = z.strictObject({
+  changeId: id,
   dailyDebitLimitMinor: z.string().regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a whole number of minor units as a string, or null').nullable(),
 });
 const depositBody = z.strictObject({ depositId: id, amountMinor: amount, currency });
 const legBody = z.strictObject({ transferId: id, amountMinor: amount, currency });
 const transferRefBody = z.strictObject({ transferId: id });
-const emptyBody = z.strictObject({});
 const accountsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(accountsPageLimitMax).default(accountsPageLimitDefault),
   after: id.optional(),
@@ -63,6 +65,11 @@ function sendEntry(res: Response, entry: EntryDocument, refusal?: string): void 
 
 function sendDecision(res: Response, decision: Decision): void {
   sendEntry(res, decision.entry, decision.refusal);
+}
+
+function sendChange(res: Response, answer: AccountChangeAnswer): void {
+  if (answer.replayed) res.set('idempotent-replayed', 'true');
+  res.status(200).json(answer.account);
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -142,13 +149,13 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       sendEntry(res, await voidCredit(ledger, accountId, parse(transferRefBody, req.body).transferId));
     }),
   );
-  for (const change of ['freeze', 'unfreeze', 'close'] as const) {
+  for (const action of ['freeze', 'unfreeze', 'close'] as const) {
     router.post(
-      `/v1/accounts/:accountId/${change}`,
+      `/v1/accounts/:accountId/${action}`,
       route(async (req, res) => {
         const accountId = accountIdOf(req);
-        parse(emptyBody, req.body);
-        res.json(await changeStatus(ledger, bankId, accountId, change));
+        const { changeId } = parse(statusChangeBody, req.body);
+        sendChange(res, await changeAccount(ledger, bankId, accountId, changeId, { action }));
       }),
     );
   }
@@ -157,7 +164,8 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     route(async (req, res) => {
       const accountId = accountIdOf(req);
       const body = parse(dailyLimitBody, req.body);
-      res.json(await changeDailyLimit(ledger, bankId, accountId, body.dailyDebitLimitMinor === null ? null : BigInt(body.dailyDebitLimitMinor)));
+      const dailyDebitLimitMinor = body.dailyDebitLimitMinor === null ? null : BigInt(body.dailyDebitLimitMinor);
+      sendChange(res, await changeAccount(ledger, bankId, accountId, body.changeId, { action: 'limit', dailyDebitLimitMinor }));
     }),
   );
   return router;

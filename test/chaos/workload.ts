@@ -93,8 +93,10 @@ export async function setUpAccounts(operator: ApiCaller, accounts: readonly Work
       const deposit = { depositId: `seed-${account.accountId}`, amountMinor: String(account.depositMinor), currency: account.currency };
       await must(`fund ${account.accountId}`, () => operator.post(`${base}/${account.accountId}/deposits`, deposit), [200]);
     }
-    if (account.role === 'frozen') await must(`freeze ${account.accountId}`, () => operator.post(`${base}/${account.accountId}/freeze`, {}), [200]);
-    if (account.role === 'closed') await must(`close ${account.accountId}`, () => operator.post(`${base}/${account.accountId}/close`, {}), [200]);
+    // One key per change, the same on every retry through faults: a retry answers the first decision.
+    const key = (action: string) => ({ 'idempotency-key': `setup-${action}-${account.accountId}` });
+    if (account.role === 'frozen') await must(`freeze ${account.accountId}`, () => operator.post(`${base}/${account.accountId}/freeze`, {}, key('freeze')), [200]);
+    if (account.role === 'closed') await must(`close ${account.accountId}`, () => operator.post(`${base}/${account.accountId}/close`, {}, key('close')), [200]);
   }
 }
 

@@ -28,9 +28,21 @@ function dayDebitedAfter(operation: Operation, before: bigint, day: string, refu
   return before;
 }
 
+/**
+ * Administration is decided in the chain like money, so a refusal is an entry too and its
+ * replay answers the same: a close refused while the account held money stays refused after
+ * it is emptied. Closing a closed account, like freezing a frozen one, is no refusal: it
+ * changes nothing. Daily-limit changes are never refused.
+ */
+function adminRefusalCode(operation: Operation, head: Head): ErrorCode | undefined {
+  if (operation.kind === 'close') return head.statusAfter !== 'CLOSED' && head.balanceAfterMinor !== 0n ? 'ACCOUNT_NOT_EMPTY' : undefined;
+  if (operation.kind === 'freeze' || operation.kind === 'unfreeze') return head.statusAfter === 'CLOSED' ? 'ACCOUNT_CLOSED' : undefined;
+  return undefined;
+}
+
 function refusalCode(operation: Operation, head: Head, account: AccountDocument, day: string): ErrorCode | undefined {
   const moves = operation.kind === 'deposit' || operation.kind === 'debit' || operation.kind === 'credit';
-  if (!moves) return undefined;
+  if (!moves) return adminRefusalCode(operation, head);
   if (head.statusAfter === 'CLOSED') return 'ACCOUNT_CLOSED';
   if (head.statusAfter === 'FROZEN') return 'ACCOUNT_FROZEN';
   if (operation.currency !== account.currency) return 'CURRENCY_MISMATCH';

@@ -217,9 +217,4 @@ export class Ledger {
     if (Math.floor(last.seq / 64) > Math.floor((last.seq - inserted) / 64)) await this.store.advanceHeadHint(last.accountId, last.seq);
     return inserted;
   }
-
-  /** Inserts one entry decided outside the queue (status changes); false when its seq or operation is taken. */
-  async append(entry: EntryDocument): Promise<boolean> {
-    return (await this.appendDecided([entry])) === 1;
-  }
 }

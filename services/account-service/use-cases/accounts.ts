@@ -1,10 +1,10 @@
-import type { AccountStatus, AccountView, LedgerEntryView } from '../../../lib/account-service-contract';
+import type { AccountView, LedgerEntryView } from '../../../lib/account-service-contract';
 import { ApiError } from '../../../lib/http-errors';
+import { formatMinor } from '../../../lib/money';
 import { accountView, entryView } from '../ledger/entry-view';
-import { decide } from '../ledger/decide';
 import type { Ledger } from '../ledger/ledger';
 import type { LedgerStore } from '../ledger/ledger-store';
-import type { AccountDocument } from '../ledger/model';
+import type { AccountDocument, EntryDocument, Operation } from '../ledger/model';
 
 export interface OpenAccountCommand {
   accountId: string;
@@ -48,39 +48,68 @@ export async function readAccount(ledger: Ledger, bankId: string, accountId: str
   return accountView(bankId, account, await ledger.head(account), ledger.moment().day);
 }
 
-const transitions: Record<'freeze' | 'unfreeze' | 'close', AccountStatus> = { freeze: 'FROZEN', unfreeze: 'ACTIVE', close: 'CLOSED' };
+/** One administrative change of an account: a status change, or a new daily outgoing limit (null removes it). */
+export type AccountChange = { action: 'freeze' | 'unfreeze' | 'close' } | { action: 'limit'; dailyDebitLimitMinor: bigint | null };
 
-/**
- * Freeze, unfreeze and close go through the chain like money, so every later decision sees
- * them. Asking for the status the account already has changes nothing.
- */
-export async function changeStatus(ledger: Ledger, bankId: string, accountId: string, change: 'freeze' | 'unfreeze' | 'close'): Promise<AccountView> {
-  const account = await ledger.account(accountId);
-  for (;;) {
-    const head = await ledger.head(account);
-    const { now, day } = ledger.moment();
-    if (head.statusAfter === transitions[change]) return accountView(bankId, account, head, day);
-    if (head.statusAfter === 'CLOSED') throw new ApiError('ACCOUNT_CLOSED', `account ${accountId} is closed`);
-    if (change === 'close' && head.balanceAfterMinor !== 0n) throw new ApiError('ACCOUNT_NOT_EMPTY', `account ${accountId} holds ${head.balanceAfterMinor}; only an empty account can be closed`);
-    const entry = decide(account, head, { operationId: `${change}@${head.seq + 1}`, kind: change, amountMinor: 0n, currency: account.currency }, now, day);
-    if (await ledger.append(entry)) return accountView(bankId, account, entry, day);
-  }
+export interface AccountChangeAnswer {
+  /** The account as of the entry that decided the change. */
+  account: AccountView;
+  /** The change id had been decided before this request arrived: this answers that decision. */
+  replayed: boolean;
 }
 
 /**
- * Sets (or, with null, removes) the daily outgoing limit through the chain, so every debit
- * decided after the entry sees it and none before does. Setting the limit in force changes nothing.
+ * The ledger operation of a change: the caller's change id alone, so that it is unique per
+ * account like a transfer id and a replay finds its first decision. A suffix like the other
+ * operations' (`<transferId>:debit`): ids cannot hold a colon, so no change collides with a leg.
  */
-export async function changeDailyLimit(ledger: Ledger, bankId: string, accountId: string, dailyDebitLimitMinor: bigint | null): Promise<AccountView> {
-  const account = await ledger.account(accountId);
-  for (;;) {
-    const head = await ledger.head(account);
-    const { now, day } = ledger.moment();
-    if ((head.dailyDebitLimitMinor ?? null) === dailyDebitLimitMinor) return accountView(bankId, account, head, day);
-    const operation = { operationId: `limit@${head.seq + 1}`, kind: 'limit' as const, amountMinor: 0n, currency: account.currency, dailyDebitLimitMinor };
-    const entry = decide(account, head, operation, now, day);
-    if (await ledger.append(entry)) return accountView(bankId, account, entry, day);
+export function changeOperationId(changeId: string): string {
+  return `${changeId}:admin`;
+}
+
+function operationOf(account: AccountDocument, operationId: string, change: AccountChange): Operation {
+  const operation: Operation = { operationId, kind: change.action, amountMinor: 0n, currency: account.currency };
+  if (change.action === 'limit') operation.dailyDebitLimitMinor = change.dailyDebitLimitMinor;
+  return operation;
+}
+
+/** Limit changes are never refused, so their entry's limit is the one asked for. */
+function isSameChange(entry: EntryDocument, change: AccountChange): boolean {
+  if (entry.kind !== change.action) return false;
+  return change.action !== 'limit' || (entry.dailyDebitLimitMinor ?? null) === change.dailyDebitLimitMinor;
+}
+
+/** The same code and words for a refusal and every replay of it: both read the one entry. */
+function refusalOf(entry: EntryDocument, headers: Record<string, string>): ApiError {
+  if (entry.code === 'ACCOUNT_NOT_EMPTY') {
+    return new ApiError('ACCOUNT_NOT_EMPTY', `account ${entry.accountId} holds ${formatMinor(entry.balanceAfterMinor)}; only an empty account can be closed`, undefined, headers);
   }
+  if (entry.code === 'ACCOUNT_CLOSED') return new ApiError('ACCOUNT_CLOSED', `account ${entry.accountId} is closed`, undefined, headers);
+  throw new Error(`ledger invariant: ${entry._id} refuses a change with ${entry.code ?? 'no code'}`);
+}
+
+/**
+ * Freeze, unfreeze, close and daily-limit changes go through the chain like money, so every later
+ * decision sees them, and through the ledger's queue like money, so concurrent requests for one
+ * account are decided in order, a lost append is decided again and a duplicate shares the first
+ * decision (counted in ledger_duplicate_requests_total).
+ *
+ * Every change writes its decision as an entry, a refusal too, and so does one asking for the
+ * status or limit already in force: a replay must find what was decided and answer it, or it
+ * would act on the account as it is now (an `unfreeze` replayed after a later freeze would
+ * unfreeze). Recording "nothing to do" anywhere but the chain would be a second write without a
+ * transaction and would not be ordered with the chain's other decisions.
+ */
+export async function changeAccount(ledger: Ledger, bankId: string, accountId: string, changeId: string, change: AccountChange): Promise<AccountChangeAnswer> {
+  const account = await ledger.account(accountId);
+  const operationId = changeOperationId(changeId);
+  // Looked up only to say `replayed`; the queue looks again and answers it. A duplicate racing the
+  // first request (both in flight, nothing decided yet) shares its decision without being told so.
+  const replayed = (await ledger.decided(accountId, operationId)) !== null;
+  const entry = await ledger.apply(accountId, operationOf(account, operationId, change));
+  if (!isSameChange(entry, change)) throw new ApiError('IDEMPOTENCY_KEY_REUSED', `change ${changeId} of account ${accountId} was decided for another change`, 'changeId');
+  if (entry.outcome === 'REFUSED') throw refusalOf(entry, replayed ? { 'idempotent-replayed': 'true' } : {});
+  return { account: accountView(bankId, account, entry, ledger.moment().day), replayed };
 }
 
 export const entriesPageLimitDefault = 100;

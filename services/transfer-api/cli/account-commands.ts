@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { formatTable } from '../../../infra/terminal';
+import { TransferApiError, type ApiAnswer } from './api-client';
 import type { Api, Print } from './command-context';
+
+const idempotencyKeyHelp = 'repeat an earlier change: answers its first decision and changes nothing (default: a new random key, printed)';
 
 /** banks, and accounts: open, get, fund, entries, daily-limit, freeze, unfreeze, close. */
 export function addAccountCommands(root: Command, api: Api, print: Print): void {
@@ -79,17 +82,41 @@ function addAccountsCommand(root: Command, api: Api, print: Print): void {
   accounts
     .command('daily-limit <bank> <accountId> <minor>')
     .description("set the account's daily outgoing limit in minor units, or 'none' to remove it")
-    .action(async (bank: string, accountId: string, minor: string) => {
-      const { client, flags } = api();
+    .option('--idempotency-key <key>', idempotencyKeyHelp)
+    .action(async (bank: string, accountId: string, minor: string, options: { idempotencyKey?: string }) => {
       const body = { dailyDebitLimitMinor: minor === 'none' ? null : minor };
-      const answer = await client.call<Record<string, unknown>>('POST', `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}/daily-limit`, body);
-      print(flags, answer.body, () => accountTable(answer.body));
+      await changeAccount(api, print, `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}/daily-limit`, body, options.idempotencyKey, accountTable);
     });
   for (const action of ['freeze', 'unfreeze', 'close'] as const) {
-    accounts.command(`${action} <bank> <accountId>`).action(async (bank: string, accountId: string) => {
-      const { client, flags } = api();
-      const answer = await client.call<Record<string, unknown>>('POST', `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}/${action}`, {});
-      print(flags, answer.body, () => accountTable(answer.body));
-    });
+    accounts
+      .command(`${action} <bank> <accountId>`)
+      .option('--idempotency-key <key>', idempotencyKeyHelp)
+      .action(async (bank: string, accountId: string, options: { idempotencyKey?: string }) => {
+        await changeAccount(api, print, `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}/${action}`, {}, options.idempotencyKey, accountTable);
+      });
   }
+}
+
+/**
+ * Sends one account change under an Idempotency-Key: a new random one, or the one given to
+ * repeat a change whose answer was lost. The key is printed with the answer, and with an error
+ * too, so that an operator can always retry without acting twice.
+ */
+async function changeAccount(api: Api, print: Print, path: string, body: Record<string, unknown>, givenKey: string | undefined, table: (account: Record<string, unknown>) => string): Promise<void> {
+  const { client, flags } = api();
+  const key = givenKey ?? randomUUID();
+  let answer: ApiAnswer<Record<string, unknown>>;
+  try {
+    answer = await client.call<Record<string, unknown>>('POST', path, body, { 'idempotency-key': key });
+  } catch (error) {
+    throw withIdempotencyKey(error, key);
+  }
+  const replayed = answer.headers.get('idempotent-replayed') === 'true';
+  print(flags, { idempotencyKey: key, replayed, account: answer.body }, () => `${replayed ? 'replayed the first decision' : 'decided'} (Idempotency-Key ${key})\n${table(answer.body)}`);
+}
+
+function withIdempotencyKey(error: unknown, key: string): Error {
+  const retry = `Idempotency-Key ${key}; --idempotency-key ${key} repeats this change without acting twice`;
+  if (error instanceof TransferApiError) return new TransferApiError(error.status, error.code, `${error.message} (${retry})`);
+  return new Error(`${error instanceof Error ? error.message : String(error)} (${retry})`);
 }

@@ -1,6 +1,9 @@
+import type { Request } from 'express';
 import { z } from 'zod';
+import type { ErrorBody } from '../../../lib/error-codes';
+import { ApiError } from '../../../lib/http-errors';
 import { defineRoute, type AnyRouteSpec, type RouteResult } from '../http/route-table';
-import type { BankAccounts } from '../gateways/bank-accounts';
+import type { BankAccounts, BankAnswer } from '../gateways/bank-accounts';
 import { accountIdSchema, accountSchema, bankIdSchema, bankListSchema, dailyLimitBodySchema, depositBodySchema, entriesQuerySchema, entryPageSchema, errorBodySchema, ledgerEntrySchema, openAccountBodySchema } from '../schemas';
 
 const bankParams = z.strictObject({ bankId: bankIdSchema });
@@ -16,16 +19,56 @@ function accountPath(accountId: string, suffix = ''): string {
   return `/v1/accounts/${encodeURIComponent(accountId)}${suffix}`;
 }
 
+/**
+ * The key becomes the account service's change id, so it has that id's shape (a UUID fits);
+ * a key the bank would refuse is refused here, before anything is sent.
+ */
+const changeKeySchema = accountIdSchema.meta({ description: 'Chosen by the caller (the CLI makes a random UUID); the same key again answers the first decision and changes nothing.' });
+const changeKeyHeaders = z.object({ 'idempotency-key': changeKeySchema });
+
+function changeIdOf(request: Request): string {
+  const header = request.get('idempotency-key');
+  if (header === undefined) throw new ApiError('VALIDATION_FAILED', 'the Idempotency-Key header is required', 'Idempotency-Key');
+  if (!changeKeySchema.safeParse(header).success) throw new ApiError('VALIDATION_FAILED', 'Idempotency-Key must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit', 'Idempotency-Key');
+  return header;
+}
+
+/** The bank answer as its client hands it over; `headers` only where the client passes them on. */
+type BankAnswerWithHeaders = BankAnswer & { headers?: Pick<Headers, 'get'> };
+
+/** The bank's answer to a change, its replay marker passed on; the bank's `changeId` is the caller's Idempotency-Key. */
+function changeAnswer(answer: BankAnswerWithHeaders): RouteResult {
+  const replayed = answer.headers?.get('idempotent-replayed') === 'true';
+  const error = (answer.body as Partial<ErrorBody> | null)?.error;
+  const body = error?.code === 'IDEMPOTENCY_KEY_REUSED' ? { error: { ...error, field: 'Idempotency-Key' } } : answer.body;
+  return { status: answer.status, body, ...(replayed ? { headers: { 'idempotent-replayed': 'true' } } : {}) };
+}
+
+const changeDescription =
+  'Needs an Idempotency-Key header (1-64 letters, digits, dots, dashes or underscores; the CLI sends a random UUID): it is the change id in the account\'s ledger, so a request repeated with its key answers the first decision (200, Idempotent-Replayed: true, the account as of that decision, or the same refusal) and changes nothing, whatever happened since: an unfreeze replayed after a later freeze leaves the account frozen. The same key with another change is 422 IDEMPOTENCY_KEY_REUSED. A missing or malformed key is 400 VALIDATION_FAILED and nothing reaches the bank.';
+const changedResponse = {
+  description: 'The account after the change; with Idempotent-Replayed: true, a repeat of the key answered with the account as of its first decision',
+  schema: accountSchema,
+  headers: { 'Idempotent-Replayed': { description: 'true when the key had been decided before', schema: { type: 'string' as const } } },
+};
+
 function statusRoute(banks: BankAccounts, action: 'freeze' | 'unfreeze' | 'close', summary: string): AnyRouteSpec {
   return defineRoute({
     method: 'post',
     path: `/v1/banks/:bankId/accounts/:accountId/${action}`,
     summary,
+    description: `${changeDescription}${action === 'freeze' ? ' Freezing a frozen account changes no status (the request is still recorded).' : ''}`,
     tag: 'accounts',
     roles: ['operator'],
     params: accountParams,
-    responses: { 200: { description: 'The account after the change', schema: accountSchema }, ...bankErrors, 409: error('ACCOUNT_NOT_EMPTY') },
-    handler: async ({ params }) => passThrough(await banks.call(params.bankId, 'POST', accountPath(params.accountId, `/${action}`), {})),
+    headers: changeKeyHeaders,
+    responses: {
+      200: changedResponse,
+      ...bankErrors,
+      409: error('ACCOUNT_NOT_EMPTY (close)'),
+      422: error('ACCOUNT_CLOSED (freeze, unfreeze), or IDEMPOTENCY_KEY_REUSED'),
+    },
+    handler: async ({ params, request }) => changeAnswer(await banks.call(params.bankId, 'POST', accountPath(params.accountId, `/${action}`), { changeId: changeIdOf(request) })),
   });
 }
 
@@ -96,14 +139,18 @@ export function bankRoutes(banks: BankAccounts): AnyRouteSpec[] {
       method: 'post',
       path: '/v1/banks/:bankId/accounts/:accountId/daily-limit',
       summary: "Set or remove an account's daily outgoing limit",
-      description:
-        "Recorded in the account's ledger chain, so every debit decided after it sees the new limit. Debits past the limit are refused with 422 DAILY_LIMIT_EXCEEDED; a refund gives the amount back to its debit's day.",
+      description: `Recorded in the account's ledger chain, so every debit decided after it sees the new limit. Debits past the limit are refused with 422 DAILY_LIMIT_EXCEEDED; a refund gives the amount back to its debit's day. ${changeDescription}`,
       tag: 'accounts',
       roles: ['operator'],
       params: accountParams,
       body: dailyLimitBodySchema,
-      responses: { 200: { description: 'The account after the change', schema: accountSchema }, ...bankErrors },
-      handler: async ({ params, body }) => passThrough(await banks.call(params.bankId, 'POST', accountPath(params.accountId, '/daily-limit'), body)),
+      headers: changeKeyHeaders,
+      responses: {
+        200: changedResponse,
+        ...bankErrors,
+        422: error('IDEMPOTENCY_KEY_REUSED'),
+      },
+      handler: async ({ params, body, request }) => changeAnswer(await banks.call(params.bankId, 'POST', accountPath(params.accountId, '/daily-limit'), { changeId: changeIdOf(request), ...body })),
     }),
     statusRoute(banks, 'freeze', 'Freeze an account (blocks debits, credits and deposits)'),
     statusRoute(banks, 'unfreeze', 'Unfreeze an account'),

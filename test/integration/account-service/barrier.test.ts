@@ -197,7 +197,7 @@ describe('account service: ledger and transfer barrier on real FerretDB', () => 
     test('when an account is frozen, then debits, credits and deposits are refused but refunds apply; unfreeze lifts it', async () => {
       const account = await openFunded(1_000n);
       await debit(account, 't-before-freeze', '100');
-      expect((await bank.call('POST', `/v1/accounts/${account}/freeze`, {})).body).toMatchObject({ status: 'FROZEN' });
+      expect((await bank.call('POST', `/v1/accounts/${account}/freeze`, { changeId: 'freeze-1' })).body).toMatchObject({ status: 'FROZEN' });
       for (const [answer, code] of [
         [await debit(account, 't-frozen', '1'), 'ACCOUNT_FROZEN'],
         [await creditLeg(account, 't-frozen-c', '1'), 'ACCOUNT_FROZEN'],
@@ -208,17 +208,17 @@ describe('account service: ledger and transfer barrier on real FerretDB', () => 
       }
       expect((await refund(account, 't-before-freeze')).body).toMatchObject({ kind: 'refund', amountMinor: '100' });
       expect(await balance(account)).toBe(1_000n);
-      expect((await bank.call('POST', `/v1/accounts/${account}/unfreeze`, {})).body).toMatchObject({ status: 'ACTIVE' });
+      expect((await bank.call('POST', `/v1/accounts/${account}/unfreeze`, { changeId: 'unfreeze-1' })).body).toMatchObject({ status: 'ACTIVE' });
       expect((await debit(account, 't-after-unfreeze', '1')).status).toBe(200);
     });
 
     test('when an account with money is closed, then 409 ACCOUNT_NOT_EMPTY; once empty it closes and refuses money with ACCOUNT_CLOSED', async () => {
       const account = await openFunded(30n);
-      const refused = await bank.call('POST', `/v1/accounts/${account}/close`, {});
+      const refused = await bank.call('POST', `/v1/accounts/${account}/close`, { changeId: 'close-full' });
       expect(refused.status).toBe(409);
       expect((refused.body as Body).error?.code).toBe('ACCOUNT_NOT_EMPTY');
       await debit(account, 't-empty', '30');
-      expect((await bank.call('POST', `/v1/accounts/${account}/close`, {})).body).toMatchObject({ status: 'CLOSED', balanceMinor: '0' });
+      expect((await bank.call('POST', `/v1/accounts/${account}/close`, { changeId: 'close-empty' })).body).toMatchObject({ status: 'CLOSED', balanceMinor: '0' });
       const late = await creditLeg(account, 't-closed', '5');
       expect(late.status).toBe(422);
       expect((late.body as Body).error?.code).toBe('ACCOUNT_CLOSED');
@@ -228,7 +228,7 @@ describe('account service: ledger and transfer barrier on real FerretDB', () => 
     test('when a refund lands on a closed account, then it still applies and is counted for operators', async () => {
       const account = await openFunded(40n);
       await debit(account, 't-late-refund', '40');
-      expect((await bank.call('POST', `/v1/accounts/${account}/close`, {})).body).toMatchObject({ status: 'CLOSED' });
+      expect((await bank.call('POST', `/v1/accounts/${account}/close`, { changeId: 'close-1' })).body).toMatchObject({ status: 'CLOSED' });
       expect((await refund(account, 't-late-refund')).body).toMatchObject({ kind: 'refund', amountMinor: '40', outcome: 'APPLIED' });
       expect(await balance(account)).toBe(40n);
       const metrics = await fetch(`${bank.url}/metrics`).then((response) => response.text());
@@ -248,8 +248,8 @@ describe('account service: ledger and transfer barrier on real FerretDB', () => 
     test('when an account is frozen or closed, then credit-voids still apply and the late credit is 409 TRANSFER_VOIDED', async () => {
       const frozen = await openFunded(0n);
       const closed = await openFunded(0n);
-      await bank.call('POST', `/v1/accounts/${frozen}/freeze`, {});
-      await bank.call('POST', `/v1/accounts/${closed}/close`, {});
+      await bank.call('POST', `/v1/accounts/${frozen}/freeze`, { changeId: 'freeze-1' });
+      await bank.call('POST', `/v1/accounts/${closed}/close`, { changeId: 'close-1' });
       for (const account of [frozen, closed]) {
         const voided = await voidCredit(account, 't-void-status');
         expect(voided.status).toBe(200);
@@ -264,19 +264,20 @@ describe('account service: ledger and transfer barrier on real FerretDB', () => 
 
     test('when a closed account is frozen or unfrozen, then 422 ACCOUNT_CLOSED; a frozen empty account can be closed; a repeated freeze changes nothing', async () => {
       const account = await openFunded(0n);
-      const frozen = await bank.call('POST', `/v1/accounts/${account}/freeze`, {});
+      const frozen = await bank.call('POST', `/v1/accounts/${account}/freeze`, { changeId: 'freeze-1' });
       expect(frozen).toMatchObject({ status: 200, body: { status: 'FROZEN' } });
-      const again = await bank.call('POST', `/v1/accounts/${account}/freeze`, {});
-      expect(again).toEqual(frozen);
-      expect((await bank.call('POST', `/v1/accounts/${account}/close`, {})).body).toMatchObject({ status: 'CLOSED', balanceMinor: '0' });
+      expect(await bank.call('POST', `/v1/accounts/${account}/freeze`, { changeId: 'freeze-1' })).toEqual(frozen);
+      // Another freeze of the frozen account is recorded (so that its replay cannot act) and changes no status.
+      expect((await bank.call('POST', `/v1/accounts/${account}/freeze`, { changeId: 'freeze-2' })).body).toMatchObject({ status: 'FROZEN', sequence: 2 });
+      expect((await bank.call('POST', `/v1/accounts/${account}/close`, { changeId: 'close-1' })).body).toMatchObject({ status: 'CLOSED', balanceMinor: '0' });
       for (const change of ['freeze', 'unfreeze']) {
-        const refused = await bank.call('POST', `/v1/accounts/${account}/${change}`, {});
+        const refused = await bank.call('POST', `/v1/accounts/${account}/${change}`, { changeId: `${change}-closed` });
         expect(refused.status).toBe(422);
         expect((refused.body as Body).error?.code).toBe('ACCOUNT_CLOSED');
       }
-      expect((await bank.call('POST', `/v1/accounts/${account}/close`, {})).body).toMatchObject({ status: 'CLOSED' });
-      const kinds = (await entries(account)).map((entry) => entry.kind);
-      expect(kinds).toEqual(['open', 'freeze', 'close']);
+      expect((await bank.call('POST', `/v1/accounts/${account}/close`, { changeId: 'close-2' })).body).toMatchObject({ status: 'CLOSED' });
+      const kinds = (await entries(account)).map((entry) => `${entry.kind} ${entry.outcome}`);
+      expect(kinds).toEqual(['open APPLIED', 'freeze APPLIED', 'freeze APPLIED', 'close APPLIED', 'freeze REFUSED', 'unfreeze REFUSED', 'close APPLIED']);
     });
 
     test('when a deposit is repeated, then it applies once; with another amount, then 409 IDEMPOTENCY_CONFLICT', async () => {

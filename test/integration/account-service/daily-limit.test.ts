@@ -81,19 +81,19 @@ describe('account service: daily outgoing limits on real FerretDB', () => {
   test('when the limit is changed through the chain, then later debits see it; bad input is 400 and changes nothing', async () => {
     await openFunded('changed', 100_000n);
     expect((await debit('changed', 'c-1', '700')).status).toBe(200);
-    const set = await bank.call('POST', '/v1/accounts/changed/daily-limit', { dailyDebitLimitMinor: '1000' });
+    const set = await bank.call('POST', '/v1/accounts/changed/daily-limit', { changeId: 'limit-1000', dailyDebitLimitMinor: '1000' });
     expect(set.status).toBe(200);
     expect(set.body).toMatchObject({ dailyDebitLimitMinor: '1000', dayDebitedMinor: '700' });
     const refused = await debit('changed', 'c-2', '301');
     expect(refused.status).toBe(422);
     expect((refused.body as Body).error?.code).toBe('DAILY_LIMIT_EXCEEDED');
     for (const bad of ['-5', 'ten', 12, '1.5', '']) {
-      const answer = await bank.call('POST', '/v1/accounts/changed/daily-limit', { dailyDebitLimitMinor: bad });
+      const answer = await bank.call('POST', '/v1/accounts/changed/daily-limit', { changeId: 'limit-bad', dailyDebitLimitMinor: bad });
       expect(answer.status).toBe(400);
       expect((answer.body as Body).error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'dailyDebitLimitMinor' });
     }
     expect(await account('changed')).toMatchObject({ dailyDebitLimitMinor: '1000' });
-    const removed = await bank.call('POST', '/v1/accounts/changed/daily-limit', { dailyDebitLimitMinor: null });
+    const removed = await bank.call('POST', '/v1/accounts/changed/daily-limit', { changeId: 'limit-none', dailyDebitLimitMinor: null });
     expect(removed.status).toBe(200);
     expect((removed.body as Body).dailyDebitLimitMinor).toBeUndefined();
     expect((await debit('changed', 'c-3', '5000')).status).toBe(200);

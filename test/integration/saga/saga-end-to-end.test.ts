@@ -135,12 +135,12 @@ describe('transfer saga end to end', () => {
   });
 
   test('when the target account is frozen, then REFUNDED with ACCOUNT_FROZEN; after unfreezing, money reaches it', async () => {
-    expect((await operator.post('/v1/banks/bank-b/accounts/frida/freeze', {})).status).toBe(200);
+    expect((await operator.post('/v1/banks/bank-b/accounts/frida/freeze', {}, { 'idempotency-key': 'freeze-frida' })).status).toBe(200);
     const before = await balances();
     const frozen = await start('bank-a:alice', 'bank-b:frida', '300');
     expect(await ended(frozen)).toMatchObject({ status: 'REFUNDED', reason: 'ACCOUNT_FROZEN' });
     await expectBalanceChanges(before, {});
-    expect((await operator.post('/v1/banks/bank-b/accounts/frida/unfreeze', {})).status).toBe(200);
+    expect((await operator.post('/v1/banks/bank-b/accounts/frida/unfreeze', {}, { 'idempotency-key': 'unfreeze-frida' })).status).toBe(200);
     const thawed = await start('bank-a:alice', 'bank-b:frida', '300');
     expect(await ended(thawed)).toMatchObject({ status: 'COMPLETED' });
     await expectBalanceChanges(before, { 'bank-a:alice': -300n, 'bank-b:frida': 300n });

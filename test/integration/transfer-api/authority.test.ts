@@ -8,6 +8,9 @@ import { initialTransferSearchAttributes } from '../../../lib/transfer-start';
 import { transferIdFor } from '../../../services/transfer-api/use-cases/create-transfer';
 import { approveUpdate } from '../../../workflows/transfer-definitions';
 import { transferWorkflow } from '../../../workflows/transfer-workflow';
+import { webhookDeliveryWorkflow } from '../../../workflows/webhook-delivery-workflow';
+import { findFreePort } from '../../../infra/ports';
+import { WebhookReceiver } from '../../support/webhook-receiver';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
 import { runCliAs } from '../../support/cli';
 import { apiCaller, eventually, type ApiCaller, type HttpAnswer } from '../../support/http';
@@ -228,6 +231,25 @@ describe('authority over money, on the real cluster', () => {
       expect((await operator.post(`/v1/transfers/${id}/reject`, {})).status).toBe(200);
       expect(await ended(id)).toMatchObject({ status: 'REJECTED', reason: 'APPROVAL_REJECTED' });
       expect(await balances()).toEqual(before);
+    });
+
+    test("when a webhook delivery of client-a's event to client-b's endpoint is started with the Temporal client, then it gives up WEBHOOK_NOT_ADDRESSED and the endpoint receives nothing", async () => {
+      const receiver = new WebhookReceiver(await findFreePort());
+      await receiver.listen();
+      try {
+        const endpoint = await clients.b.post('/v1/webhook-endpoints', { url: receiver.url });
+        expect(endpoint.status).toBe(201);
+        const feed = await clients.a.get('/v1/events?limit=1');
+        const eventId = String((feed.body.data as Array<{ id: string }>)[0]?.id);
+        expect(eventId).toMatch(/:transfer\./);
+        const policy = { deliveryTaskQueue: 'transfers-webhooks', retryInitialIntervalMs: 100, retryMaximumIntervalMs: 100, giveUpAfterMs: 10_000 };
+        const delivery = await temporal.workflow.execute(webhookDeliveryWorkflow, { taskQueue: 'transfers', workflowId: `forged-delivery-${eventId}`, args: [{ eventId, endpointId: String(endpoint.body.id), policy }] });
+        expect(delivery.status).toBe('GAVE_UP');
+        expect(delivery.failure).toMatch(/^WEBHOOK_NOT_ADDRESSED: /);
+        expect(receiver.requests).toEqual([]);
+      } finally {
+        await receiver.close();
+      }
     });
   });
 });

@@ -9,7 +9,8 @@ jest.setTimeout(300_000);
 /**
  * Limits against fraud and misuse on the real local cluster: per-client maxima in the API,
  * daily outgoing limits in the ledger (set and changed through the operator API), and the
- * saga ending REJECTED when the ledger refuses a debit for its daily limit.
+ * saga ending REJECTED when the ledger refuses a debit for its daily limit, and the operator's
+ * account changes (limits, freezes) made replay-safe by their Idempotency-Key.
  */
 describe('limits: per-client maximum and daily outgoing limits', () => {
   let env: TestCluster;
@@ -96,16 +97,16 @@ describe('limits: per-client maximum and daily outgoing limits', () => {
 
   test('when an operator changes the daily limit, then it is enforced; negative or non-numeric limits are 400 and change nothing', async () => {
     for (const bad of ['-1', 'lots', 5, '1e3']) {
-      const answer = await operator.post('/v1/banks/bank-a/accounts/alice/daily-limit', { dailyDebitLimitMinor: bad });
+      const answer = await operator.post('/v1/banks/bank-a/accounts/alice/daily-limit', { dailyDebitLimitMinor: bad }, { 'idempotency-key': 'bad-limit' });
       expect(answer.status).toBe(400);
       expect(answer.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'dailyDebitLimitMinor' });
     }
     expect((await account('bank-a', 'alice')).dailyDebitLimitMinor).toBeUndefined();
-    expect((await clientA.post('/v1/banks/bank-a/accounts/alice/daily-limit', { dailyDebitLimitMinor: '1' })).status).toBe(403);
+    expect((await clientA.post('/v1/banks/bank-a/accounts/alice/daily-limit', { dailyDebitLimitMinor: '1' }, { 'idempotency-key': 'client-limit' })).status).toBe(403);
 
     const before = await account('bank-a', 'alice');
     const dayDebited = BigInt(String(before.dayDebitedMinor));
-    const set = await operator.post('/v1/banks/bank-a/accounts/alice/daily-limit', { dailyDebitLimitMinor: String(dayDebited + 1000n) });
+    const set = await operator.post('/v1/banks/bank-a/accounts/alice/daily-limit', { dailyDebitLimitMinor: String(dayDebited + 1000n) }, { 'idempotency-key': 'alice-limit-1' });
     expect(set.status).toBe(200);
     expect(set.body).toMatchObject({ dailyDebitLimitMinor: String(dayDebited + 1000n), sequence: Number(before.sequence) + 1 });
 
@@ -114,5 +115,67 @@ describe('limits: per-client maximum and daily outgoing limits', () => {
     const fits = await clientB.post('/v1/transfers', transferBody('alice', '1000'), { 'idempotency-key': 'changed-2' });
     expect(await finalState(clientB, String(fits.body.id))).toMatchObject({ status: 'COMPLETED' });
     expect((await account('bank-a', 'alice')).dayDebitedMinor).toBe(String(dayDebited + 1000n));
+  });
+
+  describe('operator account changes under an Idempotency-Key', () => {
+    const change = (accountId: string, action: string, idempotencyKey?: string, body: unknown = {}) =>
+      operator.post(`/v1/banks/bank-a/accounts/${accountId}/${action}`, body, idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey });
+
+    beforeAll(async () => {
+      for (const accountId of ['kim', 'ken']) expect((await operator.post('/v1/banks/bank-a/accounts', { accountId, owner: accountId, currency: 'EUR' })).status).toBe(201);
+    });
+
+    test.each([
+      ['freeze', 'missing', undefined, {}],
+      ['freeze', 'empty', '', {}],
+      ['unfreeze', 'not an id (a colon)', 'key:1', {}],
+      ['close', 'not an id (65 characters)', 'k'.repeat(65), {}],
+      ['daily-limit', 'missing', undefined, { dailyDebitLimitMinor: '5' }],
+    ])('when a %s has an Idempotency-Key that is %s, then 400 VALIDATION_FAILED naming the header and the account is unchanged', async (action, _name, idempotencyKey, body) => {
+      const before = await account('bank-a', 'kim');
+      const answer = await change('kim', action, idempotencyKey, body);
+      expect([answer.status, answer.body.error?.code, answer.body.error?.field]).toEqual([400, 'VALIDATION_FAILED', 'Idempotency-Key']);
+      expect(await account('bank-a', 'kim')).toEqual(before);
+    });
+
+    test('when a freeze is sent twice with its key, then the second answers Idempotent-Replayed: true with the first decision and nothing more changes', async () => {
+      const first = await change('kim', 'freeze', 'kim-freeze-1');
+      expect([first.status, first.headers.get('idempotent-replayed')]).toEqual([200, null]);
+      expect(first.body).toMatchObject({ status: 'FROZEN', sequence: 1 });
+      const again = await change('kim', 'freeze', 'kim-freeze-1');
+      expect([again.status, again.headers.get('idempotent-replayed'), again.body]).toEqual([200, 'true', first.body]);
+      expect(await account('bank-a', 'kim')).toEqual(first.body);
+      const otherChange = await change('kim', 'unfreeze', 'kim-freeze-1');
+      expect([otherChange.status, otherChange.body.error?.code, otherChange.body.error?.field]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key']);
+      expect(await account('bank-a', 'kim')).toEqual(first.body);
+    });
+
+    test('when an unfreeze is replayed with its key after a later freeze, then the account stays FROZEN', async () => {
+      expect((await change('ken', 'freeze', 'ken-freeze-1')).body).toMatchObject({ status: 'FROZEN' });
+      const unfrozen = await change('ken', 'unfreeze', 'ken-unfreeze-1');
+      expect(unfrozen.body).toMatchObject({ status: 'ACTIVE', sequence: 2 });
+      expect((await change('ken', 'freeze', 'ken-freeze-2')).body).toMatchObject({ status: 'FROZEN', sequence: 3 });
+      const replay = await change('ken', 'unfreeze', 'ken-unfreeze-1');
+      expect([replay.status, replay.headers.get('idempotent-replayed'), replay.body]).toEqual([200, 'true', unfrozen.body]);
+      expect(await account('bank-a', 'ken')).toMatchObject({ status: 'FROZEN', sequence: 3 });
+    });
+
+    test('when a daily-limit change is replayed with its key after a later change, then the later limit stays', async () => {
+      const first = await change('ken', 'daily-limit', 'ken-limit-1', { dailyDebitLimitMinor: '700' });
+      expect(first.body).toMatchObject({ dailyDebitLimitMinor: '700' });
+      expect((await change('ken', 'daily-limit', 'ken-limit-2', { dailyDebitLimitMinor: '300' })).status).toBe(200);
+      const replay = await change('ken', 'daily-limit', 'ken-limit-1', { dailyDebitLimitMinor: '700' });
+      expect([replay.status, replay.headers.get('idempotent-replayed'), replay.body]).toEqual([200, 'true', first.body]);
+      expect(await account('bank-a', 'ken')).toMatchObject({ dailyDebitLimitMinor: '300' });
+    });
+
+    test('when the OpenAPI document is read, then the change routes require and describe the Idempotency-Key', async () => {
+      const document = (await operator.get('/openapi.json')).body as { paths: Record<string, { post?: { description?: string; parameters?: Array<{ in: string; name: string; required?: boolean }> } }> };
+      for (const action of ['freeze', 'unfreeze', 'close', 'daily-limit']) {
+        const route = document.paths[`/v1/banks/{bankId}/accounts/{accountId}/${action}`]?.post;
+        expect({ action, header: route?.parameters?.find((parameter) => parameter.in === 'header') }).toMatchObject({ action, header: { name: 'idempotency-key', required: true } });
+        expect(route?.description).toContain('Idempotent-Replayed: true');
+      }
+    });
   });
 });

@@ -99,7 +99,7 @@ describe('operator actions in Temporal, on the real cluster', () => {
       expect((await operator.post(`/v1/banks/${bankId}/accounts`, { accountId, owner: accountId, currency: 'EUR' })).status).toBe(201);
       if (amount > 0n) expect((await operator.post(`/v1/banks/${bankId}/accounts/${accountId}/deposits`, { depositId: `seed-${accountId}`, amountMinor: String(amount), currency: 'EUR' })).status).toBe(200);
     }
-    expect((await operator.post(`/v1/banks/${fritz[0]}/accounts/${fritz[1]}/freeze`, {})).status).toBe(200);
+    expect((await operator.post(`/v1/banks/${fritz[0]}/accounts/${fritz[1]}/freeze`, {}, { 'idempotency-key': 'freeze-fritz' })).status).toBe(200);
   });
 
   afterAll(async () => {
@@ -535,6 +535,29 @@ describe('operator actions in Temporal, on the real cluster', () => {
       await expectBalances(before, { [key(ada)]: -7000n, [key(cy)]: 7000n });
       expect(await legsOf(id, ada, cy)).toEqual([`${key(ada)} debit APPLIED`, `${key(cy)} credit APPLIED`]);
     });
+  });
+
+  // --- account changes from the CLI ---------------------------------------------------------
+
+  test('when an operator freezes an account with the CLI, then it prints its Idempotency-Key, and a repeat with --idempotency-key answers the first decision and changes nothing', async () => {
+    expect((await operator.post('/v1/banks/bank-a/accounts', { accountId: 'cliff', owner: 'cliff', currency: 'EUR' })).status).toBe(201);
+    const freeze = cli('accounts', 'freeze', 'bank-a', 'cliff');
+    expect([freeze.status, freeze.stderr]).toEqual([0, '']);
+    const frozen = JSON.parse(freeze.stdout) as { idempotencyKey: string; replayed: boolean; account: Record<string, unknown> };
+    expect(frozen).toMatchObject({ idempotencyKey: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/), replayed: false, account: { status: 'FROZEN', sequence: 1 } });
+    const unfreeze = JSON.parse(cli('accounts', 'unfreeze', 'bank-a', 'cliff').stdout) as { idempotencyKey: string; account: Record<string, unknown> };
+    expect(unfreeze.idempotencyKey).not.toBe(frozen.idempotencyKey);
+    expect(unfreeze.account).toMatchObject({ status: 'ACTIVE', sequence: 2 });
+
+    const repeat = cli('accounts', 'freeze', 'bank-a', 'cliff', '--idempotency-key', frozen.idempotencyKey);
+
+    expect([repeat.status, repeat.stderr]).toEqual([0, '']);
+    expect(JSON.parse(repeat.stdout)).toEqual({ ...frozen, replayed: true });
+    expect((await operator.get('/v1/banks/bank-a/accounts/cliff')).body).toMatchObject({ status: 'ACTIVE', sequence: 2 });
+    const reused = cli('accounts', 'close', 'bank-a', 'cliff', '--idempotency-key', frozen.idempotencyKey);
+    expect(reused.status).toBe(1);
+    expect(reused.stderr).toContain(`error 422 IDEMPOTENCY_KEY_REUSED`);
+    expect(reused.stderr).toContain(`--idempotency-key ${frozen.idempotencyKey}`);
   });
 
   // --- reconciliation ------------------------------------------------------------------------

@@ -64,6 +64,33 @@ describe('decide: the next entry of a chain', () => {
   });
 });
 
+describe('decide: account administration, refusals included, so that a replay answers the same', () => {
+  test('when a closed account is frozen or unfrozen, then a zero-amount ACCOUNT_CLOSED refusal that keeps the status', () => {
+    for (const kind of ['freeze', 'unfreeze'] as const) {
+      expect(decide(account, head(7n, 'CLOSED'), op(kind, 0n), now)).toMatchObject({ kind, outcome: 'REFUSED', code: 'ACCOUNT_CLOSED', statusAfter: 'CLOSED', amountMinor: 0n, balanceAfterMinor: 7n });
+    }
+  });
+
+  test('when an account holding money or owing some is closed, then ACCOUNT_NOT_EMPTY and its status stays', () => {
+    for (const [balance, status] of [[1n, 'ACTIVE'], [-1n, 'ACTIVE'], [5n, 'FROZEN']] as const) {
+      expect(decide(account, head(balance, status), op('close', 0n), now)).toMatchObject({ outcome: 'REFUSED', code: 'ACCOUNT_NOT_EMPTY', statusAfter: status, balanceAfterMinor: balance });
+    }
+  });
+
+  test('when the status asked for is already in force, then the entry applies and changes nothing, a closed account holding a late refund too', () => {
+    expect(decide(account, head(0n, 'FROZEN'), op('freeze', 0n), now)).toMatchObject({ outcome: 'APPLIED', statusAfter: 'FROZEN', amountMinor: 0n });
+    expect(decide(account, head(0n), op('unfreeze', 0n), now)).toMatchObject({ outcome: 'APPLIED', statusAfter: 'ACTIVE' });
+    expect(decide(account, head(40n, 'CLOSED'), op('close', 0n), now)).toMatchObject({ outcome: 'APPLIED', statusAfter: 'CLOSED', balanceAfterMinor: 40n });
+  });
+
+  test('when a daily limit is changed, then it applies whatever the status, and null removes it', () => {
+    for (const status of ['ACTIVE', 'FROZEN', 'CLOSED'] as const) {
+      expect(decide(account, head(0n, status), { ...op('limit', 0n), dailyDebitLimitMinor: 500n }, now)).toMatchObject({ outcome: 'APPLIED', statusAfter: status, dailyDebitLimitMinor: 500n });
+    }
+    expect(decide(account, { ...head(0n), dailyDebitLimitMinor: 500n }, { ...op('limit', 0n), dailyDebitLimitMinor: null }, now).dailyDebitLimitMinor).toBeUndefined();
+  });
+});
+
 describe('decideBatch: a run of entries from one head', () => {
   test('when operations are decided as a batch, then each sees the one before it, refusals included', () => {
     const operations: Operation[] = [
