@@ -81,34 +81,28 @@ export interface AccountRoutesDeps {
   clock: () => Date;
 }
 
-/** Routes are thin: parse, call one use case, answer. */
+const route = (handler: Handler) => (req: Request, res: Response, next: (error: unknown) => void) => {
+  handler(req, res).catch(next);
+};
+
+/**
+ * Routes are thin: parse, call one use case, answer. They are grouped as the scope table
+ * (http/route-scopes.ts) grants them: reads, money moves, administration.
+ */
 export function accountRoutes(deps: AccountRoutesDeps): Router {
   const router = Router();
-  const { bankId, store, ledger, clock } = deps;
-  const route = (handler: Handler) => (req: Request, res: Response, next: (error: unknown) => void) => {
-    handler(req, res).catch(next);
-  };
-  const moneyRoute = (use: typeof deposit, schema: z.ZodType<{ amountMinor: string; currency: string }>, idOf: (body: never) => string) =>
-    route(async (req, res) => {
-      const accountId = accountIdOf(req);
-      const body = parse(schema, req.body);
-      sendDecision(res, await use(ledger, { accountId, id: idOf(body as never), amountMinor: BigInt(body.amountMinor), currency: body.currency }));
-    });
-
   // Which key the service accepted: checks a key rotation, and is the cheapest signed request (no database).
   router.get('/v1/whoami', (req, res) => {
-    res.json({ bankId, keyId: req.signedBy });
+    res.json({ bankId: deps.bankId, keyId: req.signedBy });
   });
-  router.post(
-    '/v1/accounts',
-    route(async (req, res) => {
-      const body = parse(openAccountBody, req.body);
-      const { dailyDebitLimitMinor, ...fields } = body;
-      const command = { ...fields, overdraftLimitMinor: BigInt(body.overdraftLimitMinor ?? '0'), ...(dailyDebitLimitMinor === undefined ? {} : { dailyDebitLimitMinor: BigInt(dailyDebitLimitMinor) }) };
-      const result = await openAccount(store, ledger, bankId, command, clock());
-      res.status(result.created ? 201 : 200).json(result.account);
-    }),
-  );
+  addReadRoutes(router, deps);
+  addMoneyRoutes(router, deps);
+  addAdminRoutes(router, deps);
+  return router;
+}
+
+/** Scope `read`: accounts and their entries. */
+function addReadRoutes(router: Router, { bankId, store, ledger }: AccountRoutesDeps): void {
   router.get(
     '/v1/accounts',
     route(async (req, res) => {
@@ -130,23 +124,45 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       res.json(await listEntries(store, ledger, accountId, query.after === undefined ? -1 : Number(query.after), query.limit));
     }),
   );
-  const depositIdOf = (body: z.infer<typeof depositBody>) => body.depositId;
-  const transferIdOf = (body: z.infer<typeof legBody>) => body.transferId;
-  router.post('/v1/accounts/:accountId/deposits', moneyRoute(deposit, depositBody, depositIdOf));
-  router.post('/v1/accounts/:accountId/debits', moneyRoute(debit, legBody, transferIdOf));
-  router.post('/v1/accounts/:accountId/credits', moneyRoute(credit, legBody, transferIdOf));
-  router.post(
-    '/v1/accounts/:accountId/refunds',
+}
+
+/** Scope `ledger`: the saga's legs and their undoing, each decided once per transfer id. */
+function addMoneyRoutes(router: Router, { ledger }: AccountRoutesDeps): void {
+  const leg = (use: typeof debit) =>
     route(async (req, res) => {
       const accountId = accountIdOf(req);
-      sendEntry(res, await refund(ledger, accountId, parse(transferRefBody, req.body).transferId));
+      const body = parse(legBody, req.body);
+      sendDecision(res, await use(ledger, { accountId, id: body.transferId, amountMinor: BigInt(body.amountMinor), currency: body.currency }));
+    });
+  const undo = (use: typeof refund) =>
+    route(async (req, res) => {
+      const accountId = accountIdOf(req);
+      sendEntry(res, await use(ledger, accountId, parse(transferRefBody, req.body).transferId));
+    });
+  router.post('/v1/accounts/:accountId/debits', leg(debit));
+  router.post('/v1/accounts/:accountId/credits', leg(credit));
+  router.post('/v1/accounts/:accountId/refunds', undo(refund));
+  router.post('/v1/accounts/:accountId/credit-voids', undo(voidCredit));
+}
+
+/** Scope `admin`: opening and funding accounts, and the replay-safe account changes. */
+function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: AccountRoutesDeps): void {
+  router.post(
+    '/v1/accounts',
+    route(async (req, res) => {
+      const body = parse(openAccountBody, req.body);
+      const { dailyDebitLimitMinor, ...fields } = body;
+      const command = { ...fields, overdraftLimitMinor: BigInt(body.overdraftLimitMinor ?? '0'), ...(dailyDebitLimitMinor === undefined ? {} : { dailyDebitLimitMinor: BigInt(dailyDebitLimitMinor) }) };
+      const result = await openAccount(store, ledger, bankId, command, clock());
+      res.status(result.created ? 201 : 200).json(result.account);
     }),
   );
   router.post(
-    '/v1/accounts/:accountId/credit-voids',
+    '/v1/accounts/:accountId/deposits',
     route(async (req, res) => {
       const accountId = accountIdOf(req);
-      sendEntry(res, await voidCredit(ledger, accountId, parse(transferRefBody, req.body).transferId));
+      const body = parse(depositBody, req.body);
+      sendDecision(res, await deposit(ledger, { accountId, id: body.depositId, amountMinor: BigInt(body.amountMinor), currency: body.currency }));
     }),
   );
   for (const action of ['freeze', 'unfreeze', 'close'] as const) {
@@ -168,5 +184,4 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       sendChange(res, await changeAccount(ledger, bankId, accountId, body.changeId, { action: 'limit', dailyDebitLimitMinor }));
     }),
   );
-  return router;
 }

@@ -6,6 +6,8 @@ import { ApiError } from '../../../lib/http-errors';
 export interface BankAnswer {
   status: number;
   body: unknown;
+  /** The bank's headers, where its client passes them on (e.g. `Idempotent-Replayed`). */
+  headers?: Pick<Headers, 'get'>;
 }
 
 /**

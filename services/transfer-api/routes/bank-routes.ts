@@ -33,11 +33,8 @@ function changeIdOf(request: Request): string {
   return header;
 }
 
-/** The bank answer as its client hands it over; `headers` only where the client passes them on. */
-type BankAnswerWithHeaders = BankAnswer & { headers?: Pick<Headers, 'get'> };
-
 /** The bank's answer to a change, its replay marker passed on; the bank's `changeId` is the caller's Idempotency-Key. */
-function changeAnswer(answer: BankAnswerWithHeaders): RouteResult {
+function changeAnswer(answer: BankAnswer): RouteResult {
   const replayed = answer.headers?.get('idempotent-replayed') === 'true';
   const error = (answer.body as Partial<ErrorBody> | null)?.error;
   const body = error?.code === 'IDEMPOTENCY_KEY_REUSED' ? { error: { ...error, field: 'Idempotency-Key' } } : answer.body;
@@ -74,6 +71,11 @@ function statusRoute(banks: BankAccounts, action: 'freeze' | 'unfreeze' | 'close
 
 /** The bank directory and the operator's account routes, passed to each bank's account service. */
 export function bankRoutes(banks: BankAccounts): AnyRouteSpec[] {
+  return [...accountReadRoutes(banks), ...accountFundingRoutes(banks), ...accountChangeRoutes(banks)];
+}
+
+/** The directory, an account with its balance, and its entries. */
+function accountReadRoutes(banks: BankAccounts): AnyRouteSpec[] {
   return [
     defineRoute({
       method: 'get',
@@ -83,18 +85,6 @@ export function bankRoutes(banks: BankAccounts): AnyRouteSpec[] {
       roles: ['client', 'operator'],
       responses: { 200: { description: 'The bank directory', schema: bankListSchema } },
       handler: async () => ({ status: 200, body: { data: banks.directory.map((bank) => ({ bankId: bank.bankId, url: bank.url })) } }),
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/v1/banks/:bankId/accounts',
-      summary: 'Open an account',
-      description: 'Idempotent by accountId: the same request again answers 200 with the same account; other fields for the same id are 409 IDEMPOTENCY_CONFLICT.',
-      tag: 'accounts',
-      roles: ['operator'],
-      params: bankParams,
-      body: openAccountBodySchema,
-      responses: { 201: { description: 'Opened', schema: accountSchema }, 200: { description: 'Already open with the same fields', schema: accountSchema }, ...bankErrors, 409: error('IDEMPOTENCY_CONFLICT') },
-      handler: async ({ params, body }) => passThrough(await banks.call(params.bankId, 'POST', '/v1/accounts', body)),
     }),
     defineRoute({
       method: 'get',
@@ -123,6 +113,24 @@ export function bankRoutes(banks: BankAccounts): AnyRouteSpec[] {
         return passThrough(await banks.call(params.bankId, 'GET', accountPath(params.accountId, suffix)));
       },
     }),
+  ];
+}
+
+/** Opening an account and depositing into it, each idempotent by its own id. */
+function accountFundingRoutes(banks: BankAccounts): AnyRouteSpec[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/banks/:bankId/accounts',
+      summary: 'Open an account',
+      description: 'Idempotent by accountId: the same request again answers 200 with the same account; other fields for the same id are 409 IDEMPOTENCY_CONFLICT.',
+      tag: 'accounts',
+      roles: ['operator'],
+      params: bankParams,
+      body: openAccountBodySchema,
+      responses: { 201: { description: 'Opened', schema: accountSchema }, 200: { description: 'Already open with the same fields', schema: accountSchema }, ...bankErrors, 409: error('IDEMPOTENCY_CONFLICT') },
+      handler: async ({ params, body }) => passThrough(await banks.call(params.bankId, 'POST', '/v1/accounts', body)),
+    }),
     defineRoute({
       method: 'post',
       path: '/v1/banks/:bankId/accounts/:accountId/deposits',
@@ -135,6 +143,12 @@ export function bankRoutes(banks: BankAccounts): AnyRouteSpec[] {
       responses: { 200: { description: 'The ledger entry of the deposit', schema: ledgerEntrySchema }, ...bankErrors, 409: error('IDEMPOTENCY_CONFLICT'), 422: error('CURRENCY_MISMATCH, ACCOUNT_FROZEN or ACCOUNT_CLOSED') },
       handler: async ({ params, body }) => passThrough(await banks.call(params.bankId, 'POST', accountPath(params.accountId, '/deposits'), body)),
     }),
+  ];
+}
+
+/** The replay-safe changes: daily limit, freeze, unfreeze, close, each under the caller's Idempotency-Key. */
+function accountChangeRoutes(banks: BankAccounts): AnyRouteSpec[] {
+  return [
     defineRoute({
       method: 'post',
       path: '/v1/banks/:bankId/accounts/:accountId/daily-limit',

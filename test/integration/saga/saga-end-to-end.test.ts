@@ -21,6 +21,7 @@ const captureDir = process.env.CAPTURE_HISTORIES_DIR;
 describe('transfer saga end to end', () => {
   let env: TestCluster;
   let operator: ApiCaller;
+  let approver: ApiCaller;
   let n = 0;
 
   const accounts: Array<[string, string, string, bigint]> = [
@@ -45,6 +46,8 @@ describe('transfer saga end to end', () => {
       },
     });
     operator = apiCaller(env.cluster.transferApiUrl, env.keyFor('operator'));
+    // Four eyes: the operator who created a transfer does not decide it.
+    approver = apiCaller(env.cluster.transferApiUrl, env.keyFor('operator-2'));
     for (const [bankId, accountId, currency, funds] of accounts) {
       expect((await operator.post(`/v1/banks/${bankId}/accounts`, { accountId, owner: accountId, currency })).status).toBe(201);
       if (funds > 0n) expect((await operator.post(`/v1/banks/${bankId}/accounts/${accountId}/deposits`, { depositId: `seed-${accountId}`, amountMinor: String(funds), currency })).status).toBe(200);
@@ -211,7 +214,7 @@ describe('transfer saga end to end', () => {
       const before = await balances();
       const id = await start('bank-a:alice', 'bank-b:bob', '1000000');
       await awaiting(id);
-      expect((await operator.post(`/v1/transfers/${id}/approve`, {})).status).toBe(200);
+      expect((await approver.post(`/v1/transfers/${id}/approve`, {})).status).toBe(200);
       expect(await ended(id)).toMatchObject({ status: 'COMPLETED' });
       await expectBalanceChanges(before, { 'bank-a:alice': -1_000_000n, 'bank-b:bob': 1_000_000n });
       await capture('approved', id);
@@ -221,7 +224,7 @@ describe('transfer saga end to end', () => {
       const before = await balances();
       const id = await start('bank-a:alice', 'bank-b:bob', '1000001');
       await awaiting(id);
-      expect((await operator.post(`/v1/transfers/${id}/reject`, {})).status).toBe(200);
+      expect((await approver.post(`/v1/transfers/${id}/reject`, {})).status).toBe(200);
       expect(await ended(id)).toMatchObject({ status: 'REJECTED', reason: 'APPROVAL_REJECTED' });
       await expectBalanceChanges(before, {});
       await capture('approval-rejected', id);

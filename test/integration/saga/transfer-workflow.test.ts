@@ -383,15 +383,17 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       env.client.workflow.start(transferWorkflow, { taskQueue, workflowId, args: [transfer], typedSearchAttributes: initialTransferSearchAttributes(transfer) });
     const forgedPolicy: TransferPolicy = { ...policy, approvalThresholdMinor: '900000000000', amountMaxMinor: '900000000000' };
 
-    test.each([
+    const forgedInputs: Array<[string, (transfer: TransferInput) => TransferInput]> = [
       ['no signature at all, and a forged policy with no approval step', (transfer: TransferInput) => ({ ...transfer, policy: forgedPolicy })],
       ['a signed input whose amount was raised afterwards', (transfer: TransferInput) => ({ ...signTransferInput(testAuthorityKey, transfer), amountMinor: '900000' })],
       ['a signed input whose approval threshold was raised afterwards', (transfer: TransferInput) => ({ ...signTransferInput(testAuthorityKey, transfer), policy: forgedPolicy })],
       ['a signed input whose target was changed afterwards', (transfer: TransferInput) => ({ ...signTransferInput(testAuthorityKey, transfer), target: { bankId: 'bank-b', accountId: 'mallory' } })],
       ['an input signed with a key the worker does not know', (transfer: TransferInput) => signTransferInput({ keyId: 'test-authority-1', secret: 'not-the-authority-secret-0123456789' }, transfer)],
-    ])('when a workflow is started around the API with %s, then REJECTED TRANSFER_NOT_AUTHORISED and no ledger is called', async (_case, forge) => {
+    ];
+    test.each(forgedInputs)('when a workflow is started around the API with %s, then REJECTED TRANSFER_NOT_AUTHORISED and no ledger is called', async (_case, forge) => {
       const transfer = large();
-      const { state, calls, handle } = await run({}, transfer, undefined, undefined, startedAround(forge(transfer)));
+      const capture = forge === forgedInputs[0]?.[1] ? 'unauthorised-input-rejected' : undefined;
+      const { state, calls, handle } = await run({}, transfer, undefined, capture, startedAround(forge(transfer)));
       expect(state).toMatchObject({ status: 'REJECTED', reason: 'TRANSFER_NOT_AUTHORISED', steps: [] });
       expect(calls).toEqual([]);
       expect((await handle.describe()).typedSearchAttributes.get(searchAttributes.transferStatus)).toBe('REJECTED');
@@ -415,11 +417,12 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     test.each(forgedApprovals)('when an approve update arrives with %s, then it is refused DECISION_NOT_AUTHORISED, the transfer keeps waiting and times out with nothing moved', async (_case, forge) => {
       let refused: unknown;
       let statusAfter: string | undefined;
+      const capture = forge === forgedApprovals[0]?.[1] ? 'unsigned-approval-refused' : undefined;
       const { state, calls } = await run({}, large(), async (handle) => {
         await awaiting(handle);
         refused = await handle.executeUpdate(approveUpdate, { args: [forge(handle)] }).catch((error: unknown) => error);
         statusAfter = await statusOf(handle);
-      });
+      }, capture);
       expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
       expect(((refused as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe('DECISION_NOT_AUTHORISED');
       expect(statusAfter).toBe('AWAITING_APPROVAL');
