@@ -8,6 +8,9 @@ import { AccountServiceClient, type AccountServiceResponse } from '../../lib/acc
 import type { SigningKey } from '../../lib/request-signing';
 import { fileLogSink, temporaryDir } from './cluster';
 
+/** Tests compare answers whole; the headers (a Date among them) would differ between two equal answers. */
+const statusAndBody = ({ status, body }: AccountServiceResponse): AccountServiceResponse => ({ status, body });
+
 export const testSigningKey: SigningKey = { keyId: 'test-1', secret: 't'.repeat(40) };
 
 /** One bank node for tests: a real FerretDB and the account service as a real process. */
@@ -52,13 +55,13 @@ export async function startAccountServiceFixture(name: string, bankId = 'bank-a'
     bankId,
     url,
     db: mongo.db('ledger_test'),
-    call: (method, path, body) => client.request(method, path, body),
+    call: async (method, path, body) => statusAndBody(await client.request(method, path, body)),
     startSecondProcess: async () => {
       const otherPort = await findFreePort();
       const otherUrl = `http://127.0.0.1:${otherPort}`;
       others.push(await startNodeService({ name: 'account-service-2', entry: 'services/account-service/main.ts', env: { ...env, PORT: String(otherPort) }, readyUrl: `${otherUrl}/readyz` }, logs.sink));
       const otherClient = new AccountServiceClient({ bankId, baseUrl: otherUrl, signingKey: testSigningKey, requestTimeoutMs: 30_000 });
-      return { url: otherUrl, call: (method, path, body) => otherClient.request(method, path, body) };
+      return { url: otherUrl, call: async (method, path, body) => statusAndBody(await otherClient.request(method, path, body)) };
     },
     kill: async () => {
       await service.kill();

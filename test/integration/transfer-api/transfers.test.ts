@@ -261,9 +261,11 @@ describe('transfer API on the real cluster', () => {
 
     test('when an operator works the approval queue with the CLI, then approve completes one transfer and cancel ends another with nothing moved', async () => {
       const big = String(approvalThresholdMinor);
-      const toApprove = JSON.parse(cli('create', '--from', 'bank-a:arthur', '--to', 'bank-b:berta', '--amount', big, '--currency', 'EUR', '--idempotency-key', 'cli-approve').stdout) as { id: string };
-      const toCancel = JSON.parse(cli('create', '--from', 'bank-a:arthur', '--to', 'bank-b:berta', '--amount', big, '--currency', 'EUR', '--idempotency-key', 'cli-cancel').stdout) as { id: string };
-      const toReject = JSON.parse(cli('create', '--from', 'bank-a:arthur', '--to', 'bank-b:berta', '--amount', big, '--currency', 'EUR', '--idempotency-key', 'cli-reject').stdout) as { id: string };
+      // A client's transfers fill the queue (with four eyes, the operator may not decide its own).
+      const clientCli = (...args: string[]): CliRun => runCli(env.cluster.transferApiUrl, env.keyFor('client-a'), ...args);
+      const toApprove = JSON.parse(clientCli('create', '--from', 'bank-a:arthur', '--to', 'bank-b:berta', '--amount', big, '--currency', 'EUR', '--idempotency-key', 'cli-approve').stdout) as { id: string };
+      const toCancel = JSON.parse(clientCli('create', '--from', 'bank-a:arthur', '--to', 'bank-b:berta', '--amount', big, '--currency', 'EUR', '--idempotency-key', 'cli-cancel').stdout) as { id: string };
+      const toReject = JSON.parse(clientCli('create', '--from', 'bank-a:arthur', '--to', 'bank-b:berta', '--amount', big, '--currency', 'EUR', '--idempotency-key', 'cli-reject').stdout) as { id: string };
       await eventually('all three to await approval', async () => {
         const queue = JSON.parse(cli('list', '--status', 'AWAITING_APPROVAL').stdout) as { data: Array<{ id: string }> };
         const ids = queue.data.map((item) => item.id);

@@ -57,7 +57,11 @@ describe('bank accounts gateway: what a bank’s refusal of our key becomes', ()
 
   test('when the bank answers 404 ACCOUNT_NOT_FOUND or 200, then the bank’s status and body pass through unchanged', async () => {
     const notFound = { error: { code: 'ACCOUNT_NOT_FOUND', message: 'no account a-1' } };
-    expect(await bankAnswering(404, notFound).banks.call('bank-a', 'GET', '/v1/accounts/a-1')).toEqual({ status: 404, body: notFound });
-    expect(await bankAnswering(200, { accountId: 'a-1' }).banks.call('bank-a', 'GET', '/v1/accounts/a-1')).toEqual({ status: 200, body: { accountId: 'a-1' } });
+    const statusAndBody = async (answer: Promise<{ status: number; body: unknown }>) => {
+      const { status, body } = await answer;
+      return { status, body };
+    };
+    expect(await statusAndBody(bankAnswering(404, notFound).banks.call('bank-a', 'GET', '/v1/accounts/a-1'))).toEqual({ status: 404, body: notFound });
+    expect(await statusAndBody(bankAnswering(200, { accountId: 'a-1' }).banks.call('bank-a', 'GET', '/v1/accounts/a-1'))).toEqual({ status: 200, body: { accountId: 'a-1' } });
   });
 });
