@@ -1,8 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { AccountServiceClient, AccountServiceUnreachableError, type AccountServiceResponse } from '../lib/account-service-client';
-import type { LedgerEntryView } from '../lib/account-service-contract';
-import { isBusinessRefusal } from '../lib/error-codes';
-import type { SigningKey } from '../lib/request-signing';
+import { AccountServiceClient, AccountServiceUnreachableError, type AccountServiceResponse } from '../lib/clients/account-service-client';
+import type { LedgerEntryView } from '../lib/contracts/account-service-contract';
+import { isBusinessRefusal } from '../lib/contracts/error-codes';
+import type { SigningKey } from '../lib/crypto/request-signing';
 
 /** A ledger call that reached its decision, with the attempt that got it (for the operator view). */
 export interface LegResult {

@@ -1,7 +1,7 @@
 import { log } from '@temporalio/activity';
-import type { SigningKey } from '../lib/request-signing';
-import { verifyOperatorDecision, verifyTransferInput, type AuthorityVerdict, type DecisionAction } from '../lib/transfer-authority';
-import type { OperatorDecision, TransferInput } from '../lib/transfer-contract';
+import type { SigningKey } from '../lib/crypto/request-signing';
+import { verifyOperatorDecision, verifyTransferInput, type AuthorityVerdict, type DecisionAction } from '../lib/crypto/transfer-authority';
+import type { OperatorDecision, TransferInput } from '../lib/contracts/transfer-contract';
 
 export interface AuthorityActivities {
   /** Did the transfer API sign exactly this input, for this workflow? */

@@ -1,10 +1,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { TransferEventRecord } from '../lib/event-contract';
-import { publicEvent, type EventStore } from '../lib/event-store';
-import type { TransferRecordStore } from '../lib/transfer-record-store';
-import type { TransferStatusChange } from '../lib/transfer-record';
-import { signWebhook, webhookSignatureHeader } from '../lib/webhook-signature';
-import { webhookUrlRefusal } from '../lib/webhook-url';
+import type { TransferEventRecord } from '../lib/contracts/event-contract';
+import { publicEvent, type EventStore } from '../lib/events/event-store';
+import type { TransferRecordStore } from '../lib/record/transfer-record-store';
+import type { TransferStatusChange } from '../lib/record/transfer-record';
+import { signWebhook, webhookSignatureHeader } from '../lib/crypto/webhook-signature';
+import { webhookUrlRefusal } from '../lib/events/webhook-url';
 import { transferView } from '../services/transfer-api/use-cases/transfer-view';
 
 export interface EventActivitiesOptions {

@@ -1,11 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { AccountServiceClient, AccountServiceUnreachableError } from '../lib/account-service-client';
-import { LedgerReadError } from '../lib/ledger-reader';
-import { reconcile, type ReconciliationReport } from '../lib/reconciliation';
-import { CutUnreadableError, type ReconciliationCuts } from '../lib/reconciliation-cut-store';
-import { readForReconciliation, type PreviousCut, type ReconciliationRead } from '../lib/reconciliation-reader';
-import type { SigningKey } from '../lib/request-signing';
-import type { TransferRecordReader } from '../lib/transfer-record';
+import { AccountServiceClient, AccountServiceUnreachableError } from '../lib/clients/account-service-client';
+import { LedgerReadError } from '../lib/reconciliation/ledger-reader';
+import { reconcile, type ReconciliationReport } from '../lib/reconciliation/reconciliation';
+import { CutUnreadableError, type ReconciliationCuts } from '../lib/reconciliation/cut-store';
+import { readForReconciliation, type PreviousCut, type ReconciliationRead } from '../lib/reconciliation/reader';
+import type { SigningKey } from '../lib/crypto/request-signing';
+import type { TransferRecordReader } from '../lib/record/transfer-record';
 import { bankUnavailableType } from './account-activities';
 
 /** Where reconciliation reads what each transfer is and keeps where it stopped: the API's database. */

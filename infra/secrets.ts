@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ServiceScope } from '../lib/config-parsers';
-import type { SigningKey } from '../lib/request-signing';
+import type { ServiceScope } from '../lib/config/env-parsers';
+import type { SigningKey } from '../lib/crypto/request-signing';
 
 export interface ApiKeyEntry {
   name: string;

@@ -1,5 +1,5 @@
 import { defineQuery } from '@temporalio/workflow';
-import type { ReconciliationReport } from '../lib/reconciliation';
+import type { ReconciliationReport } from '../lib/reconciliation/reconciliation';
 
 /** The reconciliation workflow's outside surface, shared by the worker, the API and the schedule. */
 export const reconciliationWorkflowType = 'reconciliationWorkflow';

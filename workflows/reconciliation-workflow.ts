@@ -1,7 +1,7 @@
 import { proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ReconciliationActivities } from '../activities/reconciliation-activities';
-import type { ReconciliationReport } from '../lib/reconciliation';
-import { searchAttributes } from '../lib/search-attributes';
+import type { ReconciliationReport } from '../lib/reconciliation/reconciliation';
+import { searchAttributes } from '../lib/contracts/search-attributes';
 import { reconciliationReportQuery, type ReconciliationInput } from './reconciliation-definitions';
 
 // Reading the ledgers takes a while on a big bank (all of them when no cut can be continued): the activity heartbeats per page.

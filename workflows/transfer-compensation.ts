@@ -1,6 +1,6 @@
 import { CancellationScope, log, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { AccountActivities, LegResult } from '../activities/account-activities';
-import type { TransferInput, TransferStep, TransferStepName } from '../lib/transfer-contract';
+import type { TransferInput, TransferStep, TransferStepName } from '../lib/contracts/transfer-contract';
 import { legFailure, type LegFailure, type TransferJournal } from './transfer-journal';
 import { transferPatches } from './transfer-patches';
 import { compensationOptions, compensationRefusalPauseMaxMs, compensationRoundPauseMs, persistentCompensationOptions } from './transfer-policies';

@@ -1,8 +1,8 @@
 import { CancellationScope, ParentClosePolicy, WorkflowIdReusePolicy, log, patched, proxyActivities, proxyLocalActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { EventActivities, RecordedEvent, TransferChangeRequest } from '../activities/event-activities';
-import { transferEventId, webhookDeliveryWorkflowId, type TransferEventRecord, type TransferEventType } from '../lib/event-contract';
-import type { TransferInput, TransferState } from '../lib/transfer-contract';
-import type { TransferStatusChange } from '../lib/transfer-record';
+import { transferEventId, webhookDeliveryWorkflowId, type TransferEventRecord, type TransferEventType } from '../lib/contracts/event-contract';
+import type { TransferInput, TransferState } from '../lib/contracts/transfer-contract';
+import type { TransferStatusChange } from '../lib/record/transfer-record';
 import { transferPatches } from './transfer-patches';
 import { changeRecordingLocalOptions, eventRecordingOptions } from './transfer-policies';
 import { webhookDeliveryWorkflow } from './webhook-delivery-workflow';

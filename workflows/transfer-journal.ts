@@ -1,8 +1,8 @@
 import { ActivityFailure, ApplicationFailure, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { isBusinessRefusal } from '../lib/error-codes';
-import { eventTypeOfStatus } from '../lib/event-contract';
-import { searchAttributes } from '../lib/search-attributes';
-import type { TransferInput, TransferReason, TransferState, TransferStatus, TransferStep, TransferStepName } from '../lib/transfer-contract';
+import { isBusinessRefusal } from '../lib/contracts/error-codes';
+import { eventTypeOfStatus } from '../lib/contracts/event-contract';
+import { searchAttributes } from '../lib/contracts/search-attributes';
+import type { TransferInput, TransferReason, TransferState, TransferStatus, TransferStep, TransferStepName } from '../lib/contracts/transfer-contract';
 import type { TransferEvents } from './transfer-events';
 
 /** What an activity failure tells the saga: a ledger's refusal code, or that the bank never answered. */

@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancelledFailure, TemporalFailure, metricMeter, workflowInfo, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
-import type { TransferState } from '../lib/transfer-contract';
-import { transferWorkflowType } from './transfer-definitions';
+import type { TransferState } from '../lib/contracts/transfer-contract';
+import { transferWorkflowType } from '../lib/contracts/transfer-definitions';
 
 /** Names of the metrics the transfer workflow emits through the worker's Prometheus exporter. */
 export const transferWorkflowMetricNames = { ended: 'transfers_ended', durationSeconds: 'transfer_duration_seconds' } as const;

@@ -1,7 +1,7 @@
 import { ApplicationFailure, condition, isCancellation, patched, proxyLocalActivities, setHandler, type CancellationScope } from '@temporalio/workflow';
 import type { AuthorityActivities } from '../activities/authority-activities';
-import type { OperatorDecision, TransferInput, TransferState } from '../lib/transfer-contract';
-import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery } from './transfer-definitions';
+import type { OperatorDecision, TransferInput, TransferState } from '../lib/contracts/transfer-contract';
+import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery } from '../lib/contracts/transfer-definitions';
 import type { TransferJournal } from './transfer-journal';
 import { transferPatches } from './transfer-patches';
 import { authorityCheckOptions } from './transfer-policies';

@@ -1,6 +1,6 @@
 import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
-import { businessRefusalCodes } from '../lib/error-codes';
-import type { WebhookPolicy } from '../lib/event-contract';
+import { businessRefusalCodes } from '../lib/contracts/error-codes';
+import type { WebhookPolicy } from '../lib/contracts/transfer-contract';
 
 /**
  * Every timeout and retry policy of the saga, in one place. Business refusals are never

@@ -1,4 +1,4 @@
-import type { TransferInput, TransferReason } from '../lib/transfer-contract';
+import type { TransferInput, TransferReason } from '../lib/contracts/transfer-contract';
 
 const amountPattern = /^[1-9][0-9]{0,17}$/;
 

@@ -1,7 +1,7 @@
 import { CancellationScope, isCancellation, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { AccountActivities } from '../activities/account-activities';
 import type { AuthorityActivities } from '../activities/authority-activities';
-import type { TransferInput, TransferState } from '../lib/transfer-contract';
+import type { TransferInput, TransferState } from '../lib/contracts/transfer-contract';
 import { createCompensations, missingAccountSettles, type Compensations } from './transfer-compensation';
 import { transferEvents, type TransferEvents } from './transfer-events';
 import { createTransferJournal, legFailure, type LegFailure, type TransferJournal } from './transfer-journal';

@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, defineQuery, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { EventActivities } from '../activities/event-activities';
-import type { WebhookDeliveryInput, WebhookDeliveryState } from '../lib/event-contract';
+import type { WebhookDeliveryInput, WebhookDeliveryState } from '../lib/contracts/event-contract';
 import { webhookDeliveryOptions } from './transfer-policies';
 
 export const webhookDeliveryWorkflowType = 'webhookDeliveryWorkflow';

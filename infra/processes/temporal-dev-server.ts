@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import { google, temporal } from '@temporalio/proto';
-import { searchAttributeKeys } from '../../lib/search-attributes';
+import { searchAttributeKeys } from '../../lib/contracts/search-attributes';
 import { waitUntilReady } from '../readiness';
 import { ManagedProcess, type LogSink } from './managed-process';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { type AcceptedServiceKey, bankIdPattern, bindHostSchema, logLevelSchema, parseEnv, serviceKeysSchema } from '../../lib/config-parsers';
-import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
+import { type AcceptedServiceKey, bankIdPattern, bindHostSchema, logLevelSchema, parseEnv, serviceKeysSchema } from '../../lib/config/env-parsers';
+import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/telemetry/tracing';
 
 function isTimeZone(name: string): boolean {
   try {

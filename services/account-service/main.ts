@@ -1,14 +1,14 @@
 import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
-import { serve } from '../../lib/http-server';
-import { startConfiguredTracing } from '../../lib/tracing';
+import { serve } from '../../lib/http/server';
+import { startConfiguredTracing } from '../../lib/telemetry/tracing';
 import { buildAccountService } from './app';
 import { loadConfig } from './config';
 import { traceDatabaseCommands } from './ledger/database-tracing';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  // Request logs leave out headers (lib/http-server.ts), so no X-Signature reaches them.
+  // Request logs leave out headers (lib/http/server.ts), so no X-Signature reaches them.
   const logger = pino({ name: 'account-service', level: config.logLevel, base: { bank: config.bankId } });
   // Full durability for ledgers: the default write concern, no relaxed journaling.
   const tracing = startConfiguredTracing(config.tracing);

@@ -1,9 +1,9 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { ApiError } from '../../lib/http-errors';
-import { httpStatusByCode, isErrorCode } from '../../lib/error-codes';
-import { idPattern } from '../../lib/ids';
-import { amountMinorPattern, currencyPattern } from '../../lib/money';
+import { ApiError } from '../../lib/http/errors';
+import { httpStatusByCode, isErrorCode } from '../../lib/contracts/error-codes';
+import { idPattern } from '../../lib/contracts/ids';
+import { amountMinorPattern, currencyPattern } from '../../lib/contracts/money';
 import { entryView, refusalMessages } from './ledger/entry-view';
 import type { Ledger } from './ledger/ledger';
 import type { LedgerStore } from './ledger/ledger-store';

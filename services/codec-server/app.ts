@@ -5,7 +5,7 @@ import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
-import { operationalRoutes } from '../../lib/http-server';
+import { operationalRoutes } from '../../lib/http/server';
 
 export interface CodecServerOptions {
   codec: PayloadCodec;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { bindHostSchema, logLevelSchema, parseEnv } from '../../lib/config-parsers';
-import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
+import { bindHostSchema, logLevelSchema, parseEnv } from '../../lib/config/env-parsers';
+import { payloadCodecKeysSchema, type CodecKey } from '../../lib/crypto/payload-codec';
 
 const origin = z.string().regex(/^https?:\/\/[^\s/]+$/, 'origins are scheme://host[:port] without a path');
 

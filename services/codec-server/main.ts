@@ -1,6 +1,6 @@
 import { pino } from 'pino';
-import { serve } from '../../lib/http-server';
-import { AesGcmPayloadCodec } from '../../lib/payload-codec';
+import { serve } from '../../lib/http/server';
+import { AesGcmPayloadCodec } from '../../lib/crypto/payload-codec';
 import { buildCodecServer } from './app';
 import { loadConfig } from './config';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { logLevelSchema, parseEnv } from '../../lib/config-parsers';
+import { logLevelSchema, parseEnv } from '../../lib/config/env-parsers';
 import { namespaceRetentionHours } from '../../infra/local-plan';
 
 /** The variables this process reads; exported so that the compose test can name unknown ones. */

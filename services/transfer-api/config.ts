@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { type BankDirectoryEntry, bankDirectorySchema, bindHostSchema, booleanSchema, ConfigError, logLevelSchema, parseEnv, signingKeySchema, signingKeysSchema } from '../../lib/config-parsers';
-import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
-import type { SigningKey } from '../../lib/request-signing';
-import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
-import { allowedHostsSchema } from '../../lib/webhook-url';
+import { type BankDirectoryEntry, bankDirectorySchema, bindHostSchema, booleanSchema, ConfigError, logLevelSchema, parseEnv, signingKeySchema, signingKeysSchema } from '../../lib/config/env-parsers';
+import { payloadCodecKeysSchema, type CodecKey } from '../../lib/crypto/payload-codec';
+import type { SigningKey } from '../../lib/crypto/request-signing';
+import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/telemetry/tracing';
+import { allowedHostsSchema } from '../../lib/events/webhook-url';
 import { banksOfMandate, clientMandatesSchema, type Mandate } from './mandates';
 
 export type Role = 'client' | 'operator';

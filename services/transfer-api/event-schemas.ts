@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { transferEventTypes } from '../../lib/event-contract';
-import { webhookUrlLengthMax } from '../../lib/webhook-url';
+import { transferEventTypes } from '../../lib/contracts/event-contract';
+import { webhookUrlLengthMax } from '../../lib/events/webhook-url';
 import { transferSchema } from './schemas';
 
 /** Schemas of webhook endpoints and the event feed; they validate and document, as in schemas.ts. */

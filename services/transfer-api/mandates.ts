@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { bankIdPattern } from '../../lib/config-parsers';
-import { idPattern } from '../../lib/ids';
+import { bankIdPattern } from '../../lib/config/env-parsers';
+import { idPattern } from '../../lib/contracts/ids';
 
 /**
  * What one API client may debit: every bank (`*`), some banks, or some accounts of one bank.

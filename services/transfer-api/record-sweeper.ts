@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { isTerminalStatus } from '../../lib/transfer-contract';
-import { recordedState, type RecordedTransfer } from '../../lib/transfer-record';
-import type { OpenTransferDocument } from '../../lib/transfer-record-store';
+import { isTerminalStatus } from '../../lib/contracts/transfer-contract';
+import { recordedState, type RecordedTransfer } from '../../lib/record/transfer-record';
+import type { OpenTransferDocument } from '../../lib/record/transfer-record-store';
 import type { WorkflowPresence } from './gateways/transfer-workflows';
 import { startSaga, sweeperWriterRunId, type TransferUseCaseDeps } from './use-cases/recorded-transfers';
 

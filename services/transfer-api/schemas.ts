@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { bankIdPattern } from '../../lib/config-parsers';
-import { currencyPattern, amountMinorPattern } from '../../lib/money';
-import { idPattern } from '../../lib/ids';
-import { transferStatuses } from '../../lib/transfer-contract';
+import { bankIdPattern } from '../../lib/config/env-parsers';
+import { currencyPattern, amountMinorPattern } from '../../lib/contracts/money';
+import { idPattern } from '../../lib/contracts/ids';
+import { transferStatuses } from '../../lib/contracts/transfer-contract';
 
 /**
  * The API's schemas: they validate requests and generate the OpenAPI document, so the

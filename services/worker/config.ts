@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { type BankDirectoryEntry, bankDirectorySchema, bindHostSchema, logLevelSchema, parseEnv, signingKeySchema, signingKeysSchema } from '../../lib/config-parsers';
-import { payloadCodecKeysSchema, type CodecKey } from '../../lib/payload-codec';
-import type { SigningKey } from '../../lib/request-signing';
-import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/tracing';
-import { allowedHostsSchema } from '../../lib/webhook-url';
+import { type BankDirectoryEntry, bankDirectorySchema, bindHostSchema, logLevelSchema, parseEnv, signingKeySchema, signingKeysSchema } from '../../lib/config/env-parsers';
+import { payloadCodecKeysSchema, type CodecKey } from '../../lib/crypto/payload-codec';
+import type { SigningKey } from '../../lib/crypto/request-signing';
+import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/telemetry/tracing';
+import { allowedHostsSchema } from '../../lib/events/webhook-url';
 import { workerTuningEnvShape, type WorkerTuning } from './worker-tuning';
 
 /** The variables this process reads; exported so that the compose test can name unknown ones. */

@@ -1,6 +1,6 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { searchAttributes } from '../../lib/search-attributes';
+import { searchAttributes } from '../../lib/contracts/search-attributes';
 import { reconciliationScheduleId, reconciliationWorkflowId, reconciliationWorkflowType, type ReconciliationInput } from '../../workflows/reconciliation-definitions';
 
 /**

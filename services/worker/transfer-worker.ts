@@ -9,10 +9,10 @@ import { createAccountActivities, type AccountActivitiesOptions } from '../../ac
 import { createAuthorityActivities } from '../../activities/authority-activities';
 import { createReconciliationActivities, type ReconciliationSources } from '../../activities/reconciliation-activities';
 import { activityFailureMetrics, workflowInterceptorModules } from './metrics';
-import type { Tracing } from '../../lib/tracing';
-import { failureConverterPath, transferDataConverter } from '../../lib/data-converter';
-import type { CodecKey } from '../../lib/payload-codec';
-import type { SigningKey } from '../../lib/request-signing';
+import type { Tracing } from '../../lib/telemetry/tracing';
+import { failureConverterPath, transferDataConverter } from '../../lib/temporal/data-converter';
+import type { CodecKey } from '../../lib/crypto/payload-codec';
+import type { SigningKey } from '../../lib/crypto/request-signing';
 
 import { createEventActivities, type EventActivitiesOptions } from '../../activities/event-activities';
 import { workerTuningOptions, type WorkerTuning } from './worker-tuning';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { WorkerOptions } from '@temporalio/worker';
-import { ConfigError, parseEnv } from '../../lib/config-parsers';
+import { ConfigError, parseEnv } from '../../lib/config/env-parsers';
 
 /**
  * The saga worker's capacity settings. Each is optional: unset, the Temporal SDK's default

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Worker } from '@temporalio/worker';
-import { startTracing, type Tracing } from '../../lib/tracing';
+import { startTracing, type Tracing } from '../../lib/telemetry/tracing';
 import { tracingWorkerOptions, tracingWorkflowInterceptorsPath, workflowsPath } from '../../services/worker/transfer-worker';
 import { quietTemporalRuntime, testDataConverter } from '../support/temporal';
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { encryptedEncoding } from '../../lib/payload-codec';
+import { encryptedEncoding } from '../../lib/crypto/payload-codec';
 import { transferPatches } from '../../workflows/transfer-patches';
 import { workflowInterceptorModules } from '../../services/worker/metrics';
 import { workflowsPath } from '../../services/worker/transfer-worker';

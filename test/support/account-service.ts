@@ -4,8 +4,8 @@ import { findFreePort } from '../../infra/ports';
 import { startFerretDb, type RunningFerretDb } from '../../infra/processes/ferretdb';
 import type { ManagedProcess } from '../../infra/processes/managed-process';
 import { startNodeService } from '../../infra/processes/node-service';
-import { AccountServiceClient, type AccountServiceResponse } from '../../lib/account-service-client';
-import type { SigningKey } from '../../lib/request-signing';
+import { AccountServiceClient, type AccountServiceResponse } from '../../lib/clients/account-service-client';
+import type { SigningKey } from '../../lib/crypto/request-signing';
 import { fileLogSink, temporaryDir } from './cluster';
 
 /** Tests compare answers whole; the headers (a Date among them) would differ between two equal answers. */

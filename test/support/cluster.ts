@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { ferretDbBinaryPath } from '../../infra/binaries';
-import { TransferRecordStore } from '../../lib/transfer-record-store';
+import { TransferRecordStore } from '../../lib/record/transfer-record-store';
 import { ephemeralPlan, startCluster, type EphemeralPlanOptions, type RunningCluster } from '../../infra/cluster';
 import { findFreePort } from '../../infra/ports';
 import { startFerretDb, type RunningFerretDb } from '../../infra/processes/ferretdb';

@@ -1,14 +1,14 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, makeTelemetryFilterString, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporalBinaryPath } from '../../infra/binaries';
-import { transferDataConverter } from '../../lib/data-converter';
-import { payloadCodecKeysSchema } from '../../lib/payload-codec';
-import { searchAttributeKeys } from '../../lib/search-attributes';
+import { transferDataConverter } from '../../lib/temporal/data-converter';
+import { payloadCodecKeysSchema } from '../../lib/crypto/payload-codec';
+import { searchAttributeKeys } from '../../lib/contracts/search-attributes';
 import { bundleTransferWorkflows } from '../../services/worker/transfer-worker';
 import { createAuthorityActivities } from '../../activities/authority-activities';
-import type { SigningKey } from '../../lib/request-signing';
-import { signOperatorDecision, type DecisionAction } from '../../lib/transfer-authority';
-import type { OperatorDecision } from '../../lib/transfer-contract';
+import type { SigningKey } from '../../lib/crypto/request-signing';
+import { signOperatorDecision, type DecisionAction } from '../../lib/crypto/transfer-authority';
+import type { OperatorDecision } from '../../lib/contracts/transfer-contract';
 
 /**
  * Fixed payload codec keys of the tests, committed on purpose: histories captured by tests are

@@ -1,5 +1,5 @@
-import type { TransferState, TransferStatus } from '../../lib/transfer-contract';
-import type { TransferRecordDocument } from '../../lib/transfer-record';
+import type { TransferState, TransferStatus } from '../../lib/contracts/transfer-contract';
+import type { TransferRecordDocument } from '../../lib/record/transfer-record';
 
 /** A transfer of 500 EUR from bank-a/alice to bank-b/bob by client-a, as tests of the record write it. */
 export function sampleRecord(id: string, fields: Partial<Omit<TransferRecordDocument, '_id'>> = {}): TransferRecordDocument {

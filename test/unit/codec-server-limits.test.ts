@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import request from 'supertest';
 import { buildCodecServer, failedAuthenticationsPerMinute } from '../../services/codec-server/app';
-import { AesGcmPayloadCodec } from '../../lib/payload-codec';
+import { AesGcmPayloadCodec } from '../../lib/crypto/payload-codec';
 
 const token = 'codec-token-0123456789abcdef0123456789';
 

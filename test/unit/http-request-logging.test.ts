@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { pino } from 'pino';
-import { commonMiddleware } from '../../lib/http-server';
+import { commonMiddleware } from '../../lib/http/server';
 
 describe('request logs of every HTTP service', () => {
   test('when a request carries an API key and a signature, then the log line has the request id but neither credential', async () => {

@@ -2,9 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import express, { type Express } from 'express';
-import { AccountServiceClient } from '../../lib/account-service-client';
-import { traceRequests } from '../../lib/http-tracing';
-import { startTracing, tracingConfig, tracingEnvShape, type Tracing } from '../../lib/tracing';
+import { AccountServiceClient } from '../../lib/clients/account-service-client';
+import { traceRequests } from '../../lib/http/tracing';
+import { startTracing, tracingConfig, tracingEnvShape, type Tracing } from '../../lib/telemetry/tracing';
 import { loadConfig as loadAccountServiceConfig } from '../../services/account-service/config';
 import { z } from 'zod';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { AesGcmPayloadCodec, encryptedEncoding, formatCodecKeys, keyIdMetadataKey, payloadCodecKeysSchema, PayloadDecryptionError, type CodecKey } from '../../lib/payload-codec';
+import { AesGcmPayloadCodec, encryptedEncoding, formatCodecKeys, keyIdMetadataKey, payloadCodecKeysSchema, PayloadDecryptionError, type CodecKey } from '../../lib/crypto/payload-codec';
 
 const key = (keyId: string): CodecKey => ({ keyId, key: randomBytes(32) });
 const text = (bytes: Uint8Array | undefined | null): string => Buffer.from(bytes ?? new Uint8Array()).toString('utf8');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { secretSealer, SecretUnsealError } from '../../lib/secret-sealing';
-import type { CodecKey } from '../../lib/payload-codec';
+import { secretSealer, SecretUnsealError } from '../../lib/crypto/secret-sealing';
+import type { CodecKey } from '../../lib/crypto/payload-codec';
 
 const key = (keyId: string): CodecKey => ({ keyId, key: randomBytes(32) });
 

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { signWebhook, verifyWebhook } from '../../lib/webhook-signature';
-import { allowedHostsSchema, webhookUrlRefusal } from '../../lib/webhook-url';
+import { signWebhook, verifyWebhook } from '../../lib/crypto/webhook-signature';
+import { allowedHostsSchema, webhookUrlRefusal } from '../../lib/events/webhook-url';
 
 describe('webhook URLs and signatures', () => {
   const allowed = allowedHostsSchema.parse('127.0.0.1, LOCALHOST:8080,hooks.example.com:443');

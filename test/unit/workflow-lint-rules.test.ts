@@ -28,16 +28,16 @@ describe('lint rules that keep workflow code deterministic', () => {
 
   test('when a workflow imports a lib module outside the pure ones, then lint fails; the pure ones pass', async () => {
     const impure = [
-      "import { signRequest } from '../lib/request-signing';",
-      "import { AccountServiceClient } from '../lib/account-service-client';",
+      "import { signRequest } from '../lib/crypto/request-signing';",
+      "import { AccountServiceClient } from '../lib/clients/account-service-client';",
       'export const used = [signRequest, AccountServiceClient];',
     ].join('\n');
     expect(await ruleIds(impure, 'workflows/probe.ts')).toEqual(Array(2).fill('no-restricted-imports'));
     const pure = [
-      "import { transferWorkflowId } from '../lib/transfer-contract';",
-      "import { isBusinessRefusal } from '../lib/error-codes';",
-      "import { searchAttributes } from '../lib/search-attributes';",
-      "import * as money from '../lib/money';",
+      "import { transferWorkflowId } from '../lib/contracts/transfer-contract';",
+      "import { isBusinessRefusal } from '../lib/contracts/error-codes';",
+      "import { searchAttributes } from '../lib/contracts/search-attributes';",
+      "import * as money from '../lib/contracts/money';",
       'export const used = [transferWorkflowId, isBusinessRefusal, searchAttributes, money];',
     ].join('\n');
     expect(await ruleIds(pure, 'workflows/probe.ts')).toEqual([]);

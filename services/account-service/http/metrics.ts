@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { httpLatencyRecorder } from '../../../lib/http-metrics';
+import { httpLatencyRecorder } from '../../../lib/http/metrics';
 
 export interface LedgerMetrics {
   registry: Registry;

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
-import type { AcceptedServiceKey, ServiceScope } from '../../../lib/config-parsers';
-import { ApiError } from '../../../lib/http-errors';
+import type { AcceptedServiceKey, ServiceScope } from '../../../lib/config/env-parsers';
+import { ApiError } from '../../../lib/http/errors';
 
 /** Money moves (the saga's legs and their undoing) need `ledger`; account administration `admin`; reads `read`. */
 const ledgerActions = new Set(['debits', 'credits', 'refunds', 'credit-voids']);

@@ -1,7 +1,7 @@
 import express, { type RequestHandler } from 'express';
-import { ApiError } from '../../../lib/http-errors';
-import { signatureHeader, verifySignature } from '../../../lib/request-signing';
-import type { AcceptedServiceKey } from '../../../lib/config-parsers';
+import { ApiError } from '../../../lib/http/errors';
+import { signatureHeader, verifySignature } from '../../../lib/crypto/request-signing';
+import type { AcceptedServiceKey } from '../../../lib/config/env-parsers';
 
 export const requestBodyBytesMax = 16 * 1024;
 

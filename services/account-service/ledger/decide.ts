@@ -1,5 +1,5 @@
-import type { AccountStatus, EntryOutcome } from '../../../lib/account-service-contract';
-import type { ErrorCode } from '../../../lib/error-codes';
+import type { AccountStatus, EntryOutcome } from '../../../lib/contracts/account-service-contract';
+import type { ErrorCode } from '../../../lib/contracts/error-codes';
 import { entryId, type AccountDocument, type EntryDocument, type Head, type Operation } from './model';
 
 /**

@@ -1,5 +1,5 @@
-import type { AccountView, LedgerEntryView } from '../../../lib/account-service-contract';
-import { formatMinor } from '../../../lib/money';
+import type { AccountView, LedgerEntryView } from '../../../lib/contracts/account-service-contract';
+import { formatMinor } from '../../../lib/contracts/money';
 import type { AccountDocument, EntryDocument, Head } from './model';
 
 /** The wire shape of an entry; field order is fixed so that a replay answers byte for byte the same. */

@@ -1,4 +1,4 @@
-import type { AccountStatus, EntryKind, EntryOutcome } from '../../../lib/account-service-contract';
+import type { AccountStatus, EntryKind, EntryOutcome } from '../../../lib/contracts/account-service-contract';
 
 /** An account's static fields, kept in the accounts collection under `_id = accountId`. */
 export interface AccountDocument {

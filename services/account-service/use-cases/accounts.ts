@@ -1,6 +1,6 @@
-import type { AccountView, LedgerEntryView } from '../../../lib/account-service-contract';
-import { ApiError } from '../../../lib/http-errors';
-import { formatMinor } from '../../../lib/money';
+import type { AccountView, LedgerEntryView } from '../../../lib/contracts/account-service-contract';
+import { ApiError } from '../../../lib/http/errors';
+import { formatMinor } from '../../../lib/contracts/money';
 import { accountView, entryView } from '../ledger/entry-view';
 import type { Ledger } from '../ledger/ledger';
 import type { LedgerStore } from '../ledger/ledger-store';

@@ -1,5 +1,5 @@
-import { creditOperationId, debitOperationId, depositOperationId, refundOperationId } from '../../../lib/account-service-contract';
-import { ApiError } from '../../../lib/http-errors';
+import { creditOperationId, debitOperationId, depositOperationId, refundOperationId } from '../../../lib/contracts/account-service-contract';
+import { ApiError } from '../../../lib/http/errors';
 import type { Ledger } from '../ledger/ledger';
 import type { EntryDocument, Operation } from '../ledger/model';
 

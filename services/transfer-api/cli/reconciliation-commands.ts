@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { formatTable } from '../../../infra/terminal';
-import type { ReconciliationReport } from '../../../lib/reconciliation';
+import type { ReconciliationReport } from '../../../lib/reconciliation/reconciliation';
 import type { ReconciliationRun, ReconciliationRunWithReport } from '../gateways/reconciliations';
 import type { Api, Print } from './command-context';
 

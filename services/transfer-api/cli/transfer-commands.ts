@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import { formatTable } from '../../../infra/terminal';
-import { terminalTransferStatuses } from '../../../lib/transfer-contract';
+import { terminalTransferStatuses } from '../../../lib/contracts/transfer-contract';
 import type { TransferView } from '../schemas';
 import type { Api, Print } from './command-context';
 

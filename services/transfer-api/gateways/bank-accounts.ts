@@ -1,7 +1,7 @@
-import { AccountServiceClient, AccountServiceUnreachableError } from '../../../lib/account-service-client';
-import type { BankDirectoryEntry } from '../../../lib/config-parsers';
-import type { SigningKey } from '../../../lib/request-signing';
-import { ApiError } from '../../../lib/http-errors';
+import { AccountServiceClient, AccountServiceUnreachableError } from '../../../lib/clients/account-service-client';
+import type { BankDirectoryEntry } from '../../../lib/config/env-parsers';
+import type { SigningKey } from '../../../lib/crypto/request-signing';
+import { ApiError } from '../../../lib/http/errors';
 
 export interface BankAnswer {
   status: number;

@@ -4,8 +4,8 @@ import { TypedSearchAttributes } from '@temporalio/common';
 // The SDK's decoder behind workflow.list() (an internal module; the SDK version is pinned): list()
 // hides the page tokens this API hands out.
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
-import type { ReconciliationReport } from '../../../lib/reconciliation';
-import { searchAttributes } from '../../../lib/search-attributes';
+import type { ReconciliationReport } from '../../../lib/reconciliation/reconciliation';
+import { searchAttributes } from '../../../lib/contracts/search-attributes';
 import { reconciliationWorkflowId, reconciliationWorkflowType, type ReconciliationInput } from '../../../workflows/reconciliation-definitions';
 
 export interface ReconciliationRun {

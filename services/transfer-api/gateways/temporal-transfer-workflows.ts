@@ -1,10 +1,10 @@
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { SigningKey } from '../../../lib/request-signing';
-import { signOperatorDecision } from '../../../lib/transfer-authority';
-import { startTransfer } from '../../../lib/transfer-start';
-import { isTerminalStatus, transferStatuses, transferWorkflowId, type OperatorDecision, type TransferInput, type TransferState } from '../../../lib/transfer-contract';
-import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery, transferWorkflowType } from '../../../workflows/transfer-definitions';
+import type { SigningKey } from '../../../lib/crypto/request-signing';
+import { signOperatorDecision } from '../../../lib/crypto/transfer-authority';
+import { startTransfer } from '../../../lib/temporal/transfer-start';
+import { isTerminalStatus, transferStatuses, transferWorkflowId, type OperatorDecision, type TransferInput, type TransferState } from '../../../lib/contracts/transfer-contract';
+import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery, transferWorkflowType } from '../../../lib/contracts/transfer-definitions';
 import {
   TransferNotReadyError,
   TransferUpdateRefusedError,
@@ -62,7 +62,7 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
 
   private async startRun(input: TransferInput, memo: TransferMemo, repair: boolean): Promise<StartOutcome> {
     try {
-      // The one way every starter starts a saga: id, reuse policies, search attributes (lib/transfer-start).
+      // The one way every starter starts a saga: id, reuse policies, search attributes (lib/temporal/transfer-start).
       await startTransfer(this.options.client, input, { authorityKey: this.options.authorityKey, taskQueue: this.options.taskQueue, memo: { ...memo }, repair });
       return 'started';
     } catch (error) {

@@ -1,4 +1,4 @@
-import type { OperatorDecision, TransferInput, TransferState, TransferStatus } from '../../../lib/transfer-contract';
+import type { OperatorDecision, TransferInput, TransferState, TransferStatus } from '../../../lib/contracts/transfer-contract';
 
 /** Shown with each transfer workflow in the Web UI (memo); the transfer record is the API's own. */
 export interface TransferMemo {

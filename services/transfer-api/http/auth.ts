@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { hashApiKey, type ApiKeyRecord, type Role } from '../config';
-import { ApiError } from '../../../lib/http-errors';
+import { ApiError } from '../../../lib/http/errors';
 
 /** Who is calling: the name of the API key's client, and its role. */
 export interface Caller {

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { httpLatencyRecorder } from '../../../lib/http-metrics';
-import type { ReconciliationReport } from '../../../lib/reconciliation';
+import { httpLatencyRecorder } from '../../../lib/http/metrics';
+import type { ReconciliationReport } from '../../../lib/reconciliation/reconciliation';
 import type { OpenTransferCounts } from '../gateways/transfer-workflows';
 import type { CreateTransferResult } from '../use-cases/create-transfer';
 

@@ -3,7 +3,7 @@ import { Router, type Request } from 'express';
 import type { z } from 'zod';
 import type { Role } from '../config';
 import { errorBodySchema } from '../schemas';
-import { ApiError } from '../../../lib/http-errors';
+import { ApiError } from '../../../lib/http/errors';
 import type { Caller } from './auth';
 
 type Method = 'get' | 'post' | 'delete';

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import type { ErrorBody } from '../../../lib/error-codes';
-import { ApiError } from '../../../lib/http-errors';
+import type { ErrorBody } from '../../../lib/contracts/error-codes';
+import { ApiError } from '../../../lib/http/errors';
 import { defineRoute, type AnyRouteSpec, type RouteResult } from '../http/route-table';
 import type { BankAccounts, BankAnswer } from '../gateways/bank-accounts';
 import { accountIdSchema, accountSchema, bankIdSchema, bankListSchema, dailyLimitBodySchema, depositBodySchema, entriesQuerySchema, entryPageSchema, errorBodySchema, ledgerEntrySchema, openAccountBodySchema } from '../schemas';

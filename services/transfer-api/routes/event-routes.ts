@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { TransferEventType } from '../../../lib/event-contract';
-import { publicEvent, type EventStore, type WebhookEndpointDocument } from '../../../lib/event-store';
-import { ApiError } from '../../../lib/http-errors';
-import { webhookUrlRefusal } from '../../../lib/webhook-url';
-import { transferEventTypes } from '../../../lib/event-contract';
+import type { TransferEventType } from '../../../lib/contracts/event-contract';
+import { publicEvent, type EventStore, type WebhookEndpointDocument } from '../../../lib/events/event-store';
+import { ApiError } from '../../../lib/http/errors';
+import { webhookUrlRefusal } from '../../../lib/events/webhook-url';
+import { transferEventTypes } from '../../../lib/contracts/event-contract';
 import {
   createdWebhookEndpointSchema,
   createWebhookEndpointBodySchema,
@@ -18,7 +18,7 @@ import {
 import { defineRoute, type AnyRouteSpec } from '../http/route-table';
 import type { Caller } from '../http/auth';
 import { errorBodySchema } from '../schemas';
-import { endpointsPerClientMax } from '../../../lib/event-store';
+import { endpointsPerClientMax } from '../../../lib/events/event-store';
 
 export interface EventRouteDeps {
   store: EventStore;

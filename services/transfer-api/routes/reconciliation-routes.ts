@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApiError } from '../../../lib/http-errors';
+import { ApiError } from '../../../lib/http/errors';
 import type { Reconciliations } from '../gateways/reconciliations';
 import { defineRoute, type AnyRouteSpec } from '../http/route-table';
 import { errorBodySchema, listReconciliationsQuerySchema, reconciliationIdSchema, reconciliationPageSchema, reconciliationRunSchema } from '../schemas';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApiError } from '../../../lib/http-errors';
+import { ApiError } from '../../../lib/http/errors';
 import { defineRoute, type AnyRouteSpec, type RouteResult } from '../http/route-table';
 import {
   createTransferBodySchema,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { recordedState, type TransferRecordDocument, type TransferRequest } from '../../../lib/transfer-record';
+import { recordedState, type TransferRecordDocument, type TransferRequest } from '../../../lib/record/transfer-record';
 import type { Caller } from '../http/auth';
-import { ApiError } from '../../../lib/http-errors';
+import { ApiError } from '../../../lib/http/errors';
 import type { CreateTransferBody, TransferView } from '../schemas';
 import { mandateCovers, type Mandate } from '../mandates';
 import { startSaga, viewOf, type TransferUseCaseDeps } from './recorded-transfers';

@@ -1,10 +1,10 @@
 import type { Caller } from '../http/auth';
-import { ApiError } from '../../../lib/http-errors';
-import { isErrorCode } from '../../../lib/error-codes';
+import { ApiError } from '../../../lib/http/errors';
+import { isErrorCode } from '../../../lib/contracts/error-codes';
 import type { TransferView } from '../schemas';
 import { TransferNotReadyError, TransferUpdateRefusedError, type OperatorAction } from '../gateways/transfer-workflows';
-import { isTerminalStatus } from '../../../lib/transfer-contract';
-import { recordedState } from '../../../lib/transfer-record';
+import { isTerminalStatus } from '../../../lib/contracts/transfer-contract';
+import { recordedState } from '../../../lib/record/transfer-record';
 import type { TransferUseCaseDeps } from './recorded-transfers';
 import { transferView } from './transfer-view';
 

@@ -1,7 +1,7 @@
-import type { TransferRecordStore } from '../../../lib/transfer-record-store';
-import { recordedState, type RecordedTransfer } from '../../../lib/transfer-record';
-import type { TransferState } from '../../../lib/transfer-contract';
-import { ApiError } from '../../../lib/http-errors';
+import type { TransferRecordStore } from '../../../lib/record/transfer-record-store';
+import { recordedState, type RecordedTransfer } from '../../../lib/record/transfer-record';
+import type { TransferState } from '../../../lib/contracts/transfer-contract';
+import { ApiError } from '../../../lib/http/errors';
 import type { Caller } from '../http/auth';
 import type { ListTransfersQuery, TransferView } from '../schemas';
 import { transferView } from './transfer-view';

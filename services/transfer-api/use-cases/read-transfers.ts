@@ -1,5 +1,5 @@
 import type { Caller } from '../http/auth';
-import { ApiError } from '../../../lib/http-errors';
+import { ApiError } from '../../../lib/http/errors';
 import type { TransferView } from '../schemas';
 import { viewOf, type TransferUseCaseDeps } from './recorded-transfers';
 

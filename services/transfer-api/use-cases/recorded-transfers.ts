@@ -1,6 +1,6 @@
-import type { TransferRecordStore } from '../../../lib/transfer-record-store';
-import { isTerminalStatus, type TransferInput, type TransferPolicy } from '../../../lib/transfer-contract';
-import { recordedState, type RecordedTransfer, type TransferRecordDocument } from '../../../lib/transfer-record';
+import type { TransferRecordStore } from '../../../lib/record/transfer-record-store';
+import { isTerminalStatus, type TransferInput, type TransferPolicy } from '../../../lib/contracts/transfer-contract';
+import { recordedState, type RecordedTransfer, type TransferRecordDocument } from '../../../lib/record/transfer-record';
 import type { TransferView } from '../schemas';
 import type { StartOutcome, TransferWorkflows } from '../gateways/transfer-workflows';
 import { transferView } from './transfer-view';

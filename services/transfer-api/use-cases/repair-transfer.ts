@@ -1,6 +1,6 @@
-import { ApiError } from '../../../lib/http-errors';
-import { isTerminalStatus } from '../../../lib/transfer-contract';
-import { recordedState } from '../../../lib/transfer-record';
+import { ApiError } from '../../../lib/http/errors';
+import { isTerminalStatus } from '../../../lib/contracts/transfer-contract';
+import { recordedState } from '../../../lib/record/transfer-record';
 import type { TransferView } from '../schemas';
 import { inputOf, startSaga, viewOf, type TransferUseCaseDeps } from './recorded-transfers';
 

@@ -1,4 +1,4 @@
-import type { TransferState } from '../../../lib/transfer-contract';
+import type { TransferState } from '../../../lib/contracts/transfer-contract';
 import type { TransferView } from '../schemas';
 
 /** The API's shape of a transfer, from the saga's state. */

@@ -1,5 +1,5 @@
 import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import { searchAttributes } from '../../../lib/search-attributes';
+import { searchAttributes } from '../../../lib/contracts/search-attributes';
 import type { createNoopActivities } from '../noop-activities';
 
 const { first, second } = proxyActivities<ReturnType<typeof createNoopActivities>>({ startToCloseTimeout: '10 seconds' });

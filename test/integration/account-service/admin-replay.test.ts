@@ -1,4 +1,4 @@
-import { signRequest } from '../../../lib/request-signing';
+import { signRequest } from '../../../lib/crypto/request-signing';
 import { startAccountServiceFixture, testSigningKey, type AccountServiceFixture } from '../../support/account-service';
 import { http, type HttpAnswer } from '../../support/http';
 import { parsePrometheusText, sampleValue } from '../../support/prometheus-text';

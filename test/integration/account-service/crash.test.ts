@@ -1,4 +1,4 @@
-import { AccountServiceUnreachableError } from '../../../lib/account-service-client';
+import { AccountServiceUnreachableError } from '../../../lib/clients/account-service-client';
 import { startAccountServiceFixture, type AccountServiceFixture } from '../../support/account-service';
 
 jest.setTimeout(240_000);

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { signRequest } from '../../../lib/request-signing';
+import { signRequest } from '../../../lib/crypto/request-signing';
 import { startAccountServiceFixture, testSigningKey, type AccountServiceFixture } from '../../support/account-service';
 import { http } from '../../support/http';
 

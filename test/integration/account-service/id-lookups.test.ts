@@ -1,9 +1,9 @@
-import { serviceScopes } from '../../../lib/config-parsers';
+import { serviceScopes } from '../../../lib/config/env-parsers';
 import type { Server } from 'node:http';
 import { MongoClient, type CommandStartedEvent, type Document } from 'mongodb';
 import { pino } from 'pino';
 import type { RunningFerretDb } from '../../../infra/processes/ferretdb';
-import { AccountServiceClient } from '../../../lib/account-service-client';
+import { AccountServiceClient } from '../../../lib/clients/account-service-client';
 import { buildAccountService } from '../../../services/account-service/app';
 import type { Ledger } from '../../../services/account-service/ledger/ledger';
 import { testSigningKey } from '../../support/account-service';

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { signRequest, type SigningKey } from '../../../lib/request-signing';
+import { signRequest, type SigningKey } from '../../../lib/crypto/request-signing';
 import { startAccountServiceFixture, type AccountServiceFixture } from '../../support/account-service';
 
 jest.setTimeout(180_000);

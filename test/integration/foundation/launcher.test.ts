@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { findFreePort } from '../../../infra/ports';
-import { signRequest, type SigningKey } from '../../../lib/request-signing';
+import { signRequest, type SigningKey } from '../../../lib/crypto/request-signing';
 import { processAlive, temporaryDir } from '../../support/cluster';
 import { LauncherProcess } from '../../support/launcher-process';
 

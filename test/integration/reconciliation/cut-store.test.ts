@@ -1,6 +1,6 @@
 import { MongoClient } from 'mongodb';
-import type { ReconciliationState } from '../../../lib/reconciliation';
-import { CutUnreadableError, cutPartItemsMax, ReconciliationCutStore } from '../../../lib/reconciliation-cut-store';
+import type { ReconciliationState } from '../../../lib/reconciliation/reconciliation';
+import { CutUnreadableError, cutPartItemsMax, ReconciliationCutStore } from '../../../lib/reconciliation/cut-store';
 import { startTestFerretDb } from '../../support/cluster';
 
 jest.setTimeout(120_000);

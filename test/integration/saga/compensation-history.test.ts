@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { transferWorkflowId } from '../../../lib/transfer-contract';
+import { transferWorkflowId } from '../../../lib/contracts/transfer-contract';
 import { compensationRoundPauseMs } from '../../../workflows/transfer-policies';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
 import { apiCaller, eventually, type ApiCaller, type HttpAnswer } from '../../support/http';

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporalBinaryPath } from '../../../infra/binaries';
-import { transferWorkflowId } from '../../../lib/transfer-contract';
+import { transferWorkflowId } from '../../../lib/contracts/transfer-contract';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
 import { apiCaller, eventually, type ApiCaller, type HttpAnswer } from '../../support/http';
 

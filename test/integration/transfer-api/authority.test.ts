@@ -2,11 +2,11 @@ import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/clien
 import { ApplicationFailure } from '@temporalio/common';
 import { MongoClient } from 'mongodb';
 import { apiDatabaseName } from '../../../infra/cluster';
-import { transferWorkflowId, type TransferInput, type TransferState } from '../../../lib/transfer-contract';
-import { TransferRecordStore } from '../../../lib/transfer-record-store';
-import { initialTransferSearchAttributes } from '../../../lib/transfer-start';
+import { transferWorkflowId, type TransferInput, type TransferState } from '../../../lib/contracts/transfer-contract';
+import { TransferRecordStore } from '../../../lib/record/transfer-record-store';
+import { initialTransferSearchAttributes } from '../../../lib/temporal/transfer-start';
 import { transferIdFor } from '../../../services/transfer-api/use-cases/create-transfer';
-import { approveUpdate } from '../../../workflows/transfer-definitions';
+import { approveUpdate } from '../../../lib/contracts/transfer-definitions';
 import { transferWorkflow } from '../../../workflows/transfer-workflow';
 import { webhookDeliveryWorkflow } from '../../../workflows/webhook-delivery-workflow';
 import { findFreePort } from '../../../infra/ports';

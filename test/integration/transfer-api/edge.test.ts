@@ -1,10 +1,10 @@
 import { pino } from 'pino';
-import type { EventStore } from '../../../lib/event-store';
+import type { EventStore } from '../../../lib/events/event-store';
 import { buildTransferApi, servedRoutes } from '../../../services/transfer-api/app';
 import type { Reconciliations } from '../../../services/transfer-api/gateways/reconciliations';
 import { BankAccounts } from '../../../services/transfer-api/gateways/bank-accounts';
 import type { TransferWorkflows } from '../../../services/transfer-api/gateways/transfer-workflows';
-import type { TransferRecordStore } from '../../../lib/transfer-record-store';
+import type { TransferRecordStore } from '../../../lib/record/transfer-record-store';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
 import { apiCaller, http, type ApiCaller } from '../../support/http';
 

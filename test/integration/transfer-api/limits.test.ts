@@ -1,5 +1,5 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { transferWorkflowId } from '../../../lib/transfer-contract';
+import { transferWorkflowId } from '../../../lib/contracts/transfer-contract';
 import { transferIdFor } from '../../../services/transfer-api/use-cases/create-transfer';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
 import { apiCaller, eventually, type ApiCaller } from '../../support/http';

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
-import type { TransferState, TransferStatus } from '../../../lib/transfer-contract';
-import { recordedState, type TransferRecordDocument } from '../../../lib/transfer-record';
-import type { TransferRecordStore } from '../../../lib/transfer-record-store';
+import type { TransferState, TransferStatus } from '../../../lib/contracts/transfer-contract';
+import { recordedState, type TransferRecordDocument } from '../../../lib/record/transfer-record';
+import type { TransferRecordStore } from '../../../lib/record/transfer-record-store';
 import type { TransferWorkflows, WorkflowPresence } from '../../../services/transfer-api/gateways/transfer-workflows';
 import { sweepOnce, type RecordSweeperOptions } from '../../../services/transfer-api/record-sweeper';
 import { startTestRecordStore } from '../../support/cluster';

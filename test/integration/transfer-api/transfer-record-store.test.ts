@@ -1,7 +1,7 @@
 import { MongoClient } from 'mongodb';
-import type { TransferState } from '../../../lib/transfer-contract';
-import { compareWriters, type StatusWriter, type TransferRecordDocument } from '../../../lib/transfer-record';
-import { TransferRecordStore } from '../../../lib/transfer-record-store';
+import type { TransferState } from '../../../lib/contracts/transfer-contract';
+import { compareWriters, type StatusWriter, type TransferRecordDocument } from '../../../lib/record/transfer-record';
+import { TransferRecordStore } from '../../../lib/record/transfer-record-store';
 import { startTestRecordStore } from '../../support/cluster';
 import { sampleRecord, sampleState } from '../../support/transfer-records';
 

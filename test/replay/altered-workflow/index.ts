@@ -1,5 +1,5 @@
 import { sleep } from '@temporalio/workflow';
-import type { TransferInput, TransferState } from '../../../lib/transfer-contract';
+import type { TransferInput, TransferState } from '../../../lib/contracts/transfer-contract';
 import { transferWorkflow as currentTransferWorkflow } from '../../../workflows/transfer-workflow';
 
 /**

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../../services/account-service/config';
 import { createHash, createHmac } from 'node:crypto';
-import { serviceKeysSchema, signingKeySchema } from '../../../lib/config-parsers';
-import { signRequest, verifySignature } from '../../../lib/request-signing';
+import { serviceKeysSchema, signingKeySchema } from '../../../lib/config/env-parsers';
+import { signRequest, verifySignature } from '../../../lib/crypto/request-signing';
 import { scopeOfRoute } from '../../../services/account-service/http/route-scopes';
 
 const keyA = { keyId: 'key-a', secret: 'a'.repeat(32) };

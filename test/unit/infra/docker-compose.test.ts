@@ -95,7 +95,7 @@ function exampleSettings(): Record<string, string> {
 /** Variables a project process's environment may carry beside its own: read by the image's health check. */
 const imageVariables = new Set(['HEALTHCHECK_URL']);
 
-/** A variable is known to a service when its schema has it, or has NAME for NAME_FILE (lib/config-parsers resolveFileVariables). */
+/** A variable is known to a service when its schema has it, or has NAME for NAME_FILE (lib/config/env-parsers resolveFileVariables). */
 function unknownVariables(env: Record<string, string>, schema: z.ZodObject): string[] {
   const known = new Set(Object.keys(schema.shape));
   return Object.keys(env).filter((variable) => !known.has(variable) && !known.has(variable.replace(/_FILE$/, '')) && !imageVariables.has(variable));

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serviceKeysSchema } from '../../../lib/config-parsers';
+import { serviceKeysSchema } from '../../../lib/config/env-parsers';
 import { formatServiceKeys, loadOrCreateSecrets, signingKeyOf } from '../../../infra/secrets';
 
 describe("the launcher's secrets", () => {

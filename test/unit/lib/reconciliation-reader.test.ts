@@ -1,13 +1,13 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createReconciliationActivities, reconciliationNotConfiguredType } from '../../../activities/reconciliation-activities';
-import { AccountServiceClient } from '../../../lib/account-service-client';
-import type { AccountView, EntryKind, LedgerEntryView } from '../../../lib/account-service-contract';
-import { reconcile, type ReconciliationReport, type ReconciliationState } from '../../../lib/reconciliation';
-import { CutUnreadableError, type ReconciliationCuts, type StoredCut } from '../../../lib/reconciliation-cut-store';
-import { readForReconciliation, type PreviousCut, type ReadProgress } from '../../../lib/reconciliation-reader';
-import type { TransferState, TransferStatus } from '../../../lib/transfer-contract';
-import type { TransferHistory, TransferRecordReader, TransferStatusEntry } from '../../../lib/transfer-record';
+import { AccountServiceClient } from '../../../lib/clients/account-service-client';
+import type { AccountView, EntryKind, LedgerEntryView } from '../../../lib/contracts/account-service-contract';
+import { reconcile, type ReconciliationReport, type ReconciliationState } from '../../../lib/reconciliation/reconciliation';
+import { CutUnreadableError, type ReconciliationCuts, type StoredCut } from '../../../lib/reconciliation/cut-store';
+import { readForReconciliation, type PreviousCut, type ReadProgress } from '../../../lib/reconciliation/reader';
+import type { TransferState, TransferStatus } from '../../../lib/contracts/transfer-contract';
+import type { TransferHistory, TransferRecordReader, TransferStatusEntry } from '../../../lib/record/transfer-record';
 
 /** A bank's account service in memory, answering the three read routes reconciliation uses. */
 class FakeBank {

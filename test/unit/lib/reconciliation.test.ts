@@ -1,9 +1,9 @@
-import type { AccountView, LedgerEntryView } from '../../../lib/account-service-contract';
-import { discrepanciesListedMax, reconcile, type BankLedger, type ReconciliationInput, type ReconciliationState, type RecordedView } from '../../../lib/reconciliation';
-import { approvalRepeatedAt, recordedViewOf } from '../../../lib/reconciliation-record';
-import { reopenedViewOf } from '../../../lib/reconciliation-reopened';
-import type { TransferState, TransferStatus } from '../../../lib/transfer-contract';
-import type { TransferHistory, TransferStatusEntry } from '../../../lib/transfer-record';
+import type { AccountView, LedgerEntryView } from '../../../lib/contracts/account-service-contract';
+import { discrepanciesListedMax, reconcile, type BankLedger, type ReconciliationInput, type ReconciliationState, type RecordedView } from '../../../lib/reconciliation/reconciliation';
+import { approvalRepeatedAt, recordedViewOf } from '../../../lib/reconciliation/record';
+import { reopenedViewOf } from '../../../lib/reconciliation/reopened';
+import type { TransferState, TransferStatus } from '../../../lib/contracts/transfer-contract';
+import type { TransferHistory, TransferStatusEntry } from '../../../lib/record/transfer-record';
 
 type Move = [operationId: string, kind: LedgerEntryView['kind'], amount: bigint, outcome?: LedgerEntryView['outcome']];
 

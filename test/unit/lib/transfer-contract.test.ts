@@ -1,4 +1,4 @@
-import { transferIdOfWorkflowId, transferWorkflowId } from '../../../lib/transfer-contract';
+import { transferIdOfWorkflowId, transferWorkflowId } from '../../../lib/contracts/transfer-contract';
 
 describe('transfer workflow ids', () => {
   it.each(['t-1', 'transfer-2', 'a:b', ''])('gives back the transfer id %p from its workflow id', (transferId) => {

@@ -1,5 +1,5 @@
-import { ApiError } from '../../../lib/http-errors';
-import { signatureHeader } from '../../../lib/request-signing';
+import { ApiError } from '../../../lib/http/errors';
+import { signatureHeader } from '../../../lib/crypto/request-signing';
 import { BankAccounts } from '../../../services/transfer-api/gateways/bank-accounts';
 
 const apiKey = { keyId: 'api-1', secret: 's'.repeat(40) };

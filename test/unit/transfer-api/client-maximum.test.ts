@@ -1,6 +1,6 @@
 import { loadConfig } from '../../../services/transfer-api/config';
 import { assertWithinClientMaximum } from '../../../services/transfer-api/use-cases/create-transfer';
-import { ApiError } from '../../../lib/http-errors';
+import { ApiError } from '../../../lib/http/errors';
 
 const base = {
   BANKS: 'bank-a=http://127.0.0.1:4001',

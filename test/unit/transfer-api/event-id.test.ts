@@ -1,4 +1,4 @@
-import { transferEventId, transferEventTypes } from '../../../lib/event-contract';
+import { transferEventId, transferEventTypes } from '../../../lib/contracts/event-contract';
 import { eventIdSchema } from '../../../services/transfer-api/event-schemas';
 
 describe('event ids in the API', () => {

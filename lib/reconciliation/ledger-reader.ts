@@ -1,5 +1,5 @@
-import type { AccountServiceClient } from './account-service-client';
-import type { AccountPage, AccountView, EntryPage, LedgerEntryView } from './account-service-contract';
+import type { AccountServiceClient } from '../clients/account-service-client';
+import type { AccountPage, AccountView, EntryPage, LedgerEntryView } from '../contracts/account-service-contract';
 import type { AccountLedger, BankLedger } from './reconciliation';
 
 /**

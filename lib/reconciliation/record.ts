@@ -1,5 +1,5 @@
-import { isTerminalStatus, type TransferState, type TransferStatus } from './transfer-contract';
-import { compareWriters, type TransferHistory, type TransferStatusEntry } from './transfer-record';
+import { isTerminalStatus, type TransferState, type TransferStatus } from '../contracts/transfer-contract';
+import { compareWriters, type TransferHistory, type TransferStatusEntry } from '../record/transfer-record';
 
 /**
  * What reconciliation takes from the transfer record, one transfer at a time. Temporal is never

@@ -1,8 +1,8 @@
-import type { AccountView, LedgerEntryView } from './account-service-contract';
-import { formatMinor } from './money';
-import type { DatedDiscrepancy, DiscrepancyKind } from './reconciliation-discrepancy';
-import { isFinalView, type RecordedView } from './reconciliation-record';
-import type { TransferStatus } from './transfer-contract';
+import type { AccountView, LedgerEntryView } from '../contracts/account-service-contract';
+import { formatMinor } from '../contracts/money';
+import type { DatedDiscrepancy, DiscrepancyKind } from './discrepancy';
+import { isFinalView, type RecordedView } from './record';
+import type { TransferStatus } from '../contracts/transfer-contract';
 
 /**
  * The rules for one transfer: its ledger legs against each other and against the final status

@@ -1,11 +1,10 @@
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import type { transferWorkflow } from '../workflows/transfer-workflow';
-import { transferWorkflowType } from '../workflows/transfer-definitions';
-import type { SigningKey } from './request-signing';
-import { searchAttributes } from './search-attributes';
-import { signTransferInput } from './transfer-authority';
-import { transferTaskQueue, transferWorkflowId, type TransferInput } from './transfer-contract';
+import { transferWorkflowType, type TransferWorkflow } from '../contracts/transfer-definitions';
+import type { SigningKey } from '../crypto/request-signing';
+import { searchAttributes } from '../contracts/search-attributes';
+import { signTransferInput } from '../crypto/transfer-authority';
+import { transferTaskQueue, transferWorkflowId, type TransferInput } from '../contracts/transfer-contract';
 
 export interface StartTransferOptions {
   /** The transfer authority key the input is signed with; the worker refuses an input it cannot verify. */
@@ -44,8 +43,8 @@ export function initialTransferSearchAttributes(input: TransferInput): TypedSear
  * and FAIL while one runs: a second start throws WorkflowExecutionAlreadyStartedError), the
  * reference in the memo, the search attributes set from the start.
  */
-export function startTransfer(client: Client, input: TransferInput, options: StartTransferOptions): Promise<WorkflowHandle<typeof transferWorkflow>> {
-  return client.workflow.start<typeof transferWorkflow>(transferWorkflowType, {
+export function startTransfer(client: Client, input: TransferInput, options: StartTransferOptions): Promise<WorkflowHandle<TransferWorkflow>> {
+  return client.workflow.start<TransferWorkflow>(transferWorkflowType, {
     taskQueue: options.taskQueue ?? transferTaskQueue,
     workflowId: transferWorkflowId(input.transferId),
     args: [signTransferInput(options.authorityKey, input)],

@@ -1,9 +1,9 @@
-import { formatMinor } from './money';
-import { checkAccount, initialMark, type AccountLedger, type AccountMark } from './reconciliation-accounts';
-import { discrepanciesListedMax, newestOf, type DatedDiscrepancy, type Discrepancy, type DiscrepancyKind } from './reconciliation-discrepancy';
-import type { RecordedView } from './reconciliation-record';
-import { judgeReopened, type ReopenedMark, type ReopenedView } from './reconciliation-reopened';
-import { addEntry, copyLegs, judgeTransfer, transferIdOf, type LegRecord, type TransferLegs } from './reconciliation-transfers';
+import { formatMinor } from '../contracts/money';
+import { checkAccount, initialMark, type AccountLedger, type AccountMark } from './accounts';
+import { discrepanciesListedMax, newestOf, type DatedDiscrepancy, type Discrepancy, type DiscrepancyKind } from './discrepancy';
+import type { RecordedView } from './record';
+import { judgeReopened, type ReopenedMark, type ReopenedView } from './reopened';
+import { addEntry, copyLegs, judgeTransfer, transferIdOf, type LegRecord, type TransferLegs } from './transfers';
 
 /**
  * Reconciliation across banks, as a pure function of what the ledgers hold, of what the transfer
@@ -71,7 +71,7 @@ export interface ReconciliationState {
   /** All of those findings, listed or not. */
   discrepancyCount: number;
   /**
-   * The reopened transfers this run judged (see lib/reconciliation-reopened.ts): as many as the
+   * The reopened transfers this run judged (see lib/reconciliation/reopened.ts): as many as the
    * record's reopened set, a small one. Absent in cuts written before they were judged.
    */
   reopened?: ReopenedMark[];
@@ -249,7 +249,7 @@ interface ReopenedJudged {
 
 /**
  * The reopened transfers: those whose legs this run holds were judged with them above; the
- * others are judged again from their history (lib/reconciliation-reopened.ts).
+ * others are judged again from their history (lib/reconciliation/reopened.ts).
  */
 function judgeReopenedTransfers(views: readonly ReopenedView[], since: ReconciliationState | undefined, byLegs: TransfersJudged['reopened']): ReopenedJudged {
   const result: ReopenedJudged = { found: [], marks: [], forget: [] };

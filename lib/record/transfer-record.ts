@@ -4,7 +4,7 @@
  * as the database keeps it (forever by default), whether or not Temporal still has the workflow.
  * Pure types and functions, safe to import from workflow code.
  */
-import type { AccountRef, TransferState } from './transfer-contract';
+import type { AccountRef, TransferState } from '../contracts/transfer-contract';
 
 /** The normalised request a transfer was created from; "same body" compares its fingerprint. */
 export interface TransferRequest {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MongoServerError, type Collection, type Db } from 'mongodb';
-import type { TransferEventRecord, TransferEventType } from './event-contract';
-import { secretSealer, type SecretSealer } from './secret-sealing';
+import type { TransferEventRecord, TransferEventType } from '../contracts/event-contract';
+import { secretSealer, type SecretSealer } from '../crypto/secret-sealing';
 
 /**
  * The transfer API's own database: webhook endpoints with their secrets, each client's event

@@ -2,7 +2,7 @@
  * Transfer events and webhook deliveries: the types the saga, the worker and the API share.
  * Pure types and functions, safe to import from workflow code.
  */
-import type { TransferState } from './transfer-contract';
+import type { TransferState, WebhookPolicy } from './transfer-contract';
 
 export const transferEventTypes = [
   'transfer.awaiting_approval',
@@ -23,16 +23,6 @@ export interface TransferEventRecord {
   client: string;
   createdAt: string;
   transfer: TransferState;
-}
-
-/** Timing of webhook deliveries, copied into each transfer's input by the starter. */
-export interface WebhookPolicy {
-  /** The task queue of the delivery activity, apart from the saga's so a slow receiver takes no saga slot. */
-  deliveryTaskQueue: string;
-  retryInitialIntervalMs: number;
-  retryMaximumIntervalMs: number;
-  /** Deliveries are retried until this long after the event (at least 24 h in production). */
-  giveUpAfterMs: number;
 }
 
 export interface WebhookDeliveryInput {

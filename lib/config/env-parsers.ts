@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { SigningKey } from './request-signing';
+import type { SigningKey } from '../crypto/request-signing';
 
 /** Bank ids name bank nodes in URLs, workflow inputs and search attributes. */
 export const bankIdPattern = /^[a-z0-9][a-z0-9-]{0,31}$/;

@@ -1,5 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { OperatorDecision, TransferState } from '../lib/transfer-contract';
+import type { OperatorDecision, TransferInput, TransferState } from './transfer-contract';
 
 /**
  * The transfer workflow's outside surface: its type name, its query and its operator
@@ -7,6 +7,9 @@ import type { OperatorDecision, TransferState } from '../lib/transfer-contract';
  * the workflow implements them. Each update answers with the transfer's state after it.
  */
 export const transferWorkflowType = 'transferWorkflow';
+
+/** The transfer workflow's signature, for clients that start it by its type name. */
+export type TransferWorkflow = (input: TransferInput) => Promise<TransferState>;
 
 export const transferStateQuery = defineQuery<TransferState>('transferState');
 

@@ -1,8 +1,8 @@
-import type { DatedDiscrepancy } from './reconciliation-discrepancy';
-import { approvalRepeatedAt, recordedStatusOf } from './reconciliation-record';
-import { legsStatusNeeds, outcomeText } from './reconciliation-transfers';
-import { isTerminalStatus, type AccountRef, type TransferStatus } from './transfer-contract';
-import type { TransferHistory } from './transfer-record';
+import type { DatedDiscrepancy } from './discrepancy';
+import { approvalRepeatedAt, recordedStatusOf } from './record';
+import { legsStatusNeeds, outcomeText } from './transfers';
+import { isTerminalStatus, type AccountRef, type TransferStatus } from '../contracts/transfer-contract';
+import type { TransferHistory } from '../record/transfer-record';
 
 /**
  * Transfers written again after they had ended (the record's reopened set: a Temporal reset of an

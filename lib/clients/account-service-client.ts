@@ -1,5 +1,5 @@
 import { context, propagation } from '@opentelemetry/api';
-import { signatureHeader, signRequest, type SigningKey } from './request-signing';
+import { signatureHeader, signRequest, type SigningKey } from '../crypto/request-signing';
 
 /** What an account service answered: its status, its headers and its parsed JSON body, untouched. */
 export interface AccountServiceResponse {

@@ -1,7 +1,7 @@
 /** The HTTP services' one error type and handler: every error answers {error: {code, message, field?}} with its code's status. */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { httpStatusByCode, type ErrorBody, type ErrorCode } from './error-codes';
+import { httpStatusByCode, type ErrorBody, type ErrorCode } from '../contracts/error-codes';
 
 /** The one error type of the API: a stable code, a message for people, and the field at fault. */
 export class ApiError extends Error {

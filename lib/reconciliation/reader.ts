@@ -1,11 +1,11 @@
-import type { AccountServiceClient } from './account-service-client';
-import type { AccountView, LedgerEntryView } from './account-service-contract';
+import type { AccountServiceClient } from '../clients/account-service-client';
+import type { AccountView, LedgerEntryView } from '../contracts/account-service-contract';
 import { listAccounts, readAccount, readAccountEntries } from './ledger-reader';
 import { legsSeen, type AccountMark, type BankLedger, type ReconciliationInput, type ReconciliationState } from './reconciliation';
-import { isFinalView, recordedViewOf, type RecordedView } from './reconciliation-record';
-import { reopenedViewOf, type ReopenedView } from './reconciliation-reopened';
-import { legsAgreeWith } from './reconciliation-transfers';
-import type { TransferHistory, TransferRecordReader } from './transfer-record';
+import { isFinalView, recordedViewOf, type RecordedView } from './record';
+import { reopenedViewOf, type ReopenedView } from './reopened';
+import { legsAgreeWith } from './transfers';
+import type { TransferHistory, TransferRecordReader } from '../record/transfer-record';
 
 /**
  * Reads what a reconciliation run judges, in an order that makes the judgement sound while

@@ -1,5 +1,5 @@
 import { MongoServerError, type Collection, type Db, type OptionalUnlessRequiredId } from 'mongodb';
-import { isTerminalStatus } from './transfer-contract';
+import { isTerminalStatus } from '../contracts/transfer-contract';
 import {
   compareWriters,
   type RecordedTransfer,
@@ -11,7 +11,7 @@ import {
 } from './transfer-record';
 
 /**
- * The transfer record in the API's own database (see lib/transfer-record.ts for the shapes).
+ * The transfer record in the API's own database (see lib/record/transfer-record.ts for the shapes).
  * FerretDB decides nothing with an update and indexes only `{ _id }` look-ups, so every decision
  * here is one uniquely keyed insert and every hot read an `_id` look-up:
  * - `transfers`: the record, `_id` = transfer id; its insert is the Idempotency-Key's decision.

@@ -1,6 +1,6 @@
-import type { AccountView, LedgerEntryView } from './account-service-contract';
-import { formatMinor } from './money';
-import type { DatedDiscrepancy, DiscrepancyKind } from './reconciliation-discrepancy';
+import type { AccountView, LedgerEntryView } from '../contracts/account-service-contract';
+import { formatMinor } from '../contracts/money';
+import type { DatedDiscrepancy, DiscrepancyKind } from './discrepancy';
 
 /**
  * The rules for one account's chain, over the part of it a run reads: from the start, or from

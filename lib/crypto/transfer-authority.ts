@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { SigningKey } from './request-signing';
-import { transferWorkflowId, type OperatorDecision, type TransferAuthoritySignature, type TransferInput } from './transfer-contract';
+import { transferWorkflowId, type OperatorDecision, type TransferAuthoritySignature, type TransferInput } from '../contracts/transfer-contract';
 
 /**
  * Temporal is reachable by more than the transfer API (the Web UI, the CLI, any client with the

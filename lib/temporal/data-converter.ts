@@ -1,5 +1,5 @@
 import type { DataConverter } from '@temporalio/common';
-import { AesGcmPayloadCodec, type CodecKey } from './payload-codec';
+import { AesGcmPayloadCodec, type CodecKey } from '../crypto/payload-codec';
 
 /** The module the workflow bundle and every client load the failure converter from. */
 export const failureConverterPath = require.resolve('./failure-converter');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Express, RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
-import { ApiError } from './http-errors';
+import { ApiError } from './errors';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';

@@ -2,7 +2,6 @@
  * The transfer saga's contract: its input, the state its query returns, and the
  * operator updates. Pure types and constants, safe to import from workflow code.
  */
-import type { WebhookPolicy } from './event-contract';
 
 export const transferStatuses = [
   'PENDING',
@@ -40,6 +39,16 @@ export type TransferReason =
   | 'TRANSFER_NOT_AUTHORISED'
   | (string & {});
 
+/** Timing of webhook deliveries, copied into each transfer's input by the starter. */
+export interface WebhookPolicy {
+  /** The task queue of the delivery activity, apart from the saga's so a slow receiver takes no saga slot. */
+  deliveryTaskQueue: string;
+  retryInitialIntervalMs: number;
+  retryMaximumIntervalMs: number;
+  /** Deliveries are retried until this long after the event (at least 24 h in production). */
+  giveUpAfterMs: number;
+}
+
 export interface AccountRef {
   bankId: string;
   accountId: string;
@@ -75,7 +84,7 @@ export interface TransferPolicy {
   compensationRetryMaximumIntervalMs?: number;
 }
 
-/** The transfer API's signature over an input or a decision (see lib/transfer-authority.ts). */
+/** The transfer API's signature over an input or a decision (see lib/crypto/transfer-authority.ts). */
 export interface TransferAuthoritySignature {
   keyId: string;
   /** Hex HMAC-SHA256. */
