@@ -8,7 +8,7 @@ import { traceRequests } from '../../lib/http/tracing';
 import type { AcceptedServiceKey } from '../../lib/config/env-parsers';
 import { requireRouteScope } from './http/route-scopes';
 import { signedJsonBody } from './http/signed-json-body';
-import { createLedgerMetrics } from './http/metrics';
+import { createAccountServiceMetrics } from './http/metrics';
 import { AccountNotFoundError, Ledger, dayOfInTimeZone, groupCommitDefaults, type GroupCommitOptions } from './ledger/ledger';
 import { LedgerStore } from './ledger/ledger-store';
 import { accountRoutes } from './routes';
@@ -36,8 +36,8 @@ export async function buildAccountService(deps: AccountServiceDeps): Promise<{ a
   const clock = deps.clock ?? (() => new Date());
   const store = new LedgerStore(deps.db);
   await store.ensureIndexes();
-  const metrics = createLedgerMetrics(deps.bankId);
-  const ledger = new Ledger(store, clock, metrics, deps.groupCommit ?? groupCommitDefaults, dayOfInTimeZone(deps.timeZone));
+  const metrics = createAccountServiceMetrics(deps.bankId);
+  const ledger = new Ledger(store, clock, metrics.ledger, deps.groupCommit ?? groupCommitDefaults, dayOfInTimeZone(deps.timeZone));
   const app = express();
   // Routes match exactly as the scope table names them: no other letter case, no trailing slash.
   app.set('case sensitive routing', true);

@@ -1,4 +1,4 @@
-import type { LedgerMetrics } from '../http/metrics';
+import type { LedgerMetrics } from './ledger-metrics';
 import { decideBatch, openingEntry, utcDay } from './decide';
 import type { LedgerStore } from './ledger-store';
 import type { AccountDocument, EntryDocument, Head, Operation } from './model';

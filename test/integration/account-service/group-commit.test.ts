@@ -1,6 +1,7 @@
 import { MongoClient, type Db } from 'mongodb';
 import type { RunningFerretDb } from '../../../infra/processes/ferretdb';
-import { createLedgerMetrics, type LedgerMetrics } from '../../../services/account-service/http/metrics';
+import { Registry } from 'prom-client';
+import { createLedgerMetrics, type LedgerMetrics } from '../../../services/account-service/ledger/ledger-metrics';
 import { decide } from '../../../services/account-service/ledger/decide';
 import { Ledger } from '../../../services/account-service/ledger/ledger';
 import { LedgerStore } from '../../../services/account-service/ledger/ledger-store';
@@ -73,7 +74,7 @@ describe('group commit: batches of operations decided from one head', () => {
   /** A ledger as one service process would hold it: its own caches and queues, on the shared database. */
   function ledgerProcess(lingerMs: number): { ledger: Ledger; store: ObservedStore; metrics: LedgerMetrics } {
     const store = new ObservedStore(db);
-    const metrics = createLedgerMetrics('bank-a');
+    const metrics = createLedgerMetrics(new Registry());
     return { store, metrics, ledger: new Ledger(store, () => new Date(), metrics, { batchSizeMax: 100, batchLingerMs: lingerMs }) };
   }
 
