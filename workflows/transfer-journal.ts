@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, log, upsertSearchAttributes, workf
 import { isBusinessRefusal } from '../lib/contracts/error-codes';
 import { eventTypeOfStatus } from '../lib/contracts/event-contract';
 import { searchAttributes } from '../lib/contracts/search-attributes';
-import type { TransferInput, TransferReason, TransferState, TransferStatus, TransferStep, TransferStepName } from '../lib/contracts/transfer-contract';
+import { initialTransferState, type TransferInput, type TransferReason, type TransferState, type TransferStatus, type TransferStep, type TransferStepName } from '../lib/contracts/transfer-contract';
 import type { TransferEvents } from './transfer-events';
 
 /** What an activity failure tells the saga: a ledger's refusal code, or that the bank never answered. */
@@ -44,20 +44,7 @@ export interface TransferJournal {
 export function createTransferJournal(input: TransferInput, events: TransferEvents): TransferJournal {
   const now = (): string => new Date().toISOString();
   const createdAt = input.createdAt ?? workflowInfo().startTime.toISOString();
-  const state: TransferState = {
-    transferId: input.transferId,
-    status: 'PENDING',
-    source: input.source,
-    target: input.target,
-    amountMinor: input.amountMinor,
-    currency: input.currency,
-    ...(input.reference === undefined ? {} : { reference: input.reference }),
-    requestedBy: input.requestedBy,
-    needsAttention: false,
-    createdAt,
-    updatedAt: createdAt,
-    steps: [],
-  };
+  const state: TransferState = initialTransferState(input, createdAt);
   const setStatus = (status: TransferStatus, reason?: TransferReason): void => {
     state.status = status;
     if (reason !== undefined) state.reason = reason;

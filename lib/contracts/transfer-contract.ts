@@ -153,6 +153,30 @@ export interface OperatorDecision {
   authority?: TransferAuthoritySignature;
 }
 
+/** What a transfer is before anything happened to it: PENDING, no steps. */
+export type TransferRequestFields = Pick<TransferInput, 'transferId' | 'source' | 'target' | 'amountMinor' | 'currency' | 'reference' | 'requestedBy'>;
+
+/**
+ * The state of a transfer that has just been asked for. The saga starts from it and the API answers
+ * with it while the saga has written nothing yet, so both show the same transfer.
+ */
+export function initialTransferState(request: TransferRequestFields, createdAt: string): TransferState {
+  return {
+    transferId: request.transferId,
+    status: 'PENDING',
+    source: request.source,
+    target: request.target,
+    amountMinor: request.amountMinor,
+    currency: request.currency,
+    ...(request.reference === undefined ? {} : { reference: request.reference }),
+    requestedBy: request.requestedBy,
+    needsAttention: false,
+    createdAt,
+    updatedAt: createdAt,
+    steps: [],
+  };
+}
+
 export const transferTaskQueue = 'transfers';
 
 const transferWorkflowIdPrefix = 'transfer-';

@@ -4,7 +4,7 @@
  * as the database keeps it (forever by default), whether or not Temporal still has the workflow.
  * Pure types and functions, safe to import from workflow code.
  */
-import type { AccountRef, TransferState } from '../contracts/transfer-contract';
+import { initialTransferState, type AccountRef, type TransferState } from '../contracts/transfer-contract';
 
 /** The normalised request a transfer was created from; "same body" compares its fingerprint. */
 export interface TransferRequest {
@@ -78,20 +78,11 @@ export interface RecordedTransfer {
 export function recordedState(transfer: RecordedTransfer): TransferState {
   if (transfer.latest) return transfer.latest.state;
   const { record } = transfer;
-  return {
-    transferId: record._id,
-    status: 'PENDING',
-    source: record.request.source,
-    target: record.request.target,
-    amountMinor: record.request.amountMinor,
-    currency: record.request.currency,
-    ...(record.request.reference === null ? {} : { reference: record.request.reference }),
-    requestedBy: record.client,
-    needsAttention: false,
-    createdAt: record.createdAt,
-    updatedAt: record.createdAt,
-    steps: [],
-  };
+  const { request } = record;
+  return initialTransferState(
+    { transferId: record._id, source: request.source, target: request.target, amountMinor: request.amountMinor, currency: request.currency, ...(request.reference === null ? {} : { reference: request.reference }), requestedBy: record.client },
+    record.createdAt,
+  );
 }
 
 /** A transfer with every status entry ever written for it, oldest first (every run's). */
