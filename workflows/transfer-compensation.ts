@@ -23,6 +23,15 @@ export interface Compensations {
 /** A source or target account that does not exist holds no entry: the ledger refuses before deciding anything. */
 export const missingAccountSettles: Settles = (failure) => failure.code === 'ACCOUNT_NOT_FOUND';
 
+/** What every compensation of one transfer works with. */
+interface CompensationContext {
+  input: TransferInput;
+  journal: TransferJournal;
+  attemptsPerRound: number;
+  firstRoundActivities: AccountActivities;
+  persistentActivities: AccountActivities;
+}
+
 /**
  * Refunds and credit-voids: they never give up. After a first round of `refundAttentionAfterAttempts`
  * attempts the transfer is flagged for operators and the activity retries by itself, with no history
@@ -31,83 +40,93 @@ export const missingAccountSettles: Settles = (failure) => failure.code === 'ACC
  * to an hour.
  */
 export function createCompensations(input: TransferInput, journal: TransferJournal): Compensations {
-  const { beginStep, endStep, setAttention } = journal;
   const attemptsPerRound = input.policy.refundAttentionAfterAttempts;
-  const firstRoundActivities = proxyActivities<AccountActivities>(compensationOptions(attemptsPerRound));
-  const persistentActivities = proxyActivities<AccountActivities>(persistentCompensationOptions(input.policy.compensationRetryMaximumIntervalMs));
-  const flag = (step: TransferStep, name: TransferStepName, failure: LegFailure): void => {
-    step.failure = { code: failure.code, message: failure.message };
-    setAttention(true);
-    log.warn('compensation keeps failing', { transferId: input.transferId, step: name, attempts: step.attempts, code: failure.code });
+  const context: CompensationContext = {
+    input,
+    journal,
+    attemptsPerRound,
+    firstRoundActivities: proxyActivities<AccountActivities>(compensationOptions(attemptsPerRound)),
+    persistentActivities: proxyActivities<AccountActivities>(persistentCompensationOptions(input.policy.compensationRetryMaximumIntervalMs)),
   };
-
-  /** The first round; the failure when it did not end the compensation. */
-  const firstRound = async (step: TransferStep, run: Compensate, settles: Settles): Promise<{ result: LegResult | undefined } | LegFailure> => {
-    try {
-      const result = await CancellationScope.nonCancellable(() => run(firstRoundActivities));
-      endStep(step, 'SUCCEEDED', { attempts: result.attempt });
-      return { result };
-    } catch (error) {
-      const failure = legFailure(error);
-      if (!failure.refusal || !settles(failure)) return failure;
-      endStep(step, 'SUCCEEDED', { attempts: 1, failure });
-      return { result: undefined };
-    }
+  const untilDone = (name: TransferStepName, run: Compensate, settles: Settles = () => false): Promise<LegResult | undefined> => {
+    if (!patched(transferPatches.compensationRetriesInActivity)) return untilDoneInRounds(context, name, () => run(context.firstRoundActivities), settles);
+    return untilAnswered(context, name, run, settles);
   };
-
-  const untilDone = async (name: TransferStepName, run: Compensate, settles: Settles = () => false): Promise<LegResult | undefined> => {
-    if (!patched(transferPatches.compensationRetriesInActivity)) return untilDoneInRounds(name, () => run(firstRoundActivities), settles);
-    const step = beginStep(name);
-    const first = await firstRound(step, run, settles);
-    if (!('code' in first)) return first.result;
-    step.attempts = attemptsPerRound;
-    flag(step, name, first);
-    for (let pauseMs = compensationRoundPauseMs; ; pauseMs = Math.min(pauseMs * 2, compensationRefusalPauseMaxMs)) {
-      try {
-        const result = await CancellationScope.nonCancellable(() => run(persistentActivities));
-        endStep(step, 'SUCCEEDED', { attempts: step.attempts + result.attempt });
-        return result;
-      } catch (error) {
-        const failure = legFailure(error);
-        step.attempts += 1;
-        if (failure.refusal && settles(failure)) {
-          endStep(step, 'SUCCEEDED', { attempts: step.attempts, failure });
-          return undefined;
-        }
-        step.failure = { code: failure.code, message: failure.message };
-        await CancellationScope.nonCancellable(() => sleep(pauseMs));
-      }
-    }
-  };
-
-  /** How compensations ran before compensation-retries-in-activity: rounds of attempts, each failed round a pause in history. */
-  const untilDoneInRounds = async (name: TransferStepName, run: () => Promise<LegResult>, settles: Settles): Promise<LegResult | undefined> => {
-    const step = beginStep(name);
-    for (let failedRounds = 0; ; failedRounds += 1) {
-      try {
-        const result = await CancellationScope.nonCancellable(run);
-        endStep(step, 'SUCCEEDED', { attempts: failedRounds * attemptsPerRound + result.attempt });
-        return result;
-      } catch (error) {
-        const failure = legFailure(error);
-        if (failure.refusal && settles(failure)) {
-          endStep(step, 'SUCCEEDED', { attempts: failedRounds * attemptsPerRound + 1, failure });
-          return undefined;
-        }
-        step.attempts = (failedRounds + 1) * attemptsPerRound;
-        flag(step, name, failure);
-        await CancellationScope.nonCancellable(() => sleep(compensationRoundPauseMs));
-      }
-    }
-  };
-
   const source = { bankId: input.source.bankId, accountId: input.source.accountId, transferId: input.transferId };
   return {
     untilDone,
     refundSource: async (settles) => {
       const result = await untilDone('refund', (activities) => activities.refund(source), settles);
-      setAttention(false);
+      journal.setAttention(false);
       return result;
     },
   };
+}
+
+function flag({ input, journal }: CompensationContext, step: TransferStep, name: TransferStepName, failure: LegFailure): void {
+  step.failure = { code: failure.code, message: failure.message };
+  journal.setAttention(true);
+  log.warn('compensation keeps failing', { transferId: input.transferId, step: name, attempts: step.attempts, code: failure.code });
+}
+
+/** The first round; the failure when it did not end the compensation. */
+async function firstRound({ journal, firstRoundActivities }: CompensationContext, step: TransferStep, run: Compensate, settles: Settles): Promise<{ result: LegResult | undefined } | LegFailure> {
+  try {
+    const result = await CancellationScope.nonCancellable(() => run(firstRoundActivities));
+    journal.endStep(step, 'SUCCEEDED', { attempts: result.attempt });
+    return { result };
+  } catch (error) {
+    const failure = legFailure(error);
+    if (!failure.refusal || !settles(failure)) return failure;
+    journal.endStep(step, 'SUCCEEDED', { attempts: 1, failure });
+    return { result: undefined };
+  }
+}
+
+/** A first round, then the activity retrying by itself; only a refusal comes back, after a growing pause. */
+async function untilAnswered(context: CompensationContext, name: TransferStepName, run: Compensate, settles: Settles): Promise<LegResult | undefined> {
+  const { journal, attemptsPerRound, persistentActivities } = context;
+  const step = journal.beginStep(name);
+  const first = await firstRound(context, step, run, settles);
+  if (!('code' in first)) return first.result;
+  step.attempts = attemptsPerRound;
+  flag(context, step, name, first);
+  for (let pauseMs = compensationRoundPauseMs; ; pauseMs = Math.min(pauseMs * 2, compensationRefusalPauseMaxMs)) {
+    try {
+      const result = await CancellationScope.nonCancellable(() => run(persistentActivities));
+      journal.endStep(step, 'SUCCEEDED', { attempts: step.attempts + result.attempt });
+      return result;
+    } catch (error) {
+      const failure = legFailure(error);
+      step.attempts += 1;
+      if (failure.refusal && settles(failure)) {
+        journal.endStep(step, 'SUCCEEDED', { attempts: step.attempts, failure });
+        return undefined;
+      }
+      step.failure = { code: failure.code, message: failure.message };
+      await CancellationScope.nonCancellable(() => sleep(pauseMs));
+    }
+  }
+}
+
+/** How compensations ran before compensation-retries-in-activity: rounds of attempts, each failed round a pause in history. */
+async function untilDoneInRounds(context: CompensationContext, name: TransferStepName, run: () => Promise<LegResult>, settles: Settles): Promise<LegResult | undefined> {
+  const { journal, attemptsPerRound } = context;
+  const step = journal.beginStep(name);
+  for (let failedRounds = 0; ; failedRounds += 1) {
+    try {
+      const result = await CancellationScope.nonCancellable(run);
+      journal.endStep(step, 'SUCCEEDED', { attempts: failedRounds * attemptsPerRound + result.attempt });
+      return result;
+    } catch (error) {
+      const failure = legFailure(error);
+      if (failure.refusal && settles(failure)) {
+        journal.endStep(step, 'SUCCEEDED', { attempts: failedRounds * attemptsPerRound + 1, failure });
+        return undefined;
+      }
+      step.attempts = (failedRounds + 1) * attemptsPerRound;
+      flag(context, step, name, failure);
+      await CancellationScope.nonCancellable(() => sleep(compensationRoundPauseMs));
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import { CancellationScope, ParentClosePolicy, WorkflowIdReusePolicy, log, patched, proxyActivities, proxyLocalActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { EventActivities, RecordedEvent, TransferChangeRequest } from '../activities/event-activities';
 import { transferEventId, webhookDeliveryWorkflowId, type TransferEventRecord, type TransferEventType } from '../lib/contracts/event-contract';
-import type { TransferInput, TransferState } from '../lib/contracts/transfer-contract';
+import type { TransferInput, TransferState, WebhookPolicy } from '../lib/contracts/transfer-contract';
 import type { TransferStatusChange } from '../lib/record/transfer-record';
 import { transferPatches } from './transfer-patches';
 import { changeRecordingLocalOptions, eventRecordingOptions } from './transfer-policies';
@@ -28,20 +28,7 @@ export function transferEvents(input: TransferInput): TransferEvents {
   const webhooks = input.policy.webhooks;
   const activities = proxyActivities<EventActivities>(eventRecordingOptions);
   const localActivities = proxyLocalActivities<EventActivities>(changeRecordingLocalOptions);
-  /**
-   * A change is written by a local activity, in the worker that runs the saga: no activity task goes
-   * through the Temporal server, only a marker in the history. When the API's database does not
-   * answer within its few attempts, an ordinary activity takes over and retries without end, with
-   * no history per attempt.
-   */
-  const recordChange = async (request: TransferChangeRequest): Promise<RecordedEvent> => {
-    try {
-      return await localActivities.recordTransferChange(request);
-    } catch (error) {
-      log.warn('recording a transfer change locally failed; retrying as an activity', { transferId: input.transferId, error: String(error) });
-      return activities.recordTransferChange(request);
-    }
-  };
+  const recordChange = (request: TransferChangeRequest): Promise<RecordedEvent> => recordChangeLocallyFirst(input, { activities, localActivities }, request);
   // How many events of each type this transfer has emitted; only needs_attention can repeat.
   const emitted = new Map<TransferEventType, number>();
   let recording: boolean | undefined;
@@ -54,17 +41,7 @@ export function transferEvents(input: TransferInput): TransferEvents {
     // The event id is the activity's input, not a command: a history recorded before repeats had ids replays unchanged.
     return { eventId: transferEventId(input.transferId, type, occurrence), type, client: input.requestedBy, createdAt: state.updatedAt, transfer: snapshot(state) };
   };
-  const deliver = async (eventId: string, endpointIds: readonly string[]): Promise<void> => {
-    if (!webhooks) return;
-    for (const endpointId of endpointIds) {
-      await startChild(webhookDeliveryWorkflow, {
-        workflowId: webhookDeliveryWorkflowId(eventId, endpointId),
-        args: [{ eventId, endpointId, policy: webhooks }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      }).catch((error: unknown) => log.warn('webhook delivery not started', { eventId, endpointId, error: String(error) }));
-    }
-  };
+  const deliver = (eventId: string, endpointIds: readonly string[]): Promise<void> => (webhooks ? startDeliveries(webhooks, eventId, endpointIds) : Promise.resolve());
   // A cancel of the transfer must not lose the changes and events that tell about it.
   const enqueue = (step: () => Promise<void>): void => {
     chain = chain.then(() => CancellationScope.nonCancellable(step));
@@ -94,6 +71,33 @@ export function transferEvents(input: TransferInput): TransferEvents {
     },
     drained: () => chain,
   };
+}
+
+/**
+ * A change is written by a local activity, in the worker that runs the saga: no activity task goes
+ * through the Temporal server, only a marker in the history. When the API's database does not
+ * answer within its few attempts, an ordinary activity takes over and retries without end, with
+ * no history per attempt.
+ */
+async function recordChangeLocallyFirst(input: TransferInput, proxies: { activities: EventActivities; localActivities: EventActivities }, request: TransferChangeRequest): Promise<RecordedEvent> {
+  try {
+    return await proxies.localActivities.recordTransferChange(request);
+  } catch (error) {
+    log.warn('recording a transfer change locally failed; retrying as an activity', { transferId: input.transferId, error: String(error) });
+    return proxies.activities.recordTransferChange(request);
+  }
+}
+
+/** One delivery child per endpoint, abandoned by the transfer; a delivery that exists already is left alone. */
+async function startDeliveries(webhooks: WebhookPolicy, eventId: string, endpointIds: readonly string[]): Promise<void> {
+  for (const endpointId of endpointIds) {
+    await startChild(webhookDeliveryWorkflow, {
+      workflowId: webhookDeliveryWorkflowId(eventId, endpointId),
+      args: [{ eventId, endpointId, policy: webhooks }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    }).catch((error: unknown) => log.warn('webhook delivery not started', { eventId, endpointId, error: String(error) }));
+  }
 }
 
 /** A copy of the state as it is now: the saga keeps changing its own. */
