@@ -20,13 +20,21 @@ export function addAccountCommands(root: Command, api: Api, print: Print): void 
   addAccountsCommand(root, api, print);
 }
 
+function accountTable(account: Record<string, unknown>): string {
+  return formatTable(
+    ['bank', 'account', 'owner', 'currency', 'status', 'balance', 'daily limit', 'debited today', 'sequence'],
+    [[String(account.bankId), String(account.accountId), String(account.owner), String(account.currency), String(account.status), String(account.balanceMinor), String(account.dailyDebitLimitMinor ?? 'none'), String(account.dayDebitedMinor ?? '0'), String(account.sequence)]],
+  );
+}
+
 function addAccountsCommand(root: Command, api: Api, print: Print): void {
   const accounts = root.command('accounts').description('open, fund and inspect accounts (operator)');
-  const accountTable = (account: Record<string, unknown>): string =>
-    formatTable(
-      ['bank', 'account', 'owner', 'currency', 'status', 'balance', 'daily limit', 'debited today', 'sequence'],
-      [[String(account.bankId), String(account.accountId), String(account.owner), String(account.currency), String(account.status), String(account.balanceMinor), String(account.dailyDebitLimitMinor ?? 'none'), String(account.dayDebitedMinor ?? '0'), String(account.sequence)]],
-    );
+  addOpenFundAndReadCommands(accounts, api, print);
+  addAccountChangeCommands(accounts, api, print);
+}
+
+/** open, get, fund, entries: idempotent by the account id and the deposit id. */
+function addOpenFundAndReadCommands(accounts: Command, api: Api, print: Print): void {
   accounts
     .command('open <bank> <accountId>')
     .requiredOption('--owner <name>')
@@ -79,6 +87,10 @@ function addAccountsCommand(root: Command, api: Api, print: Print): void {
         formatTable(['seq', 'operation', 'kind', 'amount', 'balance after', 'outcome'], answer.body.data.map((e) => [String(e.sequence), String(e.operationId), String(e.kind), String(e.amountMinor), String(e.balanceAfterMinor), `${String(e.outcome)}${e.code ? ` ${String(e.code)}` : ''}`])),
       );
     });
+}
+
+/** daily-limit, freeze, unfreeze, close: each under an Idempotency-Key. */
+function addAccountChangeCommands(accounts: Command, api: Api, print: Print): void {
   accounts
     .command('daily-limit <bank> <accountId> <minor>')
     .description("set the account's daily outgoing limit in minor units, or 'none' to remove it")

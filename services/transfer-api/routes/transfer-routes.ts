@@ -49,36 +49,8 @@ function decisionRoute(deps: TransferRouteDeps, action: OperatorAction, summary:
 }
 
 export function transferRoutes(deps: TransferRouteDeps): AnyRouteSpec[] {
-  const maxima: ClientTransferMaxima = { byClient: deps.clientTransferMaxMinor ?? new Map(), defaultMaxMinor: deps.policy.amountMaxMinor };
   return [
-    defineRoute({
-      method: 'post',
-      path: '/v1/transfers',
-      summary: 'Create a transfer',
-      description:
-        'Records the transfer, then starts its saga. The Idempotency-Key header is required and scoped to the calling client; the record of its first use is kept for good, so at any age the same key with the same body returns the same transfer (200, Idempotent-Replayed: true) and with another body it is refused (422 IDEMPOTENCY_KEY_REUSED), whether or not Temporal still holds the workflow. A repeat of a transfer whose saga never started (the API stopped right after recording it) starts it.',
-      tag: 'transfers',
-      roles: ['client', 'operator'],
-      body: createTransferBodySchema,
-      headers: z.object({ 'idempotency-key': idempotencyKeySchema }),
-      responses: {
-        202: { description: 'Transfer started', schema: transferSchema },
-        200: { description: 'Replay of an earlier identical request', schema: transferSchema, headers: { 'Idempotent-Replayed': { description: 'true', schema: { type: 'string' } } } },
-        403: error("SOURCE_NOT_ALLOWED (field source) when a client's mandate (CLIENT_MANDATES) does not cover the source account; nothing is recorded"),
-        422: error("IDEMPOTENCY_KEY_REUSED, or LIMIT_EXCEEDED (field amountMinor) when the amount is above the calling client's maximum per transfer (CLIENT_TRANSFER_MAX_MINOR, else TRANSFER_MAX_MINOR); then no transfer is started"),
-      },
-      handler: async ({ body, caller, request }): Promise<RouteResult> => {
-        const header = request.get('idempotency-key');
-        if (header === undefined) throw new ApiError('VALIDATION_FAILED', 'the Idempotency-Key header is required', 'Idempotency-Key');
-        if (!idempotencyKeySchema.safeParse(header).success) throw new ApiError('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 printable ASCII characters', 'Idempotency-Key');
-        assertSourceWithinMandate(deps.authority.clientMandates, caller, body.source);
-        assertWithinClientMaximum(maxima, caller, body.amountMinor);
-        const result = await createTransfer(deps, caller, header, body);
-        deps.onCreated?.(result);
-        if (result.replayed) return { status: 200, body: result.transfer, headers: { 'idempotent-replayed': 'true' } };
-        return { status: 202, body: result.transfer, headers: { location: `/v1/transfers/${result.transfer.id}` } };
-      },
-    }),
+    createTransferRoute(deps),
     defineRoute({
       method: 'get',
       path: '/v1/transfers',
@@ -119,4 +91,37 @@ export function transferRoutes(deps: TransferRouteDeps): AnyRouteSpec[] {
       handler: async ({ params }) => ({ status: 202, body: await repairTransfer(deps, params.id) }),
     }),
   ];
+}
+
+/** POST /v1/transfers: the mandate and the client's maximum first, then the record and the saga. */
+function createTransferRoute(deps: TransferRouteDeps): AnyRouteSpec {
+  const maxima: ClientTransferMaxima = { byClient: deps.clientTransferMaxMinor ?? new Map(), defaultMaxMinor: deps.policy.amountMaxMinor };
+  return defineRoute({
+    method: 'post',
+    path: '/v1/transfers',
+    summary: 'Create a transfer',
+    description:
+      'Records the transfer, then starts its saga. The Idempotency-Key header is required and scoped to the calling client; the record of its first use is kept for good, so at any age the same key with the same body returns the same transfer (200, Idempotent-Replayed: true) and with another body it is refused (422 IDEMPOTENCY_KEY_REUSED), whether or not Temporal still holds the workflow. A repeat of a transfer whose saga never started (the API stopped right after recording it) starts it.',
+    tag: 'transfers',
+    roles: ['client', 'operator'],
+    body: createTransferBodySchema,
+    headers: z.object({ 'idempotency-key': idempotencyKeySchema }),
+    responses: {
+      202: { description: 'Transfer started', schema: transferSchema },
+      200: { description: 'Replay of an earlier identical request', schema: transferSchema, headers: { 'Idempotent-Replayed': { description: 'true', schema: { type: 'string' } } } },
+      403: error("SOURCE_NOT_ALLOWED (field source) when a client's mandate (CLIENT_MANDATES) does not cover the source account; nothing is recorded"),
+      422: error("IDEMPOTENCY_KEY_REUSED, or LIMIT_EXCEEDED (field amountMinor) when the amount is above the calling client's maximum per transfer (CLIENT_TRANSFER_MAX_MINOR, else TRANSFER_MAX_MINOR); then no transfer is started"),
+    },
+    handler: async ({ body, caller, request }): Promise<RouteResult> => {
+      const header = request.get('idempotency-key');
+      if (header === undefined) throw new ApiError('VALIDATION_FAILED', 'the Idempotency-Key header is required', 'Idempotency-Key');
+      if (!idempotencyKeySchema.safeParse(header).success) throw new ApiError('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 printable ASCII characters', 'Idempotency-Key');
+      assertSourceWithinMandate(deps.authority.clientMandates, caller, body.source);
+      assertWithinClientMaximum(maxima, caller, body.amountMinor);
+      const result = await createTransfer(deps, caller, header, body);
+      deps.onCreated?.(result);
+      if (result.replayed) return { status: 200, body: result.transfer, headers: { 'idempotent-replayed': 'true' } };
+      return { status: 202, body: result.transfer, headers: { location: `/v1/transfers/${result.transfer.id}` } };
+    },
+  });
 }
