@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, isCancellation, patched, proxyLocalActivities, setHandler, type CancellationScope } from '@temporalio/workflow';
+import { ApplicationFailure, condition, isCancellation, patched, proxyActivities, setHandler, type CancellationScope } from '@temporalio/workflow';
 import type { AuthorityActivities } from '../activities/authority-activities';
 import type { OperatorDecision, TransferInput, TransferState } from '../lib/contracts/transfer-contract';
 import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery } from '../lib/contracts/transfer-definitions';
@@ -20,11 +20,11 @@ const workflowCancelOperator = 'workflow-cancel-request';
 
 const refuse = (type: string, message: string): ApplicationFailure => ApplicationFailure.create({ type, message, nonRetryable: true });
 
-const authority = proxyLocalActivities<AuthorityActivities>(authorityCheckOptions);
+const authority = proxyActivities<AuthorityActivities>(authorityCheckOptions);
 
 /**
  * Any Temporal client can send an update: only one the transfer API signed decides anything (the
- * API names the authenticated operator in it). Checked by a local activity, so the validator runs
+ * API names the authenticated operator in it). Checked by an activity, so the validator runs
  * again afterwards: the transfer may have moved on meanwhile.
  */
 async function assertSignedByTheApi(transferId: string, action: 'approve' | 'reject' | 'cancel', decision: OperatorDecision, stillApplies: (decision: OperatorDecision) => void): Promise<void> {

@@ -80,8 +80,14 @@ export const eventRecordingOptions: ActivityOptions = {
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: [] },
 };
 
-/** Checking the API's signature is a little CPU in the worker; it is retried (never given up) only if the check itself fails. */
-export const authorityCheckOptions: LocalActivityOptions = {
-  startToCloseTimeout: 5_000,
+/**
+ * Checking the API's signature is a little CPU in the worker; it is retried (never given up) only if
+ * the check itself fails. An ordinary activity, not a local one: a local activity's result may reach
+ * the workflow in another workflow task on replay than it did when it ran, and a patched() call right
+ * after it (the record's patch, at the transfer's first change) then found its marker missing (seen in
+ * the chaos suite after a worker was killed: a nondeterminism error, and the transfer stuck).
+ */
+export const authorityCheckOptions: ActivityOptions = {
+  startToCloseTimeout: 10_000,
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', nonRetryableErrorTypes: [] },
 };

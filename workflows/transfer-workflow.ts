@@ -1,4 +1,4 @@
-import { CancellationScope, isCancellation, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { AccountActivities } from '../activities/account-activities';
 import type { AuthorityActivities } from '../activities/authority-activities';
 import type { TransferInput, TransferState } from '../lib/contracts/transfer-contract';
@@ -62,7 +62,7 @@ async function runTransfer(input: TransferInput, events: TransferEvents): Promis
   return creditTarget(saga);
 }
 
-const authority = proxyLocalActivities<AuthorityActivities>(authorityCheckOptions);
+const authority = proxyActivities<AuthorityActivities>(authorityCheckOptions);
 
 /** A workflow started around the API (any Temporal client can start one) carries no valid signature: it moves nothing. */
 async function signedByTheApi(input: TransferInput): Promise<boolean> {
