@@ -9,6 +9,10 @@
  * changing the code (test/replay/histories/pre-patch-*.json; it cannot be recorded afterwards).
  * Once no open transfer and no kept history predates a patch, replace `patched(id)` by
  * `deprecatePatch(id)`; after another such period remove it and the old branch.
+ *
+ * Never call `patched()` right after awaiting a local activity: its answer may reach the workflow
+ * in a later workflow task when it runs than on replay, and a patch is looked up among the markers
+ * of the task it is called in (the chaos suite found a transfer stuck on exactly this).
  */
 export const transferPatches = {
   /** A cancel of the workflow itself (Web UI, CLI) counts as an operator's cancel instead of failing the run. */
