@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureBinaries } from './binaries';
-import { assertPortFree, findFreePort } from './ports';
+import { assertPortFree, findFreePort, PortInUseError } from './ports';
 import { startFerretDb } from './processes/ferretdb';
 import type { LogSink, ManagedProcess } from './processes/managed-process';
 import { startNodeService } from './processes/node-service';
@@ -169,6 +169,38 @@ export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptio
         }
       : {}),
   };
+}
+
+/** A start that lost a port to another process: found taken before the start, or taken between the check and a server's bind. */
+export function lostPortRace(error: unknown): boolean {
+  return error instanceof PortInUseError || (error instanceof Error && /address already in use|EADDRINUSE/i.test(error.message));
+}
+
+export interface FreePortStartOptions {
+  /** Starts before giving up (each on new ports, from an empty data folder). */
+  attempts?: number;
+  /** Runs between planning and starting; tests take a planned port here to force a race. */
+  beforeStart?: (plan: ClusterPlan, attempt: number) => Promise<void>;
+}
+
+/**
+ * A cluster on free ports for tests and benchmarks. Ports are free when planned, but on a busy
+ * machine another process may bind one before its server does: such a start stops what it started
+ * and tries again on new ports instead of failing the suite.
+ */
+export async function startClusterOnFreePorts(dataDir: string, planOptions: EphemeralPlanOptions, options: StartClusterOptions, retry: FreePortStartOptions = {}): Promise<RunningCluster> {
+  const attempts = retry.attempts ?? 3;
+  const log = options.log ?? ((line: string) => options.sink('launcher', line));
+  for (let attempt = 1; ; attempt += 1) {
+    const plan = await ephemeralPlan(dataDir, planOptions);
+    await retry.beforeStart?.(plan, attempt);
+    try {
+      return await startCluster(plan, attempt === 1 ? options : { ...options, fresh: true });
+    } catch (error) {
+      if (attempt >= attempts || !lostPortRace(error)) throw error;
+      log(`a planned port was taken by another process; starting again on new ports (attempt ${attempt + 1} of ${attempts})`);
+    }
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { ferretDbBinaryPath } from '../../infra/binaries';
 import { TransferRecordStore } from '../../lib/record/transfer-record-store';
-import { ephemeralPlan, startCluster, type EphemeralPlanOptions, type RunningCluster } from '../../infra/cluster';
+import { startClusterOnFreePorts, type EphemeralPlanOptions, type RunningCluster } from '../../infra/cluster';
 import { findFreePort } from '../../infra/ports';
 import { startFerretDb, type RunningFerretDb } from '../../infra/processes/ferretdb';
 import type { LogSink } from '../../infra/processes/managed-process';
@@ -45,10 +45,9 @@ export async function startTestCluster(name: string, options: EphemeralPlanOptio
   const dir = await temporaryDir(name);
   const logs = fileLogSink(name);
   // The tests' fixed codec keys, so that captured histories replay with the replay test's converter.
-  const plan = await ephemeralPlan(dir.path, { extraApiKeys: testApiKeys, codecKeys: testCodecKeysSetting, ...options });
   let cluster: RunningCluster;
   try {
-    cluster = await startCluster(plan, { sink: logs.sink });
+    cluster = await startClusterOnFreePorts(dir.path, { extraApiKeys: testApiKeys, codecKeys: testCodecKeysSetting, ...options }, { sink: logs.sink });
   } catch (error) {
     await logs.close();
     await dir.remove();
