@@ -91,7 +91,8 @@ export interface TransferAuthoritySignature {
   signature: string;
 }
 
-export interface TransferInput {
+/** What a client asked for: the same in the saga's input, its state and the record. */
+export interface TransferRequestFields {
   transferId: string;
   source: AccountRef;
   target: AccountRef;
@@ -100,6 +101,9 @@ export interface TransferInput {
   reference?: string;
   /** The client (API key name) that asked for the transfer. */
   requestedBy: string;
+}
+
+export interface TransferInput extends TransferRequestFields {
   policy: TransferPolicy;
   /** When the transfer was recorded; the workflow's start time when absent. */
   createdAt?: string;
@@ -127,16 +131,9 @@ export interface TransferStep {
   decidedBy?: string;
 }
 
-export interface TransferState {
-  transferId: string;
+export interface TransferState extends TransferRequestFields {
   status: TransferStatus;
   reason?: TransferReason;
-  source: AccountRef;
-  target: AccountRef;
-  amountMinor: string;
-  currency: string;
-  reference?: string;
-  requestedBy: string;
   needsAttention: boolean;
   /** Why an operator is needed when the saga itself cannot say (e.g. WORKFLOW_TERMINATED, found by the API's sweeper). */
   attentionReason?: string;
@@ -152,9 +149,6 @@ export interface OperatorDecision {
   /** The API's signature over the transfer, the action and this decision; an update without a valid one decides nothing. */
   authority?: TransferAuthoritySignature;
 }
-
-/** What a transfer is before anything happened to it: PENDING, no steps. */
-export type TransferRequestFields = Pick<TransferInput, 'transferId' | 'source' | 'target' | 'amountMinor' | 'currency' | 'reference' | 'requestedBy'>;
 
 /**
  * The state of a transfer that has just been asked for. The saga starts from it and the API answers
