@@ -11,8 +11,16 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { ...globals.node } },
+    languageOptions: {
+      globals: { ...globals.node },
+      // Typed linting: the promise rules below need the type checker to know what returns a promise.
+      // test/unit/workflow-lint-rules.test.ts lints */probe.ts from stdin; no tsconfig lists a file that is not on disk.
+      parserOptions: { projectService: { allowDefaultProject: ['*/probe.ts'] }, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
+      // An unawaited promise loses its rejection; await it, or mark deliberate fire-and-forget with `void`.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
       'no-restricted-syntax': [
         'error',
         { selector: 'ExportDefaultDeclaration', message: 'Use named exports only.' },

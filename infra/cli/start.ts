@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   for (const component of cluster.components()) {
+    // Fire-and-forget: only a report for the operator; the launcher keeps the rest running.
     void component.process.exited.then((exit) => {
       if (!stopping) console.error(`[launcher] ${component.name} exited unexpectedly (code ${exit.code}, signal ${exit.signal}); the rest keeps running`);
     });

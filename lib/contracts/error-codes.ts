@@ -1,6 +1,6 @@
 /**
  * Every error code the system answers with, and its HTTP status. One table serves the
- * account services, the transfer API and the saga (where a code is an ApplicationFailure type).
+ * account services, the transfer API, the codec server and the saga (where a code is an ApplicationFailure type).
  */
 export const httpStatusByCode = {
   VALIDATION_FAILED: 400,
@@ -16,6 +16,8 @@ export const httpStatusByCode = {
   SOURCE_NOT_ALLOWED: 403,
   /** Four eyes: the operator who created a transfer may not approve or reject it. */
   SAME_OPERATOR: 403,
+  /** A browser on an origin other than the Web UI's called the codec server. */
+  ORIGIN_NOT_ALLOWED: 403,
   NOT_FOUND: 404,
   ACCOUNT_NOT_FOUND: 404,
   BANK_NOT_FOUND: 404,
@@ -43,6 +45,8 @@ export const httpStatusByCode = {
   LIMIT_EXCEEDED: 422,
   DAILY_LIMIT_EXCEEDED: 422,
   WEBHOOK_ENDPOINT_LIMIT: 422,
+  /** The codec server could not encode or decode the payloads it was sent (e.g. an unknown key). */
+  PAYLOAD_NOT_DECODABLE: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
   BANK_UNAVAILABLE: 503,

@@ -45,6 +45,7 @@ export function serve(app: Express, options: { host: string; port: number; logge
     options.logger.info({ signal }, 'shutting down');
     setTimeout(() => process.exit(1), serverLimits.shutdownGraceMs).unref();
     server.close(() => {
+      // Fire-and-forget: the process exits once close settles; the grace timer above bounds the wait.
       void options.close().finally(() => process.exit(0));
     });
   };

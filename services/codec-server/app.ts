@@ -5,6 +5,8 @@ import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
+import type { ErrorCode } from '../../lib/contracts/error-codes';
+import { ApiError, errorHandler } from '../../lib/http/errors';
 import { operationalRoutes } from '../../lib/http/server';
 
 export interface CodecServerOptions {
@@ -56,10 +58,7 @@ function noStoreAndCors(allowedOrigins: ReadonlySet<string>) {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     const origin = req.headers.origin;
     if (origin !== undefined) {
-      if (!allowedOrigins.has(origin)) {
-        res.status(403).json({ error: { code: 'ORIGIN_NOT_ALLOWED', message: 'this origin may not call the codec server' } });
-        return;
-      }
+      if (!allowedOrigins.has(origin)) return next(new ApiError('ORIGIN_NOT_ALLOWED', 'this origin may not call the codec server'));
       res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Access-Control-Allow-Credentials', 'true');
       res.setHeader('Vary', 'Origin');
@@ -75,11 +74,22 @@ function noStoreAndCors(allowedOrigins: ReadonlySet<string>) {
   };
 }
 
+const unreadableBodyCodeByStatus: Readonly<Partial<Record<number, ErrorCode>>> = { 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+
+/**
+ * A body-parser error (it carries a 4xx status) as the house error with the same status; the
+ * shared handler names only the commonest ones and would answer the rest (an aborted upload) 500.
+ */
+function unreadableBodyError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return undefined;
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  return new ApiError(unreadableBodyCodeByStatus[status] ?? 'VALIDATION_FAILED', 'the request could not be read');
+}
+
 /** Per client address: token guesses (only answers of 401 count), and requests in all. */
 function codecRateLimits(requestsPerMinute: number) {
-  const tooMany = (message: string) => (_req: Request, res: Response) => {
-    res.status(429).json({ error: { code: 'RATE_LIMITED', message } });
-  };
+  const tooMany = (message: string) => (_req: Request, _res: Response, next: NextFunction) => next(new ApiError('RATE_LIMITED', message));
   const guessing = rateLimit({
     windowMs: 60_000,
     limit: failedAuthenticationsPerMinute,
@@ -126,18 +136,16 @@ export function buildCodecServer(options: CodecServerOptions): Express {
     return bearer !== undefined && sameSecret(bearer, options.token);
   };
 
-  const handle = (operation: 'encode' | 'decode') => async (req: Request, res: Response) => {
+  const handle = (operation: 'encode' | 'decode') => async (req: Request, res: Response, next: NextFunction) => {
     const params = req.params as { token?: string };
     if (!authenticated(req, params.token)) {
       requests.inc({ operation, outcome: 'unauthenticated' });
-      res.status(401).json({ error: { code: 'UNAUTHENTICATED', message: 'a valid codec token is required' } });
-      return;
+      return next(new ApiError('UNAUTHENTICATED', 'a valid codec token is required'));
     }
     const body = payloadsBody.safeParse(req.body);
     if (!body.success) {
       requests.inc({ operation, outcome: 'invalid' });
-      res.status(400).json({ error: { code: 'VALIDATION_FAILED', message: 'the body is {"payloads": [...]} in protobuf JSON' } });
-      return;
+      return next(new ApiError('VALIDATION_FAILED', 'the body is {"payloads": [...]} in protobuf JSON'));
     }
     const namespace = req.headers['x-namespace'];
     try {
@@ -149,7 +157,7 @@ export function buildCodecServer(options: CodecServerOptions): Express {
     } catch (error) {
       requests.inc({ operation, outcome: 'not-decodable' });
       options.logger.warn({ operation, namespace, err: error }, 'codec request failed');
-      res.status(422).json({ error: { code: 'PAYLOAD_NOT_DECODABLE', message: error instanceof Error ? error.message : 'payloads could not be processed' } });
+      next(new ApiError('PAYLOAD_NOT_DECODABLE', error instanceof Error ? error.message : 'payloads could not be processed'));
     }
   };
 
@@ -160,13 +168,9 @@ export function buildCodecServer(options: CodecServerOptions): Express {
   app.post('/encode', ...codecRequest, handle('encode'));
   app.post('/decode', ...codecRequest, handle('decode'));
 
-  app.use((_req: Request, res: Response) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'POST /encode or /decode' } });
-  });
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    void _next;
-    const status = typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 500;
-    res.status(status).json({ error: { code: status === 413 ? 'BODY_TOO_LARGE' : 'BAD_REQUEST', message: 'the request could not be read' } });
-  });
+  // Not the shared notFoundHandler: its message repeats the path, and the path may hold the token.
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(new ApiError('NOT_FOUND', 'POST /encode or /decode')));
+  app.use((error: unknown, _req: Request, _res: Response, next: NextFunction) => next(unreadableBodyError(error) ?? error));
+  app.use(errorHandler(options.logger));
   return app;
 }

@@ -107,6 +107,7 @@ function superviseCluster(cluster: RunningCluster, downOnPurpose: ReadonlySet<st
       restarting.add(component.name);
       unplanned.push(component.name);
       say(`supervisor: ${component.name} exited on its own; restarting it`);
+      // Fire-and-forget: the supervisor keeps polling while the restart runs; `restarting` guards re-entry.
       void restartPatiently(cluster, component.name, say).finally(() => restarting.delete(component.name));
     }
   }, 1_000);

@@ -30,6 +30,7 @@ export class LauncherProcess {
   async waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     let exitCode: number | null | undefined;
+    // Fire-and-forget: only records the exit code for the polling loop below.
     void this.exited.then((code) => {
       exitCode = code;
     });

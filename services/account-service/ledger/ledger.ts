@@ -130,6 +130,7 @@ export class Ledger {
       }
       // Nothing queued: this request starts the account's drain at once.
       this.queues.set(accountId, [{ operation, resolve, reject }]);
+      // Fire-and-forget: drain settles every queued request itself and never rejects.
       void this.drain(account);
     });
   }

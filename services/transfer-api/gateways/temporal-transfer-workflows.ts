@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { SigningKey } from '../../../lib/crypto/request-signing';
 import { signOperatorDecision } from '../../../lib/crypto/transfer-authority';
 import { startTransfer } from '../../../lib/temporal/transfer-start';
+import { isUnansweredCall } from '../../../lib/temporal/unanswered-call';
 import { isTerminalStatus, transferStatuses, transferWorkflowId, type OperatorDecision, type TransferInput, type TransferState } from '../../../lib/contracts/transfer-contract';
 import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery, transferWorkflowType } from '../../../lib/contracts/transfer-definitions';
 import {
@@ -34,11 +35,6 @@ export interface TemporalTransferWorkflowsOptions {
 }
 
 const liveStateTimeoutMsDefault = 1_000;
-
-function isTimeout(error: unknown): boolean {
-  const text = error instanceof Error ? `${error.name} ${error.message}` : String(error);
-  return /DEADLINE_EXCEEDED|deadline|aborted|cancelled|UNAVAILABLE/i.test(text);
-}
 
 /** The transfer API's view of Temporal: start, describe, query, update and list transfer workflows. */
 export class TemporalTransferWorkflows implements TransferWorkflows {
@@ -102,7 +98,7 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
         const code = cause instanceof ApplicationFailure && cause.type ? cause.type : 'TRANSFER_NOT_CANCELLABLE';
         throw new TransferUpdateRefusedError(code, cause?.message ?? error.message);
       }
-      if (isTimeout(error)) throw new TransferNotReadyError(`the worker did not answer the ${action} of transfer ${transferId}`);
+      if (isUnansweredCall(error)) throw new TransferNotReadyError(`the worker did not answer the ${action} of transfer ${transferId}`);
       throw error;
     }
   }

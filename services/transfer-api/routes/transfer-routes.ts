@@ -95,7 +95,7 @@ export function transferRoutes(deps: TransferRouteDeps): AnyRouteSpec[] {
 
 /** POST /v1/transfers: the mandate and the client's maximum first, then the record and the saga. */
 function createTransferRoute(deps: TransferRouteDeps): AnyRouteSpec {
-  const maxima: ClientTransferMaxima = { byClient: deps.clientTransferMaxMinor ?? new Map(), defaultMaxMinor: deps.policy.amountMaxMinor };
+  const maxima: ClientTransferMaxima = { byClient: deps.clientTransferMaxMinor ?? new Map(), amountMinorMaxDefault: deps.policy.amountMaxMinor };
   return defineRoute({
     method: 'post',
     path: '/v1/transfers',

@@ -33,14 +33,14 @@ export function requestFingerprint(body: CreateTransferBody): string {
 /** Each API client's largest amount per transfer, with the global maximum for clients not listed. */
 export interface ClientTransferMaxima {
   byClient: ReadonlyMap<string, string>;
-  defaultMaxMinor: string;
+  amountMinorMaxDefault: string;
 }
 
 /** Refuses, before any workflow starts, an amount above what the calling client may send in one transfer. */
 export function assertWithinClientMaximum(maxima: ClientTransferMaxima, caller: Caller, amountMinor: string): void {
-  const maxMinor = maxima.byClient.get(caller.name) ?? maxima.defaultMaxMinor;
-  if (BigInt(amountMinor) > BigInt(maxMinor)) {
-    throw new ApiError('LIMIT_EXCEEDED', `amountMinor is above the ${maxMinor} minor units this client may send in one transfer`, 'amountMinor');
+  const amountMinorMax = maxima.byClient.get(caller.name) ?? maxima.amountMinorMaxDefault;
+  if (BigInt(amountMinor) > BigInt(amountMinorMax)) {
+    throw new ApiError('LIMIT_EXCEEDED', `amountMinor is above the ${amountMinorMax} minor units this client may send in one transfer`, 'amountMinor');
   }
 }
 

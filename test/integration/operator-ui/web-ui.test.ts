@@ -158,7 +158,7 @@ describe('operator Web UI and codec server on the real cluster', () => {
         http(`${codecUrl}/not-the-token/decode`, { body: { payloads: [input] } }),
       ]) {
         const answer = await unauthenticated;
-        expect(answer.status).toBe(401);
+        expect([answer.status, answer.body.error?.code]).toEqual([401, 'UNAUTHENTICATED']);
         expect(answer.text).not.toContain('alice');
       }
     });
@@ -173,6 +173,7 @@ describe('operator Web UI and codec server on the real cluster', () => {
       expect(fromUi.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('x-namespace');
       const fromElsewhere = await preflight('http://evil.example');
       expect(fromElsewhere.status).toBe(403);
+      expect(((await fromElsewhere.json()) as { error?: { code?: string } }).error?.code).toBe('ORIGIN_NOT_ALLOWED');
       expect(fromElsewhere.headers.get('access-control-allow-origin')).toBeNull();
     });
   });

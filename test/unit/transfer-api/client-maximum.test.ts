@@ -26,7 +26,7 @@ describe('per-client maximum per transfer', () => {
   });
 
   test('when the amount is above the client’s maximum (or the default for clients not listed), then LIMIT_EXCEEDED on amountMinor', () => {
-    const maxima = { byClient: new Map([['client-a', '5000']]), defaultMaxMinor: '100000' };
+    const maxima = { byClient: new Map([['client-a', '5000']]), amountMinorMaxDefault: '100000' };
     const clientA = { name: 'client-a', role: 'client' as const };
     expect(() => assertWithinClientMaximum(maxima, clientA, '5000')).not.toThrow();
     const refusal = (() => {
