@@ -14,8 +14,7 @@ export default tseslint.config(
     languageOptions: {
       globals: { ...globals.node },
       // Typed linting: the promise rules below need the type checker to know what returns a promise.
-      // test/unit/workflow-lint-rules.test.ts lints */probe.ts from stdin; no tsconfig lists a file that is not on disk.
-      parserOptions: { projectService: { allowDefaultProject: ['*/probe.ts'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       // An unawaited promise loses its rejection; await it, or mark deliberate fire-and-forget with `void`.

@@ -1,0 +1,81 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import { pino } from 'pino';
+import type { EventStore } from '../../lib/events/event-store';
+import { buildTransferApi, type TransferApiDeps } from '../../services/transfer-api/app';
+import { hashApiKey, type ApiKeyRecord, type Role } from '../../services/transfer-api/config';
+import { BankAccounts } from '../../services/transfer-api/gateways/bank-accounts';
+import type { Mandate } from '../../services/transfer-api/mandates';
+import { recordingBankFetch, type BankCall } from './fakes/bank-fetch';
+import { portFake } from './fakes/port-fake';
+import { FakeReconciliations } from './fakes/reconciliations';
+import { FakeTransferRecords } from './fakes/transfer-records';
+import { FakeTransferWorkflows } from './fakes/transfer-workflows';
+
+/** The transfer API of one test file, served on 127.0.0.1 over fakes of Temporal, its database and the banks. */
+export interface InProcessTransferApi {
+  app: Express;
+  baseUrl: string;
+  keyFor: (name: 'operator' | 'client-a' | 'client-b') => string;
+  workflows: FakeTransferWorkflows;
+  records: FakeTransferRecords;
+  bankCalls: BankCall[];
+  stop: () => Promise<void>;
+}
+
+const callers: ReadonlyArray<{ name: 'operator' | 'client-a' | 'client-b'; role: Role }> = [
+  { name: 'operator', role: 'operator' },
+  { name: 'client-a', role: 'client' },
+  { name: 'client-b', role: 'client' },
+];
+const banks = [
+  { bankId: 'bank-a', url: 'http://bank-a.invalid' },
+  { bankId: 'bank-b', url: 'http://bank-b.invalid' },
+];
+
+/** Options as the local cluster sets them: every client may debit every bank; the maxima of TransferApiDeps. */
+export async function startInProcessTransferApi(options: Partial<Pick<TransferApiDeps, 'rateLimitPerMinute' | 'clientTransferMaxMinor'>> = {}): Promise<InProcessTransferApi> {
+  const keys = new Map(callers.map((caller) => [caller.name, `${caller.name}-in-process-key-0000000000`]));
+  const apiKeys: ApiKeyRecord[] = callers.map((caller) => ({ name: caller.name, role: caller.role, keyHash: hashApiKey(keys.get(caller.name) ?? '') }));
+  const everyBank: Mandate = { kind: 'banks', banks: new Set(banks.map((bank) => bank.bankId)) };
+  const workflows = new FakeTransferWorkflows();
+  const records = new FakeTransferRecords();
+  const transport = recordingBankFetch();
+  const { app } = buildTransferApi({
+    logger: pino({ level: 'silent' }),
+    apiKeys,
+    workflows,
+    records: records.asStore(),
+    banks: new BankAccounts(banks, { keyId: 'in-process', secret: 's'.repeat(32) }, 1_000, transport.fetch),
+    reconciliations: new FakeReconciliations(),
+    policy: { approvalThresholdMinor: '1000000', approvalTimeoutMs: 60_000, amountMaxMinor: '100000000000', banks: banks.map((bank) => bank.bankId), refundAttentionAfterAttempts: 3 },
+    authority: { clientMandates: new Map(callers.filter((caller) => caller.role === 'client').map((caller) => [caller.name, everyBank])), approvalFourEyes: true },
+    rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000,
+    ...(options.clientTransferMaxMinor === undefined ? {} : { clientTransferMaxMinor: options.clientTransferMaxMinor }),
+    transferOverdueAfterMs: 60_000,
+    events: portFake<EventStore>('EventStore', {}),
+    allowedWebhookHosts: [],
+  });
+  const server = await listen(app);
+  return {
+    app,
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    keyFor: (name) => keys.get(name) ?? '',
+    workflows,
+    records,
+    bankCalls: transport.calls,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // fetch keeps connections alive; close() would wait for them.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function listen(app: Express): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(server)));
+  });
+}
