@@ -7,7 +7,7 @@ import type { LogSink, ManagedProcess } from './processes/managed-process';
 import { startNodeService } from './processes/node-service';
 import { namespaceRetentionHoursDefault, startTemporalDevServer } from './processes/temporal-dev-server';
 import { workerPolling } from './processes/worker-readiness';
-import { formatApiKeys, formatServiceKeys, formatSigningKey, loadOrCreateSecrets, signingKeyOf, type ApiKeyEntry, type ClusterSecrets } from './secrets';
+import { formatApiKeys, formatServiceKeys, formatSigningKey, formatSigningKeys, loadOrCreateSecrets, signingKeyOf, type ApiKeyEntry, type ClusterSecrets } from './secrets';
 
 export interface BankNodePlan {
   bankId: string;
@@ -445,7 +445,7 @@ async function startWorkerAndApi({ plan, services, secrets, slots, servers, sink
     TEMPORAL_NAMESPACE: plan.temporal.namespace,
     TASK_QUEUE: 'transfers',
     BANKS: bankDirectory,
-    TRANSFER_AUTHORITY_KEYS: secrets.authorityKeys,
+    TRANSFER_AUTHORITY_KEYS: formatSigningKeys(secrets.authorityKeys),
     PAYLOAD_CODEC_KEYS: secrets.codecKeys,
     EVENTS_MONGODB_URL: servers.apiDatabaseUrl,
     EVENTS_DATABASE_NAME: apiDatabaseName,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ServiceScope } from '../lib/config/env-parsers';
+import { signingKeysSchema, type ServiceScope } from '../lib/config/env-parsers';
 import type { SigningKey } from '../lib/crypto/request-signing';
 
 export interface ApiKeyEntry {
@@ -32,7 +32,7 @@ export interface ClusterSecrets {
   serviceKeys: ServiceKeyEntry[];
   apiKeys: ApiKeyEntry[];
   /** TRANSFER_AUTHORITY_KEYS: the API signs transfer inputs and decisions with the first, the worker accepts all. */
-  authorityKeys: string;
+  authorityKeys: SigningKey[];
   /** PAYLOAD_CODEC_KEYS: the first encrypts, all decrypt. */
   codecKeys: string;
   /** The codec server's access token (in its URL path for the Web UI, or as a Bearer token). */
@@ -45,8 +45,19 @@ export function secretsDir(dataDir: string): string {
   return join(dataDir, 'secrets');
 }
 
-function token(bytes: number): string {
+/** URL-safe random text: it goes into MongoDB URLs and key lists, where `:`, `/` and `,` would break them. */
+export function randomToken(bytes: number): string {
   return randomBytes(bytes).toString('base64url');
+}
+
+/** A new key for every caller, each with its caller's scopes. */
+export function generateServiceKeys(): ServiceKeyEntry[] {
+  return serviceCallers.map((caller): ServiceKeyEntry => ({ caller, keyId: `${caller}-1`, secret: randomToken(32), scopes: scopesOfCaller[caller] }));
+}
+
+/** A new transfer authority key. */
+export function generateAuthorityKey(): SigningKey {
+  return { keyId: 'transfer-authority-1', secret: randomToken(32) };
 }
 
 /** SERVICE_KEYS as an account service reads it: `id:secret:scope|scope,...`. */
@@ -63,8 +74,14 @@ export function signingKeyOf(secrets: Pick<ClusterSecrets, 'serviceKeys'>, calle
 
 /** The key the API signs transfer inputs and decisions with: the first of TRANSFER_AUTHORITY_KEYS. */
 export function authorityKeyOf(secrets: Pick<ClusterSecrets, 'authorityKeys'>): SigningKey {
-  const [keyId = '', secret = ''] = (secrets.authorityKeys.split(',')[0] ?? '').split(':');
-  return { keyId, secret };
+  const [key] = secrets.authorityKeys;
+  if (!key) throw new Error('the secrets hold no transfer authority key');
+  return key;
+}
+
+/** TRANSFER_AUTHORITY_KEYS, or any other rotation list: `id:secret,…`. */
+export function formatSigningKeys(keys: readonly SigningKey[]): string {
+  return keys.map(formatSigningKey).join(',');
 }
 
 export function formatSigningKey(key: SigningKey): string {
@@ -96,17 +113,17 @@ async function loadOrCreateServiceKeys(folder: string): Promise<{ keys: ServiceK
   const path = join(folder, 'service-keys.json');
   const found = await readJson<unknown[]>(path);
   if (Array.isArray(found) && found.every(isServiceKeyEntry) && serviceCallers.every((caller) => found.some((entry) => entry.caller === caller))) return { keys: found, wrote: false };
-  const keys = serviceCallers.map((caller): ServiceKeyEntry => ({ caller, keyId: `${caller}-1`, secret: token(32), scopes: scopesOfCaller[caller] }));
+  const keys = generateServiceKeys();
   await writeFile(path, JSON.stringify(keys, null, 2), { mode: 0o600 });
   return { keys, wrote: true };
 }
 
 /** Two operators, so that one can approve what the other created (four eyes), and one client. */
-function defaultApiKeys(): ApiKeyEntry[] {
+export function defaultApiKeys(): ApiKeyEntry[] {
   return [
-    { name: 'operator', role: 'operator', key: `op_${token(24)}` },
-    { name: 'operator-2', role: 'operator', key: `op_${token(24)}` },
-    { name: 'client-a', role: 'client', key: `cl_${token(24)}` },
+    { name: 'operator', role: 'operator', key: `op_${randomToken(24)}` },
+    { name: 'operator-2', role: 'operator', key: `op_${randomToken(24)}` },
+    { name: 'client-a', role: 'client', key: `cl_${randomToken(24)}` },
   ];
 }
 
@@ -146,14 +163,14 @@ export async function loadOrCreateSecrets(dataDir: string, fromEnv: { apiKeys?: 
   await mkdir(folder, { recursive: true, mode: 0o700 });
   const service = await loadOrCreateServiceKeys(folder);
   const api = fromEnv.apiKeys ? { keys: parseApiKeys(fromEnv.apiKeys), wrote: false } : await loadOrCreateApiKeys(folder);
-  const codec = await loadOrCreate(join(folder, 'codec.json'), () => ({ keys: `local-codec-1:${randomBytes(32).toString('base64')}`, token: token(32) }));
-  const authority = await loadOrCreate(join(folder, 'transfer-authority.json'), () => ({ keys: `transfer-authority-1:${token(32)}` }));
+  const codec = await loadOrCreate(join(folder, 'codec.json'), () => ({ keys: `local-codec-1:${randomBytes(32).toString('base64')}`, token: randomToken(32) }));
+  const authority = await loadOrCreate(join(folder, 'transfer-authority.json'), () => ({ keys: formatSigningKey(generateAuthorityKey()) }));
   const apiKeys = [...api.keys];
   for (const extra of extraApiKeys) if (!apiKeys.some((key) => key.name === extra.name)) apiKeys.push(extra);
   return {
     serviceKeys: service.keys,
     apiKeys,
-    authorityKeys: authority.value.keys,
+    authorityKeys: signingKeysSchema.parse(authority.value.keys),
     codecKeys: fromEnv.codecKeys ?? codec.value.keys,
     codecToken: codec.value.token,
     folder,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type ApiKeyEntry, formatApiKeys, formatServiceKeys, formatSigningKey, scopesOfCaller, serviceCallers, type ServiceKeyEntry } from '../secrets';
+import { defaultApiKeys, formatApiKeys, formatServiceKeys, formatSigningKey, generateAuthorityKey, generateServiceKeys, randomToken, type ServiceKeyEntry } from '../secrets';
 
 /**
  * The files docker-compose.yml reads its secrets from (`secrets/<name>`), generated with fresh
@@ -34,14 +34,9 @@ function mongodbServers(): MongodbServer[] {
   return [...banks, transferApi];
 }
 
-/** URL-safe random text: it goes into MongoDB URLs and key lists, where `:`, `/` and `,` would break them. */
-function token(bytes: number): string {
-  return randomBytes(bytes).toString('base64url');
-}
-
 function mongodbUrl(server: MongodbServer, user: string): string {
   const query = `replicaSet=${composeReplicaSet}&authSource=${server.database}`;
-  return `mongodb://${user}:${token(32)}@${server.host}:27017/${server.database}?${query}`;
+  return `mongodb://${user}:${randomToken(32)}@${server.host}:27017/${server.database}?${query}`;
 }
 
 function mongodbSecrets(): Record<string, string> {
@@ -49,7 +44,7 @@ function mongodbSecrets(): Record<string, string> {
   for (const server of mongodbServers()) {
     // mongod reads 6 to 1024 base64 characters from a key file; 756 bytes give 1008.
     files[`${server.host}-keyfile`] = randomBytes(756).toString('base64');
-    files[`${server.host}-root-password`] = token(32);
+    files[`${server.host}-root-password`] = randomToken(32);
     for (const [file, user] of Object.entries(server.users)) files[file] = mongodbUrl(server, user);
   }
   return files;
@@ -57,7 +52,7 @@ function mongodbSecrets(): Record<string, string> {
 
 /** The service keys: what the account services accept, and the three callers' own halves of it. */
 function serviceKeySecrets(): Record<string, string> {
-  const keys = serviceCallers.map((caller): ServiceKeyEntry => ({ caller, keyId: `${caller}-1`, secret: token(32), scopes: scopesOfCaller[caller] }));
+  const keys = generateServiceKeys();
   const signingKey = (caller: ServiceKeyEntry['caller']): string => formatSigningKey(keys.find((key) => key.caller === caller) as ServiceKeyEntry);
   return {
     'account-service-keys': formatServiceKeys(keys),
@@ -70,26 +65,17 @@ function serviceKeySecrets(): Record<string, string> {
 /** Files that hold halves of one set of keys: written together or not at all. */
 export const serviceKeyFiles = Object.keys(serviceKeySecrets());
 
-function apiKeys(): string {
-  const entries: ApiKeyEntry[] = [
-    { name: 'operator', role: 'operator', key: `op_${token(24)}` },
-    { name: 'operator-2', role: 'operator', key: `op_${token(24)}` },
-    { name: 'client-a', role: 'client', key: `cl_${token(24)}` },
-  ];
-  return formatApiKeys(entries);
-}
-
 /** Every secret file of docker-compose.yml, name → content, freshly generated. */
 export function generateComposeSecrets(): Record<string, string> {
   return {
-    'temporal-db-password': token(32),
-    'grafana-admin-password': token(24),
+    'temporal-db-password': randomToken(32),
+    'grafana-admin-password': randomToken(24),
     ...mongodbSecrets(),
     ...serviceKeySecrets(),
-    'transfer-authority-keys': `transfer-authority-1:${token(32)}`,
-    'transfer-api-keys': apiKeys(),
+    'transfer-authority-keys': formatSigningKey(generateAuthorityKey()),
+    'transfer-api-keys': formatApiKeys(defaultApiKeys()),
     'payload-codec-keys': `codec-1:${randomBytes(32).toString('base64')}`,
-    'codec-server-token': token(32),
+    'codec-server-token': randomToken(32),
   };
 }
 

@@ -32,7 +32,8 @@ describe("the launcher's secrets", () => {
     expect(parsed.map((key) => [key.keyId, [...key.scopes]])).toEqual(first.serviceKeys.map((key) => [key.keyId, key.scopes]));
     const second = await loadOrCreateSecrets(dataDir, {});
     expect(second.serviceKeys).toEqual(first.serviceKeys);
-    expect(second.authorityKeys).toBe(first.authorityKeys);
+    expect(second.authorityKeys).toEqual(first.authorityKeys);
+    expect(second.authorityKeys).toHaveLength(1);
     expect(first.apiKeys.map((key) => [key.name, key.role])).toEqual([['operator', 'operator'], ['operator-2', 'operator'], ['client-a', 'client']]);
   });
 
