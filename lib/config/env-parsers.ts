@@ -113,6 +113,31 @@ function splitScopes(item: string): [string, string | undefined] {
 /** `NAME=true|false`. */
 export const booleanSchema = (fallback: boolean) => z.enum(['true', 'false']).default(fallback ? 'true' : 'false').transform((value) => value === 'true');
 
+/**
+ * `NAME=client=value,other=value`: one entry per API client name, each value read by `parseValue`
+ * (undefined refuses it, naming `expected`); a client listed twice is refused too.
+ */
+export function perClientSchema<T>(parseValue: (text: string) => T | undefined, expected: string) {
+  return z.string().transform((value, context) => {
+    const entries = new Map<string, T>();
+    for (const item of value.split(',').filter((part) => part.trim() !== '')) {
+      const equals = item.indexOf('=');
+      const name = item.slice(0, equals).trim();
+      const parsed = equals > 0 ? parseValue(item.slice(equals + 1).trim()) : undefined;
+      if (!keyIdPattern.test(name) || parsed === undefined) {
+        context.addIssue({ code: 'custom', message: `"${item}" is not ${expected}` });
+        return z.NEVER;
+      }
+      if (entries.has(name)) {
+        context.addIssue({ code: 'custom', message: `client ${name} is listed twice` });
+        return z.NEVER;
+      }
+      entries.set(name, parsed);
+    }
+    return entries;
+  });
+}
+
 /** `LOG_LEVEL`: the pino level every service logs at. */
 export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { type BankDirectoryEntry, bankDirectorySchema, bindHostSchema, booleanSchema, ConfigError, logLevelSchema, parseEnv, signingKeySchema, signingKeysSchema } from '../../lib/config/env-parsers';
+import { type BankDirectoryEntry, bankDirectorySchema, bindHostSchema, booleanSchema, ConfigError, logLevelSchema, parseEnv, perClientSchema, signingKeySchema, signingKeysSchema } from '../../lib/config/env-parsers';
 import { payloadCodecKeysSchema, type CodecKey } from '../../lib/crypto/payload-codec';
 import type { SigningKey } from '../../lib/crypto/request-signing';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/telemetry/tracing';
@@ -44,24 +44,10 @@ const apiKeysSchema = z
 const minorString = z.string().regex(/^[1-9][0-9]{0,15}$/);
 
 /** `CLIENT_TRANSFER_MAX_MINOR=client-a=500000,client-b=2000000`: each client's largest amount per transfer. */
-const clientMaximaSchema = z
-  .string()
-  .transform((value, context) => {
-    const maxima = new Map<string, string>();
-    for (const item of value.split(',').filter((part) => part.trim() !== '')) {
-      const [name, amount, ...rest] = item.trim().split('=');
-      if (!name || !/^[A-Za-z0-9._-]{1,64}$/.test(name) || !amount || !/^[1-9][0-9]{0,15}$/.test(amount) || BigInt(amount) > BigInt(Number.MAX_SAFE_INTEGER) || rest.length > 0) {
-        context.addIssue({ code: 'custom', message: `"${item}" is not client-name=amount (a positive whole number of minor units, at most 9007199254740991)` });
-        return z.NEVER;
-      }
-      if (maxima.has(name)) {
-        context.addIssue({ code: 'custom', message: `client ${name} is listed twice` });
-        return z.NEVER;
-      }
-      maxima.set(name, amount);
-    }
-    return maxima;
-  });
+const clientMaximaSchema = perClientSchema(
+  (amount) => (/^[1-9][0-9]{0,15}$/.test(amount) && BigInt(amount) <= BigInt(Number.MAX_SAFE_INTEGER) ? amount : undefined),
+  'client-name=amount (a positive whole number of minor units, at most 9007199254740991)',
+);
 
 /** The variables this process reads; exported so that the compose test can name unknown ones. */
 export const envSchema = z.object({

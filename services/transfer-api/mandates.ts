@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { bankIdPattern } from '../../lib/config/env-parsers';
+import { bankIdPattern, perClientSchema } from '../../lib/config/env-parsers';
 import { idPattern } from '../../lib/contracts/ids';
 
 /**
@@ -44,24 +43,7 @@ function parseMandate(text: string): Mandate | undefined {
 }
 
 /** `CLIENT_MANDATES=name=bank-a|bank-b,other=bank-c:acc-1|acc-2,trusted=*` */
-export const clientMandatesSchema = z.string().transform((value, context) => {
-  const mandates = new Map<string, Mandate>();
-  for (const item of value.split(',').filter((part) => part.trim() !== '')) {
-    const equals = item.indexOf('=');
-    const name = item.slice(0, equals).trim();
-    const mandate = equals > 0 ? parseMandate(item.slice(equals + 1).trim()) : undefined;
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name) || !mandate) {
-      context.addIssue({ code: 'custom', message: `"${item}" is not client=bank|bank, client=bank:account|account or client=*` });
-      return z.NEVER;
-    }
-    if (mandates.has(name)) {
-      context.addIssue({ code: 'custom', message: `client ${name} is listed twice` });
-      return z.NEVER;
-    }
-    mandates.set(name, mandate);
-  }
-  return mandates;
-});
+export const clientMandatesSchema = perClientSchema(parseMandate, 'client=bank|bank, client=bank:account|account or client=*');
 
 /** The banks a mandate names, to check them against the bank directory; none for `*`. */
 export function banksOfMandate(mandate: Mandate): string[] {
