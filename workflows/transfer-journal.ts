@@ -45,11 +45,15 @@ export function createTransferJournal(input: TransferInput, events: TransferEven
   const now = (): string => new Date().toISOString();
   const createdAt = input.createdAt ?? workflowInfo().startTime.toISOString();
   const state: TransferState = initialTransferState(input, createdAt);
-  const setStatus = (status: TransferStatus, reason?: TransferReason): void => {
+  /** The state and its search attribute; setStatus also writes the change to the record. */
+  const applyStatus = (status: TransferStatus, reason?: TransferReason): void => {
     state.status = status;
     if (reason !== undefined) state.reason = reason;
     state.updatedAt = now();
     upsertSearchAttributes([{ key: searchAttributes.transferStatus, value: status }]);
+  };
+  const setStatus = (status: TransferStatus, reason?: TransferReason): void => {
+    applyStatus(status, reason);
     events.changed(state, eventTypeOfStatus(status));
   };
   return {
@@ -82,10 +86,7 @@ export function createTransferJournal(input: TransferInput, events: TransferEven
       return state;
     },
     refuseUnrecorded: (reason) => {
-      state.status = 'REJECTED';
-      state.reason = reason;
-      state.updatedAt = now();
-      upsertSearchAttributes([{ key: searchAttributes.transferStatus, value: 'REJECTED' }]);
+      applyStatus('REJECTED', reason);
       log.warn('transfer refused unrecorded', { transferId: input.transferId, reason });
       return state;
     },
