@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AccountServiceClient, AccountServiceUnreachableError, type AccountServiceResponse } from '../lib/clients/account-service-client';
-import type { LedgerEntryView } from '../lib/contracts/account-service-contract';
+import { errorAnswerSchema, ledgerEntryViewSchema, type LedgerEntryView } from '../lib/contracts/account-service-contract';
 import { isBusinessRefusal } from '../lib/contracts/error-codes';
 import type { SigningKey } from '../lib/crypto/request-signing';
 
@@ -35,9 +35,25 @@ export interface AccountActivitiesOptions {
 /** Error type of transport faults, 5xx and rejected signatures: always retried. */
 export const bankUnavailableType = 'BANK_UNAVAILABLE';
 
-function refusalOf(response: AccountServiceResponse): { code: string; message: string } | undefined {
-  const error = (response.body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-  return typeof error?.code === 'string' ? { code: error.code, message: typeof error.message === 'string' ? error.message : error.code } : undefined;
+/**
+ * A bank's answer parsed by the contract: the entry of a decision (200), or a business refusal
+ * (with the zero-amount entry that records it when the ledger decided it). Anything else (a 5xx,
+ * a rejected signature, a body the contract does not describe) is retried: the bank answers the
+ * same operation again, decided once.
+ */
+function decisionOf(bankId: string, response: AccountServiceResponse, attempt: number): LegResult {
+  if (response.status === 200) {
+    const entry = ledgerEntryViewSchema.safeParse(response.body);
+    if (entry.success) return { entry: entry.data, attempt };
+    throw ApplicationFailure.retryable(`${bankId} answered 200 with a body that is not a ledger entry: ${entry.error.issues[0]?.message ?? 'invalid'}`, bankUnavailableType);
+  }
+  const answer = errorAnswerSchema.safeParse(response.body);
+  const error = answer.success ? answer.data.error : undefined;
+  if (response.status < 500 && response.status !== 401 && error && isBusinessRefusal(error.code)) {
+    const entry = answer.data?.entry;
+    throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: entry ? [entry] : [] });
+  }
+  throw ApplicationFailure.retryable(`${bankId} answered ${response.status}${error ? ` ${error.code}: ${error.message}` : ''}`, bankUnavailableType);
 }
 
 /**
@@ -60,14 +76,7 @@ export function createAccountActivities(options: AccountActivitiesOptions) {
       if (error instanceof AccountServiceUnreachableError) throw ApplicationFailure.retryable(error.message, bankUnavailableType);
       throw error;
     }
-    const attempt = Context.current().info.attempt;
-    if (response.status === 200) return { entry: response.body as LedgerEntryView, attempt };
-    const refusal = refusalOf(response);
-    if (response.status < 500 && response.status !== 401 && refusal && isBusinessRefusal(refusal.code)) {
-      const entry = (response.body as { entry?: LedgerEntryView }).entry;
-      throw ApplicationFailure.create({ type: refusal.code, message: refusal.message, nonRetryable: true, details: entry ? [entry] : [] });
-    }
-    throw ApplicationFailure.retryable(`${bankId} answered ${response.status}${refusal ? ` ${refusal.code}: ${refusal.message}` : ''}`, bankUnavailableType);
+    return decisionOf(bankId, response, Context.current().info.attempt);
   }
 
   const accountPath = (accountId: string, action: string): string => `/v1/accounts/${encodeURIComponent(accountId)}/${action}`;

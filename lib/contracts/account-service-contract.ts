@@ -1,26 +1,24 @@
+import { z } from 'zod';
+import { idPattern } from './ids';
+import { amountMinorPattern, currencyPattern, minorOrZeroPattern, sequenceCursorPattern, signedMinorPattern } from './money';
+
 /**
- * The account service's HTTP contract (JSON shapes), shared by the service, the saga's
- * activities and the transfer API. Amounts are decimal strings of minor units.
+ * The account service's HTTP contract: one zod schema per request and answer. The service parses
+ * requests with them, the transfer API publishes them in its OpenAPI document (and checks what it
+ * passes on), and the saga's activities and reconciliation parse the banks' answers with them.
+ * Every schema describes JSON as it travels: amounts are decimal strings of minor units, turned
+ * into `bigint` by whoever reads them (the service's routes, the reconciliation reader).
  */
 
-export type AccountStatus = 'ACTIVE' | 'FROZEN' | 'CLOSED';
+export const idSchema = z.string().regex(idPattern, 'must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit');
+export const amountMinorSchema = z.string().regex(amountMinorPattern, 'must be a positive whole number of minor units, as a string of at most 18 digits');
+export const minorOrZeroSchema = z.string().regex(minorOrZeroPattern, 'must be a whole number of minor units, as a string of at most 18 digits');
+export const signedMinorSchema = z.string().regex(signedMinorPattern, 'must be a whole number of minor units, as a string');
+export const currencySchema = z.string().regex(currencyPattern, 'must be an ISO 4217 code such as EUR');
+export const sequenceCursorSchema = z.string().regex(sequenceCursorPattern, 'must be a sequence number from nextCursor');
 
-export interface AccountView {
-  accountId: string;
-  bankId: string;
-  owner: string;
-  currency: string;
-  status: AccountStatus;
-  balanceMinor: string;
-  /** Overdraft allowed below zero, as a positive amount ("0" when none). */
-  overdraftLimitMinor: string;
-  /** Most the account may send per bank day; absent when it has no daily limit. */
-  dailyDebitLimitMinor?: string;
-  /** Debited so far on the bank's current day (refunds of today's debits taken off). */
-  dayDebitedMinor: string;
-  /** Sequence number of the account's latest ledger entry. */
-  sequence: number;
-}
+export const accountStatuses = ['ACTIVE', 'FROZEN', 'CLOSED'] as const;
+export type AccountStatus = (typeof accountStatuses)[number];
 
 /**
  * What a ledger entry records:
@@ -31,81 +29,120 @@ export interface AccountView {
  * - freeze, unfreeze, close: status changes, decided in the same chain
  * - limit: a change of the daily outgoing limit, decided in the same chain so it is ordered with debits
  */
-export type EntryKind = 'open' | 'deposit' | 'debit' | 'credit' | 'refund' | 'void' | 'freeze' | 'unfreeze' | 'close' | 'limit';
+export const entryKinds = ['open', 'deposit', 'debit', 'credit', 'refund', 'void', 'freeze', 'unfreeze', 'close', 'limit'] as const;
+export type EntryKind = (typeof entryKinds)[number];
 
 /**
  * APPLIED: the entry did what it asked; REFUSED: decided no, with `code`;
  * NOTHING_TO_REFUND: a refund of a debit that had been refused (zero amount).
  */
-export type EntryOutcome = 'APPLIED' | 'REFUSED' | 'NOTHING_TO_REFUND';
+export const entryOutcomes = ['APPLIED', 'REFUSED', 'NOTHING_TO_REFUND'] as const;
+export type EntryOutcome = (typeof entryOutcomes)[number];
 
-export interface LedgerEntryView {
-  /** `<transferId>:debit` | `:credit` | `:refund`, `<depositId>:deposit`, or a status change's id. */
-  operationId: string;
-  accountId: string;
-  kind: EntryKind;
-  /** Signed change of the balance: negative for debits, "0" for refusals and voids. */
-  amountMinor: string;
-  balanceAfterMinor: string;
-  sequence: number;
-  outcome: EntryOutcome;
-  code?: string;
-  /** ISO 8601 time the entry was decided. */
-  createdAt: string;
-  /** The bank day of the entry and the day's running debited total (absent on entries older than daily limits). */
-  day?: string;
-  dayDebitedMinor?: string;
-  /** On `limit` entries: the new daily limit, null when removed. */
-  dailyDebitLimitMinor?: string | null;
-}
+// Requests. Strict objects: an unknown field, or an object where a string belongs ({"$gt": ""}), is refused before any database call.
 
-export interface OpenAccountRequest {
-  accountId: string;
-  owner: string;
-  currency: string;
-  overdraftLimitMinor?: string;
-  dailyDebitLimitMinor?: string;
-}
+export const openAccountRequestSchema = z
+  .strictObject({
+    accountId: idSchema,
+    owner: z.string().min(1).max(200),
+    currency: currencySchema,
+    overdraftLimitMinor: minorOrZeroSchema.optional().meta({ description: 'Overdraft allowed below zero, as a positive amount; none when absent.' }),
+    dailyDebitLimitMinor: minorOrZeroSchema.optional().meta({ description: 'Most the account may send per bank day (UTC, or the bank time zone); no limit when absent.' }),
+  })
+  .meta({ id: 'OpenAccountRequest' });
+export type OpenAccountRequest = z.infer<typeof openAccountRequestSchema>;
+
+/** Every account change (freeze, unfreeze, close, daily limit) names its change id: a replay answers the first decision. */
+export const accountChangeRequestSchema = z.strictObject({ changeId: idSchema });
+export type AccountChangeRequest = z.infer<typeof accountChangeRequestSchema>;
 
 /** Body of POST …/daily-limit: the new limit, or null to remove it. */
-/** Every account change (freeze, unfreeze, close, daily limit) names its change id: a replay answers the first decision. */
-export interface AccountChangeRequest {
-  changeId: string;
-}
+export const dailyLimitRequestSchema = z.strictObject({
+  changeId: idSchema,
+  dailyDebitLimitMinor: minorOrZeroSchema.nullable().meta({ description: 'The new daily outgoing limit in minor units; null removes the limit.' }),
+});
+export type DailyLimitRequest = z.infer<typeof dailyLimitRequestSchema>;
 
-export interface DailyLimitRequest extends AccountChangeRequest {
-  dailyDebitLimitMinor: string | null;
-}
-
-export interface DepositRequest {
-  depositId: string;
-  amountMinor: string;
-  currency: string;
-}
+export const depositRequestSchema = z.strictObject({ depositId: idSchema, amountMinor: amountMinorSchema, currency: currencySchema }).meta({ id: 'DepositRequest' });
+export type DepositRequest = z.infer<typeof depositRequestSchema>;
 
 /** Body of POST …/debits and …/credits. */
-export interface TransferLegRequest {
-  transferId: string;
-  amountMinor: string;
-  currency: string;
-}
+export const transferLegRequestSchema = z.strictObject({ transferId: idSchema, amountMinor: amountMinorSchema, currency: currencySchema });
+export type TransferLegRequest = z.infer<typeof transferLegRequestSchema>;
 
 /** Body of POST …/refunds and …/credit-voids. */
-export interface TransferReferenceRequest {
-  transferId: string;
-}
+export const transferReferenceRequestSchema = z.strictObject({ transferId: idSchema });
+export type TransferReferenceRequest = z.infer<typeof transferReferenceRequestSchema>;
 
-export interface EntryPage {
-  data: LedgerEntryView[];
-  /** Pass as `after=` for the next page; null at the end of the chain. */
-  nextCursor: string | null;
-}
+export const accountsPageLimitDefault = 100;
+export const accountsPageLimitMax = 500;
+export const entriesPageLimitDefault = 100;
+export const entriesPageLimitMax = 500;
 
-/** A refusal decided by the ledger: its code's HTTP status, the error, and the zero-amount entry. */
-export interface RefusalBody {
-  error: { code: string; message: string };
-  entry: LedgerEntryView;
-}
+export const accountsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(accountsPageLimitMax).default(accountsPageLimitDefault),
+  after: idSchema.optional(),
+});
+
+export const entriesQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(entriesPageLimitMax).default(entriesPageLimitDefault),
+  after: sequenceCursorSchema.optional(),
+});
+
+// Answers. Loose objects: a service may add fields without breaking the readers that parse them.
+
+export const accountViewSchema = z
+  .looseObject({
+    accountId: z.string(),
+    bankId: z.string(),
+    owner: z.string(),
+    currency: z.string(),
+    status: z.enum(accountStatuses),
+    balanceMinor: signedMinorSchema,
+    overdraftLimitMinor: minorOrZeroSchema.meta({ description: 'Overdraft allowed below zero, as a positive amount ("0" when none).' }),
+    dailyDebitLimitMinor: minorOrZeroSchema.optional().meta({ description: 'Most the account may send per bank day; absent when it has no daily limit.' }),
+    dayDebitedMinor: signedMinorSchema.meta({ description: "Debited so far on the bank's current day (refunds of today's debits taken off)." }),
+    sequence: z.number().int().meta({ description: "Sequence number of the account's latest ledger entry." }),
+  })
+  .meta({ id: 'Account' });
+export type AccountView = z.infer<typeof accountViewSchema>;
+
+export const ledgerEntryViewSchema = z
+  .looseObject({
+    operationId: z.string().meta({ description: "`<transferId>:debit` | `:credit` | `:refund`, `<depositId>:deposit`, or a change's `<changeId>:admin`." }),
+    accountId: z.string(),
+    kind: z.enum(entryKinds),
+    amountMinor: signedMinorSchema.meta({ description: 'Signed change of the balance: negative for debits, "0" for refusals and voids.' }),
+    balanceAfterMinor: signedMinorSchema,
+    sequence: z.number().int(),
+    outcome: z.enum(entryOutcomes),
+    code: z.string().optional(),
+    createdAt: z.string().meta({ description: 'ISO 8601 time the entry was decided.' }),
+    day: z.string().optional().meta({ description: 'The bank day of the entry (absent on entries older than daily limits).' }),
+    dayDebitedMinor: signedMinorSchema.optional().meta({ description: "The day's running debited total after the entry." }),
+    dailyDebitLimitMinor: minorOrZeroSchema.nullable().optional().meta({ description: 'On `limit` entries: the new daily limit, null when removed.' }),
+  })
+  .meta({ id: 'LedgerEntry' });
+export type LedgerEntryView = z.infer<typeof ledgerEntryViewSchema>;
+
+export const entryPageSchema = z
+  .object({ data: z.array(ledgerEntryViewSchema), nextCursor: z.string().nullable().meta({ description: 'Pass as `after=` for the next page; null at the end of the chain.' }) })
+  .meta({ id: 'EntryPage' });
+export type EntryPage = z.infer<typeof entryPageSchema>;
+
+/** GET /v1/accounts: every account of a bank in `accountId` order. */
+export const accountPageSchema = z.object({ data: z.array(accountViewSchema), nextCursor: z.string().nullable().meta({ description: 'Pass as `after=` for the next page; null after the last account.' }) });
+export type AccountPage = z.infer<typeof accountPageSchema>;
+
+/**
+ * Every answer but a success: the error body all services share, and on a refusal decided by the
+ * ledger (its code's HTTP status) the zero-amount entry that records it.
+ */
+export const errorAnswerSchema = z.looseObject({
+  error: z.looseObject({ code: z.string(), message: z.string(), field: z.string().optional() }),
+  entry: ledgerEntryViewSchema.optional(),
+});
+export type ErrorAnswer = z.infer<typeof errorAnswerSchema>;
 
 export function debitOperationId(transferId: string): string {
   return `${transferId}:debit`;
@@ -121,11 +158,4 @@ export function refundOperationId(transferId: string): string {
 
 export function depositOperationId(depositId: string): string {
   return `${depositId}:deposit`;
-}
-
-/** GET /v1/accounts: every account of a bank in `accountId` order. */
-export interface AccountPage {
-  data: AccountView[];
-  /** Pass as `after=` for the next page; null after the last account. */
-  nextCursor: string | null;
 }

@@ -7,10 +7,22 @@ import type { DatedDiscrepancy, DiscrepancyKind } from './discrepancy';
  * where the previous run stopped (its mark). Pure functions.
  */
 
+/** An account as reconciliation judges it: what the reader took from the bank's answer, its money in bigint. */
+export interface ChainAccount extends Pick<AccountView, 'accountId' | 'currency' | 'sequence'> {
+  balanceMinor: bigint;
+  overdraftLimitMinor: bigint;
+}
+
+/** An entry as reconciliation judges it, its money in bigint. */
+export interface ChainEntry extends Pick<LedgerEntryView, 'operationId' | 'accountId' | 'kind' | 'sequence' | 'outcome' | 'code' | 'createdAt'> {
+  amountMinor: bigint;
+  balanceAfterMinor: bigint;
+}
+
 /** One account as listed when it was read, and its entries after its mark, oldest first. */
 export interface AccountLedger {
-  account: AccountView;
-  entries: readonly LedgerEntryView[];
+  account: ChainAccount;
+  entries: readonly ChainEntry[];
 }
 
 /** Where reconciliation stopped in one chain: the next run continues after `sequence`. */
@@ -26,7 +38,7 @@ export interface AccountMark {
   operationId: string;
 }
 
-export function initialMark(bankId: string, account: AccountView): AccountMark {
+export function initialMark(bankId: string, account: ChainAccount): AccountMark {
   return { bankId, accountId: account.accountId, currency: account.currency, sequence: -1, balanceMinor: 0n, operationId: '' };
 }
 
@@ -44,10 +56,10 @@ export interface AccountCheck {
 export function checkAccount(bankId: string, ledger: AccountLedger, previous: AccountMark, reconciledAt: string): AccountCheck {
   const { account, entries } = ledger;
   const found: DatedDiscrepancy[] = [];
-  const at = (entry: LedgerEntryView, kind: DiscrepancyKind, detail: string): void => {
+  const at = (entry: ChainEntry, kind: DiscrepancyKind, detail: string): void => {
     found.push({ at: entry.createdAt, discrepancy: { kind, bankId, accountId: account.accountId, detail } });
   };
-  const limit = -BigInt(account.overdraftLimitMinor);
+  const limit = -account.overdraftLimitMinor;
   const operations = new Set<string>();
   let running = previous.balanceMinor;
   let depositsMinor = 0n;
@@ -57,18 +69,18 @@ export function checkAccount(bankId: string, ledger: AccountLedger, previous: Ac
     if (entry.sequence !== expected) at(entry, 'CHAIN_BROKEN', `entry ${expected} has sequence ${entry.sequence}`);
     if (operations.has(entry.operationId)) at(entry, 'DUPLICATE_OPERATION', `operation ${entry.operationId} decided twice`);
     operations.add(entry.operationId);
-    running += BigInt(entry.amountMinor);
-    if (BigInt(entry.balanceAfterMinor) !== running) at(entry, 'BALANCE_MISMATCH', `entry ${entry.sequence} says ${entry.balanceAfterMinor}, its chain sums to ${formatMinor(running)}`);
+    running += entry.amountMinor;
+    if (entry.balanceAfterMinor !== running) at(entry, 'BALANCE_MISMATCH', `entry ${entry.sequence} says ${formatMinor(entry.balanceAfterMinor)}, its chain sums to ${formatMinor(running)}`);
     // A refund or credit may land on an account already below its limit; only a debit may not take it there.
-    if (entry.kind === 'debit' && entry.outcome === 'APPLIED' && BigInt(entry.balanceAfterMinor) < limit) {
-      at(entry, 'BELOW_LIMIT', `entry ${entry.sequence} left ${entry.balanceAfterMinor}, below the limit ${formatMinor(limit)}`);
+    if (entry.kind === 'debit' && entry.outcome === 'APPLIED' && entry.balanceAfterMinor < limit) {
+      at(entry, 'BELOW_LIMIT', `entry ${entry.sequence} left ${formatMinor(entry.balanceAfterMinor)}, below the limit ${formatMinor(limit)}`);
     }
-    if (entry.kind === 'deposit' && entry.outcome === 'APPLIED') depositsMinor += BigInt(entry.amountMinor);
+    if (entry.kind === 'deposit' && entry.outcome === 'APPLIED') depositsMinor += entry.amountMinor;
     mark = { ...mark, sequence: entry.sequence, balanceMinor: running, operationId: entry.operationId };
   });
   const foundNow: DatedDiscrepancy[] = [];
-  if (BigInt(account.balanceMinor) !== running) {
-    foundNow.push({ at: reconciledAt, discrepancy: { kind: 'BALANCE_MISMATCH', bankId, accountId: account.accountId, detail: `balance ${account.balanceMinor}, entries sum to ${formatMinor(running)}` } });
+  if (account.balanceMinor !== running) {
+    foundNow.push({ at: reconciledAt, discrepancy: { kind: 'BALANCE_MISMATCH', bankId, accountId: account.accountId, detail: `balance ${formatMinor(account.balanceMinor)}, entries sum to ${formatMinor(running)}` } });
   }
   return { mark, depositsMinor, found, foundNow };
 }

@@ -1,5 +1,7 @@
 import type { AccountServiceClient } from '../clients/account-service-client';
-import type { AccountPage, AccountView, EntryPage, LedgerEntryView } from '../contracts/account-service-contract';
+import type { z } from 'zod';
+import { accountPageSchema, accountViewSchema, entriesPageLimitMax, entryPageSchema, type AccountView, type LedgerEntryView } from '../contracts/account-service-contract';
+import type { ChainAccount, ChainEntry } from './accounts';
 import type { AccountLedger, BankLedger } from './reconciliation';
 
 /**
@@ -8,7 +10,7 @@ import type { AccountLedger, BankLedger } from './reconciliation';
  * service never scans entries).
  */
 
-export const ledgerReadPageLimit = 500;
+export const ledgerReadPageLimit = entriesPageLimitMax;
 
 export class LedgerReadError extends Error {
   override readonly name = 'LedgerReadError';
@@ -21,10 +23,23 @@ export class LedgerReadError extends Error {
   }
 }
 
-async function getPage<T>(client: AccountServiceClient, path: string): Promise<T> {
+/** GETs `path` and parses the answer with the contract's schema; a body it does not describe is a read error. */
+async function getParsed<T>(client: AccountServiceClient, path: string, schema: z.ZodType<T>): Promise<T> {
   const response = await client.request('GET', path);
   if (response.status !== 200) throw new LedgerReadError(client.bankId, response.status, `${client.bankId} answered ${response.status} to GET ${path}`);
-  return response.body as T;
+  const parsed = schema.safeParse(response.body);
+  if (!parsed.success) throw new LedgerReadError(client.bankId, response.status, `${client.bankId} answered GET ${path} with a body the contract does not describe: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`);
+  return parsed.data;
+}
+
+/** The edge where a bank's money becomes bigint: the contract has checked every amount's digits. */
+export function chainAccountOf(view: AccountView): ChainAccount {
+  return { accountId: view.accountId, currency: view.currency, sequence: view.sequence, balanceMinor: BigInt(view.balanceMinor), overdraftLimitMinor: BigInt(view.overdraftLimitMinor) };
+}
+
+export function chainEntryOf(view: LedgerEntryView): ChainEntry {
+  const { operationId, accountId, kind, sequence, outcome, code, createdAt } = view;
+  return { operationId, accountId, kind, sequence, outcome, ...(code === undefined ? {} : { code }), createdAt, amountMinor: BigInt(view.amountMinor), balanceAfterMinor: BigInt(view.balanceAfterMinor) };
 }
 
 /** Which part of a chain to read: after `afterSequence` (from the start when omitted), up to `upToSequence` (to its end when omitted). */
@@ -34,15 +49,15 @@ export interface EntryRange {
 }
 
 /** Never reads past `upToSequence`; `onPage` runs after each page with the entries read so far (activities heartbeat from it). */
-export async function readAccountEntries(client: AccountServiceClient, accountId: string, range: EntryRange = {}, onPage: (entriesRead: number) => void = () => undefined): Promise<LedgerEntryView[]> {
+export async function readAccountEntries(client: AccountServiceClient, accountId: string, range: EntryRange = {}, onPage: (entriesRead: number) => void = () => undefined): Promise<ChainEntry[]> {
   const upToSequence = range.upToSequence ?? Number.POSITIVE_INFINITY;
-  const entries: LedgerEntryView[] = [];
+  const entries: ChainEntry[] = [];
   // The service's cursor is the sequence of the last entry seen; there is none before the first.
   let after: string | null = range.afterSequence !== undefined && range.afterSequence >= 0 ? String(range.afterSequence) : null;
   do {
     const query: string = after === null ? `limit=${ledgerReadPageLimit}` : `limit=${ledgerReadPageLimit}&after=${after}`;
-    const page: EntryPage = await getPage<EntryPage>(client, `/v1/accounts/${encodeURIComponent(accountId)}/entries?${query}`);
-    entries.push(...page.data.filter((entry) => entry.sequence <= upToSequence));
+    const page = await getParsed(client, `/v1/accounts/${encodeURIComponent(accountId)}/entries?${query}`, entryPageSchema);
+    entries.push(...page.data.filter((entry) => entry.sequence <= upToSequence).map(chainEntryOf));
     onPage(entries.length);
     after = page.data.some((entry) => entry.sequence >= upToSequence) ? null : page.nextCursor;
   } while (after !== null);
@@ -50,21 +65,21 @@ export async function readAccountEntries(client: AccountServiceClient, accountId
 }
 
 /** Every account of a bank in id order, each with the head its listing saw; `onPage` runs after each page. */
-export async function listAccounts(client: AccountServiceClient, onPage: (accountsListed: number) => void = () => undefined): Promise<AccountView[]> {
-  const accounts: AccountView[] = [];
+export async function listAccounts(client: AccountServiceClient, onPage: (accountsListed: number) => void = () => undefined): Promise<ChainAccount[]> {
+  const accounts: ChainAccount[] = [];
   let after: string | null = null;
   do {
     const query: string = after === null ? `limit=${ledgerReadPageLimit}` : `limit=${ledgerReadPageLimit}&after=${encodeURIComponent(after)}`;
-    const page: AccountPage = await getPage<AccountPage>(client, `/v1/accounts?${query}`);
-    accounts.push(...page.data);
+    const page = await getParsed(client, `/v1/accounts?${query}`, accountPageSchema);
+    accounts.push(...page.data.map(chainAccountOf));
     onPage(accounts.length);
     after = page.nextCursor;
   } while (after !== null);
   return accounts;
 }
 
-export async function readAccount(client: AccountServiceClient, accountId: string): Promise<AccountView> {
-  return getPage<AccountView>(client, `/v1/accounts/${encodeURIComponent(accountId)}`);
+export async function readAccount(client: AccountServiceClient, accountId: string): Promise<ChainAccount> {
+  return chainAccountOf(await getParsed(client, `/v1/accounts/${encodeURIComponent(accountId)}`, accountViewSchema));
 }
 
 /** `onProgress` runs after each account (activities heartbeat from it). */

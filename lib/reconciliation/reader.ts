@@ -1,5 +1,5 @@
 import type { AccountServiceClient } from '../clients/account-service-client';
-import type { AccountView, LedgerEntryView } from '../contracts/account-service-contract';
+import type { ChainAccount, ChainEntry } from './accounts';
 import { listAccounts, readAccount, readAccountEntries } from './ledger-reader';
 import { legsSeen, type AccountMark, type BankLedger, type ReconciliationInput, type ReconciliationState } from './reconciliation';
 import { isFinalView, recordedViewOf, type RecordedView } from './record';
@@ -36,17 +36,17 @@ export const recordReadConcurrency = 16;
 
 interface Chain {
   bankId: string;
-  account: AccountView;
-  entries: LedgerEntryView[];
+  account: ChainAccount;
+  entries: ChainEntry[];
 }
 
-type Listing = ReadonlyMap<string, { client: AccountServiceClient; views: readonly AccountView[] }>;
+type Listing = ReadonlyMap<string, { client: AccountServiceClient; views: readonly ChainAccount[] }>;
 type Progress = (progress: ReadProgress) => void;
 
 const chainKey = (bankId: string, accountId: string): string => `${bankId}/${accountId}`;
 
 async function listAll(clients: readonly AccountServiceClient[], onProgress: Progress): Promise<Listing> {
-  const listing = new Map<string, { client: AccountServiceClient; views: readonly AccountView[] }>();
+  const listing = new Map<string, { client: AccountServiceClient; views: readonly ChainAccount[] }>();
   for (const client of clients) {
     listing.set(client.bankId, { client, views: await listAccounts(client, (done) => onProgress({ phase: 'listing', bankId: client.bankId, done })) });
   }
@@ -54,8 +54,8 @@ async function listAll(clients: readonly AccountServiceClient[], onProgress: Pro
 }
 
 /** Why the chains cannot be read on from the cut (undefined when they can): one of them is not the chain the cut saw. */
-export function whyNotContinuable(state: ReconciliationState, listing: ReadonlyMap<string, { views: readonly AccountView[] }>): string | undefined {
-  const views = new Map<string, AccountView>();
+export function whyNotContinuable(state: ReconciliationState, listing: ReadonlyMap<string, { views: readonly ChainAccount[] }>): string | undefined {
+  const views = new Map<string, ChainAccount>();
   for (const [bankId, { views: listed }] of listing) for (const view of listed) views.set(chainKey(bankId, view.accountId), view);
   for (const mark of state.accounts) {
     const key = chainKey(mark.bankId, mark.accountId);
@@ -68,7 +68,7 @@ export function whyNotContinuable(state: ReconciliationState, listing: ReadonlyM
 }
 
 /** One chain after its mark; a string when the entry at the mark is not the one the cut saw. */
-async function readChain(client: AccountServiceClient, view: AccountView, mark: AccountMark | undefined, onPage: (entries: number) => void): Promise<LedgerEntryView[] | string> {
+async function readChain(client: AccountServiceClient, view: ChainAccount, mark: AccountMark | undefined, onPage: (entries: number) => void): Promise<ChainEntry[] | string> {
   if (!mark || mark.sequence < 0) return readAccountEntries(client, view.accountId, { upToSequence: view.sequence }, onPage);
   if (view.sequence === mark.sequence) return [];
   // From the marked entry itself, so that a chain rewritten under the same account id is noticed.

@@ -156,7 +156,7 @@ function readChains(banks: readonly BankLedger[], since: ReconciliationState | u
       const check = checkAccount(bank.bankId, ledger, previous.get(markKey(bank.bankId, account.accountId)) ?? initialMark(bank.bankId, account), reconciledAt);
       read.marks.push(check.mark);
       addTo(read.depositsMinor, account.currency, check.depositsMinor);
-      addTo(read.balancesMinor, account.currency, BigInt(account.balanceMinor));
+      addTo(read.balancesMinor, account.currency, account.balanceMinor);
       read.found.push(...check.found);
       read.foundNow.push(...check.foundNow);
       read.accounts += 1;

@@ -1,4 +1,4 @@
-import type { AccountView, LedgerEntryView } from '../contracts/account-service-contract';
+import type { ChainAccount, ChainEntry } from './accounts';
 import { formatMinor } from '../contracts/money';
 import type { DatedDiscrepancy, DiscrepancyKind } from './discrepancy';
 import { isFinalView, type RecordedView } from './record';
@@ -34,7 +34,7 @@ export interface TransferLegs {
 const transferLegKinds = new Set(['debit', 'credit', 'refund', 'void']);
 
 /** `<transferId>:debit|credit|refund` → transferId; undefined for deposits and status changes. */
-export function transferIdOf(entry: LedgerEntryView): string | undefined {
+export function transferIdOf(entry: ChainEntry): string | undefined {
   if (!transferLegKinds.has(entry.kind)) return undefined;
   const separator = entry.operationId.lastIndexOf(':');
   return separator > 0 ? entry.operationId.slice(0, separator) : undefined;
@@ -49,7 +49,7 @@ export function copyLegs(legs: TransferLegs): TransferLegs {
 }
 
 /** Adds one entry to the legs of the transfer it names (in `legs`, by transfer id); others are ignored. */
-export function addEntry(legs: Map<string, TransferLegs>, bankId: string, account: AccountView, entry: LedgerEntryView): void {
+export function addEntry(legs: Map<string, TransferLegs>, bankId: string, account: ChainAccount, entry: ChainEntry): void {
   const transferId = transferIdOf(entry);
   if (transferId === undefined) return;
   const record = legs.get(transferId) ?? { transferId, debits: [], credits: [], refunds: [], entries: 0, lastEntryAt: entry.createdAt, approvalRepeatedReported: false };
@@ -57,7 +57,7 @@ export function addEntry(legs: Map<string, TransferLegs>, bankId: string, accoun
   if (entry.createdAt > record.lastEntryAt) record.lastEntryAt = entry.createdAt;
   // Refusals and voids are zero-amount entries: they take a slot and move nothing.
   if (entry.outcome === 'APPLIED' && entry.kind !== 'void') {
-    const leg = { bankId, accountId: account.accountId, currency: account.currency, amountMinor: absolute(BigInt(entry.amountMinor)) };
+    const leg = { bankId, accountId: account.accountId, currency: account.currency, amountMinor: absolute(entry.amountMinor) };
     if (entry.kind === 'debit') record.debits.push(leg);
     if (entry.kind === 'credit') record.credits.push(leg);
     if (entry.kind === 'refund') record.refunds.push(leg);

@@ -2,44 +2,23 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ApiError } from '../../lib/http/errors';
 import { httpStatusByCode, isErrorCode } from '../../lib/contracts/error-codes';
-import { idPattern } from '../../lib/contracts/ids';
-import { amountMinorPattern, currencyPattern } from '../../lib/contracts/money';
+import {
+  accountChangeRequestSchema,
+  accountsQuerySchema,
+  dailyLimitRequestSchema,
+  depositRequestSchema,
+  entriesQuerySchema,
+  idSchema,
+  openAccountRequestSchema,
+  transferLegRequestSchema,
+  transferReferenceRequestSchema,
+} from '../../lib/contracts/account-service-contract';
 import { entryView, refusalMessages } from './ledger/entry-view';
 import type { Ledger } from './ledger/ledger';
 import type { LedgerStore } from './ledger/ledger-store';
 import type { EntryDocument } from './ledger/model';
-import { accountsPageLimitDefault, accountsPageLimitMax, changeAccount, entriesPageLimitDefault, entriesPageLimitMax, listAccounts, listEntries, openAccount, readAccount, type AccountChangeAnswer } from './use-cases/accounts';
+import { changeAccount, listAccounts, listEntries, openAccount, readAccount, type AccountChangeAnswer } from './use-cases/accounts';
 import { credit, debit, deposit, refund, voidCredit, type Decision } from './use-cases/ledger-operations';
-
-const id = z.string().regex(idPattern, 'must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit');
-const amount = z.string().regex(amountMinorPattern, 'must be a positive whole number of minor units as a string of at most 18 digits');
-const currency = z.string().regex(currencyPattern, 'must be an ISO 4217 code such as EUR');
-
-// Strict objects: an unknown field, or an object where a string belongs ({"$gt": ""}), is refused before any database call.
-const openAccountBody = z.strictObject({
-  accountId: id,
-  owner: z.string().min(1).max(200),
-  currency,
-  overdraftLimitMinor: z.string().regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a whole number of minor units').optional(),
-  dailyDebitLimitMinor: z.string().regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a whole number of minor units').optional(),
-});
-// The caller's change id makes administration replay-safe: a repeat answers the first decision.
-const statusChangeBody = z.strictObject({ changeId: id });
-const dailyLimitBody = z.strictObject({
-  changeId: id,
-  dailyDebitLimitMinor: z.string().regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a whole number of minor units as a string, or null').nullable(),
-});
-const depositBody = z.strictObject({ depositId: id, amountMinor: amount, currency });
-const legBody = z.strictObject({ transferId: id, amountMinor: amount, currency });
-const transferRefBody = z.strictObject({ transferId: id });
-const accountsQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(accountsPageLimitMax).default(accountsPageLimitDefault),
-  after: id.optional(),
-});
-const entriesQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(entriesPageLimitMax).default(entriesPageLimitDefault),
-  after: z.string().regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a sequence number from nextCursor').optional(),
-});
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
@@ -51,7 +30,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
 }
 
 function accountIdOf(req: Request): string {
-  return parse(id, req.params.accountId);
+  return parse(idSchema, req.params.accountId);
 }
 
 function sendEntry(res: Response, entry: EntryDocument, refusal?: string): void {
@@ -106,7 +85,7 @@ function addReadRoutes(router: Router, { bankId, store, ledger }: AccountRoutesD
   router.get(
     '/v1/accounts',
     route(async (req, res) => {
-      const query = parse(accountsQuery, req.query);
+      const query = parse(accountsQuerySchema, req.query);
       res.json(await listAccounts(store, ledger, bankId, query.after, query.limit));
     }),
   );
@@ -120,7 +99,7 @@ function addReadRoutes(router: Router, { bankId, store, ledger }: AccountRoutesD
     '/v1/accounts/:accountId/entries',
     route(async (req, res) => {
       const accountId = accountIdOf(req);
-      const query = parse(entriesQuery, req.query);
+      const query = parse(entriesQuerySchema, req.query);
       res.json(await listEntries(store, ledger, accountId, query.after === undefined ? -1 : Number(query.after), query.limit));
     }),
   );
@@ -131,13 +110,13 @@ function addMoneyRoutes(router: Router, { ledger }: AccountRoutesDeps): void {
   const leg = (use: typeof debit) =>
     route(async (req, res) => {
       const accountId = accountIdOf(req);
-      const body = parse(legBody, req.body);
+      const body = parse(transferLegRequestSchema, req.body);
       sendDecision(res, await use(ledger, { accountId, id: body.transferId, amountMinor: BigInt(body.amountMinor), currency: body.currency }));
     });
   const undo = (use: typeof refund) =>
     route(async (req, res) => {
       const accountId = accountIdOf(req);
-      sendEntry(res, await use(ledger, accountId, parse(transferRefBody, req.body).transferId));
+      sendEntry(res, await use(ledger, accountId, parse(transferReferenceRequestSchema, req.body).transferId));
     });
   router.post('/v1/accounts/:accountId/debits', leg(debit));
   router.post('/v1/accounts/:accountId/credits', leg(credit));
@@ -150,7 +129,7 @@ function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: Accoun
   router.post(
     '/v1/accounts',
     route(async (req, res) => {
-      const body = parse(openAccountBody, req.body);
+      const body = parse(openAccountRequestSchema, req.body);
       const { dailyDebitLimitMinor, ...fields } = body;
       const command = { ...fields, overdraftLimitMinor: BigInt(body.overdraftLimitMinor ?? '0'), ...(dailyDebitLimitMinor === undefined ? {} : { dailyDebitLimitMinor: BigInt(dailyDebitLimitMinor) }) };
       const result = await openAccount(store, ledger, bankId, command, clock());
@@ -161,7 +140,7 @@ function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: Accoun
     '/v1/accounts/:accountId/deposits',
     route(async (req, res) => {
       const accountId = accountIdOf(req);
-      const body = parse(depositBody, req.body);
+      const body = parse(depositRequestSchema, req.body);
       sendDecision(res, await deposit(ledger, { accountId, id: body.depositId, amountMinor: BigInt(body.amountMinor), currency: body.currency }));
     }),
   );
@@ -170,7 +149,7 @@ function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: Accoun
       `/v1/accounts/:accountId/${action}`,
       route(async (req, res) => {
         const accountId = accountIdOf(req);
-        const { changeId } = parse(statusChangeBody, req.body);
+        const { changeId } = parse(accountChangeRequestSchema, req.body);
         sendChange(res, await changeAccount(ledger, bankId, accountId, changeId, { action }));
       }),
     );
@@ -179,7 +158,7 @@ function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: Accoun
     '/v1/accounts/:accountId/daily-limit',
     route(async (req, res) => {
       const accountId = accountIdOf(req);
-      const body = parse(dailyLimitBody, req.body);
+      const body = parse(dailyLimitRequestSchema, req.body);
       const dailyDebitLimitMinor = body.dailyDebitLimitMinor === null ? null : BigInt(body.dailyDebitLimitMinor);
       sendChange(res, await changeAccount(ledger, bankId, accountId, body.changeId, { action: 'limit', dailyDebitLimitMinor }));
     }),

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { ErrorCode } from '../../lib/contracts/error-codes';
 import { ApiError, errorHandler } from '../../lib/http/errors';
 import { operationalRoutes } from '../../lib/http/server';
+import { codecServerLimits } from './limits';
 
 export interface CodecServerOptions {
   codec: PayloadCodec;
@@ -18,16 +19,10 @@ export interface CodecServerOptions {
   requestsPerMinute: number;
 }
 
-/** Wrong tokens one client address may present a minute; past it every request of that address waits out the minute. */
-export const failedAuthenticationsPerMinute = 10;
-
-/** Limits of one request: a workflow history page of payloads, never more. */
-export const codecServerLimits = { bodySizeMax: '4mb', payloadsMax: 1_000 } as const;
-
 /** Temporal's remote codec protocol: Payloads as protobuf JSON (bytes in base64). */
 const payloadsBody = z.object({
   payloads: z
-    .array(z.object({ metadata: z.record(z.string(), z.string().max(10_000)).nullish(), data: z.string().nullish() }))
+    .array(z.object({ metadata: z.record(z.string(), z.string().max(codecServerLimits.metadataValueLengthMax)).nullish(), data: z.string().nullish() }))
     .max(codecServerLimits.payloadsMax),
 });
 type JsonPayload = z.infer<typeof payloadsBody>['payloads'][number];
@@ -66,7 +61,7 @@ function noStoreAndCors(allowedOrigins: ReadonlySet<string>) {
     if (req.method === 'OPTIONS') {
       res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
       res.setHeader('Access-Control-Allow-Headers', 'Content-Type, X-Namespace, Authorization');
-      res.setHeader('Access-Control-Max-Age', '600');
+      res.setHeader('Access-Control-Max-Age', String(codecServerLimits.preflightMaxAgeSeconds));
       res.status(204).end();
       return;
     }
@@ -91,16 +86,16 @@ function unreadableBodyError(error: unknown): ApiError | undefined {
 function codecRateLimits(requestsPerMinute: number) {
   const tooMany = (message: string) => (_req: Request, _res: Response, next: NextFunction) => next(new ApiError('RATE_LIMITED', message));
   const guessing = rateLimit({
-    windowMs: 60_000,
-    limit: failedAuthenticationsPerMinute,
+    windowMs: codecServerLimits.rateWindowMs,
+    limit: codecServerLimits.failedAuthenticationsPerWindow,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     requestWasSuccessful: (_req, res) => res.statusCode !== 401,
     skipSuccessfulRequests: true,
-    handler: tooMany(`more than ${failedAuthenticationsPerMinute} failed authentications a minute from this address`),
+    handler: tooMany(`more than ${codecServerLimits.failedAuthenticationsPerWindow} failed authentications a minute from this address`),
   });
   const busy = rateLimit({
-    windowMs: 60_000,
+    windowMs: codecServerLimits.rateWindowMs,
     limit: requestsPerMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { transferEventTypes } from '../../lib/contracts/event-contract';
 import { webhookUrlLengthMax } from '../../lib/events/webhook-url';
 import { transferSchema } from './schemas';
+import { transferApiLimits } from './limits';
 
 /** Schemas of webhook endpoints and the event feed; they validate and document, as in schemas.ts. */
 
@@ -33,7 +34,7 @@ export const transferEventSchema = z
 
 export const eventFeedQuerySchema = z.strictObject({
   after: z.string().regex(/^(0|[1-9][0-9]{0,11})$/, 'is not a cursor from an earlier page').optional().meta({ description: 'nextCursor of the previous page; from the first event when left out.' }),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: z.coerce.number().int().min(1).max(transferApiLimits.eventsPageLimitMax).default(transferApiLimits.eventsPageLimitDefault),
 });
 
 export const eventPageSchema = z

@@ -16,8 +16,8 @@ import type { SigningKey } from '../../lib/crypto/request-signing';
 import { BankAccounts } from './gateways/bank-accounts';
 import { TemporalReconciliations } from './gateways/reconciliations';
 import { TemporalTransferWorkflows } from './gateways/temporal-transfer-workflows';
+import { transferApiLimits } from './limits';
 
-const workerAnswerTimeoutMs = 5_000;
 
 /** The API signs with the first transfer authority key; the others are still accepted by the worker (a rotation). */
 function authorityKeyOf(config: TransferApiConfig): SigningKey {
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   await events.ensureIndexes();
   const records = new TransferRecordStore(mongo.db(config.events.databaseName));
   await records.ensureIndexes();
-  const workflows = new TemporalTransferWorkflows({ client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workerAnswerTimeoutMs, authorityKey: authorityKeyOf(config) });
+  const workflows = new TemporalTransferWorkflows({ client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workerAnswerTimeoutMs: transferApiLimits.workerAnswerTimeoutMs, authorityKey: authorityKeyOf(config) });
   const policy: TransferPolicy = {
     approvalThresholdMinor: config.approvalThresholdMinor,
     approvalTimeoutMs: config.approvalTimeoutMs,

@@ -4,6 +4,7 @@ import { recordedState, type RecordedTransfer } from '../../lib/record/transfer-
 import type { OpenTransferDocument } from '../../lib/record/transfer-record-store';
 import type { WorkflowPresence } from './gateways/transfer-workflows';
 import { startSaga, sweeperWriterRunId, type TransferUseCaseDeps } from './use-cases/recorded-transfers';
+import { transferApiLimits } from './limits';
 
 /**
  * Keeps the record and Temporal in step for the transfers not yet final (the open set):
@@ -29,8 +30,6 @@ export interface SweepOutcome {
   cleared: number;
 }
 
-/** An open entry without a record is a create that stopped before its decision; dropped after this long. */
-const orphanAfterMs = 10 * 60_000;
 
 function attentionReasonOf(workflow: WorkflowPresence | undefined): string {
   return workflow ? `WORKFLOW_${workflow.status}` : 'WORKFLOW_MISSING';
@@ -62,7 +61,7 @@ async function sweepTransfer(options: RecordSweeperOptions, open: OpenTransferDo
   const workflow = await options.workflows.describe(open._id);
   const recorded = await options.records.find(open._id);
   if (!recorded) {
-    if (ageMs < orphanAfterMs) return 'none';
+    if (ageMs < transferApiLimits.orphanEntryAfterMs) return 'none';
     await options.records.closeOpen(open._id);
     return 'cleared';
   }

@@ -1,8 +1,20 @@
 import { z } from 'zod';
 import { bankIdPattern } from '../../lib/config/env-parsers';
-import { currencyPattern, amountMinorPattern } from '../../lib/contracts/money';
-import { idPattern } from '../../lib/contracts/ids';
+import {
+  accountViewSchema,
+  amountMinorSchema as wireAmountMinorSchema,
+  currencySchema as wireCurrencySchema,
+  dailyLimitRequestSchema,
+  entryPageSchema as wireEntryPageSchema,
+  idSchema,
+  ledgerEntryViewSchema,
+  openAccountRequestSchema,
+  depositRequestSchema,
+  entriesPageLimitMax,
+  sequenceCursorSchema,
+} from '../../lib/contracts/account-service-contract';
 import { transferStatuses } from '../../lib/contracts/transfer-contract';
+import { transferApiLimits } from './limits';
 
 /**
  * The API's schemas: they validate requests and generate the OpenAPI document, so the
@@ -10,12 +22,9 @@ import { transferStatuses } from '../../lib/contracts/transfer-contract';
  */
 
 export const bankIdSchema = z.string().regex(bankIdPattern, 'must be a bank id such as bank-a').meta({ example: 'bank-a' });
-export const accountIdSchema = z.string().regex(idPattern, 'must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit').meta({ example: 'alice-001' });
-export const amountMinorSchema = z
-  .string()
-  .regex(amountMinorPattern, 'must be a positive whole number of minor units, as a string of at most 18 digits')
-  .meta({ description: 'Integer minor units as a decimal string (12050 = 120.50 in a currency with two decimals).', example: '12050' });
-export const currencySchema = z.string().regex(currencyPattern, 'must be an ISO 4217 code such as EUR').meta({ example: 'EUR' });
+export const accountIdSchema = idSchema.meta({ example: 'alice-001' });
+export const amountMinorSchema = wireAmountMinorSchema.meta({ description: 'Integer minor units as a decimal string (12050 = 120.50 in a currency with two decimals).', example: '12050' });
+export const currencySchema = wireCurrencySchema.meta({ example: 'EUR' });
 
 export const accountRefSchema = z.strictObject({ bankId: bankIdSchema, accountId: accountIdSchema }).meta({ id: 'AccountRef' });
 
@@ -25,7 +34,7 @@ export const createTransferBodySchema = z
     target: accountRefSchema,
     amountMinor: amountMinorSchema,
     currency: currencySchema,
-    reference: z.string().min(1).max(140).optional().meta({ description: 'Free text for the payer and payee; kept encrypted-at-rest friendly in the memo, never in search attributes.' }),
+    reference: z.string().min(1).max(transferApiLimits.referenceLengthMax).optional().meta({ description: 'Free text for the payer and payee; kept encrypted-at-rest friendly in the memo, never in search attributes.' }),
   })
   .meta({ id: 'CreateTransferRequest' });
 export type CreateTransferBody = z.infer<typeof createTransferBodySchema>;
@@ -35,7 +44,7 @@ export const idempotencyKeySchema = z
   .regex(/^[\x20-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters')
   .meta({ description: 'Chosen by the client; the same key with the same body returns the same transfer.' });
 
-export const transferIdSchema = z.string().regex(idPattern, 'is not a transfer id');
+export const transferIdSchema = idSchema;
 
 export const transferStatusSchema = z.enum(transferStatuses).meta({ id: 'TransferStatus' });
 
@@ -80,7 +89,7 @@ export const listTransfersQuerySchema = z.strictObject({
   targetBank: bankIdSchema.optional(),
   account: accountIdSchema.optional().meta({ description: 'Matches the source or the target account.' }),
   needsAttention: z.enum(['true', 'false']).optional().meta({ description: 'true: transfers an operator must act on: a refund or credit-void that keeps failing, or a workflow that stopped before the transfer ended.' }),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: z.coerce.number().int().min(1).max(transferApiLimits.transfersPageLimitMax).default(transferApiLimits.transfersPageLimitDefault),
   cursor: z.string().regex(/^[A-Za-z0-9_-]{1,2048}$/, 'is not a cursor from an earlier page').optional(),
 });
 export type ListTransfersQuery = z.infer<typeof listTransfersQuerySchema>;
@@ -90,69 +99,25 @@ export const transferPageSchema = z
   .meta({ id: 'TransferPage', description: 'Newest first, by creation time, from the transfer record (kept for good, whatever Temporal retains).' });
 
 export const operatorDecisionBodySchema = z
-  .strictObject({ comment: z.string().max(500).optional() })
+  .strictObject({ comment: z.string().max(transferApiLimits.operatorCommentLengthMax).optional() })
   .meta({ id: 'OperatorDecision' });
 
 export const bankSchema = z.object({ bankId: z.string(), url: z.string() }).meta({ id: 'Bank' });
 export const bankListSchema = z.object({ data: z.array(bankSchema) });
 
-const minorOrZeroSchema = z.string().regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a whole number of minor units as a string of at most 18 digits');
-
-export const openAccountBodySchema = z
-  .strictObject({
-    accountId: accountIdSchema,
-    owner: z.string().min(1).max(200),
-    currency: currencySchema,
-    overdraftLimitMinor: z.string().regex(/^(0|[1-9][0-9]{0,17})$/).optional(),
-    dailyDebitLimitMinor: minorOrZeroSchema.optional().meta({ description: 'Most the account may send per bank day (UTC, or the bank time zone); no limit when absent.' }),
-  })
-  .meta({ id: 'OpenAccountRequest' });
-
-export const dailyLimitBodySchema = z
-  .strictObject({
-    dailyDebitLimitMinor: minorOrZeroSchema.nullable().meta({ description: 'The new daily outgoing limit in minor units; null removes the limit.' }),
-  })
-  .meta({ id: 'DailyLimitRequest' });
-
-export const depositBodySchema = z
-  .strictObject({ depositId: accountIdSchema.meta({ example: 'dep-2026-0001' }), amountMinor: amountMinorSchema, currency: currencySchema })
-  .meta({ id: 'DepositRequest' });
+/** The account service's own schemas: what the API passes on to a bank is what the bank parses. */
+export const openAccountBodySchema = openAccountRequestSchema;
+/** The bank's daily-limit request without its change id, which the API takes from the Idempotency-Key header. */
+export const dailyLimitBodySchema = dailyLimitRequestSchema.omit({ changeId: true }).meta({ id: 'DailyLimitRequest' });
+export const depositBodySchema = depositRequestSchema;
+export const accountSchema = accountViewSchema;
+export const ledgerEntrySchema = ledgerEntryViewSchema;
+export const entryPageSchema = wireEntryPageSchema;
 
 export const entriesQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(500).optional(),
-  cursor: z.string().regex(/^[0-9]{1,19}$/).optional().meta({ description: 'nextCursor of the previous page.' }),
+  limit: z.coerce.number().int().min(1).max(entriesPageLimitMax).optional(),
+  cursor: sequenceCursorSchema.optional().meta({ description: 'nextCursor of the previous page.' }),
 });
-
-export const accountSchema = z
-  .object({
-    accountId: z.string(),
-    bankId: z.string(),
-    owner: z.string(),
-    currency: z.string(),
-    status: z.enum(['ACTIVE', 'FROZEN', 'CLOSED']),
-    balanceMinor: z.string(),
-    dailyDebitLimitMinor: z.string().optional(),
-    dayDebitedMinor: z.string().optional().meta({ description: "Debited on the bank's current day." }),
-    sequence: z.number().int(),
-  })
-  .loose()
-  .meta({ id: 'Account' });
-
-export const ledgerEntrySchema = z
-  .object({
-    operationId: z.string(),
-    accountId: z.string(),
-    kind: z.string(),
-    amountMinor: z.string(),
-    balanceAfterMinor: z.string(),
-    sequence: z.number().int(),
-    outcome: z.string(),
-    code: z.string().optional(),
-  })
-  .loose()
-  .meta({ id: 'LedgerEntry' });
-
-export const entryPageSchema = z.object({ data: z.array(ledgerEntrySchema), nextCursor: z.string().nullable() }).meta({ id: 'EntryPage' });
 
 export const errorBodySchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) })
@@ -203,6 +168,6 @@ export const reconciliationRunSchema = z
 export const reconciliationPageSchema = z.object({ data: z.array(reconciliationRunSchema), nextCursor: z.string().nullable() }).meta({ id: 'ReconciliationPage' });
 
 export const listReconciliationsQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(50).default(10),
+  limit: z.coerce.number().int().min(1).max(transferApiLimits.reconciliationsPageLimitMax).default(transferApiLimits.reconciliationsPageLimitDefault),
   cursor: z.string().regex(/^[A-Za-z0-9_-]{1,2048}$/, 'is not a cursor from an earlier page').optional(),
 });

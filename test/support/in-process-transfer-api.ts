@@ -34,8 +34,12 @@ const banks = [
   { bankId: 'bank-b', url: 'http://bank-b.invalid' },
 ];
 
-/** Options as the local cluster sets them: every client may debit every bank; the maxima of TransferApiDeps. */
-export async function startInProcessTransferApi(options: Partial<Pick<TransferApiDeps, 'rateLimitPerMinute' | 'clientTransferMaxMinor'>> = {}): Promise<InProcessTransferApi> {
+/**
+ * Options as the local cluster sets them: every client may debit every bank; the maxima and
+ * webhook hosts of TransferApiDeps. The event store is a fake that throws on every call: a test
+ * that reaches it fails.
+ */
+export async function startInProcessTransferApi(options: Partial<Pick<TransferApiDeps, 'rateLimitPerMinute' | 'clientTransferMaxMinor' | 'allowedWebhookHosts'>> = {}): Promise<InProcessTransferApi> {
   const keys = new Map(callers.map((caller) => [caller.name, `${caller.name}-in-process-key-0000000000`]));
   const apiKeys: ApiKeyRecord[] = callers.map((caller) => ({ name: caller.name, role: caller.role, keyHash: hashApiKey(keys.get(caller.name) ?? '') }));
   const everyBank: Mandate = { kind: 'banks', banks: new Set(banks.map((bank) => bank.bankId)) };
@@ -55,7 +59,7 @@ export async function startInProcessTransferApi(options: Partial<Pick<TransferAp
     ...(options.clientTransferMaxMinor === undefined ? {} : { clientTransferMaxMinor: options.clientTransferMaxMinor }),
     transferOverdueAfterMs: 60_000,
     events: portFake<EventStore>('EventStore', {}),
-    allowedWebhookHosts: [],
+    allowedWebhookHosts: options.allowedWebhookHosts ?? [],
   });
   const server = await listen(app);
   return {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import request from 'supertest';
-import { buildCodecServer, failedAuthenticationsPerMinute } from '../../services/codec-server/app';
+import { buildCodecServer } from '../../services/codec-server/app';
+import { codecServerLimits } from '../../services/codec-server/limits';
 import { AesGcmPayloadCodec } from '../../lib/crypto/payload-codec';
 
 const token = 'codec-token-0123456789abcdef0123456789';
@@ -13,7 +14,7 @@ function app(requestsPerMinute: number) {
 describe('codec server request limits', () => {
   test('when an address keeps presenting wrong tokens, then it is answered 429 after the limit, even with the right token', async () => {
     const server = app(1_000);
-    for (let attempt = 1; attempt <= failedAuthenticationsPerMinute; attempt += 1) {
+    for (let attempt = 1; attempt <= codecServerLimits.failedAuthenticationsPerWindow; attempt += 1) {
       expect((await request(server).post(`/wrong-token-${attempt}/decode`).send({ payloads: [] })).status).toBe(401);
     }
     const blocked = await request(server).post(`/${token}/decode`).send({ payloads: [] });
@@ -23,7 +24,7 @@ describe('codec server request limits', () => {
 
   test('when the right token is used, then successful requests do not count towards the failed-authentication limit', async () => {
     const server = app(1_000);
-    for (let i = 0; i < failedAuthenticationsPerMinute * 2; i += 1) expect((await request(server).post(`/${token}/decode`).send({ payloads: [] })).status).toBe(200);
+    for (let i = 0; i < codecServerLimits.failedAuthenticationsPerWindow * 2; i += 1) expect((await request(server).post(`/${token}/decode`).send({ payloads: [] })).status).toBe(200);
     expect((await request(server).post('/wrong/decode').send({ payloads: [] })).status).toBe(401);
   });
 

@@ -2,8 +2,8 @@ import express, { type RequestHandler } from 'express';
 import { ApiError } from '../../../lib/http/errors';
 import { signatureHeader, verifySignature } from '../../../lib/crypto/request-signing';
 import type { AcceptedServiceKey } from '../../../lib/config/env-parsers';
+import { accountServiceLimits } from '../limits';
 
-export const requestBodyBytesMax = 16 * 1024;
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -16,7 +16,7 @@ declare module 'express-serve-static-core' {
  * parses JSON. Everything below this sees authenticated, parsed requests.
  */
 export function signedJsonBody(bankId: string, keys: ReadonlyMap<string, AcceptedServiceKey>, nowSeconds: () => number): RequestHandler[] {
-  const raw = express.raw({ type: () => true, limit: requestBodyBytesMax });
+  const raw = express.raw({ type: () => true, limit: accountServiceLimits.requestBodyBytesMax });
   const secrets = new Map([...keys].map(([keyId, key]) => [keyId, key.secret]));
   const verify: RequestHandler = (req, _res, next) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

@@ -1,8 +1,6 @@
 import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { CommandFailedEvent, CommandStartedEvent, CommandSucceededEvent, MongoClient } from 'mongodb';
-
-/** Commands still waiting for their answer; a bound so that lost events cannot grow the map forever. */
-const openCommandsMax = 10_000;
+import { accountServiceLimits } from '../limits';
 
 function commandKey(event: { connectionId?: string | number; requestId: number }): string {
   return `${String(event.connectionId)}:${event.requestId}`;
@@ -21,7 +19,7 @@ export function traceDatabaseCommands(client: MongoClient, tracer: Tracer): void
   const open = new Map<string, Span>();
   client.on('commandStarted', (event: CommandStartedEvent) => {
     const parent = context.active();
-    if (!trace.getSpan(parent)?.isRecording() || open.size >= openCommandsMax) return;
+    if (!trace.getSpan(parent)?.isRecording() || open.size >= accountServiceLimits.tracedCommandsMax) return;
     const collection = event.command[event.commandName] as unknown;
     const span = tracer.startSpan(
       `mongodb.${event.commandName}`,

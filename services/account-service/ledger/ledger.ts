@@ -2,9 +2,8 @@ import type { LedgerMetrics } from './ledger-metrics';
 import { decideBatch, openingEntry, utcDay } from './decide';
 import type { LedgerStore } from './ledger-store';
 import type { AccountDocument, EntryDocument, Head, Operation } from './model';
+import { accountServiceLimits } from '../limits';
 
-/** A batch that keeps losing races this often is a bug or a storm; stop instead of spinning. */
-const batchAttemptsMax = 10_000;
 
 export class AccountNotFoundError extends Error {
   override readonly name = 'AccountNotFoundError';
@@ -171,7 +170,7 @@ export class Ledger {
     };
 
     for (let attempt = 0; waiting.size > 0; attempt += 1) {
-      if (attempt >= batchAttemptsMax) throw new Error(`ledger: could not decide a batch on ${account._id} after ${batchAttemptsMax} attempts`);
+      if (attempt >= accountServiceLimits.batchAttemptsMax) throw new Error(`ledger: could not decide a batch on ${account._id} after ${accountServiceLimits.batchAttemptsMax} attempts`);
       const operationIds = [...waiting.keys()];
       const earlier = await Promise.all(operationIds.map((operationId) => this.decided(account._id, operationId)));
       earlier.forEach((entry, index) => {

@@ -29,8 +29,6 @@ export async function openAccount(store: LedgerStore, ledger: Ledger, bankId: st
   return { created, account: accountView(bankId, account, await ledger.head(account), ledger.moment().day) };
 }
 
-export const accountsPageLimitDefault = 100;
-export const accountsPageLimitMax = 500;
 
 /** Every account of the bank in `_id` order, with its balance: what reconciliation walks. */
 export async function listAccounts(store: LedgerStore, ledger: Ledger, bankId: string, after: string | undefined, limit: number): Promise<{ data: AccountView[]; nextCursor: string | null }> {
@@ -112,8 +110,6 @@ export async function changeAccount(ledger: Ledger, bankId: string, accountId: s
   return { account: accountView(bankId, account, entry, ledger.moment().day), replayed };
 }
 
-export const entriesPageLimitDefault = 100;
-export const entriesPageLimitMax = 500;
 
 /** Entries after a sequence number, oldest first: a run of `_id` look-ups, never a range scan. */
 export async function listEntries(store: LedgerStore, ledger: Ledger, accountId: string, after: number, limit: number): Promise<{ data: LedgerEntryView[]; nextCursor: string | null }> {

@@ -16,10 +16,9 @@ import {
   type TransferWorkflows,
   type WorkflowPresence,
 } from './transfer-workflows';
+import { transferApiLimits } from '../limits';
 
 const openTransferStatuses = transferStatuses.filter((status) => !isTerminalStatus(status));
-/** A scrape must not hang on visibility. */
-const visibilityCountTimeoutMs = 3_000;
 const updates = { approve: approveUpdate, reject: rejectUpdate, cancel: cancelUpdate } as const;
 
 export interface TemporalTransferWorkflowsOptions {
@@ -33,8 +32,6 @@ export interface TemporalTransferWorkflowsOptions {
   /** Signs every input and decision handed to the saga (the first of TRANSFER_AUTHORITY_KEYS). */
   authorityKey: SigningKey;
 }
-
-const liveStateTimeoutMsDefault = 1_000;
 
 /** The transfer API's view of Temporal: start, describe, query, update and list transfer workflows. */
 export class TemporalTransferWorkflows implements TransferWorkflows {
@@ -78,7 +75,7 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
   }
 
   async liveState(transferId: string): Promise<TransferState | undefined> {
-    const deadline = Date.now() + (this.options.liveStateTimeoutMs ?? liveStateTimeoutMsDefault);
+    const deadline = Date.now() + (this.options.liveStateTimeoutMs ?? transferApiLimits.liveStateTimeoutMs);
     try {
       return await this.options.client.connection.withDeadline(deadline, () => this.handle(transferId).query(transferStateQuery));
     } catch {
@@ -106,7 +103,7 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
   async countOpen(overdueStartedBefore: Date): Promise<OpenWorkflowCounts> {
     const open = `WorkflowType = '${transferWorkflowType}' AND ExecutionStatus = 'Running'`;
     const count = async (clause: string): Promise<number> => {
-      const answer = await this.options.client.connection.withDeadline(Date.now() + visibilityCountTimeoutMs, () =>
+      const answer = await this.options.client.connection.withDeadline(Date.now() + transferApiLimits.visibilityCountTimeoutMs, () =>
         this.options.client.workflowService.countWorkflowExecutions({ namespace: this.options.namespace, query: `${open} AND ${clause}` }),
       );
       return Number(answer.count ?? 0);

@@ -1,7 +1,7 @@
 import express, { type RequestHandler } from 'express';
 import { ApiError } from '../../../lib/http/errors';
+import { transferApiLimits } from '../limits';
 
-export const requestBodyBytesMax = 16 * 1024;
 
 /** Requests that carry a body must say it is JSON; the body is parsed with a size limit. */
 export function jsonBody(): RequestHandler[] {
@@ -10,5 +10,5 @@ export function jsonBody(): RequestHandler[] {
     if (hasBody && !req.is('application/json')) return next(new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the request body as application/json'));
     next();
   };
-  return [requireJson, express.json({ limit: requestBodyBytesMax, strict: true, type: 'application/json' })];
+  return [requireJson, express.json({ limit: transferApiLimits.requestBodyBytesMax, strict: true, type: 'application/json' })];
 }

@@ -4,6 +4,7 @@ import { httpLatencyRecorder } from '../../../lib/http/metrics';
 import type { ReconciliationReport } from '../../../lib/reconciliation/reconciliation';
 import type { OpenTransferCounts } from '../gateways/transfer-workflows';
 import type { CreateTransferResult } from '../use-cases/create-transfer';
+import { transferApiLimits } from '../limits';
 
 export interface ApiMetrics {
   registry: Registry;
@@ -90,8 +91,6 @@ function registerOpenTransferGauges(registry: Registry, openTransferCounts: ApiM
   gaugeOf('transfers_overdue', 'Open transfers, other than those awaiting approval, started longer ago than TRANSFER_OVERDUE_AFTER_MS', (gauge, found) => gauge.set(found.overdue));
 }
 
-/** Reading a report means reading a workflow's result: once a minute is often enough for an alert. */
-const reconciliationReadIntervalMs = 60_000;
 
 /**
  * `reconciliation_discrepancies{bank}`: what the latest completed reconciliation found, per bank
@@ -102,7 +101,7 @@ function registerReconciliationGauge(registry: Registry, latest: ApiMetricsOptio
   let cached: { at: number; byBank: Map<string, number> } | undefined;
   const read = async (): Promise<Map<string, number> | undefined> => {
     if (!latest) return undefined;
-    if (cached && Date.now() - cached.at < reconciliationReadIntervalMs) return cached.byBank;
+    if (cached && Date.now() - cached.at < transferApiLimits.reconciliationReadIntervalMs) return cached.byBank;
     const report = await latest().catch(() => null);
     if (!report) return cached?.byBank;
     const byBank = new Map<string, number>([...report.banks.map((bank): [string, number] => [bank, 0]), ['all', 0]]);

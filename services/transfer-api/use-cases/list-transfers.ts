@@ -5,6 +5,7 @@ import { ApiError } from '../../../lib/http/errors';
 import type { Caller } from '../http/auth';
 import type { ListTransfersQuery, TransferView } from '../schemas';
 import { transferView } from './transfer-view';
+import { transferApiLimits } from '../limits';
 
 /**
  * Lists answer from the record, newest first. Each client's transfers are a chain read down by
@@ -20,8 +21,6 @@ export interface TransferPage {
 
 const scanBudgetPerItem = 20;
 const scanBudgetMin = 200;
-const chainBatchMax = 25;
-const chainBatchMin = 4;
 
 type Positions = Record<string, number>;
 
@@ -31,7 +30,7 @@ export async function listTransfers(records: TransferRecordStore, caller: Caller
   const positions = query.cursor === undefined ? await startingPositions(records, caller) : decodeCursor(query.cursor, isPositions, 'p');
   const entries = Object.entries(positions);
   // Each chain is read a batch ahead: a page's share of it, so a merge of many clients reads little more than a page.
-  const batch = Math.min(chainBatchMax, Math.max(chainBatchMin, Math.ceil(query.limit / Math.max(1, entries.length))));
+  const batch = Math.min(transferApiLimits.chainBatchMax, Math.max(transferApiLimits.chainBatchMin, Math.ceil(query.limit / Math.max(1, entries.length))));
   const streams = entries.map(([client, next]) => new ChainStream(records, client, next, batch));
   const data: TransferView[] = [];
   const budget = Math.max(scanBudgetMin, query.limit * scanBudgetPerItem);

@@ -1,26 +1,26 @@
-import type { AccountView, LedgerEntryView } from '../../../lib/contracts/account-service-contract';
+import type { ChainAccount, ChainEntry } from '../../../lib/reconciliation/accounts';
 import { discrepanciesListedMax, reconcile, type BankLedger, type ReconciliationInput, type ReconciliationState, type RecordedView } from '../../../lib/reconciliation/reconciliation';
 import { approvalRepeatedAt, recordedViewOf } from '../../../lib/reconciliation/record';
 import { reopenedViewOf } from '../../../lib/reconciliation/reopened';
 import type { TransferState, TransferStatus } from '../../../lib/contracts/transfer-contract';
 import type { TransferHistory, TransferStatusEntry } from '../../../lib/record/transfer-record';
 
-type Move = [operationId: string, kind: LedgerEntryView['kind'], amount: bigint, outcome?: LedgerEntryView['outcome']];
+type Move = [operationId: string, kind: ChainEntry['kind'], amount: bigint, outcome?: ChainEntry['outcome']];
 
 /** Entry times follow the sequence, one second apart, so that "newest first" has something to order. */
 const at = (sequence: number): string => new Date(Date.UTC(2025, 0, 1) + sequence * 1_000).toISOString();
 const reconciledAt = '2030-01-01T00:00:00.000Z';
 
 /** Builds an account's chain from its movements, with running balances, as the ledger would. */
-function account(bankId: string, accountId: string, currency: string, moves: Move[]): { bankId: string; ledger: { account: AccountView; entries: LedgerEntryView[] } } {
+function account(bankId: string, accountId: string, currency: string, moves: Move[]): { bankId: string; ledger: { account: ChainAccount; entries: ChainEntry[] } } {
   let balance = 0n;
-  const entries: LedgerEntryView[] = [{ operationId: 'open', accountId, kind: 'open', amountMinor: '0', balanceAfterMinor: '0', sequence: 0, outcome: 'APPLIED', createdAt: at(0) }];
+  const entries: ChainEntry[] = [{ operationId: 'open', accountId, kind: 'open', amountMinor: 0n, balanceAfterMinor: 0n, sequence: 0, outcome: 'APPLIED', createdAt: at(0) }];
   for (const [operationId, kind, amount, outcome = 'APPLIED'] of moves) {
     const applied = outcome === 'APPLIED' ? amount : 0n;
     balance += applied;
-    entries.push({ operationId, accountId, kind, amountMinor: String(applied), balanceAfterMinor: String(balance), sequence: entries.length, outcome, createdAt: at(entries.length) });
+    entries.push({ operationId, accountId, kind, amountMinor: applied, balanceAfterMinor: balance, sequence: entries.length, outcome, createdAt: at(entries.length) });
   }
-  const view: AccountView = { accountId, bankId, owner: 'o', currency, status: 'ACTIVE', balanceMinor: String(balance), overdraftLimitMinor: '0', dayDebitedMinor: '0', sequence: entries.length - 1 };
+  const view: ChainAccount = { accountId, currency, balanceMinor: balance, overdraftLimitMinor: 0n, sequence: entries.length - 1 };
   return { bankId, ledger: { account: view, entries } };
 }
 
@@ -113,8 +113,8 @@ describe('reconcile', () => {
     const entries = broken.ledger.entries;
     const [, , debit, credit] = entries;
     if (!debit || !credit) throw new Error('fixture');
-    const tampered = [...entries.slice(0, 2), { ...debit, balanceAfterMinor: '-1' }, { ...credit, sequence: 7 }, { ...credit, sequence: 4 }];
-    const { report } = run([{ bankId: 'bank-a', accounts: [{ account: { ...broken.ledger.account, balanceMinor: '999' }, entries: tampered }] }], records({ t1: 'DEBITED', t2: 'DEBITED' }));
+    const tampered = [...entries.slice(0, 2), { ...debit, balanceAfterMinor: -1n }, { ...credit, sequence: 7 }, { ...credit, sequence: 4 }];
+    const { report } = run([{ bankId: 'bank-a', accounts: [{ account: { ...broken.ledger.account, balanceMinor: 999n }, entries: tampered }] }], records({ t1: 'DEBITED', t2: 'DEBITED' }));
     expect(kinds(report)).toEqual(['BALANCE_MISMATCH', 'BALANCE_MISMATCH', 'BALANCE_MISMATCH', 'BELOW_LIMIT', 'CHAIN_BROKEN', 'CONSERVATION', 'DUPLICATE_OPERATION']);
   });
 });
