@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { idPattern } from './ids';
-import { amountMinorPattern, currencyPattern, minorOrZeroPattern, sequenceCursorPattern, signedMinorPattern } from './money';
+import { amountMinorPattern, currencyPattern, minorOrZeroPattern, sequenceCursorPattern, signedAmountMinorPattern, signedMinorPattern } from './money';
 
 /**
  * The account service's HTTP contract: one zod schema per request and answer. The service parses
@@ -15,6 +15,8 @@ export const amountMinorSchema = z.string().regex(amountMinorPattern, 'must be a
 export const minorOrZeroSchema = z.string().regex(minorOrZeroPattern, 'must be a whole number of minor units, as a string of at most 18 digits');
 export const signedMinorSchema = z.string().regex(signedMinorPattern, 'must be a whole number of minor units, as a string');
 export const currencySchema = z.string().regex(currencyPattern, 'must be an ISO 4217 code such as EUR');
+/** An operation's id in a chain: `<id>:debit`, `<id>:deposit`, `<changeId>:admin`, … */
+export const operationIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[a-z]{1,16}$/, 'must be an operation id such as t-1:debit');
 export const sequenceCursorSchema = z.string().regex(sequenceCursorPattern, 'must be a sequence number from nextCursor');
 
 export const accountStatuses = ['ACTIVE', 'FROZEN', 'CLOSED'] as const;
@@ -28,8 +30,11 @@ export type AccountStatus = (typeof accountStatuses)[number];
  *   so that it never can (`<transferId>:debit` or `<transferId>:credit`)
  * - freeze, unfreeze, close: status changes, decided in the same chain
  * - limit: a change of the daily outgoing limit, decided in the same chain so it is ordered with debits
+ * - overdraft: a change of the overdraft limit, decided in the same chain so it is ordered with debits
+ * - window: a zero-amount settlement-window marker; every later entry carries its `windowId`
+ * - settle: a settlement bank's signed move of a position or reserve, not bound by the overdraft limit
  */
-export const entryKinds = ['open', 'deposit', 'debit', 'credit', 'refund', 'void', 'freeze', 'unfreeze', 'close', 'limit'] as const;
+export const entryKinds = ['open', 'deposit', 'debit', 'credit', 'refund', 'void', 'freeze', 'unfreeze', 'close', 'limit', 'overdraft', 'window', 'settle'] as const;
 export type EntryKind = (typeof entryKinds)[number];
 
 /**
@@ -52,7 +57,7 @@ export const openAccountRequestSchema = z
   .meta({ id: 'OpenAccountRequest' });
 export type OpenAccountRequest = z.infer<typeof openAccountRequestSchema>;
 
-/** Every account change (freeze, unfreeze, close, daily limit) names its change id: a replay answers the first decision. */
+/** Every account change (freeze, unfreeze, close, daily limit, overdraft limit) names its change id: a replay answers the first decision. */
 export const accountChangeRequestSchema = z.strictObject({ changeId: idSchema });
 export type AccountChangeRequest = z.infer<typeof accountChangeRequestSchema>;
 
@@ -63,8 +68,32 @@ export const dailyLimitRequestSchema = z.strictObject({
 });
 export type DailyLimitRequest = z.infer<typeof dailyLimitRequestSchema>;
 
+/** Body of POST …/overdraft-limit: the new overdraft limit (refused while the account has drawn more than it allows). */
+export const overdraftLimitRequestSchema = z.strictObject({
+  changeId: idSchema,
+  overdraftLimitMinor: minorOrZeroSchema.meta({ description: 'The new overdraft allowed below zero, as a positive amount in minor units; "0" allows none.' }),
+});
+export type OverdraftLimitRequest = z.infer<typeof overdraftLimitRequestSchema>;
+
 export const depositRequestSchema = z.strictObject({ depositId: idSchema, amountMinor: amountMinorSchema, currency: currencySchema }).meta({ id: 'DepositRequest' });
 export type DepositRequest = z.infer<typeof depositRequestSchema>;
+
+/** Body of POST …/windows: the settlement window every entry decided after the marker belongs to. */
+export const windowMarkRequestSchema = z.strictObject({ windowId: idSchema }).meta({ id: 'WindowMarkRequest' });
+export type WindowMarkRequest = z.infer<typeof windowMarkRequestSchema>;
+
+/** Body of POST …/settlements: a signed, non-zero move of the balance, applied whatever the overdraft limit. */
+export const settlementRequestSchema = z
+  .strictObject({
+    settlementId: idSchema,
+    amountMinor: z
+      .string()
+      .regex(signedAmountMinorPattern, 'must be a non-zero whole number of minor units, signed, as a string of at most 18 digits')
+      .meta({ description: 'Signed change of the balance in minor units: negative takes money out, positive puts it in; never "0".' }),
+    currency: currencySchema,
+  })
+  .meta({ id: 'SettlementRequest' });
+export type SettlementRequest = z.infer<typeof settlementRequestSchema>;
 
 /** Body of POST …/debits and …/credits. */
 export const transferLegRequestSchema = z.strictObject({ transferId: idSchema, amountMinor: amountMinorSchema, currency: currencySchema });
@@ -99,17 +128,18 @@ export const accountViewSchema = z
     currency: z.string(),
     status: z.enum(accountStatuses),
     balanceMinor: signedMinorSchema,
-    overdraftLimitMinor: minorOrZeroSchema.meta({ description: 'Overdraft allowed below zero, as a positive amount ("0" when none).' }),
+    overdraftLimitMinor: minorOrZeroSchema.meta({ description: 'Overdraft allowed below zero, as a positive amount ("0" when none): the limit in force, after its latest change.' }),
     dailyDebitLimitMinor: minorOrZeroSchema.optional().meta({ description: 'Most the account may send per bank day; absent when it has no daily limit.' }),
     dayDebitedMinor: signedMinorSchema.meta({ description: "Debited so far on the bank's current day (refunds of today's debits taken off)." }),
     sequence: z.number().int().meta({ description: "Sequence number of the account's latest ledger entry." }),
+    windowId: idSchema.optional().meta({ description: "The settlement window the account's chain is in: the latest window marker's; absent before its first." }),
   })
   .meta({ id: 'Account' });
 export type AccountView = z.infer<typeof accountViewSchema>;
 
 export const ledgerEntryViewSchema = z
   .looseObject({
-    operationId: z.string().meta({ description: "`<transferId>:debit` | `:credit` | `:refund`, `<depositId>:deposit`, or a change's `<changeId>:admin`." }),
+    operationId: z.string().meta({ description: "`<transferId>:debit` | `:credit` | `:refund`, `<depositId>:deposit`, a change's `<changeId>:admin`, `<windowId>:window` or `<settlementId>:settle`." }),
     accountId: z.string(),
     kind: z.enum(entryKinds),
     amountMinor: signedMinorSchema.meta({ description: 'Signed change of the balance: negative for debits, "0" for refusals and voids.' }),
@@ -121,6 +151,9 @@ export const ledgerEntryViewSchema = z
     day: z.string().optional().meta({ description: 'The bank day of the entry (absent on entries older than daily limits).' }),
     dayDebitedMinor: signedMinorSchema.optional().meta({ description: "The day's running debited total after the entry." }),
     dailyDebitLimitMinor: minorOrZeroSchema.nullable().optional().meta({ description: 'On `limit` entries: the new daily limit, null when removed.' }),
+    overdraftLimitMinor: minorOrZeroSchema.optional().meta({ description: 'On `overdraft` entries: the overdraft limit in force after the entry (the one before it when the change was refused).' }),
+    overdraftLimitBeforeMinor: minorOrZeroSchema.optional().meta({ description: 'On `overdraft` entries: the overdraft limit in force before the entry.' }),
+    windowId: idSchema.optional().meta({ description: "The settlement window the entry was decided in (on a `window` entry: the one it opens); absent before the chain's first marker." }),
   })
   .meta({ id: 'LedgerEntry' });
 export type LedgerEntryView = z.infer<typeof ledgerEntryViewSchema>;
@@ -158,4 +191,12 @@ export function refundOperationId(transferId: string): string {
 
 export function depositOperationId(depositId: string): string {
   return `${depositId}:deposit`;
+}
+
+export function windowOperationId(windowId: string): string {
+  return `${windowId}:window`;
+}
+
+export function settlementOperationId(settlementId: string): string {
+  return `${settlementId}:settle`;
 }

@@ -8,6 +8,8 @@ export const amountMinorDigitsMax = 18;
 export const amountMinorPattern = /^[1-9][0-9]{0,17}$/;
 /** Signed decimal string, as balances may be negative within an overdraft. */
 export const signedMinorPattern = /^(0|-?[1-9][0-9]{0,18})$/;
+/** A signed, non-zero amount of at most 18 digits: a settlement move, into or out of an account. */
+export const signedAmountMinorPattern = /^-?[1-9][0-9]{0,17}$/;
 /** Zero or a positive amount: limits and overdrafts. */
 export const minorOrZeroPattern = /^(0|[1-9][0-9]{0,17})$/;
 /** A ledger sequence number as a page cursor. */

@@ -17,6 +17,11 @@ export interface ChainAccount extends Pick<AccountView, 'accountId' | 'currency'
 export interface ChainEntry extends Pick<LedgerEntryView, 'operationId' | 'accountId' | 'kind' | 'sequence' | 'outcome' | 'code' | 'createdAt'> {
   amountMinor: bigint;
   balanceAfterMinor: bigint;
+  /** On `overdraft` entries: the overdraft limit in force after the entry, and the one before it. */
+  overdraftLimitMinor?: bigint;
+  overdraftLimitBeforeMinor?: bigint;
+  /** The settlement window the entry was decided in, when its chain has a window marker before it. */
+  windowId?: string;
 }
 
 /** One account as listed when it was read, and its entries after its mark, oldest first. */
@@ -52,6 +57,26 @@ export interface AccountCheck {
   foundNow: DatedDiscrepancy[];
 }
 
+/**
+ * The overdraft limit in force at each entry read, without keeping limits in the cut: the account
+ * gives the one in force now, and each `overdraft` entry read the one before it, so walking back
+ * from the newest entry every entry finds the limit it was decided against.
+ */
+function overdraftLimitsAt(account: ChainAccount, entries: readonly ChainEntry[]): bigint[] {
+  const limits: bigint[] = new Array<bigint>(entries.length);
+  let limit = account.overdraftLimitMinor;
+  for (let index = entries.length - 1; index >= 0; index -= 1) {
+    const entry = entries[index] as ChainEntry;
+    if (entry.kind === 'overdraft') {
+      limits[index] = entry.overdraftLimitMinor ?? limit;
+      limit = entry.overdraftLimitBeforeMinor ?? limit;
+    } else {
+      limits[index] = limit;
+    }
+  }
+  return limits;
+}
+
 /** An unbroken chain, each balance the running sum, never below the limit, no operation twice within what was read. */
 export function checkAccount(bankId: string, ledger: AccountLedger, previous: AccountMark, reconciledAt: string): AccountCheck {
   const { account, entries } = ledger;
@@ -59,7 +84,7 @@ export function checkAccount(bankId: string, ledger: AccountLedger, previous: Ac
   const at = (entry: ChainEntry, kind: DiscrepancyKind, detail: string): void => {
     found.push({ at: entry.createdAt, discrepancy: { kind, bankId, accountId: account.accountId, detail } });
   };
-  const limit = -account.overdraftLimitMinor;
+  const overdraftLimits = overdraftLimitsAt(account, entries);
   const operations = new Set<string>();
   let running = previous.balanceMinor;
   let depositsMinor = 0n;
@@ -72,9 +97,14 @@ export function checkAccount(bankId: string, ledger: AccountLedger, previous: Ac
     running += entry.amountMinor;
     if (entry.balanceAfterMinor !== running) at(entry, 'BALANCE_MISMATCH', `entry ${entry.sequence} says ${formatMinor(entry.balanceAfterMinor)}, its chain sums to ${formatMinor(running)}`);
     // A refund or credit may land on an account already below its limit; only a debit may not take it there.
+    // A `settle` entry is a settlement bank's move of a position or reserve, applied past the limit on purpose: not judged here.
+    const limit = -(overdraftLimits[index] as bigint);
     if (entry.kind === 'debit' && entry.outcome === 'APPLIED' && entry.balanceAfterMinor < limit) {
       at(entry, 'BELOW_LIMIT', `entry ${entry.sequence} left ${formatMinor(entry.balanceAfterMinor)}, below the limit ${formatMinor(limit)}`);
     }
+    // Conservation sums deposits per ledger against its balances. A settlement bank's `settle`
+    // entries move money within that bank (positions against reserves) and are no deposits: the
+    // settlement bank is not reconciled as a participant, its ledger is read apart.
     if (entry.kind === 'deposit' && entry.outcome === 'APPLIED') depositsMinor += entry.amountMinor;
     mark = { ...mark, sequence: entry.sequence, balanceMinor: running, operationId: entry.operationId };
   });

@@ -38,8 +38,21 @@ export function chainAccountOf(view: AccountView): ChainAccount {
 }
 
 export function chainEntryOf(view: LedgerEntryView): ChainEntry {
-  const { operationId, accountId, kind, sequence, outcome, code, createdAt } = view;
-  return { operationId, accountId, kind, sequence, outcome, ...(code === undefined ? {} : { code }), createdAt, amountMinor: BigInt(view.amountMinor), balanceAfterMinor: BigInt(view.balanceAfterMinor) };
+  const { operationId, accountId, kind, sequence, outcome, code, createdAt, overdraftLimitMinor, overdraftLimitBeforeMinor, windowId } = view;
+  return {
+    operationId,
+    accountId,
+    kind,
+    sequence,
+    outcome,
+    ...(code === undefined ? {} : { code }),
+    createdAt,
+    amountMinor: BigInt(view.amountMinor),
+    balanceAfterMinor: BigInt(view.balanceAfterMinor),
+    ...(overdraftLimitMinor === undefined ? {} : { overdraftLimitMinor: BigInt(overdraftLimitMinor) }),
+    ...(overdraftLimitBeforeMinor === undefined ? {} : { overdraftLimitBeforeMinor: BigInt(overdraftLimitBeforeMinor) }),
+    ...(windowId === undefined ? {} : { windowId }),
+  };
 }
 
 /** Which part of a chain to read: after `afterSequence` (from the start when omitted), up to `upToSequence` (to its end when omitted). */

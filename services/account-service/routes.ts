@@ -9,16 +9,20 @@ import {
   depositRequestSchema,
   entriesQuerySchema,
   idSchema,
+  operationIdSchema,
   openAccountRequestSchema,
+  overdraftLimitRequestSchema,
+  settlementRequestSchema,
   transferLegRequestSchema,
   transferReferenceRequestSchema,
+  windowMarkRequestSchema,
 } from '../../lib/contracts/account-service-contract';
 import { entryView, refusalMessages } from './ledger/entry-view';
 import type { Ledger } from './ledger/ledger';
 import type { LedgerStore } from './ledger/ledger-store';
 import type { EntryDocument } from './ledger/model';
 import { changeAccount, listAccounts, listEntries, openAccount, readAccount, type AccountChangeAnswer } from './use-cases/accounts';
-import { credit, debit, deposit, refund, voidCredit, type Decision } from './use-cases/ledger-operations';
+import { credit, debit, deposit, markWindow, refund, settle, voidCredit, type Decision } from './use-cases/ledger-operations';
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
@@ -95,6 +99,17 @@ function addReadRoutes(router: Router, { bankId, store, ledger }: AccountRoutesD
       res.json(await readAccount(ledger, bankId, accountIdOf(req)));
     }),
   );
+  // The entry that decided one operation, found by its id alone (the pointer's `_id`): 404 when it was never decided.
+  router.get(
+    '/v1/accounts/:accountId/operations/:operationId',
+    route(async (req, res) => {
+      const accountId = accountIdOf(req);
+      const operationId = parse(operationIdSchema, req.params.operationId);
+      const entry = await ledger.decided(accountId, operationId);
+      if (!entry) throw new ApiError('NOT_FOUND', `no operation ${operationId} was decided on account ${accountId}`, 'operationId');
+      res.json(entryView(entry));
+    }),
+  );
   router.get(
     '/v1/accounts/:accountId/entries',
     route(async (req, res) => {
@@ -105,7 +120,10 @@ function addReadRoutes(router: Router, { bankId, store, ledger }: AccountRoutesD
   );
 }
 
-/** Scope `ledger`: the saga's legs and their undoing, each decided once per transfer id. */
+/**
+ * Scope `ledger`: the saga's legs and their undoing, each decided once per transfer id, and a
+ * settlement bank's window markers and settlement moves, each decided once per its id.
+ */
 function addMoneyRoutes(router: Router, { ledger }: AccountRoutesDeps): void {
   const leg = (use: typeof debit) =>
     route(async (req, res) => {
@@ -122,6 +140,22 @@ function addMoneyRoutes(router: Router, { ledger }: AccountRoutesDeps): void {
   router.post('/v1/accounts/:accountId/credits', leg(credit));
   router.post('/v1/accounts/:accountId/refunds', undo(refund));
   router.post('/v1/accounts/:accountId/credit-voids', undo(voidCredit));
+  router.post(
+    '/v1/accounts/:accountId/windows',
+    route(async (req, res) => {
+      const accountId = accountIdOf(req);
+      const body = parse(windowMarkRequestSchema, req.body);
+      sendDecision(res, await markWindow(ledger, accountId, body.windowId));
+    }),
+  );
+  router.post(
+    '/v1/accounts/:accountId/settlements',
+    route(async (req, res) => {
+      const accountId = accountIdOf(req);
+      const body = parse(settlementRequestSchema, req.body);
+      sendDecision(res, await settle(ledger, { accountId, id: body.settlementId, amountMinor: BigInt(body.amountMinor), currency: body.currency }));
+    }),
+  );
 }
 
 /** Scope `admin`: opening and funding accounts, and the replay-safe account changes. */
@@ -161,6 +195,14 @@ function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: Accoun
       const body = parse(dailyLimitRequestSchema, req.body);
       const dailyDebitLimitMinor = body.dailyDebitLimitMinor === null ? null : BigInt(body.dailyDebitLimitMinor);
       sendChange(res, await changeAccount(ledger, bankId, accountId, body.changeId, { action: 'limit', dailyDebitLimitMinor }));
+    }),
+  );
+  router.post(
+    '/v1/accounts/:accountId/overdraft-limit',
+    route(async (req, res) => {
+      const accountId = accountIdOf(req);
+      const body = parse(overdraftLimitRequestSchema, req.body);
+      sendChange(res, await changeAccount(ledger, bankId, accountId, body.changeId, { action: 'overdraft', overdraftLimitMinor: BigInt(body.overdraftLimitMinor) }));
     }),
   );
 }

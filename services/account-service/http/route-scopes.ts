@@ -2,9 +2,12 @@ import type { RequestHandler } from 'express';
 import type { AcceptedServiceKey, ServiceScope } from '../../../lib/config/env-parsers';
 import { ApiError } from '../../../lib/http/errors';
 
-/** Money moves (the saga's legs and their undoing) need `ledger`; account administration `admin`; reads `read`. */
-const ledgerActions = new Set(['debits', 'credits', 'refunds', 'credit-voids']);
-const adminActions = new Set(['deposits', 'freeze', 'unfreeze', 'close', 'daily-limit']);
+/**
+ * Money moves (the saga's legs and their undoing, a settlement bank's window markers and settlement
+ * moves) need `ledger`; account administration `admin`; reads `read`.
+ */
+const ledgerActions = new Set(['debits', 'credits', 'refunds', 'credit-voids', 'windows', 'settlements']);
+const adminActions = new Set(['deposits', 'freeze', 'unfreeze', 'close', 'daily-limit', 'overdraft-limit']);
 
 /**
  * The scope a signed request needs: 'any' for `GET /v1/whoami` (it checks a key rotation), and
@@ -14,7 +17,9 @@ const adminActions = new Set(['deposits', 'freeze', 'unfreeze', 'close', 'daily-
 export function scopeOfRoute(method: string, path: string): ServiceScope | 'any' | 'none' {
   const parts = path.split('?')[0]?.split('/').filter((part) => part !== '') ?? [];
   if (method === 'GET' && parts.length === 2 && parts[0] === 'v1' && parts[1] === 'whoami') return 'any';
-  if (parts[0] !== 'v1' || parts[1] !== 'accounts' || parts.length > 4) return 'none';
+  if (parts[0] !== 'v1' || parts[1] !== 'accounts') return 'none';
+  if (method === 'GET' && parts.length === 5 && parts[3] === 'operations') return 'read';
+  if (parts.length > 4) return 'none';
   if (method === 'GET') return parts.length === 3 || (parts.length === 4 && parts[3] === 'entries') || parts.length === 2 ? 'read' : 'none';
   if (method !== 'POST' || parts.length === 3) return 'none';
   const action = parts[3];

@@ -1,6 +1,6 @@
 import type { AccountStatus, EntryOutcome } from '../../../lib/contracts/account-service-contract';
 import type { ErrorCode } from '../../../lib/contracts/error-codes';
-import { entryId, type AccountDocument, type EntryDocument, type Head, type Operation } from './model';
+import { entryId, overdraftLimitInForce, type AccountDocument, type EntryDocument, type Head, type Operation } from './model';
 
 /**
  * Balances are stored as signed 64-bit integers, and BSON writes a bigint beyond that range
@@ -28,25 +28,58 @@ function dayDebitedAfter(operation: Operation, before: bigint, day: string, refu
   return before;
 }
 
+/** The limit an `overdraft` operation asks for; the route has checked it, so its absence is a bug. */
+function askedOverdraftLimit(operation: Operation): bigint {
+  if (operation.overdraftLimitMinor === undefined || operation.overdraftLimitMinor < 0n) throw new Error(`ledger invariant: ${operation.operationId} changes the overdraft limit without a limit >= 0`);
+  return operation.overdraftLimitMinor;
+}
+
 /**
  * Administration is decided in the chain like money, so a refusal is an entry too and its
  * replay answers the same: a close refused while the account held money stays refused after
  * it is emptied. Closing a closed account, like freezing a frozen one, is no refusal: it
- * changes nothing. Daily-limit changes are never refused.
+ * changes nothing. Daily-limit changes are never refused; an overdraft limit is refused on a
+ * closed account and below what the account has drawn already (a limit it would be past at once).
  */
 function adminRefusalCode(operation: Operation, head: Head): ErrorCode | undefined {
   if (operation.kind === 'close') return head.statusAfter !== 'CLOSED' && head.balanceAfterMinor !== 0n ? 'ACCOUNT_NOT_EMPTY' : undefined;
   if (operation.kind === 'freeze' || operation.kind === 'unfreeze') return head.statusAfter === 'CLOSED' ? 'ACCOUNT_CLOSED' : undefined;
+  if (operation.kind === 'overdraft') {
+    if (head.statusAfter === 'CLOSED') return 'ACCOUNT_CLOSED';
+    return head.balanceAfterMinor < -askedOverdraftLimit(operation) ? 'OVERDRAFT_BELOW_BALANCE' : undefined;
+  }
   return undefined;
 }
 
+/** The window a `window` operation opens; the route has checked it, so its absence is a bug. */
+function askedWindowId(operation: Operation): string {
+  if (operation.windowId === undefined || operation.windowId === '') throw new Error(`ledger invariant: ${operation.operationId} marks a window without a window id`);
+  return operation.windowId;
+}
+
+/**
+ * A settlement window's own operations. A marker is applied whatever the status but closed. A
+ * settlement move must land whatever the overdraft limit (a window's settlement is not a debit the
+ * account chose) and, like a refund, whatever a freeze; only a closed account, another currency
+ * and a balance beyond 64 bits refuse it.
+ */
+function windowRefusalCode(operation: Operation, head: Head, account: AccountDocument): ErrorCode | undefined {
+  if (head.statusAfter === 'CLOSED') return 'ACCOUNT_CLOSED';
+  if (operation.kind === 'window') return undefined;
+  if (operation.amountMinor === 0n) throw new Error(`ledger invariant: ${operation.operationId} settles a zero amount`);
+  if (operation.currency !== account.currency) return 'CURRENCY_MISMATCH';
+  const after = head.balanceAfterMinor + operation.amountMinor;
+  return after > balanceMinorMax || after < balanceMinorMin ? 'BALANCE_LIMIT_EXCEEDED' : undefined;
+}
+
 function refusalCode(operation: Operation, head: Head, account: AccountDocument, day: string): ErrorCode | undefined {
+  if (operation.kind === 'window' || operation.kind === 'settle') return windowRefusalCode(operation, head, account);
   const moves = operation.kind === 'deposit' || operation.kind === 'debit' || operation.kind === 'credit';
   if (!moves) return adminRefusalCode(operation, head);
   if (head.statusAfter === 'CLOSED') return 'ACCOUNT_CLOSED';
   if (head.statusAfter === 'FROZEN') return 'ACCOUNT_FROZEN';
   if (operation.currency !== account.currency) return 'CURRENCY_MISMATCH';
-  if (operation.kind === 'debit' && head.balanceAfterMinor - operation.amountMinor < -account.overdraftLimitMinor) return 'INSUFFICIENT_FUNDS';
+  if (operation.kind === 'debit' && head.balanceAfterMinor - operation.amountMinor < -overdraftLimitInForce(account, head)) return 'INSUFFICIENT_FUNDS';
   if (operation.kind === 'debit' && head.dailyDebitLimitMinor !== undefined && dayDebitedBefore(head, day) + operation.amountMinor > head.dailyDebitLimitMinor) {
     return 'DAILY_LIMIT_EXCEEDED';
   }
@@ -61,6 +94,7 @@ function signedAmount(operation: Operation): bigint {
     case 'deposit':
     case 'credit':
     case 'refund':
+    case 'settle':
       return operation.amountMinor;
     default:
       return 0n;
@@ -79,6 +113,28 @@ function limitAfter(operation: Operation, head: Head, refused: boolean): bigint 
   return operation.dailyDebitLimitMinor ?? undefined;
 }
 
+/**
+ * Carries the overdraft limit forward once a chain has one of its own. An `overdraft` entry holds
+ * both the limit before it and the one after (the old one again when refused), so that its view and
+ * reconciliation read the change from the entry alone.
+ */
+function setOverdraftLimit(entry: EntryDocument, account: AccountDocument, head: Head, operation: Operation, refused: boolean): void {
+  if (operation.kind !== 'overdraft') {
+    if (head.overdraftLimitMinor !== undefined) entry.overdraftLimitMinor = head.overdraftLimitMinor;
+    return;
+  }
+  const before = overdraftLimitInForce(account, head);
+  entry.overdraftLimitMinor = refused ? before : askedOverdraftLimit(operation);
+  entry.overdraftLimitBeforeMinor = before;
+}
+
+/** Carries the chain's settlement window forward; an applied marker sets its own (a refused one keeps the old). */
+function setWindow(entry: EntryDocument, head: Head, operation: Operation, refused: boolean): void {
+  const asked = operation.kind === 'window' ? askedWindowId(operation) : undefined;
+  const windowId = asked !== undefined && !refused ? asked : head.windowId;
+  if (windowId !== undefined) entry.windowId = windowId;
+}
+
 /** The UTC calendar day of an ISO 8601 time: the bank day when no time zone is configured. */
 export function utcDay(isoTime: string): string {
   return isoTime.slice(0, 10);
@@ -87,7 +143,8 @@ export function utcDay(isoTime: string): string {
 /**
  * The next entry of a chain for an operation: applied, or a zero-amount refusal with its code.
  * Pure, so that a batch of operations can be decided in memory from one head.
- * Refunds and voids always apply, whatever the account's status. `day` is the bank's calendar
+ * Refunds and voids always apply, whatever the account's status; settlement moves too, but not
+ * on a closed account. `day` is the bank's calendar
  * day at `now` (its time zone applied); every entry carries it with the day's running debited
  * total, so the daily limit is decided in the chain like the balance.
  */
@@ -106,7 +163,7 @@ export function decide(account: AccountDocument, head: Head, operation: Operatio
     balanceAfterMinor: head.balanceAfterMinor + amountMinor,
     statusAfter: code ? head.statusAfter : statusAfter(operation, head.statusAfter),
     outcome,
-    requestedAmountMinor: operation.amountMinor,
+    requestedAmountMinor: operation.kind === 'overdraft' ? askedOverdraftLimit(operation) : operation.amountMinor,
     requestedCurrency: operation.currency,
     createdAt: now,
     day,
@@ -115,8 +172,12 @@ export function decide(account: AccountDocument, head: Head, operation: Operatio
   if (code) entry.code = code;
   const dailyDebitLimitMinor = limitAfter(operation, head, code !== undefined);
   if (dailyDebitLimitMinor !== undefined) entry.dailyDebitLimitMinor = dailyDebitLimitMinor;
-  // Invariant: an applied entry never takes the balance below the overdraft limit, except a refund or reversal.
-  if (!code && operation.kind === 'debit' && entry.balanceAfterMinor < -account.overdraftLimitMinor) throw new Error('ledger invariant: debit below limit');
+  setOverdraftLimit(entry, account, head, operation, code !== undefined);
+  setWindow(entry, head, operation, code !== undefined);
+  // Invariant: an applied entry never takes the balance below the overdraft limit in force, except a refund, reversal or settlement move.
+  if (!code && operation.kind === 'debit' && entry.balanceAfterMinor < -overdraftLimitInForce(account, entry)) throw new Error('ledger invariant: debit below limit');
+  // Invariant: an applied overdraft change never leaves the balance below its new limit.
+  if (!code && operation.kind === 'overdraft' && entry.balanceAfterMinor < -overdraftLimitInForce(account, entry)) throw new Error('ledger invariant: overdraft limit below the balance');
   // Invariant: an applied debit never takes the day's total past the daily limit in force.
   if (!code && operation.kind === 'debit' && entry.dailyDebitLimitMinor !== undefined && (entry.dayDebitedMinor ?? 0n) > entry.dailyDebitLimitMinor) {
     throw new Error('ledger invariant: debit beyond the daily limit');

@@ -1,6 +1,15 @@
 import type { AccountView, LedgerEntryView } from '../../../lib/contracts/account-service-contract';
 import { formatMinor } from '../../../lib/contracts/money';
-import type { AccountDocument, EntryDocument, Head } from './model';
+import { overdraftLimitInForce, type AccountDocument, type EntryDocument, type Head } from './model';
+
+/** An `overdraft` entry's change: the limit after it and the one before (decide sets both on every such entry). */
+function overdraftChangeView(entry: EntryDocument): Pick<LedgerEntryView, 'overdraftLimitMinor' | 'overdraftLimitBeforeMinor'> {
+  if (entry.kind !== 'overdraft') return {};
+  return {
+    ...(entry.overdraftLimitMinor === undefined ? {} : { overdraftLimitMinor: formatMinor(entry.overdraftLimitMinor) }),
+    ...(entry.overdraftLimitBeforeMinor === undefined ? {} : { overdraftLimitBeforeMinor: formatMinor(entry.overdraftLimitBeforeMinor) }),
+  };
+}
 
 /** The wire shape of an entry; field order is fixed so that a replay answers byte for byte the same. */
 export function entryView(entry: EntryDocument): LedgerEntryView {
@@ -16,6 +25,8 @@ export function entryView(entry: EntryDocument): LedgerEntryView {
     createdAt: entry.createdAt,
     ...(entry.day === undefined ? {} : { day: entry.day, dayDebitedMinor: formatMinor(entry.dayDebitedMinor ?? 0n) }),
     ...(entry.kind === 'limit' ? { dailyDebitLimitMinor: entry.dailyDebitLimitMinor === undefined ? null : formatMinor(entry.dailyDebitLimitMinor) } : {}),
+    ...overdraftChangeView(entry),
+    ...(entry.windowId === undefined ? {} : { windowId: entry.windowId }),
   };
 }
 
@@ -28,10 +39,11 @@ export function accountView(bankId: string, account: AccountDocument, head: Head
     currency: account.currency,
     status: head.statusAfter,
     balanceMinor: formatMinor(head.balanceAfterMinor),
-    overdraftLimitMinor: formatMinor(account.overdraftLimitMinor),
+    overdraftLimitMinor: formatMinor(overdraftLimitInForce(account, head)),
     ...(head.dailyDebitLimitMinor === undefined ? {} : { dailyDebitLimitMinor: formatMinor(head.dailyDebitLimitMinor) }),
     dayDebitedMinor: formatMinor(head.day === today ? (head.dayDebitedMinor ?? 0n) : 0n),
     sequence: head.seq,
+    ...(head.windowId === undefined ? {} : { windowId: head.windowId }),
   };
 }
 

@@ -5,6 +5,7 @@ export interface AccountDocument {
   _id: string;
   owner: string;
   currency: string;
+  /** The overdraft limit the account was opened with; later changes are `overdraft` entries in the chain. */
   overdraftLimitMinor: bigint;
   /** The daily outgoing limit the account was opened with; later changes are `limit` entries in the chain. */
   dailyDebitLimitMinor?: bigint;
@@ -29,12 +30,27 @@ export interface EntryDocument {
   statusAfter: AccountStatus;
   outcome: EntryOutcome;
   code?: string;
-  /** What the request asked for, so that a replay with other fields is told apart (IDEMPOTENCY_CONFLICT). */
+  /**
+   * What the request asked for, so that a replay with other fields is told apart (IDEMPOTENCY_CONFLICT):
+   * the amount, or on an `overdraft` entry the limit asked for (a refused change keeps the old one).
+   */
   requestedAmountMinor: bigint;
   requestedCurrency: string;
   createdAt: string;
   /** The daily outgoing limit in force after this entry; absent = no limit. */
   dailyDebitLimitMinor?: bigint;
+  /**
+   * The overdraft limit in force after this entry; absent = the account document's, as on every
+   * entry of a chain before its first `overdraft` entry (and every entry written before they existed).
+   */
+  overdraftLimitMinor?: bigint;
+  /** On `overdraft` entries only: the limit in force before it, so that the entry alone tells the change. */
+  overdraftLimitBeforeMinor?: bigint;
+  /**
+   * The settlement window the entry was decided in: set by the latest applied `window` marker
+   * before it in the chain (the marker carries its own), absent on chains without a marker.
+   */
+  windowId?: string;
   /**
    * The bank's calendar day the entry was decided on (`2026-11-29`) and the sum of debits applied
    * on that day so far, refunds of that day's debits taken off. Entries written before daily
@@ -61,8 +77,8 @@ export function pointerId(accountId: string, operationId: string): string {
 /** What an operation asks of the chain; `decide` turns it into the next entry. */
 export interface Operation {
   operationId: string;
-  kind: 'deposit' | 'debit' | 'credit' | 'refund' | 'void' | 'freeze' | 'unfreeze' | 'close' | 'open' | 'limit';
-  /** Unsigned amount asked for ("0" for voids and status changes). */
+  kind: 'deposit' | 'debit' | 'credit' | 'refund' | 'void' | 'freeze' | 'unfreeze' | 'close' | 'open' | 'limit' | 'overdraft' | 'window' | 'settle';
+  /** Unsigned amount asked for ("0" for voids, status changes and window markers); signed on a `settle`. */
   amountMinor: bigint;
   currency: string;
   /** A refund of a refused debit records NOTHING_TO_REFUND instead of APPLIED. */
@@ -71,7 +87,16 @@ export interface Operation {
   debitDay?: string;
   /** A `limit` operation: the new daily outgoing limit; null removes it. */
   dailyDebitLimitMinor?: bigint | null;
+  /** An `overdraft` operation: the new overdraft limit (>= 0). */
+  overdraftLimitMinor?: bigint;
+  /** A `window` operation: the settlement window every later entry is decided in. */
+  windowId?: string;
 }
 
 /** The head of a chain: its latest entry. */
-export type Head = Pick<EntryDocument, 'seq' | 'balanceAfterMinor' | 'statusAfter' | 'dailyDebitLimitMinor' | 'day' | 'dayDebitedMinor'>;
+export type Head = Pick<EntryDocument, 'seq' | 'balanceAfterMinor' | 'statusAfter' | 'dailyDebitLimitMinor' | 'overdraftLimitMinor' | 'windowId' | 'day' | 'dayDebitedMinor'>;
+
+/** The overdraft limit in force at a head (or after an entry): its own, else the one the account was opened with. */
+export function overdraftLimitInForce(account: AccountDocument, head: Head): bigint {
+  return head.overdraftLimitMinor ?? account.overdraftLimitMinor;
+}

@@ -46,8 +46,8 @@ export async function readAccount(ledger: Ledger, bankId: string, accountId: str
   return accountView(bankId, account, await ledger.head(account), ledger.moment().day);
 }
 
-/** One administrative change of an account: a status change, or a new daily outgoing limit (null removes it). */
-export type AccountChange = { action: 'freeze' | 'unfreeze' | 'close' } | { action: 'limit'; dailyDebitLimitMinor: bigint | null };
+/** One administrative change of an account: a status change, a new daily outgoing limit (null removes it), or a new overdraft limit. */
+export type AccountChange = { action: 'freeze' | 'unfreeze' | 'close' } | { action: 'limit'; dailyDebitLimitMinor: bigint | null } | { action: 'overdraft'; overdraftLimitMinor: bigint };
 
 export interface AccountChangeAnswer {
   /** The account as of the entry that decided the change. */
@@ -68,13 +68,19 @@ export function changeOperationId(changeId: string): string {
 function operationOf(account: AccountDocument, operationId: string, change: AccountChange): Operation {
   const operation: Operation = { operationId, kind: change.action, amountMinor: 0n, currency: account.currency };
   if (change.action === 'limit') operation.dailyDebitLimitMinor = change.dailyDebitLimitMinor;
+  if (change.action === 'overdraft') operation.overdraftLimitMinor = change.overdraftLimitMinor;
   return operation;
 }
 
-/** Limit changes are never refused, so their entry's limit is the one asked for. */
+/**
+ * Daily-limit changes are never refused, so their entry's limit is the one asked for. An overdraft
+ * change may be refused (its entry keeps the old limit), so its entry records the limit asked for.
+ */
 function isSameChange(entry: EntryDocument, change: AccountChange): boolean {
   if (entry.kind !== change.action) return false;
-  return change.action !== 'limit' || (entry.dailyDebitLimitMinor ?? null) === change.dailyDebitLimitMinor;
+  if (change.action === 'limit') return (entry.dailyDebitLimitMinor ?? null) === change.dailyDebitLimitMinor;
+  if (change.action === 'overdraft') return entry.requestedAmountMinor === change.overdraftLimitMinor;
+  return true;
 }
 
 /** The same code and words for a refusal and every replay of it: both read the one entry. */
@@ -83,11 +89,15 @@ function refusalOf(entry: EntryDocument, headers: Record<string, string>): ApiEr
     return new ApiError('ACCOUNT_NOT_EMPTY', `account ${entry.accountId} holds ${formatMinor(entry.balanceAfterMinor)}; only an empty account can be closed`, undefined, headers);
   }
   if (entry.code === 'ACCOUNT_CLOSED') return new ApiError('ACCOUNT_CLOSED', `account ${entry.accountId} is closed`, undefined, headers);
+  if (entry.code === 'OVERDRAFT_BELOW_BALANCE') {
+    const message = `account ${entry.accountId} holds ${formatMinor(entry.balanceAfterMinor)}; an overdraft limit of ${formatMinor(entry.requestedAmountMinor)} does not cover what it has drawn`;
+    return new ApiError('OVERDRAFT_BELOW_BALANCE', message, 'overdraftLimitMinor', headers);
+  }
   throw new Error(`ledger invariant: ${entry._id} refuses a change with ${entry.code ?? 'no code'}`);
 }
 
 /**
- * Freeze, unfreeze, close and daily-limit changes go through the chain like money, so every later
+ * Freeze, unfreeze, close, daily-limit and overdraft-limit changes go through the chain like money, so every later
  * decision sees them, and through the ledger's queue like money, so concurrent requests for one
  * account are decided in order, a lost append is decided again and a duplicate shares the first
  * decision (counted in ledger_duplicate_requests_total).

@@ -1,4 +1,4 @@
-import { creditOperationId, debitOperationId, depositOperationId, refundOperationId } from '../../../lib/contracts/account-service-contract';
+import { creditOperationId, debitOperationId, depositOperationId, refundOperationId, settlementOperationId, windowOperationId } from '../../../lib/contracts/account-service-contract';
 import { ApiError } from '../../../lib/http/errors';
 import type { Ledger } from '../ledger/ledger';
 import type { EntryDocument, Operation } from '../ledger/model';
@@ -12,8 +12,9 @@ export interface Decision {
 
 export interface MoneyRequest {
   accountId: string;
-  /** depositId or transferId */
+  /** depositId, transferId or settlementId */
   id: string;
+  /** Unsigned, but signed for a settlement move. */
   amountMinor: bigint;
   currency: string;
 }
@@ -40,6 +41,34 @@ export function debit(ledger: Ledger, request: MoneyRequest): Promise<Decision> 
 
 export function credit(ledger: Ledger, request: MoneyRequest): Promise<Decision> {
   return move(ledger, 'credit', creditOperationId(request.id), request);
+}
+
+/**
+ * Opens a settlement window in an account's chain: a zero-amount marker under `<windowId>:window`
+ * whose id every entry decided after it carries, until the next marker. Ordered with debits by the
+ * account's queue like any operation, so each debit says exactly which window it was decided in. A
+ * repeat answers the first decision (the marker, or its ACCOUNT_CLOSED refusal).
+ */
+export async function markWindow(ledger: Ledger, accountId: string, windowId: string): Promise<Decision> {
+  const account = await ledger.account(accountId);
+  const operationId = windowOperationId(windowId);
+  const entry = await ledger.apply(accountId, { operationId, kind: 'window', amountMinor: 0n, currency: account.currency, windowId });
+  if (entry.kind !== 'window') throw new Error(`ledger invariant: ${operationId} was decided as a ${entry.kind}`);
+  return entry.outcome === 'REFUSED' ? { entry, refusal: entry.code } : { entry };
+}
+
+/**
+ * Moves a position or reserve by a signed amount under `<settlementId>:settle`: a window's
+ * settlement, applied past the overdraft limit (it must land), refused only on a closed account,
+ * for another currency or beyond 64 bits. The same id with another amount or currency is
+ * IDEMPOTENCY_CONFLICT, like a deposit's; it never counts toward the day's debited total.
+ */
+export async function settle(ledger: Ledger, request: MoneyRequest): Promise<Decision> {
+  const operationId = settlementOperationId(request.id);
+  const entry = await ledger.apply(request.accountId, { operationId, kind: 'settle', amountMinor: request.amountMinor, currency: request.currency });
+  if (entry.kind !== 'settle') throw new Error(`ledger invariant: ${operationId} was decided as a ${entry.kind}`);
+  if (conflicts(entry, request)) throw new ApiError('IDEMPOTENCY_CONFLICT', `${operationId} was decided with another amount or currency`);
+  return entry.outcome === 'REFUSED' ? { entry, refusal: entry.code } : { entry };
 }
 
 /**

@@ -117,6 +117,30 @@ describe('reconcile', () => {
     const { report } = run([{ bankId: 'bank-a', accounts: [{ account: { ...broken.ledger.account, balanceMinor: 999n }, entries: tampered }] }], records({ t1: 'DEBITED', t2: 'DEBITED' }));
     expect(kinds(report)).toEqual(['BALANCE_MISMATCH', 'BALANCE_MISMATCH', 'BALANCE_MISMATCH', 'BELOW_LIMIT', 'CHAIN_BROKEN', 'CONSERVATION', 'DUPLICATE_OPERATION']);
   });
+
+  test('when the overdraft limit changed along the chain, then each debit is judged against the limit in force at it: within an older, larger limit is no BELOW_LIMIT, below the one in force is', () => {
+    const chain = account('bank-a', 'alice', 'EUR', [
+      ['t1:debit', 'debit', -800n],
+      ['d1:deposit', 'deposit', 800n],
+      ['lower:admin', 'overdraft', 0n],
+      ['t2:debit', 'debit', -300n],
+      ['d2:deposit', 'deposit', 300n],
+      ['raise:admin', 'overdraft', 0n],
+    ]);
+    // The limit was 1000 until `lower` (1000 → 200), then 200 until `raise` (200 → 600), 600 now.
+    const changes: Record<string, Pick<ChainEntry, 'overdraftLimitMinor' | 'overdraftLimitBeforeMinor'>> = {
+      'lower:admin': { overdraftLimitBeforeMinor: 1_000n, overdraftLimitMinor: 200n },
+      'raise:admin': { overdraftLimitBeforeMinor: 200n, overdraftLimitMinor: 600n },
+    };
+    const entries = chain.ledger.entries.map((entry) => ({ ...entry, ...changes[entry.operationId] }));
+    const ledgers: BankLedger[] = [{ bankId: 'bank-a', accounts: [{ account: { ...chain.ledger.account, overdraftLimitMinor: 600n }, entries }] }];
+
+    const { report } = run(ledgers, records({ t1: 'DEBITED', t2: 'DEBITED' }));
+
+    expect(kinds(report)).toEqual(['BELOW_LIMIT']);
+    expect(report.discrepancies[0]).toMatchObject({ accountId: 'alice', detail: 'entry 4 left -300, below the limit -200' });
+    expect(report.conservation[0]).toMatchObject({ holds: true });
+  });
 });
 
 describe('reconcile against the record', () => {
