@@ -7,7 +7,7 @@ import type { LogSink, ManagedProcess } from './processes/managed-process';
 import { startNodeService } from './processes/node-service';
 import { namespaceRetentionHoursDefault, startTemporalDevServer } from './processes/temporal-dev-server';
 import { workerPolling } from './processes/worker-readiness';
-import { formatApiKeys, formatServiceKeys, formatSigningKey, formatSigningKeys, loadOrCreateSecrets, signingKeyOf, type ApiKeyEntry, type ClusterSecrets } from './secrets';
+import { formatApiKeys, formatServiceKeys, formatSigningKey, formatSigningKeys, loadOrCreateSecrets, settlementServiceKeys, signingKeyOf, type ApiKeyEntry, type ClusterSecrets, type ServiceKeyEntry } from './secrets';
 
 export interface BankNodePlan {
   bankId: string;
@@ -51,6 +51,8 @@ export interface ClusterPlan {
     dynamicConfig?: readonly string[];
   };
   banks: readonly BankNodePlan[];
+  /** The settlement bank: an account service of its own, with its own FerretDB, holding the participants' reserves and positions; runs with services. */
+  settlementBank?: BankNodePlan;
   /** The transfer API's own FerretDB (webhook endpoints, event feed); required with services. */
   apiDatabase?: { port: number; debugPort: number };
   services?: ServicesPlan;
@@ -79,6 +81,9 @@ export interface RunningCluster {
   databaseUrls: ReadonlyMap<string, string>;
   /** Base URL of each bank's account service, by bank id (empty without services). */
   accountServiceUrls: ReadonlyMap<string, string>;
+  /** The settlement bank's id and account service ('' without services). */
+  settlementBankId: string;
+  settlementBankUrl: string;
   /** Base URL of the codec server, with its access token in the path ('' without services). */
   codecEndpoint: string;
   /** MongoDB URL of the transfer API's own database ('' without services). */
@@ -108,6 +113,8 @@ const pidFileName = 'pids.json';
 const startOrder: readonly ComponentKind[] = ['temporal', 'database', 'account-service', 'codec-server', 'worker', 'transfer-api'];
 
 export const defaultBankIds = ['bank-a', 'bank-b', 'bank-c'] as const;
+/** The settlement bank's id: the account service that holds the participants' reserves and positions. */
+export const settlementBankIdDefault = 'settlement';
 
 /** The transfer API's database on its own FerretDB. */
 export const apiDatabaseName = 'transfer_api';
@@ -158,6 +165,7 @@ export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptio
     ...(options.services
       ? {
           apiDatabase: { port: await nextPort(), debugPort: await nextPort() },
+          settlementBank: { bankId: settlementBankIdDefault, databasePort: await nextPort(), databaseDebugPort: await nextPort(), servicePort: await nextPort() },
           services: {
             transferApiPort: await nextPort(),
             workerMetricsPort: await nextPort(),
@@ -277,6 +285,12 @@ async function checkPorts(plan: ClusterPlan): Promise<void> {
   if (plan.services) checks.push([plan.services.transferApiPort, 'The transfer API', 'TRANSFER_API_PORT']);
   if (plan.services) checks.push([plan.services.workerMetricsPort, "The worker's metrics endpoint", 'WORKER_METRICS_PORT']);
   if (plan.services) checks.push([plan.services.codecServerPort, 'The codec server', 'CODEC_SERVER_PORT']);
+  const settlement = plan.settlementBank;
+  if (settlement) {
+    checks.push([settlement.databasePort, 'FerretDB of the settlement bank', 'SETTLEMENT_FERRETDB_PORT']);
+    checks.push([settlement.databaseDebugPort, 'FerretDB debug endpoint of the settlement bank', 'SETTLEMENT_FERRETDB_DEBUG_PORT']);
+    checks.push([settlement.servicePort, 'The settlement bank', 'SETTLEMENT_SERVICE_PORT']);
+  }
   if (plan.apiDatabase) checks.push([plan.apiDatabase.port, 'FerretDB of the transfer API', 'API_FERRETDB_PORT']);
   if (plan.apiDatabase) checks.push([plan.apiDatabase.debugPort, 'FerretDB debug endpoint of the transfer API', 'API_FERRETDB_DEBUG_PORT']);
   for (const [port, purpose, variable] of checks) await assertPortFree(plan.host, port, purpose, variable);
@@ -365,6 +379,10 @@ async function startServers(plan: ClusterPlan, slots: ComponentSlots, binaries: 
       database(`ferretdb-${bank.bankId}`, join(plan.dataDir, 'ferretdb', bank.bankId), bank.databasePort, bank.databaseDebugPort, (url) => urls.databaseUrls.set(bank.bankId, url)),
     ),
   ];
+  const settlement = plan.settlementBank;
+  if (settlement) {
+    starts.push(database(`ferretdb-${settlement.bankId}`, join(plan.dataDir, 'ferretdb', settlement.bankId), settlement.databasePort, settlement.databaseDebugPort, (url) => urls.databaseUrls.set(settlement.bankId, url)));
+  }
   const apiDatabase = plan.apiDatabase;
   if (apiDatabase) {
     starts.push(database('ferretdb-transfer-api', join(plan.dataDir, 'ferretdb', 'transfer-api'), apiDatabase.port, apiDatabase.debugPort, (url) => (urls.apiDatabaseUrl = url)));
@@ -375,6 +393,7 @@ async function startServers(plan: ClusterPlan, slots: ComponentSlots, binaries: 
 
 interface ServiceUrls {
   accountServiceUrls: Map<string, string>;
+  settlementBankUrl: string;
   transferApiUrl: string;
   workerMetricsUrl: string;
 }
@@ -387,20 +406,24 @@ interface ServiceContext {
   servers: ServerUrls;
   sink: LogSink;
   accountServiceUrls: Map<string, string>;
+  settlementBankUrl: string;
   /** Environment every service gets. */
   common: Record<string, string>;
 }
 
 /** The project's processes: the codec server and the account services, then the worker and the API. */
-async function startServices(context: Omit<ServiceContext, 'accountServiceUrls' | 'common'>, codecServerUrl: string): Promise<ServiceUrls> {
+async function startServices(context: Omit<ServiceContext, 'accountServiceUrls' | 'settlementBankUrl' | 'common'>, codecServerUrl: string): Promise<ServiceUrls> {
   const { plan, services } = context;
-  const accountServiceUrls = new Map(plan.banks.map((bank) => [bank.bankId, `http://${plan.host}:${bank.servicePort}`] as const));
-  const full: ServiceContext = { ...context, accountServiceUrls, common: { LOG_LEVEL: 'info', WEBHOOK_ALLOWED_HOSTS: localWebhookAllowedHosts, ...services.env } };
-  await context.slots.runStage([startCodecServer(full, codecServerUrl), ...plan.banks.map((bank) => startAccountService(full, bank))]);
+  const serviceUrl = (bank: BankNodePlan) => `http://${plan.host}:${bank.servicePort}`;
+  const accountServiceUrls = new Map(plan.banks.map((bank) => [bank.bankId, serviceUrl(bank)] as const));
+  const settlement = plan.settlementBank;
+  if (!settlement) throw new Error('a plan with services needs settlementBank: every transfer between banks settles there');
+  const full: ServiceContext = { ...context, accountServiceUrls, settlementBankUrl: serviceUrl(settlement), common: { LOG_LEVEL: 'info', WEBHOOK_ALLOWED_HOSTS: localWebhookAllowedHosts, ...services.env } };
+  await context.slots.runStage([startCodecServer(full, codecServerUrl), ...plan.banks.map((bank) => startAccountService(full, bank)), startAccountService(full, settlement, settlementServiceKeys(context.secrets))]);
   const transferApiUrl = `http://${plan.host}:${services.transferApiPort}`;
   const workerMetricsUrl = `http://${plan.host}:${services.workerMetricsPort}/metrics`;
   await startWorkerAndApi(full, transferApiUrl, workerMetricsUrl);
-  return { accountServiceUrls, transferApiUrl, workerMetricsUrl };
+  return { accountServiceUrls, settlementBankUrl: full.settlementBankUrl, transferApiUrl, workerMetricsUrl };
 }
 
 function startCodecServer({ plan, services, secrets, slots, sink, common }: ServiceContext, codecServerUrl: string): Promise<void> {
@@ -419,9 +442,9 @@ function startCodecServer({ plan, services, secrets, slots, sink, common }: Serv
   });
 }
 
-function startAccountService({ plan, secrets, slots, servers, sink, common, accountServiceUrls }: ServiceContext, bank: BankNodePlan): Promise<void> {
+function startAccountService({ plan, secrets, slots, servers, sink, common }: ServiceContext, bank: BankNodePlan, serviceKeys: readonly ServiceKeyEntry[] = secrets.serviceKeys): Promise<void> {
   const name = `account-service-${bank.bankId}`;
-  const url = accountServiceUrls.get(bank.bankId) as string;
+  const url = `http://${plan.host}:${bank.servicePort}`;
   return slots.launch(name, 'account-service', async () => {
     const env = {
       ...common,
@@ -430,13 +453,14 @@ function startAccountService({ plan, secrets, slots, servers, sink, common, acco
       BIND_HOST: plan.host,
       MONGODB_URL: servers.databaseUrls.get(bank.bankId) as string,
       DATABASE_NAME: databaseName(bank.bankId),
-      SERVICE_KEYS: formatServiceKeys(secrets.serviceKeys),
+      SERVICE_KEYS: formatServiceKeys(serviceKeys),
     };
     return { endpoint: url, process: await startNodeService({ name, entry: 'services/account-service/main.ts', env, readyUrl: `${url}/readyz` }, sink) };
   });
 }
 
-async function startWorkerAndApi({ plan, services, secrets, slots, servers, sink, common, accountServiceUrls }: ServiceContext, transferApiUrl: string, workerMetricsUrl: string): Promise<void> {
+async function startWorkerAndApi({ plan, services, secrets, slots, servers, sink, common, accountServiceUrls, settlementBankUrl }: ServiceContext, transferApiUrl: string, workerMetricsUrl: string): Promise<void> {
+  const settlementBankId = plan.settlementBank?.bankId ?? settlementBankIdDefault;
   const temporalAddress = slots.slot('temporal').component.endpoint;
   const bankDirectory = [...accountServiceUrls].map(([bankId, url]) => `${bankId}=${url}`).join(',');
   const workerBanks = [...accountServiceUrls].map(([bankId, url]) => `${bankId}=${services.workerBankUrls?.[bankId] ?? url}`).join(',');
@@ -449,11 +473,13 @@ async function startWorkerAndApi({ plan, services, secrets, slots, servers, sink
     PAYLOAD_CODEC_KEYS: secrets.codecKeys,
     EVENTS_MONGODB_URL: servers.apiDatabaseUrl,
     EVENTS_DATABASE_NAME: apiDatabaseName,
+    SETTLEMENT_BANK_ID: settlementBankId,
   };
   await slots.runStage([
     slots.launch('worker', 'worker', async () => {
       const keys = { SERVICE_SIGNING_KEY: formatSigningKey(signingKeyOf(secrets, 'worker')), RECONCILIATION_SIGNING_KEY: formatSigningKey(signingKeyOf(secrets, 'reconciliation')) };
-      const env = { ...common, ...temporalEnv, ...keys, BANKS: workerBanks, BIND_HOST: plan.host, WORKER_METRICS_PORT: String(services.workerMetricsPort) };
+      const settlement = { SETTLEMENT_BANK_URL: services.workerBankUrls?.[settlementBankId] ?? settlementBankUrl };
+      const env = { ...common, ...temporalEnv, ...keys, ...settlement, BANKS: workerBanks, BIND_HOST: plan.host, WORKER_METRICS_PORT: String(services.workerMetricsPort) };
       const worker = await startNodeService({ name: 'worker', entry: 'services/worker/main.ts', env }, sink);
       await workerPolling(worker, temporalAddress, plan.temporal.namespace, 'transfers');
       return { endpoint: `task queue transfers`, consoleUrl: workerMetricsUrl, process: worker };
@@ -462,7 +488,7 @@ async function startWorkerAndApi({ plan, services, secrets, slots, servers, sink
       // The clients' mandates come first, so that a plan's own CLIENT_MANDATES replaces them.
       const mandates = { CLIENT_MANDATES: localClientMandates(secrets.apiKeys, plan.banks) };
       const keys = { SERVICE_SIGNING_KEY: formatSigningKey(signingKeyOf(secrets, 'transfer-api')), TRANSFER_API_KEYS: formatApiKeys(secrets.apiKeys) };
-      const env = { ...mandates, ...common, ...temporalEnv, ...keys, PORT: String(services.transferApiPort), BIND_HOST: plan.host };
+      const env = { ...mandates, ...common, ...temporalEnv, ...keys, SETTLEMENT_BANK_URL: settlementBankUrl, PORT: String(services.transferApiPort), BIND_HOST: plan.host };
       return { endpoint: transferApiUrl, consoleUrl: `${transferApiUrl}/docs`, process: await startNodeService({ name: 'transfer-api', entry: 'services/transfer-api/main.ts', env, readyUrl: `${transferApiUrl}/readyz` }, sink) };
     }),
   ]);
@@ -498,7 +524,7 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
   const urls: ServiceUrls =
     services && secrets
       ? await startServices({ plan, services, secrets, slots, servers, sink: options.sink }, codecServerUrl)
-      : { accountServiceUrls: new Map(), transferApiUrl: '', workerMetricsUrl: '' };
+      : { accountServiceUrls: new Map(), settlementBankUrl: '', transferApiUrl: '', workerMetricsUrl: '' };
   return runningCluster(plan, slots, { ...servers, ...urls, codecEndpoint, secrets });
 }
 
@@ -511,6 +537,8 @@ function runningCluster(plan: ClusterPlan, slots: ComponentSlots, found: ServerU
     webUiUrl: temporal.consoleUrl,
     databaseUrls: found.databaseUrls,
     accountServiceUrls: found.accountServiceUrls,
+    settlementBankId: plan.settlementBank?.bankId ?? '',
+    settlementBankUrl: found.settlementBankUrl,
     apiDatabaseUrl: found.apiDatabaseUrl,
     transferApiUrl: found.transferApiUrl,
     workerMetricsUrl: found.workerMetricsUrl,

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { defaultBankIds, type ClusterPlan } from './cluster';
+import { defaultBankIds, settlementBankIdDefault, type ClusterPlan } from './cluster';
 import { namespaceRetentionHoursDefault, namespaceRetentionHoursMax, namespaceRetentionHoursMin } from './processes/temporal-dev-server';
 
 const port = z.coerce.number().int().min(1).max(65_535);
@@ -38,6 +38,9 @@ const launcherEnv = z.object({
   CODEC_SERVER_PORT: port.default(8_234),
   API_FERRETDB_PORT: port.default(27_100),
   API_FERRETDB_DEBUG_PORT: port.default(8_100),
+  SETTLEMENT_SERVICE_PORT: port.default(4_000),
+  SETTLEMENT_FERRETDB_PORT: port.default(27_099),
+  SETTLEMENT_FERRETDB_DEBUG_PORT: port.default(8_099),
 });
 
 /** Settings of the services themselves that the launcher passes on when they are set. */
@@ -73,6 +76,11 @@ const passedToServices = [
   'WORKER_ACTIVITY_TASK_POLLERS',
   'WORKER_STICKY_QUEUE_TIMEOUT_MS',
   'CODEC_RATE_LIMIT_PER_MINUTE',
+  'SETTLEMENT_MODEL',
+  'SETTLEMENT_CURRENCIES',
+  'SETTLEMENT_OPENING_RESERVE_MINOR',
+  'SETTLEMENT_OPENING_NET_DEBIT_CAP_MINOR',
+  'SETTLEMENT_WINDOW_MINUTES',
 ] as const;
 
 export class LauncherConfigError extends Error {
@@ -99,6 +107,7 @@ export function localPlanFromEnv(env: NodeJS.ProcessEnv, projectRoot: string): C
       servicePort: config.ACCOUNT_SERVICE_BASE_PORT + index,
     })),
     apiDatabase: { port: config.API_FERRETDB_PORT, debugPort: config.API_FERRETDB_DEBUG_PORT },
+    settlementBank: { bankId: settlementBankIdDefault, databasePort: config.SETTLEMENT_FERRETDB_PORT, databaseDebugPort: config.SETTLEMENT_FERRETDB_DEBUG_PORT, servicePort: config.SETTLEMENT_SERVICE_PORT },
     services: {
       transferApiPort: config.TRANSFER_API_PORT,
       workerMetricsPort: config.WORKER_METRICS_PORT,

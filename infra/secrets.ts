@@ -55,6 +55,23 @@ export function generateServiceKeys(): ServiceKeyEntry[] {
   return serviceCallers.map((caller): ServiceKeyEntry => ({ caller, keyId: `${caller}-1`, secret: randomToken(32), scopes: scopesOfCaller[caller] }));
 }
 
+/** What each caller may do at the settlement bank beyond its scopes at the banks. */
+const settlementScopesOfCaller: Record<ServiceCaller, ServiceScope[]> = {
+  // The window workflows read the position chains, mark them and set caps as they settle.
+  worker: ['ledger', 'read', 'admin'],
+  // The operators' liquidity operations: funds-out from a reserve is a debit.
+  'transfer-api': ['admin', 'read', 'ledger'],
+  reconciliation: ['read'],
+};
+
+/** The settlement bank's keys: the callers' own, each with its settlement scopes added. */
+export function settlementServiceKeys(secrets: Pick<ClusterSecrets, 'serviceKeys'>): ServiceKeyEntry[] {
+  return secrets.serviceKeys.map((key) => {
+    const added = settlementScopesOfCaller[key.caller].filter((scope) => !key.scopes.includes(scope));
+    return added.length === 0 ? key : { ...key, scopes: [...key.scopes, ...added] };
+  });
+}
+
 /** A new transfer authority key. */
 export function generateAuthorityKey(): SigningKey {
   return { keyId: 'transfer-authority-1', secret: randomToken(32) };

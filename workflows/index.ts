@@ -2,3 +2,4 @@
 export { transferWorkflow } from './transfer-workflow';
 export { reconciliationWorkflow } from './reconciliation-workflow';
 export { webhookDeliveryWorkflow } from './webhook-delivery-workflow';
+export { closeCurrentSettlementWindowWorkflow, settlementWindowWorkflow } from './settlement-window-workflow';

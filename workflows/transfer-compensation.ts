@@ -1,12 +1,15 @@
 import { CancellationScope, log, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { AccountActivities, LegResult } from '../activities/account-activities';
+import type { SettlementActivities } from '../activities/settlement-activities';
 import type { TransferInput, TransferStep, TransferStepName } from '../lib/contracts/transfer-contract';
 import { legFailure, type LegFailure, type TransferJournal } from './transfer-journal';
 import { transferPatches } from './transfer-patches';
 import { compensationOptions, compensationRefusalPauseMaxMs, compensationRoundPauseMs, persistentCompensationOptions } from './transfer-policies';
 
+/** The ledger calls compensations make: at the banks, and at the settlement bank. */
+export type LedgerActivities = AccountActivities & SettlementActivities;
 /** One ledger call of a compensation, made through the activities it is given (first round, or retried without end). */
-export type Compensate = (activities: AccountActivities) => Promise<LegResult>;
+export type Compensate = (activities: LedgerActivities) => Promise<LegResult>;
 /** Says whether a ledger's refusal ends a compensation without an entry (undefined result). */
 export type Settles = (failure: LegFailure) => boolean;
 
@@ -28,8 +31,8 @@ interface CompensationContext {
   input: TransferInput;
   journal: TransferJournal;
   attemptsPerRound: number;
-  firstRoundActivities: AccountActivities;
-  persistentActivities: AccountActivities;
+  firstRoundActivities: LedgerActivities;
+  persistentActivities: LedgerActivities;
 }
 
 /**
@@ -45,8 +48,8 @@ export function createCompensations(input: TransferInput, journal: TransferJourn
     input,
     journal,
     attemptsPerRound,
-    firstRoundActivities: proxyActivities<AccountActivities>(compensationOptions(attemptsPerRound)),
-    persistentActivities: proxyActivities<AccountActivities>(persistentCompensationOptions(input.policy.compensationRetryMaximumIntervalMs)),
+    firstRoundActivities: proxyActivities<LedgerActivities>(compensationOptions(attemptsPerRound)),
+    persistentActivities: proxyActivities<LedgerActivities>(persistentCompensationOptions(input.policy.compensationRetryMaximumIntervalMs)),
   };
   const untilDone = (name: TransferStepName, run: Compensate, settles: Settles = () => false): Promise<LegResult | undefined> => {
     if (!patched(transferPatches.compensationRetriesInActivity)) return untilDoneInRounds(context, name, () => run(context.firstRoundActivities), settles);

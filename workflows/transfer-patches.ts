@@ -33,4 +33,6 @@ export const transferPatches = {
   authorisedInput: 'authorised-input',
   /** An approve, reject or cancel update acts only when the transfer API signed it. */
   authorisedDecisions: 'authorised-decisions',
+  /** A transfer between two banks whose record fixed a settlement policy reserves, credits or releases its amount at the settlement bank. */
+  settlementLegs: 'settlement-legs',
 } as const;

@@ -7,13 +7,15 @@ import { transferEvents, type TransferEvents } from './transfer-events';
 import { createTransferJournal, legFailure, type LegFailure, type TransferJournal } from './transfer-journal';
 import { awaitApproval, registerOperatorHandlers, type OperatorRequests } from './transfer-operators';
 import { transferPatches } from './transfer-patches';
+import { settlementLegsOf, type SettlementLegs } from './transfer-settlement';
 import { authorityCheckOptions, creditGiveUpAfterMsDefault, debitGiveUpAfterMsDefault, legOptions } from './transfer-policies';
 import { validateTransfer } from './transfer-validation';
 
 /**
- * The interbank transfer saga: (approval) → debit at the source → credit at the target.
- * When the credit does not happen after a debit, the credit's slot is voided at the target
- * first (a lost answer may hide an applied credit), and only then is the source refunded.
+ * The interbank transfer saga: (approval) → debit at the source → (reservation at the settlement
+ * bank) → credit at the target → (settlement credit to the target's bank). When the credit does
+ * not happen after a debit, the credit's slot is voided at the target first (a lost answer may
+ * hide an applied credit), and only then are the reservation released and the source refunded.
  * Changes to this code go through patched() (convention and ids in transfer-patches.ts): replay
  * tests hold every recorded path.
  */
@@ -31,6 +33,8 @@ interface Saga {
   journal: TransferJournal;
   requests: OperatorRequests;
   compensations: Compensations;
+  /** Set once the debit is done, for a transfer that settles between its banks. */
+  settlement?: SettlementLegs;
 }
 
 async function runTransfer(input: TransferInput, events: TransferEvents): Promise<TransferState> {
@@ -59,7 +63,33 @@ async function runTransfer(input: TransferInput, events: TransferEvents): Promis
   const undone = await debitSource(saga);
   if (undone) return undone;
   journal.setStatus('DEBITED');
+  // No await unless the transfer settles: the credit is scheduled in the same synchronous run as in the recorded histories.
+  saga.settlement = settlementLegsOf(input, journal, saga.compensations);
+  if (saga.settlement) {
+    const unreserved = await reserveSettlement(saga, saga.settlement);
+    if (unreserved) return unreserved;
+  }
   return creditTarget(saga);
+}
+
+/** The reservation against the sending bank; the ended (refunded) transfer when there is none. */
+async function reserveSettlement(saga: Saga, settlement: SettlementLegs): Promise<TransferState | undefined> {
+  const failure = await settlement.reserve();
+  if (!failure) return undefined;
+  saga.journal.setStatus('COMPENSATING', failure.code);
+  await saga.compensations.refundSource();
+  return saga.journal.finish('REFUNDED', failure.code);
+}
+
+/**
+ * The customer's credit is applied: the receiving bank is credited at the settlement bank before
+ * the transfer is COMPLETED. Synchronous when the transfer does not settle, so that it finishes in
+ * the same run as in the recorded histories.
+ */
+function completed({ journal, requests, settlement }: Saga): TransferState | Promise<TransferState> {
+  requests.creditSucceeded = true;
+  if (!settlement) return journal.finish('COMPLETED');
+  return settlement.credit().then(() => journal.finish('COMPLETED'));
 }
 
 const authority = proxyActivities<AuthorityActivities>(authorityCheckOptions);
@@ -104,7 +134,7 @@ async function creditTarget(saga: Saga): Promise<TransferState> {
   const { input, journal, requests } = saga;
   if (requests.cancelRequestedBy) return undoDebit(saga, { code: 'CANCELLED_BY_OPERATOR', message: 'cancelled after the debit', refusal: false });
   const creditStep = journal.beginStep('credit');
-  let creditFailure: LegFailure;
+  let creditFailure: LegFailure | undefined;
   try {
     const credited = await CancellationScope.cancellable(async () => {
       requests.creditScope = CancellationScope.current();
@@ -112,29 +142,27 @@ async function creditTarget(saga: Saga): Promise<TransferState> {
     });
     requests.creditSucceeded = true;
     journal.endStep(creditStep, 'SUCCEEDED', { attempts: credited.attempt });
-    return journal.finish('COMPLETED');
   } catch (error) {
     creditFailure = isCancellation(error) ? { code: 'CANCELLED_BY_OPERATOR', message: 'cancelled while the credit was in flight', refusal: false } : legFailure(error);
     journal.endStep(creditStep, 'FAILED', { failure: creditFailure });
   } finally {
     requests.creditScope = undefined;
   }
-  return undoDebit(saga, creditFailure);
+  return creditFailure ? undoDebit(saga, creditFailure) : completed(saga);
 }
 
 /**
  * Never refund blind: a credit whose answer was lost may have been applied, so the credit's slot is
  * voided first (a target account that does not exist holds no credit: nothing to void).
  */
-async function undoDebit({ input, journal, requests, compensations }: Saga, creditFailure: LegFailure): Promise<TransferState> {
+async function undoDebit(saga: Saga, creditFailure: LegFailure): Promise<TransferState> {
+  const { input, journal, compensations, settlement } = saga;
   const creditSlot = await compensations.untilDone('credit-void', (activities) => activities.voidCredit(targetOf(input)), missingAccountSettles);
   journal.setAttention(false);
-  if (creditSlot?.entry.kind === 'credit' && creditSlot.entry.outcome === 'APPLIED') {
-    requests.creditSucceeded = true;
-    return journal.finish('COMPLETED');
-  }
+  if (creditSlot?.entry.kind === 'credit' && creditSlot.entry.outcome === 'APPLIED') return completed(saga);
   const reason = creditFailure.refusal ? creditFailure.code : creditFailure.code === 'CANCELLED_BY_OPERATOR' ? 'CANCELLED_BY_OPERATOR' : 'CREDIT_FAILED';
   journal.setStatus('COMPENSATING', reason);
+  if (settlement) await settlement.release();
   await compensations.refundSource();
   return journal.finish('REFUNDED', reason);
 }
@@ -144,14 +172,17 @@ async function undoDebit({ input, journal, requests, compensations }: Saga, cred
  * ledgers know what happened: the credit's slot is voided unless the credit holds it (then the
  * transfer completed), and the source is refunded, which voids the debit if it never happened.
  */
-async function repairFromLedgers({ input, journal, requests, compensations }: Saga): Promise<TransferState> {
+async function repairFromLedgers(saga: Saga): Promise<TransferState> {
+  const { input, journal, compensations } = saga;
   const creditSlot = await compensations.untilDone('credit-void', (activities) => activities.voidCredit(targetOf(input)), missingAccountSettles);
+  // A customer credit follows a reservation, so a transfer that settles and was credited holds one: it completes.
+  saga.settlement = settlementLegsOf(input, journal, compensations);
   if (creditSlot?.entry.kind === 'credit' && creditSlot.entry.outcome === 'APPLIED') {
-    requests.creditSucceeded = true;
     journal.setAttention(false);
-    return journal.finish('COMPLETED');
+    return completed(saga);
   }
   journal.setStatus('COMPENSATING', 'WORKFLOW_TERMINATED');
+  if (saga.settlement) await saga.settlement.release();
   const refunded = await compensations.refundSource(missingAccountSettles);
   const nothingMoved = !refunded || refunded.entry.kind === 'void' || refunded.entry.outcome === 'NOTHING_TO_REFUND';
   return journal.finish(nothingMoved ? 'CANCELLED' : 'REFUNDED', 'WORKFLOW_TERMINATED');

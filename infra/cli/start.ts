@@ -19,11 +19,11 @@ async function main(): Promise<void> {
   const fresh = process.argv.includes('--fresh');
   const startedAt = Date.now();
   const fullPlan = localPlanFromEnv(process.env, projectRoot);
-  // --servers-only runs Temporal and the databases (every bank's and the API's) alone, for working on a service in a debugger.
+  // --servers-only runs Temporal and the databases (every bank's, the settlement bank's and the API's) alone, for working on a service in a debugger.
   const { services, ...serversOnly } = fullPlan;
   const plan: ClusterPlan = process.argv.includes('--servers-only') ? serversOnly : { ...serversOnly, ...(services ? { services } : {}) };
   const sink = consoleLogSink();
-  console.log(`[launcher] starting ${plan.banks.length} bank nodes, Temporal${plan.services ? ', the worker and the transfer API' : ''}${fresh ? ' from empty data' : ''} in ${plan.dataDir}`);
+  console.log(`[launcher] starting ${plan.banks.length} bank nodes${plan.settlementBank ? ' and the settlement bank' : ''}, Temporal${plan.services ? ', the worker and the transfer API' : ''}${fresh ? ' from empty data' : ''} in ${plan.dataDir}`);
   const cluster = await startCluster(plan, { fresh, sink, log: (line) => console.log(`[launcher] ${line}`) });
   console.log(`\n${summary(cluster)}\n[launcher] ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`);
 

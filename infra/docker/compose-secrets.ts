@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { defaultApiKeys, formatApiKeys, formatServiceKeys, formatSigningKey, generateAuthorityKey, generateServiceKeys, randomToken, type ServiceKeyEntry } from '../secrets';
+import { defaultApiKeys, formatApiKeys, formatServiceKeys, formatSigningKey, generateAuthorityKey, generateServiceKeys, randomToken, settlementServiceKeys, type ServiceKeyEntry } from '../secrets';
 
 /**
  * The files docker-compose.yml reads its secrets from (`secrets/<name>`), generated with fresh
@@ -11,6 +11,9 @@ import { defaultApiKeys, formatApiKeys, formatServiceKeys, formatSigningKey, gen
 
 /** The bank nodes of docker-compose.yml: each has its own MongoDB, key file and root password. */
 export const composeBanks = ['bank-a', 'bank-b', 'bank-c'] as const;
+
+/** The settlement bank's node: an account service like the banks', with a MongoDB, key file and root password of its own. */
+export const composeSettlementBank = 'settlement';
 
 /** The replica set every MongoDB of the topology runs as (a single member each). */
 export const composeReplicaSet = 'rs0';
@@ -24,7 +27,7 @@ interface MongodbServer {
 }
 
 function mongodbServers(): MongodbServer[] {
-  const banks = composeBanks.map((bank): MongodbServer => ({
+  const banks = [...composeBanks, composeSettlementBank].map((bank): MongodbServer => ({
     host: `mongodb-${bank}`,
     database: `ledger_${bank.replace(/-/g, '_')}`,
     users: { [`account-service-${bank}-mongodb-url`]: `account-service-${bank}` },
@@ -50,12 +53,16 @@ function mongodbSecrets(): Record<string, string> {
   return files;
 }
 
-/** The service keys: what the account services accept, and the three callers' own halves of it. */
+/**
+ * The service keys: what the banks' account services accept, what the settlement bank accepts (the
+ * same keys, the API's with `ledger` too), and the three callers' own halves of them.
+ */
 function serviceKeySecrets(): Record<string, string> {
   const keys = generateServiceKeys();
   const signingKey = (caller: ServiceKeyEntry['caller']): string => formatSigningKey(keys.find((key) => key.caller === caller) as ServiceKeyEntry);
   return {
     'account-service-keys': formatServiceKeys(keys),
+    'settlement-service-keys': formatServiceKeys(settlementServiceKeys({ serviceKeys: keys })),
     'worker-service-signing-key': signingKey('worker'),
     'transfer-api-service-signing-key': signingKey('transfer-api'),
     'reconciliation-signing-key': signingKey('reconciliation'),

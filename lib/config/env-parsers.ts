@@ -5,6 +5,13 @@ import type { SigningKey } from '../crypto/request-signing';
 /** Bank ids name bank nodes in URLs, workflow inputs and search attributes. */
 export const bankIdPattern = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
+export const bankIdSchema = z.string().regex(bankIdPattern, 'must be a bank id: lower-case letters, digits and dashes, such as bank-a');
+/** An account service's base URL, its trailing slash dropped. */
+export const serviceUrlSchema = z
+  .string()
+  .regex(/^https?:\/\/[^\s/]+/, 'must be an http(s)://host:port URL')
+  .transform((url) => url.replace(/\/+$/, ''));
+
 export interface BankDirectoryEntry {
   bankId: string;
   /** Base URL of the bank's account service, without a trailing slash. */

@@ -44,6 +44,18 @@ export const httpStatusByCode = {
   IDEMPOTENCY_KEY_REUSED: 422,
   LIMIT_EXCEEDED: 422,
   DAILY_LIMIT_EXCEEDED: 422,
+  /** An overdraft limit lowered below what the account has already drawn (its balance is below minus the new limit). */
+  OVERDRAFT_BELOW_BALANCE: 422,
+  /** Deferred-net settlement: the sending bank's position would pass its Net Debit Cap. */
+  NET_DEBIT_CAP_EXCEEDED: 422,
+  /** The sending bank's reserve at the settlement bank does not cover the amount. */
+  INSUFFICIENT_LIQUIDITY: 422,
+  /** The settlement bank holds no account for a participant bank and currency (it was never set up). */
+  PARTICIPANT_NOT_FOUND: 422,
+  /** A Net Debit Cap above the participant's reserve: its debt could pass what it can pay. */
+  NET_DEBIT_CAP_ABOVE_RESERVE: 422,
+  /** A Net Debit Cap below what the participant owes now: lower it once the bank has settled. */
+  NET_DEBIT_CAP_BELOW_POSITION: 422,
   WEBHOOK_ENDPOINT_LIMIT: 422,
   /** The codec server could not encode or decode the payloads it was sent (e.g. an unknown key). */
   PAYLOAD_NOT_DECODABLE: 422,
@@ -73,6 +85,9 @@ export const businessRefusalCodes = [
   'TRANSFER_VOIDED',
   'IDEMPOTENCY_CONFLICT',
   'DAILY_LIMIT_EXCEEDED',
+  'NET_DEBIT_CAP_EXCEEDED',
+  'INSUFFICIENT_LIQUIDITY',
+  'PARTICIPANT_NOT_FOUND',
   'LIMIT_EXCEEDED',
   'BALANCE_LIMIT_EXCEEDED',
   'VALIDATION_FAILED',

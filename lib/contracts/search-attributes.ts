@@ -17,6 +17,9 @@ export const searchAttributes = {
   requestedBy: defineSearchAttributeKey('RequestedBy', SearchAttributeType.KEYWORD),
   /** Set by a reconciliation run that found a discrepancy between the ledgers. */
   reconciliationDiscrepancy: defineSearchAttributeKey('ReconciliationDiscrepancy', SearchAttributeType.BOOL),
+  /** A settlement window's workflow: the window it closes and settles, and where it is (CLOSED, SETTLING, SETTLED). */
+  settlementWindowId: defineSearchAttributeKey('SettlementWindowId', SearchAttributeType.KEYWORD),
+  settlementWindowState: defineSearchAttributeKey('SettlementWindowState', SearchAttributeType.KEYWORD),
 } as const;
 
 export const searchAttributeKeys = Object.values(searchAttributes);

@@ -3,6 +3,8 @@
  * operator updates. Pure types and constants, safe to import from workflow code.
  */
 
+import type { SettlementPolicy } from './settlement';
+
 export const transferStatuses = [
   'PENDING',
   'AWAITING_APPROVAL',
@@ -82,6 +84,8 @@ export interface TransferPolicy {
   transferRecord?: boolean;
   /** Longest pause between two attempts of a refund or credit-void that keeps failing (default 30 s). */
   compensationRetryMaximumIntervalMs?: number;
+  /** Set when the transfer settles between its banks (fixed in its record at creation). */
+  settlement?: SettlementPolicy;
 }
 
 /** The transfer API's signature over an input or a decision (see lib/crypto/transfer-authority.ts). */
@@ -116,7 +120,8 @@ export interface TransferInput extends TransferRequestFields {
   authority?: TransferAuthoritySignature;
 }
 
-export type TransferStepName = 'approval' | 'debit' | 'credit' | 'credit-void' | 'refund';
+/** `settlement-*`: the legs at the settlement bank (reserve against the sender, release, credit the receiver). */
+export type TransferStepName = 'approval' | 'debit' | 'settlement-reserve' | 'credit' | 'settlement-credit' | 'credit-void' | 'settlement-release' | 'refund';
 export type TransferStepStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 
 export interface TransferStep {
@@ -140,6 +145,8 @@ export interface TransferState extends TransferRequestFields {
   createdAt: string;
   updatedAt: string;
   steps: TransferStep[];
+  /** Deferred-net: the settlement window its reservation was decided in (the settlement bank's chain says so). */
+  settlementWindowId?: string;
 }
 
 /** Body of the approve, reject and cancel updates. */

@@ -5,6 +5,7 @@
  * Pure types and functions, safe to import from workflow code.
  */
 import { initialTransferState, type AccountRef, type TransferState } from '../contracts/transfer-contract';
+import type { SettlementPolicy } from '../contracts/settlement';
 
 /** The normalised request a transfer was created from; "same body" compares its fingerprint. */
 export interface TransferRequest {
@@ -24,6 +25,8 @@ export interface TransferRecordDocument {
   fingerprint: string;
   request: TransferRequest;
   createdAt: string;
+  /** How the transfer settles between its banks, fixed when it is recorded (absent: recorded before settlement, it never settles). */
+  settlement?: SettlementPolicy;
 }
 
 /**

@@ -21,7 +21,10 @@ import { registerOpenApi, routerFor, type AnyRouteSpec } from './http/route-tabl
 import { bankRoutes } from './routes/bank-routes';
 import { reconciliationRoutes } from './routes/reconciliation-routes';
 import { eventRoutes } from './routes/event-routes';
+import { settlementRoutes, settlementWindowRoutes } from './routes/settlement-routes';
 import { transferRoutes } from './routes/transfer-routes';
+import type { SettlementBank } from './gateways/settlement-bank';
+import type { SettlementWindows } from './gateways/settlement-windows';
 import type { TransferAuthority } from './mandates';
 
 export interface TransferApiDeps {
@@ -46,6 +49,10 @@ export interface TransferApiDeps {
   events: EventStore;
   /** WEBHOOK_ALLOWED_HOSTS. */
   allowedWebhookHosts: readonly string[];
+  /** The settlement bank, when transfers settle (its routes are absent otherwise). */
+  settlement?: SettlementBank;
+  /** Deferred-net settlement windows. */
+  settlementWindows?: SettlementWindows;
 }
 
 export const apiVersion = '1.0.0';
@@ -99,6 +106,7 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
       return { ...open, needingAttention };
     },
     latestReconciliation: () => deps.reconciliations.latestReport(),
+    ...(deps.settlement ? { settlementParticipants: () => (deps.settlement as SettlementBank).rows() } : {}),
   });
   const routes = [
     ...transferRoutes({
@@ -112,6 +120,8 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
     ...bankRoutes(deps.banks),
     ...reconciliationRoutes(deps.reconciliations),
     ...eventRoutes({ store: deps.events, allowedHosts: deps.allowedWebhookHosts }),
+    ...(deps.settlement ? settlementRoutes(deps.settlement, deps.authority.clientMandates) : []),
+    ...(deps.settlementWindows ? settlementWindowRoutes(deps.settlementWindows) : []),
   ];
   const document = openApiDocument(routes);
 

@@ -6,6 +6,7 @@ import type { SigningKey } from '../../lib/crypto/request-signing';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/telemetry/tracing';
 import { allowedHostsSchema } from '../../lib/events/webhook-url';
 import { banksOfMandate, clientMandatesSchema, type Mandate } from './mandates';
+import { settlementConfigOf, settlementEnvShape, type SettlementConfig } from './settlement-config';
 
 export type Role = 'client' | 'operator';
 
@@ -89,6 +90,7 @@ export const envSchema = z.object({
   WEBHOOK_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1_000).default(86_400_000),
   LOG_LEVEL: logLevelSchema,
   ...tracingEnvShape,
+  ...settlementEnvShape,
 });
 
 export interface TransferApiConfig {
@@ -128,6 +130,8 @@ export interface TransferApiConfig {
   logLevel: string;
   /** Undefined: tracing is off. */
   tracing: TracingConfig | undefined;
+  /** Undefined: no settlement bank, transfers do not settle. */
+  settlement: SettlementConfig | undefined;
 }
 
 /** Read once at start-up; a bad value stops the process with the variable's name. */
@@ -168,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     webhookRetry: { initialIntervalMs: parsed.WEBHOOK_RETRY_INITIAL_INTERVAL_MS, maximumIntervalMs: parsed.WEBHOOK_RETRY_MAX_INTERVAL_MS, giveUpAfterMs: parsed.WEBHOOK_GIVE_UP_AFTER_MS },
     logLevel: parsed.LOG_LEVEL,
     tracing: tracingConfig(parsed, 'transfer-api'),
+    settlement: settlementConfigOf(parsed, parsed.BANKS),
   });
 }
 

@@ -28,4 +28,7 @@ export const transferApiLimits = {
   reconciliationReadIntervalMs: 60_000,
   /** An open record entry without its record is a create that stopped before its decision; the sweeper drops it after this long. */
   orphanEntryAfterMs: 10 * 60_000,
+  /** Pause between two tries to open the settlement participants while the settlement bank starts. */
+  settlementOpeningRetryMs: 1_000,
+  settlementOpeningAttemptsMax: 30,
 } as const;

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { transferDataConverter } from '../../lib/temporal/data-converter';
 import { MongoClient } from 'mongodb';
 import { EventStore } from '../../lib/events/event-store';
@@ -17,6 +17,10 @@ import { BankAccounts } from './gateways/bank-accounts';
 import { TemporalReconciliations } from './gateways/reconciliations';
 import { TemporalTransferWorkflows } from './gateways/temporal-transfer-workflows';
 import { transferApiLimits } from './limits';
+import { SettlementBank } from './gateways/settlement-bank';
+import { ensureSettlementWindowSchedule } from './settlement-schedule';
+import { SettlementWindows } from './gateways/settlement-windows';
+import { SettlementWindowStore } from '../../lib/settlement/window-store';
 
 
 /** The API signs with the first transfer authority key; the others are still accepted by the worker (a rotation). */
@@ -24,6 +28,22 @@ function authorityKeyOf(config: TransferApiConfig): SigningKey {
   const [key] = config.authorityKeys;
   if (!key) throw new Error('TRANSFER_AUTHORITY_KEYS is empty');
   return key;
+}
+
+/** The settlement bank may still be starting: its participants are opened before the API takes a transfer. */
+async function openParticipantsPatiently(settlement: SettlementBank, windows: SettlementWindows | undefined, logger: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await settlement.openParticipants();
+      await windows?.openFirst(new Date().toISOString());
+      logger.info({ model: settlement.model, participants: settlement.participants, currencies: settlement.config.currencies }, 'settlement participants open');
+      return;
+    } catch (error) {
+      if (attempt >= transferApiLimits.settlementOpeningAttemptsMax) throw error;
+      logger.warn({ attempt, error: error instanceof Error ? error.message : String(error) }, 'settlement bank not ready; retrying');
+      await new Promise((resolve) => setTimeout(resolve, transferApiLimits.settlementOpeningRetryMs));
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -50,6 +70,7 @@ async function main(): Promise<void> {
     debitGiveUpAfterMs: config.debitGiveUpAfterMs,
     compensationRetryMaximumIntervalMs: config.compensationRetryMaximumIntervalMs,
     transferRecord: true,
+    ...(config.settlement ? { settlement: { model: config.settlement.model, bankId: config.settlement.bankId } } : {}),
     webhooks: {
       // The worker runs webhook POSTs on this queue beside the saga's (see services/worker/transfer-worker.ts).
       deliveryTaskQueue: `${config.temporal.taskQueue}-webhooks`,
@@ -58,6 +79,13 @@ async function main(): Promise<void> {
       giveUpAfterMs: config.webhookRetry.giveUpAfterMs,
     },
   };
+  const settlement = config.settlement ? new SettlementBank(config.settlement, policy.banks, config.signingKey, config.bankRequestTimeoutMs) : undefined;
+  const settlementWindows = settlement?.model === 'deferred-net' ? new SettlementWindows(new SettlementWindowStore(mongo.db(config.events.databaseName)), settlement, client, config.temporal.taskQueue) : undefined;
+  if (settlement) await openParticipantsPatiently(settlement, settlementWindows, logger);
+  if (settlement && settlementWindows) {
+    const outcome = await ensureSettlementWindowSchedule(client, config.temporal.taskQueue, settlement.config.windowMinutes, { participants: [...settlement.participants], currencies: [...settlement.config.currencies] });
+    logger.info({ everyMinutes: settlement.config.windowMinutes, outcome }, 'settlement window schedule');
+  }
   const sweeper = startRecordSweeper({ records, workflows, policy, logger, intervalMs: config.sweep.intervalMs, startGraceMs: config.sweep.startGraceMs });
   const { app } = buildTransferApi({
     logger,
@@ -73,6 +101,8 @@ async function main(): Promise<void> {
     allowedWebhookHosts: config.allowedWebhookHosts,
     rateLimitPerMinute: config.rateLimitPerMinute,
     transferOverdueAfterMs: config.transferOverdueAfterMs,
+    ...(settlement ? { settlement } : {}),
+    ...(settlementWindows ? { settlementWindows } : {}),
     ...(tracing ? { tracer: tracing.tracer } : {}),
   });
   const close = async (): Promise<void> => {

@@ -50,7 +50,7 @@ export const transferStatusSchema = z.enum(transferStatuses).meta({ id: 'Transfe
 
 export const transferStepSchema = z
   .object({
-    name: z.enum(['approval', 'debit', 'credit', 'credit-void', 'refund']),
+    name: z.enum(['approval', 'debit', 'settlement-reserve', 'credit', 'settlement-credit', 'credit-void', 'settlement-release', 'refund']),
     status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED']),
     startedAt: z.string(),
     endedAt: z.string().optional(),
@@ -79,6 +79,7 @@ export const transferSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     steps: z.array(transferStepSchema),
+    settlementWindowId: z.string().optional().meta({ description: 'Deferred-net settlement: the window the transfer settles in (GET /v1/settlement/windows/{windowId}).' }),
   })
   .meta({ id: 'Transfer' });
 export type TransferView = z.infer<typeof transferSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type BankDirectoryEntry, bankDirectorySchema, bindHostSchema, logLevelSchema, parseEnv, signingKeySchema, signingKeysSchema } from '../../lib/config/env-parsers';
+import { type BankDirectoryEntry, bankDirectorySchema, bankIdSchema, serviceUrlSchema, bindHostSchema, logLevelSchema, parseEnv, signingKeySchema, signingKeysSchema } from '../../lib/config/env-parsers';
 import { payloadCodecKeysSchema, type CodecKey } from '../../lib/crypto/payload-codec';
 import type { SigningKey } from '../../lib/crypto/request-signing';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/telemetry/tracing';
@@ -12,6 +12,9 @@ export const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TASK_QUEUE: z.string().min(1).default('transfers'),
   BANKS: bankDirectorySchema,
+  /** The settlement bank's id and account service; unset, transfers that settle cannot (their reservation retries, then the debit is refunded). */
+  SETTLEMENT_BANK_ID: bankIdSchema.default('settlement'),
+  SETTLEMENT_BANK_URL: serviceUrlSchema.optional(),
   /** The saga's key for its calls to the account services (scope ledger). */
   SERVICE_SIGNING_KEY: signingKeySchema,
   /** Reconciliation's own key (scope read). */
@@ -36,6 +39,7 @@ export const envSchema = z.object({
 export interface WorkerConfig {
   temporal: { address: string; namespace: string; taskQueue: string };
   banks: readonly BankDirectoryEntry[];
+  settlementBank: { bankId: string; url: string } | undefined;
   /** Signs the saga's calls to the account services. */
   signingKey: SigningKey;
   /** Signs reconciliation's reads. */
@@ -62,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
   return Object.freeze({
     temporal: { address: parsed.TEMPORAL_ADDRESS, namespace: parsed.TEMPORAL_NAMESPACE, taskQueue: parsed.TASK_QUEUE },
     banks: parsed.BANKS,
+    settlementBank: parsed.SETTLEMENT_BANK_URL === undefined ? undefined : { bankId: parsed.SETTLEMENT_BANK_ID, url: parsed.SETTLEMENT_BANK_URL },
     signingKey: parsed.SERVICE_SIGNING_KEY,
     reconciliationSigningKey: parsed.RECONCILIATION_SIGNING_KEY,
     authorityKeys: parsed.TRANSFER_AUTHORITY_KEYS,

@@ -6,6 +6,7 @@ import { startConfiguredTracing } from '../../lib/telemetry/tracing';
 import { transferDataConverter } from '../../lib/temporal/data-converter';
 import { EventStore } from '../../lib/events/event-store';
 import { TransferRecordStore } from '../../lib/record/transfer-record-store';
+import { SettlementWindowStore } from '../../lib/settlement/window-store';
 import { ReconciliationCutStore } from '../../lib/reconciliation/cut-store';
 import { secretSealer } from '../../lib/crypto/secret-sealing';
 import { loadConfig } from './config';
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     bundle,
     banks: config.banks,
+    ...(config.settlementBank ? { settlementBank: config.settlementBank, settlementWindows: new SettlementWindowStore(mongo.db(config.events.databaseName)) } : {}),
     signingKey: config.signingKey,
     reconciliationSigningKey: config.reconciliationSigningKey,
     authorityKeys: config.authorityKeys,

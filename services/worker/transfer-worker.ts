@@ -6,6 +6,9 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createAccountActivities, type AccountActivitiesOptions } from '../../activities/account-activities';
+import { createSettlementActivities } from '../../activities/settlement-activities';
+import { createSettlementWindowActivities } from '../../activities/settlement-window-activities';
+import type { SettlementWindowStore } from '../../lib/settlement/window-store';
 import { createAuthorityActivities } from '../../activities/authority-activities';
 import { createReconciliationActivities, type ReconciliationSources } from '../../activities/reconciliation-activities';
 import { activityFailureMetrics, workflowInterceptorModules } from './metrics';
@@ -61,6 +64,10 @@ export interface TransferWorkerOptions extends AccountActivitiesOptions {
   reconciliationSigningKey?: SigningKey;
   /** TRANSFER_AUTHORITY_KEYS: a transfer input or operator decision none of them signed moves nothing. */
   authorityKeys: readonly SigningKey[];
+  /** Where the settlement legs go; without it a transfer that settles retries its reservation until it gives up. */
+  settlementBank?: { bankId: string; url: string };
+  /** The settlement windows (deferred-net), in the API's database; with settlementBank, the window workflows run here. */
+  settlementWindows?: SettlementWindowStore;
 }
 
 /** Activity spans, workflow spans through the exporter sink, and spans for the client calls activities make. */
@@ -87,6 +94,8 @@ export async function createTransferWorker(options: TransferWorkerOptions): Prom
     dataConverter: transferDataConverter(options.codecKeys),
     activities: {
       ...createAccountActivities(options),
+      ...(options.settlementBank ? createSettlementActivities({ ...options, settlementBank: options.settlementBank }) : {}),
+      ...(options.settlementBank && options.settlementWindows ? createSettlementWindowActivities({ ...options, settlementBank: options.settlementBank, windows: options.settlementWindows }) : {}),
       ...createAuthorityActivities(options.authorityKeys),
       ...createReconciliationActivities({ ...options, signingKey: options.reconciliationSigningKey ?? options.signingKey }),
       ...(events ? { recordTransferEvent: events.recordTransferEvent, recordTransferChange: events.recordTransferChange } : {}),

@@ -127,8 +127,13 @@ async function changeAccount(api: Api, print: Print, path: string, body: Record<
   print(flags, { idempotencyKey: key, replayed, account: answer.body }, () => `${replayed ? 'replayed the first decision' : 'decided'} (Idempotency-Key ${key})\n${table(answer.body)}`);
 }
 
-function withIdempotencyKey(error: unknown, key: string): Error {
-  const retry = `Idempotency-Key ${key}; --idempotency-key ${key} repeats this change without acting twice`;
-  if (error instanceof TransferApiError) return new TransferApiError(error.status, error.code, `${error.message} (${retry})`);
-  return new Error(`${error instanceof Error ? error.message : String(error)} (${retry})`);
+/** The error with the Idempotency-Key it was sent under, so that the operator can retry without acting twice. */
+export function withIdempotencyKey(error: unknown, key: string): Error {
+  return withRetryNote(error, `Idempotency-Key ${key}; --idempotency-key ${key} repeats this change without acting twice`);
+}
+
+/** The error (an API error keeps its status and code) with a note on how to retry it safely. */
+export function withRetryNote(error: unknown, note: string): Error {
+  if (error instanceof TransferApiError) return new TransferApiError(error.status, error.code, `${error.message} (${note})`);
+  return new Error(`${error instanceof Error ? error.message : String(error)} (${note})`);
 }

@@ -23,7 +23,7 @@ export class TransferApiClient {
     private readonly requestTimeoutMs = 15_000,
   ) {}
 
-  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer<T>> {
+  async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer<T>> {
     const response = await fetch(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {
       method,
       headers: { authorization: `Bearer ${this.apiKey}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -37,5 +37,10 @@ export class TransferApiClient {
       throw new TransferApiError(response.status, error?.code ?? 'UNKNOWN', error?.message ?? `HTTP ${response.status}`);
     }
     return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  /** A PUT (a change that replaces a value, e.g. a Net Debit Cap), usually under an Idempotency-Key. */
+  put<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer<T>> {
+    return this.call<T>('PUT', path, body, headers);
   }
 }

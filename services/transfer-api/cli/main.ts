@@ -5,6 +5,7 @@ import { TransferApiClient, TransferApiError } from './api-client';
 import type { GlobalFlags, Print } from './command-context';
 import { loadCliConfig } from './config';
 import { addReconciliationCommands } from './reconciliation-commands';
+import { addSettlementCommands } from './settlement-commands';
 import { addTransferCommands } from './transfer-commands';
 
 const projectRoot = join(__dirname, '..', '..', '..');
@@ -28,6 +29,7 @@ function program(): Command {
   addTransferCommands(root, api, print);
   addAccountCommands(root, api, print);
   addReconciliationCommands(root, api, print);
+  addSettlementCommands(root, api, print);
   return root;
 }
 

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { httpLatencyRecorder } from '../../../lib/http/metrics';
 import type { ReconciliationReport } from '../../../lib/reconciliation/reconciliation';
+import type { ParticipantRow } from '../gateways/settlement-bank';
 import type { OpenTransferCounts } from '../gateways/transfer-workflows';
 import type { CreateTransferResult } from '../use-cases/create-transfer';
 import { transferApiLimits } from '../limits';
@@ -21,6 +22,8 @@ export interface ApiMetricsOptions {
   openTransferCounts?: () => Promise<OpenTransferCounts>;
   /** The latest completed reconciliation's report, read when Prometheus scrapes. */
   latestReconciliation?: () => Promise<ReconciliationReport | null>;
+  /** The settlement participants' rows, read from the settlement bank when Prometheus scrapes. */
+  settlementParticipants?: () => Promise<readonly ParticipantRow[]>;
 }
 
 /** One registry per app, so that tests can build several apps in one process. */
@@ -42,6 +45,7 @@ export function createApiMetrics(options: ApiMetricsOptions = {}): ApiMetrics {
   });
   registerOpenTransferGauges(registry, options.openTransferCounts);
   registerReconciliationGauge(registry, options.latestReconciliation);
+  if (options.settlementParticipants) registerSettlementGauges(registry, options.settlementParticipants);
   return {
     registry,
     recordRequests,
@@ -120,5 +124,48 @@ function registerReconciliationGauge(registry: Registry, latest: ApiMetricsOptio
       this.reset();
       for (const [bank, count] of (await read()) ?? []) this.set({ bank }, count);
     },
+  });
+}
+
+/**
+ * Each participant's liquidity at the settlement bank, per bank and currency, read once per scrape
+ * (the gauges share one read; none is set when the settlement bank does not answer):
+ * `settlement_reserve_minor`, `settlement_position_minor` (what it owes, negative when owed),
+ * `settlement_net_debit_cap_minor` and `settlement_net_debit_cap_used_ratio` (deferred-net).
+ */
+function registerSettlementGauges(registry: Registry, participants: () => Promise<readonly ParticipantRow[]>): void {
+  const errors = new Counter({ name: 'transfer_api_settlement_read_errors_total', help: 'Scrapes whose settlement rows the settlement bank did not answer', registers: [registry] });
+  let rows: Promise<readonly ParticipantRow[] | undefined> | undefined;
+  const read = (): Promise<readonly ParticipantRow[] | undefined> => {
+    rows ??= participants()
+      .catch(() => {
+        errors.inc();
+        return undefined;
+      })
+      .finally(() => setTimeout(() => (rows = undefined), 1_000).unref());
+    return rows;
+  };
+  const gaugeOf = (name: string, help: string, value: (row: ParticipantRow) => number | undefined): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['bank', 'currency'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const row of (await read()) ?? []) {
+          const found = value(row);
+          if (found !== undefined) this.set({ bank: row.bankId, currency: row.currency }, found);
+        }
+      },
+    });
+  };
+  gaugeOf('settlement_reserve_minor', "A participant's reserve at the settlement bank, in minor units", (row) => Number(row.reserveMinor));
+  gaugeOf('settlement_position_minor', 'What a participant owes and has not settled (negative: what it is owed), in minor units', (row) => Number(row.positionMinor));
+  gaugeOf('settlement_net_debit_cap_minor', "A participant's Net Debit Cap (deferred-net), in minor units", (row) => (row.netDebitCapMinor === null ? undefined : Number(row.netDebitCapMinor)));
+  gaugeOf('settlement_net_debit_cap_used_ratio', 'Share of its Net Debit Cap a participant owes now (deferred-net); alerts watch it', (row) => {
+    if (row.netDebitCapMinor === null) return undefined;
+    const cap = Number(row.netDebitCapMinor);
+    return cap === 0 ? (Number(row.positionMinor) > 0 ? 1 : 0) : Math.max(0, Number(row.positionMinor)) / cap;
   });
 }

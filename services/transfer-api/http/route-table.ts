@@ -6,7 +6,7 @@ import { errorBodySchema } from '../schemas';
 import { ApiError } from '../../../lib/http/errors';
 import type { Caller } from './auth';
 
-type Method = 'get' | 'post' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'delete';
 type Schema = z.ZodType;
 
 export interface RouteInput<B, Q, P> {

@@ -66,6 +66,7 @@ export async function createTransfer(deps: TransferUseCaseDeps, caller: Caller, 
     fingerprint: requestFingerprint(body),
     request: normalisedRequest(body),
     createdAt: now.toISOString(),
+    ...(deps.policy.settlement ? { settlement: deps.policy.settlement } : {}),
   };
   const opened = await deps.records.create(record);
   if (opened.outcome === 'created') {

@@ -12,9 +12,13 @@ export interface TransferUseCaseDeps {
   policy: TransferPolicy;
 }
 
-/** The saga's input for a recorded transfer, with the API's policy of today. */
+/**
+ * The saga's input for a recorded transfer, with the API's policy of today but the settlement the
+ * record fixed: a transfer recorded before settlement (or under another model) settles as it began.
+ */
 export function inputOf(record: TransferRecordDocument, policy: TransferPolicy, options: { repair?: boolean } = {}): TransferInput {
   const { request } = record;
+  const { settlement: _today, ...policyOfToday } = policy;
   return {
     transferId: record._id,
     source: request.source,
@@ -23,7 +27,7 @@ export function inputOf(record: TransferRecordDocument, policy: TransferPolicy, 
     currency: request.currency,
     ...(request.reference === null ? {} : { reference: request.reference }),
     requestedBy: record.client,
-    policy: { ...policy, transferRecord: true },
+    policy: { ...policyOfToday, ...(record.settlement ? { settlement: record.settlement } : {}), transferRecord: true },
     createdAt: record.createdAt,
     ...(options.repair ? { repair: true } : {}),
   };

@@ -18,5 +18,6 @@ export function transferView(state: TransferState): TransferView {
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
     steps: state.steps,
+    ...(state.settlementWindowId === undefined ? {} : { settlementWindowId: state.settlementWindowId }),
   };
 }

@@ -35,6 +35,9 @@ async function launcherEnv(dataDir: string): Promise<Record<string, string>> {
     FERRETDB_DEBUG_BASE_PORT: String(await findFreePort()),
     API_FERRETDB_PORT: String(await findFreePort()),
     API_FERRETDB_DEBUG_PORT: String(await findFreePort()),
+    SETTLEMENT_SERVICE_PORT: String(await findFreePort()),
+    SETTLEMENT_FERRETDB_PORT: String(await findFreePort()),
+    SETTLEMENT_FERRETDB_DEBUG_PORT: String(await findFreePort()),
     LOCAL_BANKS: 'bank-a',
   };
 }
@@ -71,8 +74,8 @@ describe('npm start (infra/cli/start.ts)', () => {
   test('when the whole system is started, then every process answers, a generated key works, and Ctrl-C leaves no process behind', async () => {
     const env = await launcherEnv(join(dir.path, 'whole'));
     const { launcher, pids } = await runUntilReady(env, []);
-    // temporal, the bank's ferretdb, the API's ferretdb, account service, codec server, worker, transfer API
-    expect(pids).toHaveLength(7);
+    // temporal, the bank's ferretdb, the settlement bank's, the API's, the two account services, codec server, worker, transfer API
+    expect(pids).toHaveLength(9);
     expect(pids.every(processAlive)).toBe(true);
     const apiUrl = `http://127.0.0.1:${env.TRANSFER_API_PORT}`;
     expect(launcher.output).toContain(`Transfer API:    ${apiUrl}`);
@@ -91,6 +94,7 @@ describe('npm start (infra/cli/start.ts)', () => {
     expect((await stat(serviceKeysPath)).mode & 0o777).toBe(0o600);
     expect(launcher.output).toContain(`Keys:            ${join(env.DATA_DIR as string, 'secrets')}`);
     expect(launcher.output).toMatch(new RegExp(`account-service-bank-a +http://127\\.0\\.0\\.1:${env.ACCOUNT_SERVICE_BASE_PORT}`));
+    expect(launcher.output).toMatch(new RegExp(`account-service-settlement +http://127\\.0\\.0\\.1:${env.SETTLEMENT_SERVICE_PORT}`));
     // One key per caller, each with only its caller's scopes.
     const serviceKeys = JSON.parse(await readFile(serviceKeysPath, 'utf8')) as Array<SigningKey & { caller: string; scopes: string[] }>;
     expect(serviceKeys.map((key) => [key.caller, key.scopes])).toEqual([['worker', ['ledger']], ['transfer-api', ['admin', 'read']], ['reconciliation', ['read']]]);
@@ -114,12 +118,13 @@ describe('npm start (infra/cli/start.ts)', () => {
   test('when started, then it prints the table with a reachable Web UI, and Ctrl-C leaves no process behind', async () => {
     const env = await launcherEnv(join(dir.path, 'first'));
     const { launcher, pids } = await runUntilReady(env);
-    // Temporal, the bank's FerretDB and the API's own FerretDB (a service started by hand needs its events database).
-    expect(pids).toHaveLength(3);
+    // Temporal, the bank's FerretDB, the settlement bank's and the API's own (a service started by hand needs its events database).
+    expect(pids).toHaveLength(4);
     expect(pids.every(processAlive)).toBe(true);
     const uiUrl = `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`;
     expect(launcher.output).toContain(`Temporal Web UI: ${uiUrl}`);
     expect(launcher.output).toMatch(/ferretdb-bank-a\s+mongodb:\/\/127\.0\.0\.1:/);
+    expect(launcher.output).toMatch(new RegExp(`ferretdb-settlement\\s+mongodb://127\\.0\\.0\\.1:${env.SETTLEMENT_FERRETDB_PORT}/`));
     expect(launcher.output).toMatch(new RegExp(`ferretdb-transfer-api\\s+mongodb://127\\.0\\.0\\.1:${env.API_FERRETDB_PORT}/`));
     expect((await fetch(uiUrl)).status).toBe(200);
     await interruptAndCheckNoOrphans(launcher, pids);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { parse } from 'yaml';
-import { composeReplicaSet, generateComposeSecrets, serviceKeyFiles, writeMissingComposeSecrets } from '../../../infra/docker/compose-secrets';
+import { composeReplicaSet, composeSettlementBank, generateComposeSecrets, serviceKeyFiles, writeMissingComposeSecrets } from '../../../infra/docker/compose-secrets';
+import { serviceKeysSchema } from '../../../lib/config/env-parsers';
 import { localPlanFromEnv } from '../../../infra/local-plan';
 import { namespaceRetentionHoursDefault } from '../../../infra/processes/temporal-dev-server';
 import * as accountService from '../../../services/account-service/config';
@@ -114,6 +115,7 @@ const projectServices: Record<string, ProjectService> = {
   'account-service-bank-a': { entry: 'services/account-service/main.ts', config: accountService, metricsPortVariable: 'PORT' },
   'account-service-bank-b': { entry: 'services/account-service/main.ts', config: accountService, metricsPortVariable: 'PORT' },
   'account-service-bank-c': { entry: 'services/account-service/main.ts', config: accountService, metricsPortVariable: 'PORT' },
+  'account-service-settlement': { entry: 'services/account-service/main.ts', config: accountService, metricsPortVariable: 'PORT' },
   worker: { entry: 'services/worker/main.ts', config: worker, metricsPortVariable: 'WORKER_METRICS_PORT' },
   'transfer-api': { entry: 'services/transfer-api/main.ts', config: transferApi, metricsPortVariable: 'PORT' },
   'temporal-setup': { entry: 'services/temporal-setup/main.ts', config: temporalSetup },
@@ -121,6 +123,12 @@ const projectServices: Record<string, ProjectService> = {
 };
 
 const banks = ['bank-a', 'bank-b', 'bank-c'];
+/** The settlement bank: a node like the banks' (its own MongoDB, init job and account service), and no participant. */
+const settlementBank = 'settlement';
+/** Every node with a ledger database: the banks and the settlement bank. */
+const ledgerNodes = [...banks, settlementBank];
+/** The secret file with a node's SERVICE_KEYS: the settlement bank's has the API's key with `ledger` too. */
+const serviceKeysSecretOf = (node: string): string => (node === settlementBank ? 'settlement-service-keys' : 'account-service-keys');
 
 /** The secrets each service may mount, and no other; a service not listed mounts none. */
 const secretsByService: Record<string, string[]> = {
@@ -129,10 +137,10 @@ const secretsByService: Record<string, string[]> = {
   temporal: ['temporal-db-password'],
   'temporal-ui': ['codec-server-token'],
   ...Object.fromEntries(
-    banks.flatMap((bank) => [
-      [`mongodb-${bank}`, [`mongodb-${bank}-keyfile`, `mongodb-${bank}-root-password`]],
-      [`mongodb-${bank}-init`, [`account-service-${bank}-mongodb-url`, `mongodb-${bank}-root-password`]],
-      [`account-service-${bank}`, ['account-service-keys', `account-service-${bank}-mongodb-url`]],
+    ledgerNodes.flatMap((node) => [
+      [`mongodb-${node}`, [`mongodb-${node}-keyfile`, `mongodb-${node}-root-password`]],
+      [`mongodb-${node}-init`, [`account-service-${node}-mongodb-url`, `mongodb-${node}-root-password`]],
+      [`account-service-${node}`, [serviceKeysSecretOf(node), `account-service-${node}-mongodb-url`]],
     ]),
   ),
   'mongodb-transfer-api': ['mongodb-transfer-api-keyfile', 'mongodb-transfer-api-root-password'],
@@ -145,7 +153,7 @@ const secretsByService: Record<string, string[]> = {
 
 /** Each data network and everything on it: a database server, its init job and the services whose data it holds. */
 const dataNetworks: Record<string, string[]> = {
-  ...Object.fromEntries(banks.map((bank) => [`${bank}-data`, [`mongodb-${bank}`, `mongodb-${bank}-init`, `account-service-${bank}`]])),
+  ...Object.fromEntries(ledgerNodes.map((node) => [`${node}-data`, [`mongodb-${node}`, `mongodb-${node}-init`, `account-service-${node}`]])),
   'transfer-api-data': ['mongodb-transfer-api', 'mongodb-transfer-api-init', 'worker', 'transfer-api'],
   'temporal-data': ['temporal-postgresql', 'temporal-schema', 'temporal'],
 };
@@ -208,6 +216,32 @@ describe('docker-compose.yml: project services', () => {
     expect(workerConfig.metricsBindAddress).toBe('0.0.0.0:9464');
   });
 
+  test('when the worker and the API start, then both reach the settlement bank by its service name and id, and wait until it is healthy', () => {
+    const node = accountService.loadConfig(environmentOf('account-service-settlement'));
+    expect(node.bankId).toBe(composeSettlementBank);
+    expect(composeSettlementBank).toBe(settlementBank);
+    const expected = { bankId: node.bankId, url: `http://account-service-settlement:${node.port}` };
+    const workerConfig = worker.loadConfig(environmentOf('worker'));
+    const apiSettlement = transferApi.loadConfig(environmentOf('transfer-api')).settlement;
+    expect(workerConfig.settlementBank).toEqual(expected);
+    expect({ bankId: apiSettlement?.bankId, url: apiSettlement?.url }).toEqual(expected);
+    expect(workerConfig.banks.map((bank) => bank.bankId)).not.toContain(node.bankId);
+    for (const client of ['worker', 'transfer-api']) {
+      expect({ client, condition: services[client]?.depends_on?.['account-service-settlement']?.condition }).toEqual({ client, condition: 'service_healthy' });
+    }
+  });
+
+  test('when the settlement settings are unset, then compose passes the loader\'s own defaults, and each setting reaches the API', () => {
+    const withoutSettings = Object.fromEntries(Object.entries(environmentOf('transfer-api')).filter(([variable]) => !/^SETTLEMENT_(MODEL|CURRENCIES|OPENING_)/.test(variable)));
+    expect(transferApi.loadConfig(environmentOf('transfer-api')).settlement).toEqual(transferApi.loadConfig(withoutSettings).settlement);
+    expect(transferApi.loadConfig(environmentOf('transfer-api')).settlement?.model).toBe('deferred-net');
+    const tuned = transferApi.loadConfig(
+      environmentOf('transfer-api', { SETTLEMENT_MODEL: 'immediate-gross', SETTLEMENT_CURRENCIES: 'EUR,USD', SETTLEMENT_OPENING_RESERVE_MINOR: '5000', SETTLEMENT_OPENING_NET_DEBIT_CAP_MINOR: '4000' }),
+    ).settlement;
+    expect(tuned).toMatchObject({ model: 'immediate-gross', currencies: ['EUR', 'USD'], openingReserveMinor: 5000n, openingNetDebitCapMinor: 4000n });
+    expect(() => transferApi.loadConfig(environmentOf('transfer-api', { SETTLEMENT_MODEL: 'gross-ish' }))).toThrow(/SETTLEMENT_MODEL/);
+  });
+
   test('when the API starts, then four eyes is on by default, and CLIENT_MANDATES reaches it and is checked against its client keys', () => {
     expect(transferApi.loadConfig(environmentOf('transfer-api')).approvalFourEyes).toBe(true);
     expect(transferApi.loadConfig(environmentOf('transfer-api', { APPROVAL_FOUR_EYES: 'false' })).approvalFourEyes).toBe(false);
@@ -240,6 +274,27 @@ describe('docker-compose.yml: secrets', () => {
     const readme = readProjectFile('README.md');
     const secretsReadme = readProjectFile('secrets/README.md');
     for (const name of declared) expect({ name, readme: readme.includes(name), secretsReadme: secretsReadme.includes(`\`${name}\``) }).toEqual({ name, readme: true, secretsReadme: true });
+  });
+
+  test('when the key files are generated, then the settlement bank\'s grants the API `ledger` (funds-out debits a reserve) and the worker `read` and `admin` (window settlement), the banks\' neither; the other keys are the same in both', () => {
+    const scopesByKey = (file: string) => new Map(serviceKeysSchema.parse(sampleSecrets[file]).map((key) => [`${key.keyId}:${key.secret}`, [...key.scopes].sort()]));
+    const atBanks = scopesByKey('account-service-keys');
+    const atSettlement = scopesByKey('settlement-service-keys');
+    expect([...atSettlement.keys()]).toEqual([...atBanks.keys()]);
+    const apiKey = formatSigningKeyOf(sampleSecrets['transfer-api-service-signing-key']);
+    expect(atBanks.get(apiKey)).toEqual(['admin', 'read']);
+    expect(atSettlement.get(apiKey)).toEqual(['admin', 'ledger', 'read']);
+    const workerKey = formatSigningKeyOf(sampleSecrets['worker-service-signing-key']);
+    expect(atBanks.get(workerKey)).toEqual(['ledger']);
+    expect(atSettlement.get(workerKey)).toEqual(['admin', 'ledger', 'read']);
+    for (const [key, scopes] of atBanks) if (key !== apiKey && key !== workerKey) expect(atSettlement.get(key)).toEqual(scopes);
+    expect(serviceKeyFiles).toEqual(expect.arrayContaining(['account-service-keys', 'settlement-service-keys']));
+    // What each node accepts from the API, as its account service loads its key file.
+    const apiKeyId = apiKey.split(':')[0] as string;
+    for (const node of ledgerNodes) {
+      const scopes = [...(accountService.loadConfig(environmentOf(`account-service-${node}`)).serviceKeys.get(apiKeyId)?.scopes ?? [])];
+      expect({ node, ledger: scopes.includes('ledger') }).toEqual({ node, ledger: node === settlementBank });
+    }
   });
 
   test('when the generator runs, then it writes the missing files readable by the containers in a private folder, keeps existing ones, and refuses half a set of service keys', async () => {
@@ -276,8 +331,8 @@ describe('docker-compose.yml: secrets', () => {
 });
 
 describe('docker-compose.yml: MongoDB', () => {
-  test('when the MongoDB servers are listed, then there is one per bank and one for the transfer API', () => {
-    expect(mongodbServers.sort()).toEqual([...banks.map((bank) => `mongodb-${bank}`), 'mongodb-transfer-api'].sort());
+  test('when the MongoDB servers are listed, then there is one per bank, one for the settlement bank and one for the transfer API', () => {
+    expect(mongodbServers.sort()).toEqual([...ledgerNodes.map((node) => `mongodb-${node}`), 'mongodb-transfer-api'].sort());
   });
 
   test.each(mongodbServers)('when %s starts, then it requires authentication, runs as a replica set with a key file of its own and creates its root user from a secret', (name) => {
@@ -302,8 +357,9 @@ describe('docker-compose.yml: MongoDB', () => {
     expect(services[name]?.networks).toEqual([`${name.replace(/^mongodb-/, '')}-data`]);
   });
 
-  test.each(banks)('when the account service of %s connects, then its URL names a user of its own and only its bank\'s database, which its init job creates it for', (bank) => {
+  test.each(ledgerNodes)('when the account service of %s connects, then its URL names a user of its own and only its node\'s database, which its init job creates it for', (bank) => {
     const config = accountService.loadConfig(environmentOf(`account-service-${bank}`));
+    expect(config.bankId).toBe(bank);
     expect(config.databaseName).toBe(`ledger_${bank.replace('-', '_')}`);
     expectServiceUrl(config.mongodbUrl, { user: `account-service-${bank}`, host: `mongodb-${bank}`, database: config.databaseName });
     expectInitJobCreates(`mongodb-${bank}-init`, { host: `mongodb-${bank}`, database: config.databaseName, urlSecrets: [`account-service-${bank}-mongodb-url`] });
@@ -328,6 +384,12 @@ describe('docker-compose.yml: MongoDB', () => {
     execFileSync(process.execPath, ['--check', join(projectRoot, 'infra/docker/mongodb-init.js')]);
   });
 });
+
+/** `id:secret` of a signing key file's content. */
+function formatSigningKeyOf(content: string | undefined): string {
+  expect(content).toMatch(/^[A-Za-z0-9-]+:[A-Za-z0-9_-]{32,}$/);
+  return content as string;
+}
 
 function expectServiceUrl(url: string, expected: { user: string; host: string; database: string }): void {
   const parsed = new URL(url);

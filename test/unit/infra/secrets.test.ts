@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serviceKeysSchema } from '../../../lib/config/env-parsers';
-import { formatServiceKeys, loadOrCreateSecrets, signingKeyOf } from '../../../infra/secrets';
+import { formatServiceKeys, generateServiceKeys, loadOrCreateSecrets, settlementServiceKeys, signingKeyOf } from '../../../infra/secrets';
 
 describe("the launcher's secrets", () => {
   let dataDir: string;
@@ -56,5 +56,24 @@ describe("the launcher's secrets", () => {
     expect(secrets.serviceKeys.map((key) => key.keyId)).toEqual(['worker-1', 'transfer-api-1', 'reconciliation-1']);
     expect(secrets.apiKeys.map((key) => key.name)).toEqual(['operator', 'operator-2', 'client-a']);
     expect(secrets.apiKeys[0]?.key).toBe(`op_${'o'.repeat(32)}`);
+  });
+
+  test('when the settlement bank\'s keys are made, then they are the callers\' own, the API\'s with `ledger` added once, and the given keys are left as they were', () => {
+    const serviceKeys = generateServiceKeys();
+    const before = structuredClone(serviceKeys);
+    const settlement = settlementServiceKeys({ serviceKeys });
+    expect(serviceKeys).toEqual(before);
+    expect(settlement.map((key) => [key.keyId, key.secret, key.scopes])).toEqual([
+      ['worker-1', serviceKeys[0]?.secret, ['ledger', 'read', 'admin']],
+      ['transfer-api-1', serviceKeys[1]?.secret, ['admin', 'read', 'ledger']],
+      ['reconciliation-1', serviceKeys[2]?.secret, ['read']],
+    ]);
+    expect(settlementServiceKeys({ serviceKeys: settlement })).toEqual(settlement);
+    // A rotation keeps both of the API's keys, each with `ledger`.
+    const rotated = [{ ...serviceKeys[1], keyId: 'transfer-api-2', secret: 'r'.repeat(32) } as (typeof serviceKeys)[number], ...serviceKeys];
+    expect(settlementServiceKeys({ serviceKeys: rotated }).filter((key) => key.caller === 'transfer-api').map((key) => [key.keyId, key.scopes])).toEqual([
+      ['transfer-api-2', ['admin', 'read', 'ledger']],
+      ['transfer-api-1', ['admin', 'read', 'ledger']],
+    ]);
   });
 });

@@ -1,0 +1,91 @@
+/**
+ * Settlement between the banks: which accounts at the settlement bank a transfer moves, per
+ * model. Imported by workflows: no I/O, no dependencies.
+ *
+ * - deferred-net: each participant has a position account per currency whose balance is what it
+ *   is owed (negative: what it owes) since the last settlement, and whose overdraft limit is its
+ *   Net Debit Cap. A transfer reserves its amount against the sender's position (a debit the
+ *   ledger refuses past the cap) and, once the customer is credited, adds it to the receiver's.
+ * - immediate-gross: each transfer moves its amount from the sender's reserve account to the
+ *   receiver's (a debit the ledger refuses past the reserve: reserves never go negative).
+ */
+
+export const settlementModels = ['deferred-net', 'immediate-gross'] as const;
+export type SettlementModel = (typeof settlementModels)[number];
+
+/** Fixed for a transfer when it is recorded, so that a repair years later settles as the transfer began. */
+export interface SettlementPolicy {
+  model: SettlementModel;
+  /** The settlement bank's id: an account service like the others, holding only participants' accounts. */
+  bankId: string;
+}
+
+export function reserveAccountId(bankId: string, currency: string): string {
+  return `reserve.${bankId}.${currency}`;
+}
+
+export function positionAccountId(bankId: string, currency: string): string {
+  return `position.${bankId}.${currency}`;
+}
+
+/** The settlement bank's accounts a transfer between two banks moves: `from` is debited (refusable), `to` credited. */
+export function settlementAccountsOf(model: SettlementModel, sourceBankId: string, targetBankId: string, currency: string): { from: string; to: string } {
+  const account = model === 'deferred-net' ? positionAccountId : reserveAccountId;
+  return { from: account(sourceBankId, currency), to: account(targetBankId, currency) };
+}
+
+/** What a sending bank's refusal at the settlement bank means, per model. */
+export function settlementRefusalOf(model: SettlementModel): 'NET_DEBIT_CAP_EXCEEDED' | 'INSUFFICIENT_LIQUIDITY' {
+  return model === 'deferred-net' ? 'NET_DEBIT_CAP_EXCEEDED' : 'INSUFFICIENT_LIQUIDITY';
+}
+
+// Settlement windows (deferred-net): `w-000001`, `w-000002`, …, so that id order is opening order.
+
+const idWidth = 6;
+
+export function windowIdOf(n: number): string {
+  return `w-${String(n).padStart(idWidth, '0')}`;
+}
+
+/** The window after `windowId`. */
+export function nextWindowId(windowId: string): string {
+  return windowIdOf(windowNumberOf(windowId) + 1);
+}
+
+export function previousWindowId(windowId: string): string | undefined {
+  const n = windowNumberOf(windowId);
+  return n > 1 ? windowIdOf(n - 1) : undefined;
+}
+
+function windowNumberOf(windowId: string): number {
+  const match = /^w-(\d{6,})$/.exec(windowId);
+  if (!match?.[1]) throw new Error(`not a settlement window id: ${windowId}`);
+  return Number(match[1]);
+}
+
+export const firstWindowId = windowIdOf(1);
+
+export interface WindowPosition {
+  bankId: string;
+  currency: string;
+  /** What the bank receives from the window (negative: what it pays). */
+  netMinor: string;
+  /** Transfers of the window that completed with this bank as sender or receiver. */
+  transfers: number;
+}
+
+/** One entry the settlement of a window wrote at the settlement bank. */
+export interface SettlementEntry {
+  bankId: string;
+  currency: string;
+  accountId: string;
+  operationId: string;
+  amountMinor: string;
+}
+
+export interface WindowReport {
+  transfers: number;
+  positions: WindowPosition[];
+  entries: SettlementEntry[];
+}
+
