@@ -41,7 +41,7 @@ const profiles: Record<Profile['name'], Profile> = {
     clients: 4,
     pauseMsMin: 200,
     pauseMsMax: 900,
-    faults: { worker: 10, accountService: 3, database: 3, temporal: 1, proxyDelay: 2, proxyDropResponses: 3, proxyPartition: 2 },
+    faults: { worker: 10, accountService: 3, database: 3, temporal: 1, settlementBank: 2, proxyDelay: 2, proxyDropResponses: 3, proxyPartition: 2 },
     quiescenceBoundMs: 180_000,
   },
   // Offered load stays below what the saga sustains while faults hit it (about 5/s here), so that
@@ -52,7 +52,7 @@ const profiles: Record<Profile['name'], Profile> = {
     clients: 3,
     pauseMsMin: 300,
     pauseMsMax: 1_200,
-    faults: { worker: 50, accountService: 10, database: 10, temporal: 3, proxyDelay: 12, proxyDropResponses: 12, proxyPartition: 12 },
+    faults: { worker: 50, accountService: 10, database: 10, temporal: 3, settlementBank: 6, proxyDelay: 12, proxyDropResponses: 12, proxyPartition: 12 },
     quiescenceBoundMs: 240_000,
   },
 };
@@ -163,13 +163,14 @@ async function main(): Promise<void> {
   const bankPlan = plan.banks.find((bank) => bank.bankId === proxiedBank);
   if (!bankPlan || !plan.services) throw new Error(`the plan has no ${proxiedBank}`);
   // A port the plan has not handed out already: a plan's ports stay free until its processes bind them.
-  const planned = new Set([plan.temporal.port, plan.temporal.uiPort, ...plan.banks.flatMap((bank) => [bank.databasePort, bank.databaseDebugPort, bank.servicePort]), ...Object.values(plan.services).filter((value): value is number => typeof value === 'number')]);
+  const nodes = [...plan.banks, ...(plan.settlementBank ? [plan.settlementBank] : [])];
+  const planned = new Set([plan.temporal.port, plan.temporal.uiPort, ...nodes.flatMap((bank) => [bank.databasePort, bank.databaseDebugPort, bank.servicePort]), ...Object.values(plan.services).filter((value): value is number => typeof value === 'number')]);
   let proxyPort = await findFreePort(plan.host);
   while (planned.has(proxyPort)) proxyPort = await findFreePort(plan.host);
   const proxy = await FaultyProxy.start(plan.host, proxyPort, bankPlan.servicePort);
   plan.services.workerBankUrls = { [proxiedBank]: `http://${plan.host}:${proxy.port}` };
 
-  say('starting the cluster (Temporal, 3 FerretDB, 3 account services, worker, API)');
+  say('starting the cluster (Temporal, 5 FerretDB, 3 banks and the settlement bank, worker, API)');
   const cluster = await startCluster(plan, { sink: logs.sink });
   const secrets = cluster.secrets;
   if (!secrets) throw new Error('the cluster started without its keys');
@@ -246,6 +247,7 @@ async function main(): Promise<void> {
       accounts,
       issued: workload.issued,
       apiDatabaseUrl: cluster.apiDatabaseUrl,
+      settlementBank: { bankId: cluster.settlementBankId, url: cluster.settlementBankUrl },
     });
     const bound: RuleVerdict = {
       rule: `every transfer ended within ${profile.quiescenceBoundMs / 1000} s of the last heal`,

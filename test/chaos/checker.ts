@@ -13,6 +13,7 @@ import { workflowInterceptorModules } from '../../services/worker/metrics';
 import { workflowsPath } from '../../services/worker/transfer-worker';
 import { transferWorkflowType } from '../../lib/contracts/transfer-definitions';
 import { apiCaller, type ApiCaller } from '../support/http';
+import { interbankCompleted, readSettlementBank, settlementViolations } from './settlement-check';
 import { mustNotComplete, untilAnswered, type IssuedTransfer, type WorkloadAccount } from './workload';
 
 /**
@@ -41,6 +42,8 @@ export interface CheckInputs {
   issued: readonly IssuedTransfer[];
   /** The transfer API's own database, where the transfer record is (read directly, not through the API). */
   apiDatabaseUrl: string;
+  /** The settlement bank, read apart from the participants. */
+  settlementBank: { bankId: string; url: string };
 }
 
 export interface CheckResult {
@@ -248,6 +251,16 @@ export async function check(inputs: CheckInputs): Promise<CheckResult> {
     .filter((record) => mustNotComplete.has(record.kind) && statuses.get(record.transferId as string)?.status === 'COMPLETED')
     .map((record) => `${record.transferId} (${record.kind}) COMPLETED`);
   verdicts.push(verdict('transfers that must fail never complete', wrongOutcome, `${acknowledged.filter((record) => mustNotComplete.has(record.kind)).length} such transfers`));
+
+  const settlement = await readSettlementBank(inputs.settlementBank, inputs.signingKey);
+  const finalStatuses = new Map(acknowledged.map((record) => [record.transferId as string, replay.workflowStatuses.get(record.transferId as string)]));
+  verdicts.push(
+    verdict(
+      'the settlement bank holds exactly the legs each final status implies; positions sum to zero; reserves hold what was paid in',
+      settlementViolations(settlement, finalStatuses, interbankCompleted(ledgers, finalStatuses)),
+      `${settlement.accounts.length} settlement accounts`,
+    ),
+  );
 
   const reconciliation = await runReconciliation(operator);
   const reconciliationFailures = reconciliation === null ? ['reconciliation did not finish'] : reconciliation.discrepancies.map((d) => `${d.kind} ${d.transferId ?? d.accountId ?? ''}: ${d.detail}`);

@@ -8,7 +8,7 @@ import type { SeededRandom } from './seeded-random';
  * seed so that a run can be repeated exactly.
  */
 
-export type FaultKind = 'kill-worker' | 'kill-account-service' | 'kill-database' | 'kill-temporal' | 'proxy-delay' | 'proxy-drop-responses' | 'proxy-partition';
+export type FaultKind = 'kill-worker' | 'kill-account-service' | 'kill-database' | 'kill-temporal' | 'kill-settlement-bank' | 'proxy-delay' | 'proxy-drop-responses' | 'proxy-partition';
 
 export interface Fault {
   kind: FaultKind;
@@ -26,10 +26,15 @@ export interface FaultCounts {
   accountService: number;
   database: number;
   temporal: number;
+  /** Kills of the settlement bank: its account service or its database. */
+  settlementBank: number;
   proxyDelay: number;
   proxyDropResponses: number;
   proxyPartition: number;
 }
+
+/** The settlement bank's processes, as the cluster names them. */
+const settlementComponents = ['account-service-settlement', 'ferretdb-settlement'] as const;
 
 function spread(random: SeededRandom, count: number, windowMs: number): number[] {
   // One fault per slot of the window, at a random point inside the slot.
@@ -43,6 +48,7 @@ export function faultSchedule(random: SeededRandom, counts: FaultCounts, banks: 
     ...Array.from({ length: counts.accountService }, () => ({ kind: 'kill-account-service' as const, component: `account-service-${random.pick(banks)}`, durationMs: random.int(500, 3_000) })),
     ...Array.from({ length: counts.database }, () => ({ kind: 'kill-database' as const, component: `ferretdb-${random.pick(banks)}`, durationMs: random.int(500, 3_000) })),
     ...Array.from({ length: counts.temporal }, () => ({ kind: 'kill-temporal' as const, component: 'temporal', durationMs: random.int(1_000, 4_000) })),
+    ...Array.from({ length: counts.settlementBank }, () => ({ kind: 'kill-settlement-bank' as const, component: random.pick(settlementComponents), durationMs: random.int(500, 3_000) })),
   ];
   // Shuffle the kinds over the timeline (Fisher–Yates on the seeded generator).
   for (let i = kills.length - 1; i > 0; i -= 1) {
