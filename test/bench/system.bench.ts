@@ -115,12 +115,22 @@ async function main(): Promise<void> {
       await expectOk(bankA.request('POST', `/v1/accounts/payer-${index % 64}/debits`, { transferId, amountMinor: '1', currency: 'EUR' }), 'direct debit');
       await expectOk(bankB.request('POST', `/v1/accounts/payee-${index % 64}/credits`, { transferId, amountMinor: '1', currency: 'EUR' }), 'direct credit');
     };
-    const sagaInput = (index: number): TransferInput => ({ transferId: `saga-${id()}`, source: { bankId: 'bank-a', accountId: `payer-${index % 64}` }, target: { bankId: 'bank-b', accountId: `payee-${index % 64}` }, amountMinor: '1', currency: 'EUR', requestedBy: 'bench', policy });
+    const sagaInput = (index: number, settles = false): TransferInput => ({
+      transferId: `saga-${id()}`,
+      source: { bankId: 'bank-a', accountId: `payer-${index % 64}` },
+      target: { bankId: 'bank-b', accountId: `payee-${index % 64}` },
+      amountMinor: '1',
+      currency: 'EUR',
+      requestedBy: 'bench',
+      policy: settles ? { ...policy, settlement: { model: 'deferred-net', bankId: env.cluster.settlementBankId } } : policy,
+    });
     /** Started as the API starts it (memo and every search attribute), on the cluster's worker unless a task queue is given. */
-    const sagaOn = (starter: Client, taskQueue?: string): Operation => async (index) => {
-      const state = await (await startTransfer(starter, sagaInput(index), { authorityKey, ...(taskQueue ? { taskQueue } : {}) })).result();
+    const sagaOn = (starter: Client, taskQueue?: string, settles = false): Operation => async (index) => {
+      const state = await (await startTransfer(starter, sagaInput(index, settles), { authorityKey, ...(taskQueue ? { taskQueue } : {}) })).result();
       if (state.status !== 'COMPLETED') throw new Error(`saga ended ${state.status}`);
     };
+    /** The same saga with its two legs at the settlement bank (deferred-net): every transfer reserves against bank-a's one position. */
+    const sagaSettled = sagaOn(codecClient, undefined, true);
     const saga = sagaOn(codecClient);
     const sagaEncrypted = sagaOn(codecClient, 'bench-encrypted');
     const sagaPlain = sagaOn(client, 'bench-plain');
@@ -139,6 +149,7 @@ async function main(): Promise<void> {
     await closedLoop(env.cluster, 20, 4, bareWithVisibility);
     await closedLoop(env.cluster, 20, 4, sagaEncrypted);
     await closedLoop(env.cluster, 20, 4, sagaPlain);
+    await closedLoop(env.cluster, 20, 4, sagaSettled);
 
     const ledger: Record<string, Run[]> = {};
     const sagas: Record<string, Run[]> = {};
@@ -157,7 +168,7 @@ async function main(): Promise<void> {
         const count = Math.max(24, concurrency * 6);
         const arms: Array<[string, Operation]> = [['bare', bare], ['direct', direct], ['saga', saga], ['saga A/A', saga]];
         // Where the saga's time goes, and what encryption costs, at one concurrency near the saga's peak.
-        if (concurrency === breakdownConcurrency) arms.push(['bare+visibility', bareWithVisibility], ['saga encrypted', sagaEncrypted], ['saga plain', sagaPlain]);
+        if (concurrency === breakdownConcurrency) arms.push(['bare+visibility', bareWithVisibility], ['saga encrypted', sagaEncrypted], ['saga plain', sagaPlain], ['saga+settlement', sagaSettled]);
         // Every other round runs the arms in reverse, so that no arm always follows the same one (and its leftovers).
         if (round % 2 === 0) arms.reverse();
         for (const [arm, operation] of arms) record(sagas, `${arm}, ${concurrency} in flight`, await closedLoop(env.cluster, count, concurrency, operation));
@@ -214,7 +225,7 @@ async function main(): Promise<void> {
     console.log(`  saga peak ${sagaPeak.perSecond.toFixed(1)}/s at ${sagaPeak.concurrency} in flight`);
 
     // Where the saga's time goes: each arm adds one part of the saga to the one before it.
-    const breakdown = ['bare', 'bare+visibility', 'direct', 'saga', 'saga plain', 'saga encrypted'].map((arm) => {
+    const breakdown = ['bare', 'bare+visibility', 'direct', 'saga', 'saga plain', 'saga encrypted', 'saga+settlement'].map((arm) => {
       const runs = sagas[`${arm}, ${breakdownConcurrency} in flight`] ?? [];
       return { arm, perSecond: mean(runs, 'perSecond'), p50Ms: mean(runs, 'p50Ms'), cpu: meanCpu(runs) };
     });
@@ -228,9 +239,15 @@ async function main(): Promise<void> {
     const encrypted = breakdown.find((row) => row.arm === 'saga encrypted')?.perSecond ?? NaN;
     const plain = breakdown.find((row) => row.arm === 'saga plain')?.perSecond ?? NaN;
     console.log(`  payload encryption: ${(encrypted / plain).toFixed(2)}x the throughput of the same saga without a codec (both workers in this process)`);
+    const settled = breakdown.find((row) => row.arm === 'saga+settlement')?.perSecond ?? NaN;
+    const unsettled = breakdown.find((row) => row.arm === 'saga')?.perSecond ?? NaN;
+    console.log(`  settlement legs: ${(settled / unsettled).toFixed(2)}x the throughput of the same saga without them (same worker, same round)`);
+    // One sending bank, many transfers at once: every reservation is decided on bank-a's one position account.
+    const hotParticipant = await closedLoop(env.cluster, 400, 200, sagaSettled);
+    console.log(`  hot participant (one sending bank, 200 in flight): ${hotParticipant.perSecond.toFixed(1)}/s  p50 ${hotParticipant.p50Ms.toFixed(0)} ms  p99 ${hotParticipant.p99Ms.toFixed(0)} ms  cpu: ${busiest(hotParticipant)}`);
 
     mkdirSync(join(outputDir, 'charts'), { recursive: true });
-    Object.assign(results, { ledger, sagas, halfLoad, targets, breakdown });
+    Object.assign(results, { ledger, sagas, halfLoad, targets, breakdown, hotParticipant });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     writeFileSync(join(outputDir, `bench-${stamp}.json`), JSON.stringify(results, null, 2));
     writeFileSync(
