@@ -118,6 +118,8 @@ export const settlementBankIdDefault = 'settlement';
 
 /** The transfer API's database on its own FerretDB. */
 export const apiDatabaseName = 'transfer_api';
+/** The currencies the local settlement bank holds unless SETTLEMENT_CURRENCIES says otherwise: the local examples and tests use both. */
+export const localSettlementCurrencies = 'EUR,USD';
 /** Webhook hosts the local cluster may call unless WEBHOOK_ALLOWED_HOSTS says otherwise. */
 export const localWebhookAllowedHosts = '127.0.0.1,localhost';
 
@@ -418,7 +420,7 @@ async function startServices(context: Omit<ServiceContext, 'accountServiceUrls' 
   const accountServiceUrls = new Map(plan.banks.map((bank) => [bank.bankId, serviceUrl(bank)] as const));
   const settlement = plan.settlementBank;
   if (!settlement) throw new Error('a plan with services needs settlementBank: every transfer between banks settles there');
-  const full: ServiceContext = { ...context, accountServiceUrls, settlementBankUrl: serviceUrl(settlement), common: { LOG_LEVEL: 'info', WEBHOOK_ALLOWED_HOSTS: localWebhookAllowedHosts, ...services.env } };
+  const full: ServiceContext = { ...context, accountServiceUrls, settlementBankUrl: serviceUrl(settlement), common: { LOG_LEVEL: 'info', WEBHOOK_ALLOWED_HOSTS: localWebhookAllowedHosts, SETTLEMENT_CURRENCIES: localSettlementCurrencies, ...services.env } };
   await context.slots.runStage([startCodecServer(full, codecServerUrl), ...plan.banks.map((bank) => startAccountService(full, bank)), startAccountService(full, settlement, settlementServiceKeys(context.secrets))]);
   const transferApiUrl = `http://${plan.host}:${services.transferApiPort}`;
   const workerMetricsUrl = `http://${plan.host}:${services.workerMetricsPort}/metrics`;

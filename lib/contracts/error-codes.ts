@@ -56,6 +56,8 @@ export const httpStatusByCode = {
   NET_DEBIT_CAP_ABOVE_RESERVE: 422,
   /** A Net Debit Cap below what the participant owes now: lower it once the bank has settled. */
   NET_DEBIT_CAP_BELOW_POSITION: 422,
+  /** A transfer between two banks in a currency the settlement bank holds no accounts in. */
+  CURRENCY_NOT_SETTLED: 422,
   WEBHOOK_ENDPOINT_LIMIT: 422,
   /** The codec server could not encode or decode the payloads it was sent (e.g. an unknown key). */
   PAYLOAD_NOT_DECODABLE: 422,

@@ -116,6 +116,7 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
       authority: deps.authority,
       ...(deps.clientTransferMaxMinor === undefined ? {} : { clientTransferMaxMinor: deps.clientTransferMaxMinor }),
       onCreated: metrics.recordCreated,
+      ...(deps.settlement ? { settlementCurrencies: deps.settlement.config.currencies } : {}),
     }),
     ...bankRoutes(deps.banks),
     ...reconciliationRoutes(deps.reconciliations),

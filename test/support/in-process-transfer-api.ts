@@ -6,7 +6,9 @@ import type { EventStore } from '../../lib/events/event-store';
 import { buildTransferApi, type TransferApiDeps } from '../../services/transfer-api/app';
 import { hashApiKey, type ApiKeyRecord, type Role } from '../../services/transfer-api/config';
 import { BankAccounts } from '../../services/transfer-api/gateways/bank-accounts';
+import type { SettlementBank } from '../../services/transfer-api/gateways/settlement-bank';
 import type { Mandate } from '../../services/transfer-api/mandates';
+import type { SettlementConfig } from '../../services/transfer-api/settlement-config';
 import { recordingBankFetch, type BankCall } from './fakes/bank-fetch';
 import { portFake } from './fakes/port-fake';
 import { FakeReconciliations } from './fakes/reconciliations';
@@ -34,12 +36,23 @@ const banks = [
   { bankId: 'bank-b', url: 'http://bank-b.invalid' },
 ];
 
+/** A settlement bank that knows its configuration and answers no call: the edge decides before any. */
+function settlementBankFake(currencies: readonly string[]): SettlementBank {
+  const config: SettlementConfig = { model: 'deferred-net', bankId: 'settlement', url: 'http://settlement.invalid', currencies, openingReserveMinor: 0n, openingNetDebitCapMinor: 0n, windowMinutes: 0 };
+  return portFake<SettlementBank>('SettlementBank', { config, model: 'deferred-net', participants: banks.map((bank) => bank.bankId) });
+}
+
 /**
  * Options as the local cluster sets them: every client may debit every bank; the maxima and
  * webhook hosts of TransferApiDeps. The event store is a fake that throws on every call: a test
  * that reaches it fails.
  */
-export async function startInProcessTransferApi(options: Partial<Pick<TransferApiDeps, 'rateLimitPerMinute' | 'clientTransferMaxMinor' | 'allowedWebhookHosts'>> = {}): Promise<InProcessTransferApi> {
+export interface InProcessOptions extends Partial<Pick<TransferApiDeps, 'rateLimitPerMinute' | 'clientTransferMaxMinor' | 'allowedWebhookHosts'>> {
+  /** Transfers between banks settle (deferred-net) in these currencies, at a settlement bank that is a fake throwing on every call. */
+  settlementCurrencies?: readonly string[];
+}
+
+export async function startInProcessTransferApi(options: InProcessOptions = {}): Promise<InProcessTransferApi> {
   const keys = new Map(callers.map((caller) => [caller.name, `${caller.name}-in-process-key-0000000000`]));
   const apiKeys: ApiKeyRecord[] = callers.map((caller) => ({ name: caller.name, role: caller.role, keyHash: hashApiKey(keys.get(caller.name) ?? '') }));
   const everyBank: Mandate = { kind: 'banks', banks: new Set(banks.map((bank) => bank.bankId)) };
@@ -53,7 +66,15 @@ export async function startInProcessTransferApi(options: Partial<Pick<TransferAp
     records: records.asStore(),
     banks: new BankAccounts(banks, { keyId: 'in-process', secret: 's'.repeat(32) }, 1_000, transport.fetch),
     reconciliations: new FakeReconciliations(),
-    policy: { approvalThresholdMinor: '1000000', approvalTimeoutMs: 60_000, amountMaxMinor: '100000000000', banks: banks.map((bank) => bank.bankId), refundAttentionAfterAttempts: 3 },
+    policy: {
+      approvalThresholdMinor: '1000000',
+      approvalTimeoutMs: 60_000,
+      amountMaxMinor: '100000000000',
+      banks: banks.map((bank) => bank.bankId),
+      refundAttentionAfterAttempts: 3,
+      ...(options.settlementCurrencies ? { settlement: { model: 'deferred-net' as const, bankId: 'settlement' } } : {}),
+    },
+    ...(options.settlementCurrencies ? { settlement: settlementBankFake(options.settlementCurrencies) } : {}),
     authority: { clientMandates: new Map(callers.filter((caller) => caller.role === 'client').map((caller) => [caller.name, everyBank])), approvalFourEyes: true },
     rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000,
     ...(options.clientTransferMaxMinor === undefined ? {} : { clientTransferMaxMinor: options.clientTransferMaxMinor }),

@@ -3,6 +3,7 @@ import { ApiError } from '../../../lib/http/errors';
 import { defineRoute, type AnyRouteSpec, type RouteResult } from '../http/route-table';
 import {
   createTransferBodySchema,
+  type CreateTransferBody,
   errorBodySchema,
   idempotencyKeySchema,
   listTransfersQuerySchema,
@@ -30,6 +31,8 @@ export interface TransferRouteDeps extends TransferUseCaseDeps {
   clientTransferMaxMinor?: ReadonlyMap<string, string>;
   /** Told of every create answered: a new transfer, or a replay of an earlier request. */
   onCreated?: (result: CreateTransferResult) => void;
+  /** The currencies the settlement bank holds (SETTLEMENT_CURRENCIES), when transfers settle. */
+  settlementCurrencies?: readonly string[];
 }
 
 const decisionResponses = (refusal: string) => ({ 200: { description: 'The transfer after the decision', schema: transferSchema }, 404: error('TRANSFER_NOT_FOUND'), 409: error(refusal) });
@@ -93,7 +96,14 @@ export function transferRoutes(deps: TransferRouteDeps): AnyRouteSpec[] {
   ];
 }
 
-/** POST /v1/transfers: the mandate and the client's maximum first, then the record and the saga. */
+/** A transfer between two banks settles at the settlement bank: in a currency it holds no accounts in, it could only be debited and refunded. */
+function assertSettles(deps: TransferRouteDeps, body: CreateTransferBody): void {
+  const currencies = deps.settlementCurrencies;
+  if (!deps.policy.settlement || !currencies || body.source.bankId === body.target.bankId || currencies.includes(body.currency)) return;
+  throw new ApiError('CURRENCY_NOT_SETTLED', `transfers between banks settle in ${currencies.join(', ')} only (SETTLEMENT_CURRENCIES); nothing was recorded`, 'currency');
+}
+
+/** POST /v1/transfers: the mandate, the client's maximum and the settlement currency first, then the record and the saga. */
 function createTransferRoute(deps: TransferRouteDeps): AnyRouteSpec {
   const maxima: ClientTransferMaxima = { byClient: deps.clientTransferMaxMinor ?? new Map(), amountMinorMaxDefault: deps.policy.amountMaxMinor };
   return defineRoute({
@@ -110,7 +120,7 @@ function createTransferRoute(deps: TransferRouteDeps): AnyRouteSpec {
       202: { description: 'Transfer started', schema: transferSchema },
       200: { description: 'Replay of an earlier identical request', schema: transferSchema, headers: { 'Idempotent-Replayed': { description: 'true', schema: { type: 'string' } } } },
       403: error("SOURCE_NOT_ALLOWED (field source) when a client's mandate (CLIENT_MANDATES) does not cover the source account; nothing is recorded"),
-      422: error("IDEMPOTENCY_KEY_REUSED, or LIMIT_EXCEEDED (field amountMinor) when the amount is above the calling client's maximum per transfer (CLIENT_TRANSFER_MAX_MINOR, else TRANSFER_MAX_MINOR); then no transfer is started"),
+      422: error("IDEMPOTENCY_KEY_REUSED, LIMIT_EXCEEDED (field amountMinor) when the amount is above the calling client's maximum per transfer (CLIENT_TRANSFER_MAX_MINOR, else TRANSFER_MAX_MINOR), or CURRENCY_NOT_SETTLED (field currency) for a transfer between two banks in a currency the settlement bank does not hold; then no transfer is started"),
     },
     handler: async ({ body, caller, request }): Promise<RouteResult> => {
       const header = request.get('idempotency-key');
@@ -118,6 +128,7 @@ function createTransferRoute(deps: TransferRouteDeps): AnyRouteSpec {
       if (!idempotencyKeySchema.safeParse(header).success) throw new ApiError('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 printable ASCII characters', 'Idempotency-Key');
       assertSourceWithinMandate(deps.authority.clientMandates, caller, body.source);
       assertWithinClientMaximum(maxima, caller, body.amountMinor);
+      assertSettles(deps, body);
       const result = await createTransfer(deps, caller, header, body);
       deps.onCreated?.(result);
       if (result.replayed) return { status: 200, body: result.transfer, headers: { 'idempotent-replayed': 'true' } };

@@ -63,6 +63,7 @@ class FakeSettlementBank {
   port(): SettlementBank {
     return portFake<SettlementBank>('SettlementBank', {
       model: 'deferred-net',
+      config: { model: 'deferred-net', bankId: 'settlement', url: 'http://settlement.invalid', currencies: ['EUR'], openingReserveMinor: 0n, openingNetDebitCapMinor: 0n, windowMinutes: 0 },
       rows: () => Promise.resolve(this.participants.map((bankId) => this.row(bankId, 'EUR'))),
       fundsIn: (bankId, funds) => this.move('in', bankId, funds),
       fundsOut: (bankId, funds) => this.move('out', bankId, funds),
