@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 
 /** `npm run replay:capture` sets this so that tests write the histories of the paths they run. */
@@ -11,6 +11,17 @@ export async function captureHistory(handle: WorkflowHandle, name: string, dir =
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.json`), historyToJSON(await handle.fetchHistory()));
+}
+
+/** When capturing: connects to a cluster's Temporal and writes one workflow's history (its latest run). */
+export async function captureWorkflowHistory(cluster: { temporalAddress: string; namespace: string }, workflowId: string, name: string): Promise<void> {
+  if (!captureHistoriesDir) return;
+  const connection = await Connection.connect({ address: cluster.temporalAddress });
+  try {
+    await captureHistory(new Client({ connection, namespace: cluster.namespace }).workflow.getHandle(workflowId), name);
+  } finally {
+    await connection.close();
+  }
 }
 
 export interface HistoryPayload {

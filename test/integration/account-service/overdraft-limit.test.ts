@@ -1,3 +1,4 @@
+import { entryPageSchema, type LedgerEntryView } from '../../../lib/contracts/account-service-contract';
 import { signRequest, type SigningKey } from '../../../lib/crypto/request-signing';
 import { startAccountServiceFixture, testSigningKey, type AccountServiceFixture } from '../../support/account-service';
 import { http, type HttpAnswer } from '../../support/http';
@@ -7,16 +8,7 @@ jest.setTimeout(300_000);
 /** The worker's kind of key: it may move money and read, not change an account. */
 const ledgerKey: SigningKey = { keyId: 'worker-1', secret: 'w'.repeat(40) };
 
-interface EntryView {
-  operationId: string;
-  kind: string;
-  outcome: string;
-  code?: string;
-  sequence: number;
-  balanceAfterMinor: string;
-  overdraftLimitMinor?: string;
-  overdraftLimitBeforeMinor?: string;
-}
+type EntryView = LedgerEntryView;
 
 /**
  * The overdraft limit as a settlement bank's Net Debit Cap: changed through the account's chain
@@ -50,7 +42,7 @@ describe('account service: overdraft-limit changes racing debits', () => {
     send(key, `/v1/accounts/${accountId}/overdraft-limit`, { changeId, overdraftLimitMinor });
   const debit = (transferId: string) => bank.call('POST', `/v1/accounts/${accountId}/debits`, { transferId, amountMinor: '200', currency: 'EUR' });
   const account = async (): Promise<Record<string, unknown>> => (await bank.call('GET', `/v1/accounts/${accountId}`)).body as Record<string, unknown>;
-  const chain = async (): Promise<EntryView[]> => ((await bank.call('GET', `/v1/accounts/${accountId}/entries?limit=500`)).body as { data: EntryView[] }).data;
+  const chain = async (): Promise<EntryView[]> => entryPageSchema.parse((await bank.call('GET', `/v1/accounts/${accountId}/entries?limit=500`)).body).data;
   const entryCount = (): Promise<number> => bank.db.collection('entries').countDocuments({ accountId });
 
   /** Races debits of 200 (and account reads, each of which must show a balance within the limit it shows); answers how many were applied. */

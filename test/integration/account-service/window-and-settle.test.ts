@@ -1,4 +1,4 @@
-import { accountViewSchema, ledgerEntryViewSchema } from '../../../lib/contracts/account-service-contract';
+import { accountViewSchema, entryPageSchema, ledgerEntryViewSchema, type LedgerEntryView } from '../../../lib/contracts/account-service-contract';
 import { signRequest, type SigningKey } from '../../../lib/crypto/request-signing';
 import { startAccountServiceFixture, testSigningKey, type AccountServiceFixture } from '../../support/account-service';
 import { http, type HttpAnswer } from '../../support/http';
@@ -10,16 +10,7 @@ const adminKey: SigningKey = { keyId: 'api-1', secret: 'a'.repeat(40) };
 /** The worker's kind of key: it moves money and reads. */
 const ledgerKey: SigningKey = { keyId: 'worker-1', secret: 'w'.repeat(40) };
 
-interface EntryView {
-  operationId: string;
-  kind: string;
-  outcome: string;
-  code?: string;
-  sequence: number;
-  amountMinor: string;
-  balanceAfterMinor: string;
-  windowId?: string;
-}
+type EntryView = LedgerEntryView;
 
 /**
  * A settlement bank's two window operations on a real account service on a real FerretDB: window
@@ -55,7 +46,7 @@ describe('account service: settlement windows and settlement moves', () => {
     send(key, `/v1/accounts/${accountId}/settlements`, { settlementId, amountMinor, currency });
   const debit = (accountId: string, transferId: string, amountMinor = '100') => send(ledgerKey, `/v1/accounts/${accountId}/debits`, { transferId, amountMinor, currency: 'EUR' });
   const account = async (accountId: string): Promise<Record<string, unknown>> => (await bank.call('GET', `/v1/accounts/${accountId}`)).body as Record<string, unknown>;
-  const chain = async (accountId: string): Promise<EntryView[]> => ((await bank.call('GET', `/v1/accounts/${accountId}/entries?limit=500`)).body as { data: EntryView[] }).data;
+  const chain = async (accountId: string): Promise<EntryView[]> => entryPageSchema.parse((await bank.call('GET', `/v1/accounts/${accountId}/entries?limit=500`)).body).data;
   const entryCount = (accountId: string): Promise<number> => bank.db.collection('entries').countDocuments({ accountId });
 
   describe('window markers', () => {

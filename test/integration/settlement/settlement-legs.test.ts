@@ -1,11 +1,10 @@
-import { Client, Connection } from '@temporalio/client';
 import { AccountServiceClient } from '../../../lib/clients/account-service-client';
 import { transferWorkflowId } from '../../../lib/contracts/transfer-contract';
 import { entryPageSchema, accountViewSchema } from '../../../lib/contracts/account-service-contract';
 import { positionAccountId, reserveAccountId, type SettlementModel } from '../../../lib/contracts/settlement';
 import { signingKeyOf } from '../../../infra/secrets';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
-import { captureHistoriesDir, captureHistory } from '../../support/history-capture';
+import { captureWorkflowHistory } from '../../support/history-capture';
 import { apiCaller, eventually, http, type ApiCaller } from '../../support/http';
 
 jest.setTimeout(300_000);
@@ -62,15 +61,7 @@ describe.each<[SettlementModel, string, Record<string, string>]>([
   }
 
   /** `npm run replay:capture` keeps the history of each settlement path for the replay suite. */
-  async function capture(transferId: string, name: string): Promise<void> {
-    if (!captureHistoriesDir) return;
-    const connection = await Connection.connect({ address: env.cluster.temporalAddress });
-    try {
-      await captureHistory(new Client({ connection, namespace: env.cluster.namespace }).workflow.getHandle(transferWorkflowId(transferId)), name);
-    } finally {
-      await connection.close();
-    }
-  }
+  const capture = (transferId: string, name: string): Promise<void> => captureWorkflowHistory(env.cluster, transferWorkflowId(transferId), name);
 
   async function balanceOf(bankId: string, accountId: string): Promise<bigint> {
     return BigInt(String((await operator.get(`/v1/banks/${bankId}/accounts/${accountId}`)).body.balanceMinor));

@@ -5,7 +5,7 @@ import { positionAccountId, reserveAccountId } from '../../../lib/contracts/sett
 import { signingKeyOf } from '../../../infra/secrets';
 import { settlementWindowScheduleId, settlementWindowWorkflowId } from '../../../workflows/settlement-window-definitions';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
-import { captureHistoriesDir, captureHistory } from '../../support/history-capture';
+import { captureWorkflowHistory } from '../../support/history-capture';
 import { apiCaller, eventually, type ApiCaller } from '../../support/http';
 
 jest.setTimeout(420_000);
@@ -82,15 +82,7 @@ describe('settlement windows', () => {
 
   const netOf = (window: Window, bankId: string): bigint => BigInt(window.positions.find((position) => position.bankId === bankId)?.netMinor ?? '0');
 
-  async function capture(windowId: string, name: string): Promise<void> {
-    if (!captureHistoriesDir) return;
-    const connection = await Connection.connect({ address: env.cluster.temporalAddress });
-    try {
-      await captureHistory(new Client({ connection, namespace: env.cluster.namespace }).workflow.getHandle(settlementWindowWorkflowId(windowId)), name);
-    } finally {
-      await connection.close();
-    }
-  }
+  const capture = (windowId: string, name: string): Promise<void> => captureWorkflowHistory(env.cluster, settlementWindowWorkflowId(windowId), name);
 
   test('when the first window is closed after transfers both ways, then it settles the net between the reserves and the positions are cleared', async () => {
     const listed = await operator.get('/v1/settlement/windows');

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { temporalBinaryPath } from '../../../infra/binaries';
 import { apiDatabaseName } from '../../../infra/cluster';
@@ -9,7 +8,7 @@ import { TransferRecordStore } from '../../../lib/record/transfer-record-store';
 import { createTransferBodySchema } from '../../../services/transfer-api/schemas';
 import { normalisedRequest, requestFingerprint, transferIdFor } from '../../../services/transfer-api/use-cases/create-transfer';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
-import { captureHistoriesDir, captureHistory } from '../../support/history-capture';
+import { captureWorkflowHistory } from '../../support/history-capture';
 import { runCli, type CliRun } from '../../support/cli';
 import { apiCaller, eventually, type ApiCaller, type HttpAnswer } from '../../support/http';
 
@@ -58,15 +57,7 @@ interface HistoryEvent {
  */
 describe('operator actions in Temporal, on the real cluster', () => {
   /** `npm run replay:capture` keeps the history of a repair run for the replay suite. */
-  async function captureLatestRun(transferId: string, name: string): Promise<void> {
-    if (!captureHistoriesDir) return;
-    const connection = await Connection.connect({ address: env.cluster.temporalAddress });
-    try {
-      await captureHistory(new Client({ connection, namespace: env.cluster.namespace }).workflow.getHandle(transferWorkflowId(transferId)), name);
-    } finally {
-      await connection.close();
-    }
-  }
+  const captureLatestRun = (transferId: string, name: string): Promise<void> => captureWorkflowHistory(env.cluster, transferWorkflowId(transferId), name);
 
   let env: TestCluster;
   let operator: ApiCaller;
