@@ -5,7 +5,7 @@ import type { TransferRecordStore } from '../lib/record/transfer-record-store';
 import type { TransferStatusChange } from '../lib/record/transfer-record';
 import { signWebhook, webhookSignatureHeader } from '../lib/crypto/webhook-signature';
 import { webhookUrlRefusal } from '../lib/events/webhook-url';
-import { transferView } from '../services/transfer-api/use-cases/transfer-view';
+import { transferView } from '../lib/contracts/transfer-view';
 
 export interface EventActivitiesOptions {
   store: EventStore;

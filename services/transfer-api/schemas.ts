@@ -14,6 +14,7 @@ import {
   sequenceCursorSchema,
 } from '../../lib/contracts/account-service-contract';
 import { transferStatuses } from '../../lib/contracts/transfer-contract';
+import type { TransferView } from '../../lib/contracts/transfer-view';
 import { transferApiLimits } from './limits';
 
 /**
@@ -82,7 +83,11 @@ export const transferSchema = z
     settlementWindowId: z.string().optional().meta({ description: 'Deferred-net settlement: the window the transfer settles in (GET /v1/settlement/windows/{windowId}).' }),
   })
   .meta({ id: 'Transfer' });
-export type TransferView = z.infer<typeof transferSchema>;
+export type { TransferView } from '../../lib/contracts/transfer-view';
+
+/** The document describes the view the code builds, exactly: a change to one without the other does not compile. */
+type SchemaView = z.infer<typeof transferSchema>;
+export const transferSchemaDescribesTheView: [SchemaView] extends [TransferView] ? ([TransferView] extends [SchemaView] ? true : false) : false = true;
 
 export const listTransfersQuerySchema = z.strictObject({
   status: transferStatusSchema.optional(),

@@ -5,7 +5,7 @@ import { ApiError } from '../../../lib/http/errors';
 import type { CreateTransferBody, TransferView } from '../schemas';
 import { mandateCovers, type Mandate } from '../mandates';
 import { startSaga, viewOf, type TransferUseCaseDeps } from './recorded-transfers';
-import { transferView } from './transfer-view';
+import { transferView } from '../../../lib/contracts/transfer-view';
 
 export interface CreateTransferResult {
   transfer: TransferView;

@@ -6,7 +6,7 @@ import { TransferNotReadyError, TransferUpdateRefusedError, type OperatorAction 
 import { isTerminalStatus } from '../../../lib/contracts/transfer-contract';
 import { recordedState } from '../../../lib/record/transfer-record';
 import type { TransferUseCaseDeps } from './recorded-transfers';
-import { transferView } from './transfer-view';
+import { transferView } from '../../../lib/contracts/transfer-view';
 
 /**
  * Approve, reject or cancel: a workflow update; the workflow's refusal becomes a 409 with its code.

@@ -4,7 +4,7 @@ import type { TransferState } from '../../../lib/contracts/transfer-contract';
 import { ApiError } from '../../../lib/http/errors';
 import type { Caller } from '../http/auth';
 import type { ListTransfersQuery, TransferView } from '../schemas';
-import { transferView } from './transfer-view';
+import { transferView } from '../../../lib/contracts/transfer-view';
 import { transferApiLimits } from '../limits';
 
 /**

@@ -3,7 +3,7 @@ import { isTerminalStatus, type TransferInput, type TransferPolicy } from '../..
 import { recordedState, type RecordedTransfer, type TransferRecordDocument } from '../../../lib/record/transfer-record';
 import type { TransferView } from '../schemas';
 import type { StartOutcome, TransferWorkflows } from '../gateways/transfer-workflows';
-import { transferView } from './transfer-view';
+import { transferView } from '../../../lib/contracts/transfer-view';
 
 /** What the transfer use cases work with: the record (the system of record) and Temporal (the orchestrator). */
 export interface TransferUseCaseDeps {
