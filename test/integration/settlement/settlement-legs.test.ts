@@ -38,7 +38,7 @@ describe.each<[SettlementModel, string, Record<string, string>]>([
   const accountOf = (bankId: string) => (model === 'deferred-net' ? positionAccountId(bankId, 'EUR') : reserveAccountId(bankId, 'EUR'));
 
   beforeAll(async () => {
-    env = await startTestCluster(`settlement-${model}`, { banks: ['bank-a', 'bank-b'], services: true, serviceEnv: { SETTLEMENT_MODEL: model, APPROVAL_THRESHOLD_MINOR: '100000000', LOG_LEVEL: 'warn', ...settlementEnv } });
+    env = await startTestCluster(`settlement-${model}`, { banks: ['bank-a', 'bank-b'], services: true, serviceEnv: { SETTLEMENT_MODEL: model, SETTLEMENT_CURRENCIES: 'EUR', APPROVAL_THRESHOLD_MINOR: '100000000', LOG_LEVEL: 'warn', ...settlementEnv } });
     operator = apiCaller(env.cluster.transferApiUrl, env.keyFor('operator'));
     const secrets = env.cluster.secrets;
     if (!secrets) throw new Error('a cluster with services has secrets');
