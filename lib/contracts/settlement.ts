@@ -42,6 +42,7 @@ export function settlementRefusalOf(model: SettlementModel): 'NET_DEBIT_CAP_EXCE
 // Settlement windows (deferred-net): `w-000001`, `w-000002`, …, so that id order is opening order.
 
 const idWidth = 6;
+export const windowIdPattern = /^w-(\d{6,})$/;
 
 export function windowIdOf(n: number): string {
   return `w-${String(n).padStart(idWidth, '0')}`;
@@ -58,7 +59,7 @@ export function previousWindowId(windowId: string): string | undefined {
 }
 
 function windowNumberOf(windowId: string): number {
-  const match = /^w-(\d{6,})$/.exec(windowId);
+  const match = windowIdPattern.exec(windowId);
   if (!match?.[1]) throw new Error(`not a settlement window id: ${windowId}`);
   return Number(match[1]);
 }

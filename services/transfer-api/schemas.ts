@@ -87,7 +87,7 @@ export type { TransferView } from '../../lib/contracts/transfer-view';
 
 /** The document describes the view the code builds, exactly: a change to one without the other does not compile. */
 type SchemaView = z.infer<typeof transferSchema>;
-export const transferSchemaDescribesTheView: [SchemaView] extends [TransferView] ? ([TransferView] extends [SchemaView] ? true : false) : false = true;
+const _transferSchemaDescribesTheView: [SchemaView] extends [TransferView] ? ([TransferView] extends [SchemaView] ? true : false) : false = true;
 
 export const listTransfersQuerySchema = z.strictObject({
   status: transferStatusSchema.optional(),

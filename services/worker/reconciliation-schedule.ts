@@ -1,6 +1,7 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { searchAttributes } from '../../lib/contracts/search-attributes';
+import { ensureIntervalSchedule, removeSchedule } from '../../lib/temporal/interval-schedule';
 import { reconciliationScheduleId, reconciliationWorkflowId, reconciliationWorkflowType, type ReconciliationInput } from '../../workflows/reconciliation-definitions';
 
 /**
@@ -9,30 +10,16 @@ import { reconciliationScheduleId, reconciliationWorkflowId, reconciliationWorkf
  */
 export async function ensureReconciliationSchedule(client: Client, taskQueue: string, intervalMinutes: number): Promise<'created' | 'updated'> {
   const input: ReconciliationInput = { requestedBy: 'schedule' };
-  const action = {
-    type: 'startWorkflow' as const,
+  return ensureIntervalSchedule(client, reconciliationScheduleId, intervalMinutes, {
+    type: 'startWorkflow',
     workflowType: reconciliationWorkflowType,
     workflowId: reconciliationWorkflowId('scheduled'),
     taskQueue,
     args: [input],
     typedSearchAttributes: new TypedSearchAttributes([{ key: searchAttributes.reconciliationDiscrepancy, value: false }]),
-  };
-  const spec = { intervals: [{ every: intervalMinutes * 60_000 }] };
-  try {
-    await client.schedule.create({ scheduleId: reconciliationScheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' } });
-    return 'created';
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(reconciliationScheduleId).update((previous) => ({ ...previous, spec, action }));
-    return 'updated';
-  }
+  });
 }
 
 export async function removeReconciliationSchedule(client: Client): Promise<void> {
-  await client.schedule
-    .getHandle(reconciliationScheduleId)
-    .delete()
-    .catch((error: unknown) => {
-      if (!(error instanceof ScheduleNotFoundError)) throw error;
-    });
+  await removeSchedule(client, reconciliationScheduleId);
 }

@@ -5,8 +5,9 @@ import { startFerretDb, type RunningFerretDb } from '../../infra/processes/ferre
 import type { ManagedProcess } from '../../infra/processes/managed-process';
 import { startNodeService } from '../../infra/processes/node-service';
 import { AccountServiceClient, type AccountServiceResponse } from '../../lib/clients/account-service-client';
-import type { SigningKey } from '../../lib/crypto/request-signing';
+import { signRequest, type SigningKey } from '../../lib/crypto/request-signing';
 import { fileLogSink, temporaryDir } from './cluster';
+import { http, type HttpAnswer } from './http';
 
 /** Tests compare answers whole; the headers (a Date among them) would differ between two equal answers. */
 const statusAndBody = ({ status, body }: AccountServiceResponse): AccountServiceResponse => ({ status, body });
@@ -19,6 +20,8 @@ export interface AccountServiceFixture {
   url: string;
   db: Db;
   call: (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<AccountServiceResponse>;
+  /** A POST signed with another key, for scope tests: the whole HTTP answer (status, headers, text). */
+  sendAs: (key: SigningKey, path: string, payload: unknown) => Promise<HttpAnswer>;
   /** Starts another account-service process on the same database, as production runs several. */
   startSecondProcess: () => Promise<{ url: string; call: AccountServiceFixture['call'] }>;
   /** kill -9 of the service process. */
@@ -56,6 +59,11 @@ export async function startAccountServiceFixture(name: string, bankId = 'bank-a'
     url,
     db: mongo.db('ledger_test'),
     call: async (method, path, body) => statusAndBody(await client.request(method, path, body)),
+    sendAs: (key, path, payload) => {
+      const body = JSON.stringify(payload);
+      const signature = signRequest(key, { bankId, method: 'POST', pathWithQuery: path, body });
+      return http(`${url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signature } });
+    },
     startSecondProcess: async () => {
       const otherPort = await findFreePort();
       const otherUrl = `http://127.0.0.1:${otherPort}`;

@@ -1,7 +1,6 @@
-import type { Request } from 'express';
 import { z } from 'zod';
 import type { ErrorBody } from '../../../lib/contracts/error-codes';
-import { ApiError } from '../../../lib/http/errors';
+import { changeIdOf, changeKeyHeaders } from '../http/change-key';
 import { defineRoute, type AnyRouteSpec, type RouteResult } from '../http/route-table';
 import type { BankAccounts, BankAnswer } from '../gateways/bank-accounts';
 import { accountIdSchema, accountSchema, bankIdSchema, bankListSchema, dailyLimitBodySchema, depositBodySchema, entriesQuerySchema, entryPageSchema, errorBodySchema, ledgerEntrySchema, openAccountBodySchema } from '../schemas';
@@ -17,20 +16,6 @@ function passThrough(answer: { status: number; body: unknown }): RouteResult {
 
 function accountPath(accountId: string, suffix = ''): string {
   return `/v1/accounts/${encodeURIComponent(accountId)}${suffix}`;
-}
-
-/**
- * The key becomes the account service's change id, so it has that id's shape (a UUID fits);
- * a key the bank would refuse is refused here, before anything is sent.
- */
-const changeKeySchema = accountIdSchema.meta({ description: 'Chosen by the caller (the CLI makes a random UUID); the same key again answers the first decision and changes nothing.' });
-const changeKeyHeaders = z.object({ 'idempotency-key': changeKeySchema });
-
-function changeIdOf(request: Request): string {
-  const header = request.get('idempotency-key');
-  if (header === undefined) throw new ApiError('VALIDATION_FAILED', 'the Idempotency-Key header is required', 'Idempotency-Key');
-  if (!changeKeySchema.safeParse(header).success) throw new ApiError('VALIDATION_FAILED', 'Idempotency-Key must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit', 'Idempotency-Key');
-  return header;
 }
 
 /** The bank's answer to a change, its replay marker passed on; the bank's `changeId` is the caller's Idempotency-Key. */

@@ -1,6 +1,8 @@
-import type { Request } from 'express';
 import { z } from 'zod';
+import { minorOrZeroSchema } from '../../../lib/contracts/account-service-contract';
+import { windowIdPattern } from '../../../lib/contracts/settlement';
 import { ApiError } from '../../../lib/http/errors';
+import { changeIdOf, changeKeyHeaders } from '../http/change-key';
 import { defineRoute, type AnyRouteSpec } from '../http/route-table';
 import type { Caller } from '../http/auth';
 import type { ParticipantRow, SettlementBank } from '../gateways/settlement-bank';
@@ -27,9 +29,9 @@ const liquidityBodySchema = z
   .strictObject({ fundsId: accountIdSchema.meta({ description: 'Chosen by the operator; the same fundsId again answers the first decision.', example: 'wire-2026-12-01-001' }), amountMinor: amountMinorSchema, currency: currencySchema })
   .meta({ id: 'LiquidityRequest' });
 
-const netDebitCapBodySchema = z.strictObject({ amountMinor: z.string().regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a whole number of minor units'), currency: currencySchema }).meta({ id: 'NetDebitCapRequest' });
+const netDebitCapBodySchema = z.strictObject({ amountMinor: minorOrZeroSchema, currency: currencySchema }).meta({ id: 'NetDebitCapRequest' });
 
-const windowIdSchema = z.string().regex(/^w-\d{6,}$/, 'is not a settlement window id (w-000001)');
+const windowIdSchema = z.string().regex(windowIdPattern, 'is not a settlement window id (w-000001)');
 
 const windowSchema = z
   .object({
@@ -63,16 +65,41 @@ function visibleTo(caller: Caller, mandates: ReadonlyMap<string, Mandate>, rows:
   return rows.filter((row) => banks.has(row.bankId));
 }
 
-function changeIdOf(request: Request): string {
-  const header = request.get('idempotency-key');
-  if (header === undefined || !accountIdSchema.safeParse(header).success) {
-    throw new ApiError('VALIDATION_FAILED', 'an Idempotency-Key header of 1-64 letters, digits, dots, dashes or underscores is required (the CLI sends a random UUID)', 'Idempotency-Key');
-  }
-  return header;
-}
-
 function assertFundsId(fundsId: string): void {
   if (fundsId.length > fundsIdMax) throw new ApiError('VALIDATION_FAILED', `fundsId must be at most ${fundsIdMax} characters`, 'fundsId');
+}
+
+const liquidity = {
+  'funds-in': {
+    summary: "Pay funds into a participant's reserve",
+    description: 'Idempotent by fundsId: the same request again answers the same row and adds nothing.',
+    refusals: { 409: error('IDEMPOTENCY_CONFLICT (the fundsId was used with other fields)') },
+  },
+  'funds-out': {
+    summary: "Pay funds out of a participant's reserve",
+    description: 'Never below the Net Debit Cap (deferred-net), which is never below what the bank owes, and never below zero (immediate-gross): 422 INSUFFICIENT_LIQUIDITY. Idempotent by fundsId.',
+    refusals: { 409: error('IDEMPOTENCY_CONFLICT'), 422: error('INSUFFICIENT_LIQUIDITY') },
+  },
+} as const;
+
+/** A funds-in or funds-out of a participant's reserve, idempotent by fundsId. */
+function liquidityRoute(settlement: SettlementBank, direction: keyof typeof liquidity): AnyRouteSpec {
+  const { summary, description, refusals } = liquidity[direction];
+  return defineRoute({
+    method: 'post',
+    path: `/v1/settlement/participants/:bankId/${direction}`,
+    summary,
+    description,
+    tag: 'settlement',
+    roles: ['operator'],
+    params: bankParams,
+    body: liquidityBodySchema,
+    responses: { 200: { description: `The participant after the ${direction}`, schema: participantRowSchema }, ...settlementErrors, ...refusals },
+    handler: async ({ params, body }) => {
+      assertFundsId(body.fundsId);
+      return { status: 200, body: await (direction === 'funds-in' ? settlement.fundsIn(params.bankId, body) : settlement.fundsOut(params.bankId, body)) };
+    },
+  });
 }
 
 /** Deferred-net windows: read by operators and participants, closed by operators (or the schedule). */
@@ -129,36 +156,8 @@ export function settlementRoutes(settlement: SettlementBank, mandates: ReadonlyM
       responses: { 200: { description: 'The participants', schema: participantsSchema }, 503: settlementErrors[503] },
       handler: async ({ caller }) => ({ status: 200, body: { model, data: visibleTo(caller, mandates, await settlement.rows()) } }),
     }),
-    defineRoute({
-      method: 'post',
-      path: '/v1/settlement/participants/:bankId/funds-in',
-      summary: "Pay funds into a participant's reserve",
-      description: 'Idempotent by fundsId: the same request again answers the same row and adds nothing.',
-      tag: 'settlement',
-      roles: ['operator'],
-      params: bankParams,
-      body: liquidityBodySchema,
-      responses: { 200: { description: 'The participant after the funds-in', schema: participantRowSchema }, ...settlementErrors, 409: error('IDEMPOTENCY_CONFLICT (the fundsId was used with other fields)') },
-      handler: async ({ params, body }) => {
-        assertFundsId(body.fundsId);
-        return { status: 200, body: await settlement.fundsIn(params.bankId, body) };
-      },
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/v1/settlement/participants/:bankId/funds-out',
-      summary: "Pay funds out of a participant's reserve",
-      description: 'Never below the Net Debit Cap (deferred-net), which is never below what the bank owes, and never below zero (immediate-gross): 422 INSUFFICIENT_LIQUIDITY. Idempotent by fundsId.',
-      tag: 'settlement',
-      roles: ['operator'],
-      params: bankParams,
-      body: liquidityBodySchema,
-      responses: { 200: { description: 'The participant after the funds-out', schema: participantRowSchema }, ...settlementErrors, 409: error('IDEMPOTENCY_CONFLICT'), 422: error('INSUFFICIENT_LIQUIDITY') },
-      handler: async ({ params, body }) => {
-        assertFundsId(body.fundsId);
-        return { status: 200, body: await settlement.fundsOut(params.bankId, body) };
-      },
-    }),
+    liquidityRoute(settlement, 'funds-in'),
+    liquidityRoute(settlement, 'funds-out'),
     defineRoute({
       method: 'put',
       path: '/v1/settlement/participants/:bankId/net-debit-cap',
@@ -168,7 +167,7 @@ export function settlementRoutes(settlement: SettlementBank, mandates: ReadonlyM
       roles: ['operator'],
       params: bankParams,
       body: netDebitCapBodySchema,
-      headers: z.object({ 'idempotency-key': accountIdSchema }),
+      headers: changeKeyHeaders,
       responses: { 200: { description: 'The participant with its new cap', schema: participantRowSchema }, ...settlementErrors, 400: error('VALIDATION_FAILED (immediate-gross has no cap)'), 422: error('NET_DEBIT_CAP_ABOVE_RESERVE, NET_DEBIT_CAP_BELOW_POSITION or IDEMPOTENCY_KEY_REUSED') },
       handler: async ({ params, body, request }) => ({ status: 200, body: await settlement.setNetDebitCap(params.bankId, body.currency, body.amountMinor, changeIdOf(request)) }),
     }),

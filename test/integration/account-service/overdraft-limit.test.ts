@@ -1,7 +1,7 @@
 import { entryPageSchema, type LedgerEntryView } from '../../../lib/contracts/account-service-contract';
-import { signRequest, type SigningKey } from '../../../lib/crypto/request-signing';
+import type { SigningKey } from '../../../lib/crypto/request-signing';
 import { startAccountServiceFixture, testSigningKey, type AccountServiceFixture } from '../../support/account-service';
-import { http, type HttpAnswer } from '../../support/http';
+import type { HttpAnswer } from '../../support/http';
 
 jest.setTimeout(300_000);
 
@@ -32,11 +32,7 @@ describe('account service: overdraft-limit changes racing debits', () => {
     await bank?.stop();
   });
 
-  function send(key: SigningKey, path: string, payload: unknown): Promise<HttpAnswer> {
-    const body = JSON.stringify(payload);
-    const signature = signRequest(key, { bankId: bank.bankId, method: 'POST', pathWithQuery: path, body });
-    return http(`${bank.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signature } });
-  }
+  const send = (key: SigningKey, path: string, payload: unknown): Promise<HttpAnswer> => bank.sendAs(key, path, payload);
 
   const changeLimit = (changeId: string, overdraftLimitMinor: unknown, key: SigningKey = testSigningKey): Promise<HttpAnswer> =>
     send(key, `/v1/accounts/${accountId}/overdraft-limit`, { changeId, overdraftLimitMinor });

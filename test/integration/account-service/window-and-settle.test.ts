@@ -1,7 +1,7 @@
 import { accountViewSchema, entryPageSchema, ledgerEntryViewSchema, type LedgerEntryView } from '../../../lib/contracts/account-service-contract';
-import { signRequest, type SigningKey } from '../../../lib/crypto/request-signing';
+import type { SigningKey } from '../../../lib/crypto/request-signing';
 import { startAccountServiceFixture, testSigningKey, type AccountServiceFixture } from '../../support/account-service';
-import { http, type HttpAnswer } from '../../support/http';
+import type { HttpAnswer } from '../../support/http';
 
 jest.setTimeout(300_000);
 
@@ -30,11 +30,7 @@ describe('account service: settlement windows and settlement moves', () => {
     await bank?.stop();
   });
 
-  function send(key: SigningKey, path: string, payload: unknown): Promise<HttpAnswer> {
-    const body = JSON.stringify(payload);
-    const signature = signRequest(key, { bankId: bank.bankId, method: 'POST', pathWithQuery: path, body });
-    return http(`${bank.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signature } });
-  }
+  const send = (key: SigningKey, path: string, payload: unknown): Promise<HttpAnswer> => bank.sendAs(key, path, payload);
 
   async function open(accountId: string, overdraftLimitMinor: string, fundsMinor?: string): Promise<void> {
     expect((await bank.call('POST', '/v1/accounts', { accountId, owner: `Owner ${accountId}`, currency: 'EUR', overdraftLimitMinor })).status).toBe(201);
