@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AccountServiceClient, AccountServiceUnreachableError, type AccountServiceResponse } from '../lib/clients/account-service-client';
-import { errorAnswerSchema, ledgerEntryViewSchema, type LedgerEntryView } from '../lib/contracts/account-service-contract';
+import { errorAnswerSchema, ledgerEntryViewSchema, type LedgerEntryView, type TransferLegRequest } from '../lib/contracts/account-service-contract';
 import { isBusinessRefusal } from '../lib/contracts/error-codes';
 import type { SigningKey } from '../lib/crypto/request-signing';
 
@@ -16,6 +16,8 @@ export interface LegRequest {
   transferId: string;
   amountMinor: string;
   currency: string;
+  /** A leg between two banks that settles: the bank books its counterpart on its clearing account. */
+  clearing?: boolean;
 }
 
 export interface TransferReference {
@@ -56,6 +58,10 @@ function decisionOf(bankId: string, response: AccountServiceResponse, attempt: n
   throw ApplicationFailure.retryable(`${bankId} answered ${response.status}${error ? ` ${error.code}: ${error.message}` : ''}`, bankUnavailableType);
 }
 
+function legBody(request: LegRequest): TransferLegRequest {
+  return { transferId: request.transferId, amountMinor: request.amountMinor, currency: request.currency, ...(request.clearing === true ? { clearing: true } : {}) };
+}
+
 /**
  * Activities over the account services, built from injected clients. Business refusals become
  * non-retryable ApplicationFailures whose type is the ledger's code; everything else is retried.
@@ -83,10 +89,10 @@ export function createAccountActivities(options: AccountActivitiesOptions) {
 
   return {
     async debit(request: LegRequest): Promise<LegResult> {
-      return call(request.bankId, accountPath(request.accountId, 'debits'), { transferId: request.transferId, amountMinor: request.amountMinor, currency: request.currency });
+      return call(request.bankId, accountPath(request.accountId, 'debits'), legBody(request));
     },
     async credit(request: LegRequest): Promise<LegResult> {
-      return call(request.bankId, accountPath(request.accountId, 'credits'), { transferId: request.transferId, amountMinor: request.amountMinor, currency: request.currency });
+      return call(request.bankId, accountPath(request.accountId, 'credits'), legBody(request));
     },
     /** Reverses the debit once, or voids its slot when there was none. */
     async refund(reference: TransferReference): Promise<LegResult> {

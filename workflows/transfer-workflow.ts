@@ -103,7 +103,17 @@ async function signedByTheApi(input: TransferInput): Promise<boolean> {
 const ledger = (giveUpAfterMs: number) => proxyActivities<AccountActivities>(legOptions(giveUpAfterMs));
 const sourceOf = (input: TransferInput) => ({ bankId: input.source.bankId, accountId: input.source.accountId, transferId: input.transferId });
 const targetOf = (input: TransferInput) => ({ bankId: input.target.bankId, accountId: input.target.accountId, transferId: input.transferId });
-const legOf = (input: TransferInput) => ({ amountMinor: input.amountMinor, currency: input.currency });
+/**
+ * A transfer that settles (its record fixed a settlement policy, and it is between two banks) has
+ * its customer legs cleared: each bank books the counterpart on its clearing account. Only an
+ * activity's input changes, which replay does not compare, and no transfer recorded before
+ * settlement has a policy.
+ */
+const legOf = (input: TransferInput) => ({
+  amountMinor: input.amountMinor,
+  currency: input.currency,
+  ...(input.policy.settlement !== undefined && input.source.bankId !== input.target.bankId ? { clearing: true } : {}),
+});
 
 /** The debit; the ended transfer when it was refused or its outcome unknown (then refunded or voided), else undefined. */
 async function debitSource({ input, journal, compensations }: Saga): Promise<TransferState | undefined> {

@@ -33,8 +33,10 @@ export type AccountStatus = (typeof accountStatuses)[number];
  * - overdraft: a change of the overdraft limit, decided in the same chain so it is ordered with debits
  * - window: a zero-amount settlement-window marker; every later entry carries its `windowId`
  * - settle: a settlement bank's signed move of a position or reserve, not bound by the overdraft limit
+ * - clearing: on a bank's clearing account, the counterpart of an interbank customer leg, under the
+ *   leg's own operation id (`<transferId>:debit` books +amount, `:credit` and `:refund` −amount)
  */
-export const entryKinds = ['open', 'deposit', 'debit', 'credit', 'refund', 'void', 'freeze', 'unfreeze', 'close', 'limit', 'overdraft', 'window', 'settle'] as const;
+export const entryKinds = ['open', 'deposit', 'debit', 'credit', 'refund', 'void', 'freeze', 'unfreeze', 'close', 'limit', 'overdraft', 'window', 'settle', 'clearing'] as const;
 export type EntryKind = (typeof entryKinds)[number];
 
 /**
@@ -96,7 +98,12 @@ export const settlementRequestSchema = z
 export type SettlementRequest = z.infer<typeof settlementRequestSchema>;
 
 /** Body of POST …/debits and …/credits. */
-export const transferLegRequestSchema = z.strictObject({ transferId: idSchema, amountMinor: amountMinorSchema, currency: currencySchema });
+export const transferLegRequestSchema = z.strictObject({
+  transferId: idSchema,
+  amountMinor: amountMinorSchema,
+  currency: currencySchema,
+  clearing: z.boolean().optional().meta({ description: "An interbank leg: once applied, the bank books its counterpart on its clearing account for the currency (`clearing.<currency>`). The first decision's choice holds for every replay." }),
+});
 export type TransferLegRequest = z.infer<typeof transferLegRequestSchema>;
 
 /** Body of POST …/refunds and …/credit-voids. */
@@ -154,6 +161,7 @@ export const ledgerEntryViewSchema = z
     overdraftLimitMinor: minorOrZeroSchema.optional().meta({ description: 'On `overdraft` entries: the overdraft limit in force after the entry (the one before it when the change was refused).' }),
     overdraftLimitBeforeMinor: minorOrZeroSchema.optional().meta({ description: 'On `overdraft` entries: the overdraft limit in force before the entry.' }),
     windowId: idSchema.optional().meta({ description: "The settlement window the entry was decided in (on a `window` entry: the one it opens); absent before the chain's first marker." }),
+    clearingAccountId: z.string().optional().meta({ description: 'On an applied interbank customer leg (and the refund of one): the clearing account that holds its counterpart, under the same operation id.' }),
   })
   .meta({ id: 'LedgerEntry' });
 export type LedgerEntryView = z.infer<typeof ledgerEntryViewSchema>;
@@ -199,4 +207,20 @@ export function windowOperationId(windowId: string): string {
 
 export function settlementOperationId(settlementId: string): string {
   return `${settlementId}:settle`;
+}
+
+/**
+ * A bank's own account for a currency, the other side of every interbank customer leg: the bank
+ * books it itself (it opens on first use) and no request names it for money or administration.
+ * Its balance is what the bank owes the other banks through the scheme (negative: is owed), so
+ * it mirrors the bank's position and settled amounts at the settlement bank.
+ */
+export const clearingAccountPrefix = 'clearing.';
+
+export function clearingAccountId(currency: string): string {
+  return `${clearingAccountPrefix}${currency}`;
+}
+
+export function isClearingAccountId(accountId: string): boolean {
+  return accountId.startsWith(clearingAccountPrefix);
 }

@@ -9,6 +9,7 @@ import {
   depositRequestSchema,
   entriesQuerySchema,
   idSchema,
+  isClearingAccountId,
   operationIdSchema,
   openAccountRequestSchema,
   overdraftLimitRequestSchema,
@@ -35,6 +36,17 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
 
 function accountIdOf(req: Request): string {
   return parse(idSchema, req.params.accountId);
+}
+
+/**
+ * The account a write names: never a clearing account, which only the bank books (as the
+ * counterpart of an interbank leg). To a caller it does not exist, so a transfer naming one is
+ * refused like one naming an unknown account.
+ */
+function writableAccountIdOf(req: Request): string {
+  const accountId = accountIdOf(req);
+  if (isClearingAccountId(accountId)) throw new ApiError('ACCOUNT_NOT_FOUND', `${accountId} is the bank's clearing account, booked by the bank alone`, 'accountId');
+  return accountId;
 }
 
 function sendEntry(res: Response, entry: EntryDocument, refusal?: string): void {
@@ -127,13 +139,13 @@ function addReadRoutes(router: Router, { bankId, store, ledger }: AccountRoutesD
 function addMoneyRoutes(router: Router, { ledger }: AccountRoutesDeps): void {
   const leg = (use: typeof debit) =>
     route(async (req, res) => {
-      const accountId = accountIdOf(req);
+      const accountId = writableAccountIdOf(req);
       const body = parse(transferLegRequestSchema, req.body);
-      sendDecision(res, await use(ledger, { accountId, id: body.transferId, amountMinor: BigInt(body.amountMinor), currency: body.currency }));
+      sendDecision(res, await use(ledger, { accountId, id: body.transferId, amountMinor: BigInt(body.amountMinor), currency: body.currency, clearing: body.clearing === true }));
     });
   const undo = (use: typeof refund) =>
     route(async (req, res) => {
-      const accountId = accountIdOf(req);
+      const accountId = writableAccountIdOf(req);
       sendEntry(res, await use(ledger, accountId, parse(transferReferenceRequestSchema, req.body).transferId));
     });
   router.post('/v1/accounts/:accountId/debits', leg(debit));
@@ -143,7 +155,7 @@ function addMoneyRoutes(router: Router, { ledger }: AccountRoutesDeps): void {
   router.post(
     '/v1/accounts/:accountId/windows',
     route(async (req, res) => {
-      const accountId = accountIdOf(req);
+      const accountId = writableAccountIdOf(req);
       const body = parse(windowMarkRequestSchema, req.body);
       sendDecision(res, await markWindow(ledger, accountId, body.windowId));
     }),
@@ -151,7 +163,7 @@ function addMoneyRoutes(router: Router, { ledger }: AccountRoutesDeps): void {
   router.post(
     '/v1/accounts/:accountId/settlements',
     route(async (req, res) => {
-      const accountId = accountIdOf(req);
+      const accountId = writableAccountIdOf(req);
       const body = parse(settlementRequestSchema, req.body);
       sendDecision(res, await settle(ledger, { accountId, id: body.settlementId, amountMinor: BigInt(body.amountMinor), currency: body.currency }));
     }),
@@ -164,6 +176,7 @@ function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: Accoun
     '/v1/accounts',
     route(async (req, res) => {
       const body = parse(openAccountRequestSchema, req.body);
+      if (isClearingAccountId(body.accountId)) throw new ApiError('VALIDATION_FAILED', `accountId ${body.accountId}: ids starting with clearing. are the bank's own clearing accounts`, 'accountId');
       const { dailyDebitLimitMinor, ...fields } = body;
       const command = { ...fields, overdraftLimitMinor: BigInt(body.overdraftLimitMinor ?? '0'), ...(dailyDebitLimitMinor === undefined ? {} : { dailyDebitLimitMinor: BigInt(dailyDebitLimitMinor) }) };
       const result = await openAccount(store, ledger, bankId, command, clock());
@@ -173,7 +186,7 @@ function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: Accoun
   router.post(
     '/v1/accounts/:accountId/deposits',
     route(async (req, res) => {
-      const accountId = accountIdOf(req);
+      const accountId = writableAccountIdOf(req);
       const body = parse(depositRequestSchema, req.body);
       sendDecision(res, await deposit(ledger, { accountId, id: body.depositId, amountMinor: BigInt(body.amountMinor), currency: body.currency }));
     }),
@@ -182,7 +195,7 @@ function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: Accoun
     router.post(
       `/v1/accounts/:accountId/${action}`,
       route(async (req, res) => {
-        const accountId = accountIdOf(req);
+        const accountId = writableAccountIdOf(req);
         const { changeId } = parse(accountChangeRequestSchema, req.body);
         sendChange(res, await changeAccount(ledger, bankId, accountId, changeId, { action }));
       }),
@@ -191,7 +204,7 @@ function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: Accoun
   router.post(
     '/v1/accounts/:accountId/daily-limit',
     route(async (req, res) => {
-      const accountId = accountIdOf(req);
+      const accountId = writableAccountIdOf(req);
       const body = parse(dailyLimitRequestSchema, req.body);
       const dailyDebitLimitMinor = body.dailyDebitLimitMinor === null ? null : BigInt(body.dailyDebitLimitMinor);
       sendChange(res, await changeAccount(ledger, bankId, accountId, body.changeId, { action: 'limit', dailyDebitLimitMinor }));
@@ -200,7 +213,7 @@ function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: Accoun
   router.post(
     '/v1/accounts/:accountId/overdraft-limit',
     route(async (req, res) => {
-      const accountId = accountIdOf(req);
+      const accountId = writableAccountIdOf(req);
       const body = parse(overdraftLimitRequestSchema, req.body);
       sendChange(res, await changeAccount(ledger, bankId, accountId, body.changeId, { action: 'overdraft', overdraftLimitMinor: BigInt(body.overdraftLimitMinor) }));
     }),

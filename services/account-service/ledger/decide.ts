@@ -72,7 +72,21 @@ function windowRefusalCode(operation: Operation, head: Head, account: AccountDoc
   return after > balanceMinorMax || after < balanceMinorMin ? 'BALANCE_LIMIT_EXCEEDED' : undefined;
 }
 
+/**
+ * A clearing entry is the counterpart of a leg already applied: it is never refused (nothing
+ * closes or freezes a clearing account), and only ever lands on one.
+ */
+function checkClearing(operation: Operation, account: AccountDocument): void {
+  if (account.clearing !== true) throw new Error(`ledger invariant: ${operation.operationId} books clearing on ${account._id}, which is no clearing account`);
+  if (operation.currency !== account.currency) throw new Error(`ledger invariant: ${operation.operationId} books ${operation.currency} on ${account._id}`);
+  if (operation.amountMinor === 0n) throw new Error(`ledger invariant: ${operation.operationId} books a zero counterpart`);
+}
+
 function refusalCode(operation: Operation, head: Head, account: AccountDocument, day: string): ErrorCode | undefined {
+  if (operation.kind === 'clearing') {
+    checkClearing(operation, account);
+    return undefined;
+  }
   if (operation.kind === 'window' || operation.kind === 'settle') return windowRefusalCode(operation, head, account);
   const moves = operation.kind === 'deposit' || operation.kind === 'debit' || operation.kind === 'credit';
   if (!moves) return adminRefusalCode(operation, head);
@@ -95,6 +109,7 @@ function signedAmount(operation: Operation): bigint {
     case 'credit':
     case 'refund':
     case 'settle':
+    case 'clearing':
       return operation.amountMinor;
     default:
       return 0n;
@@ -174,6 +189,7 @@ export function decide(account: AccountDocument, head: Head, operation: Operatio
   if (dailyDebitLimitMinor !== undefined) entry.dailyDebitLimitMinor = dailyDebitLimitMinor;
   setOverdraftLimit(entry, account, head, operation, code !== undefined);
   setWindow(entry, head, operation, code !== undefined);
+  if (operation.clearingAccountId !== undefined && outcome === 'APPLIED') entry.clearingAccountId = operation.clearingAccountId;
   // Invariant: an applied entry never takes the balance below the overdraft limit in force, except a refund, reversal or settlement move.
   if (!code && operation.kind === 'debit' && entry.balanceAfterMinor < -overdraftLimitInForce(account, entry)) throw new Error('ledger invariant: debit below limit');
   // Invariant: an applied overdraft change never leaves the balance below its new limit.

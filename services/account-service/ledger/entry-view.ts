@@ -27,6 +27,7 @@ export function entryView(entry: EntryDocument): LedgerEntryView {
     ...(entry.kind === 'limit' ? { dailyDebitLimitMinor: entry.dailyDebitLimitMinor === undefined ? null : formatMinor(entry.dailyDebitLimitMinor) } : {}),
     ...overdraftChangeView(entry),
     ...(entry.windowId === undefined ? {} : { windowId: entry.windowId }),
+    ...(entry.clearingAccountId === undefined ? {} : { clearingAccountId: entry.clearingAccountId }),
   };
 }
 

@@ -72,6 +72,19 @@ export class Ledger {
     return found;
   }
 
+  /**
+   * An account the bank opens itself (a clearing account): the stored document, inserted first if
+   * there is none. Concurrent openers insert the same document; the loser reads the winner's.
+   */
+  async ensureAccount(candidate: AccountDocument): Promise<AccountDocument> {
+    const cached = this.accounts.get(candidate._id);
+    if (cached) return cached;
+    const found = (await this.store.findAccount(candidate._id)) ?? ((await this.store.insertAccount(candidate)) ? candidate : await this.store.findAccount(candidate._id));
+    if (!found) throw new Error(`ledger invariant: account ${candidate._id} vanished`);
+    this.accounts.set(found._id, found);
+    return found;
+  }
+
   /** The chain's latest entry: from a hint, rolled forward by `_id` look-ups of seq + 1. */
   async head(account: AccountDocument): Promise<Head> {
     let head = this.heads.get(account._id);

@@ -12,6 +12,8 @@ export interface AccountDocument {
   createdAt: string;
   /** Cache of the latest known sequence; a hint only (updates are not atomic on FerretDB). */
   headSeq: number;
+  /** Set on the bank's clearing accounts (`clearing.<currency>`), which it opens and books itself. */
+  clearing?: true;
 }
 
 /**
@@ -52,6 +54,11 @@ export interface EntryDocument {
    */
   windowId?: string;
   /**
+   * On an applied interbank customer leg (debit, credit, or the refund of a cleared debit): the
+   * clearing account whose entry under the same operation id is its counterpart.
+   */
+  clearingAccountId?: string;
+  /**
    * The bank's calendar day the entry was decided on (`2026-11-29`) and the sum of debits applied
    * on that day so far, refunds of that day's debits taken off. Entries written before daily
    * limits existed lack both: their running total counts as 0.
@@ -77,8 +84,8 @@ export function pointerId(accountId: string, operationId: string): string {
 /** What an operation asks of the chain; `decide` turns it into the next entry. */
 export interface Operation {
   operationId: string;
-  kind: 'deposit' | 'debit' | 'credit' | 'refund' | 'void' | 'freeze' | 'unfreeze' | 'close' | 'open' | 'limit' | 'overdraft' | 'window' | 'settle';
-  /** Unsigned amount asked for ("0" for voids, status changes and window markers); signed on a `settle`. */
+  kind: 'deposit' | 'debit' | 'credit' | 'refund' | 'void' | 'freeze' | 'unfreeze' | 'close' | 'open' | 'limit' | 'overdraft' | 'window' | 'settle' | 'clearing';
+  /** Unsigned amount asked for ("0" for voids, status changes and window markers); signed on a `settle` and a `clearing`. */
   amountMinor: bigint;
   currency: string;
   /** A refund of a refused debit records NOTHING_TO_REFUND instead of APPLIED. */
@@ -91,6 +98,8 @@ export interface Operation {
   overdraftLimitMinor?: bigint;
   /** A `window` operation: the settlement window every later entry is decided in. */
   windowId?: string;
+  /** A debit, credit or refund whose applied entry the bank books the counterpart of on this clearing account. */
+  clearingAccountId?: string;
 }
 
 /** The head of a chain: its latest entry. */

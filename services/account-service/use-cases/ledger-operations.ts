@@ -2,6 +2,7 @@ import { creditOperationId, debitOperationId, depositOperationId, refundOperatio
 import { ApiError } from '../../../lib/http/errors';
 import type { Ledger } from '../ledger/ledger';
 import type { EntryDocument, Operation } from '../ledger/model';
+import { bookCounterpart, clearingOf } from './clearing';
 
 /** The decided entry of a money-moving request, and whether it moved money. */
 export interface Decision {
@@ -17,6 +18,8 @@ export interface MoneyRequest {
   /** Unsigned, but signed for a settlement move. */
   amountMinor: bigint;
   currency: string;
+  /** A debit or credit between two banks: its counterpart is booked on the bank's clearing account. */
+  clearing?: boolean;
 }
 
 function conflicts(entry: EntryDocument, request: MoneyRequest): boolean {
@@ -24,10 +27,12 @@ function conflicts(entry: EntryDocument, request: MoneyRequest): boolean {
 }
 
 async function move(ledger: Ledger, kind: 'deposit' | 'debit' | 'credit', operationId: string, request: MoneyRequest): Promise<Decision> {
-  const operation: Operation = { operationId, kind, amountMinor: request.amountMinor, currency: request.currency };
+  const operation: Operation = { operationId, kind, amountMinor: request.amountMinor, currency: request.currency, ...clearingOf(request.currency, request.clearing) };
   const entry = await ledger.apply(request.accountId, operation);
   if (entry.kind === 'void') return { entry, refusal: 'TRANSFER_VOIDED' };
   if (conflicts(entry, request)) throw new ApiError('IDEMPOTENCY_CONFLICT', `${operationId} was decided with another amount or currency`);
+  // On a replay too: the request that applied the leg may have stopped before its counterpart.
+  await bookCounterpart(ledger, entry);
   return entry.outcome === 'REFUSED' ? { entry, refusal: entry.code } : { entry };
 }
 
@@ -74,28 +79,41 @@ export async function settle(ledger: Ledger, request: MoneyRequest): Promise<Dec
 /**
  * Reverses the debit of a transfer at most once. When there is no debit yet, a void takes its
  * slot so that it never can happen; a refused debit gets a zero-amount NOTHING_TO_REFUND entry.
+ * The refund of a cleared debit is cleared too, after the debit's own counterpart (which a crash
+ * may have left unbooked), so that the clearing account never holds a reversal without its leg.
  */
 export async function refund(ledger: Ledger, accountId: string, transferId: string): Promise<EntryDocument> {
   const earlier = await ledger.decided(accountId, refundOperationId(transferId));
-  if (earlier) return earlier;
+  if (earlier) {
+    await bookCounterpart(ledger, earlier);
+    return earlier;
+  }
   const account = await ledger.account(accountId);
   const debitSlot = await ledger.apply(accountId, { operationId: debitOperationId(transferId), kind: 'void', amountMinor: 0n, currency: account.currency });
   if (debitSlot.kind === 'void') return debitSlot;
+  await bookCounterpart(ledger, debitSlot);
   const applied = debitSlot.outcome === 'APPLIED';
-  const amountMinor = applied ? -debitSlot.amountMinor : 0n;
-  return ledger.apply(accountId, {
+  const reversal = await ledger.apply(accountId, {
     operationId: refundOperationId(transferId),
     kind: 'refund',
-    amountMinor,
+    amountMinor: applied ? -debitSlot.amountMinor : 0n,
     currency: account.currency,
     ...(applied ? {} : { nothingToRefund: true }),
     // The debit's own day: the refund gives the amount back to that day's total only.
     ...(applied && debitSlot.day !== undefined ? { debitDay: debitSlot.day } : {}),
+    ...(applied && debitSlot.clearingAccountId !== undefined ? { clearingAccountId: debitSlot.clearingAccountId } : {}),
   });
+  await bookCounterpart(ledger, reversal);
+  return reversal;
 }
 
-/** Takes a transfer's credit slot with a void, or answers with the credit that already holds it. */
+/**
+ * Takes a transfer's credit slot with a void, or answers with the credit that already holds it
+ * (whose counterpart it books, should the credit's own request have stopped before it).
+ */
 export async function voidCredit(ledger: Ledger, accountId: string, transferId: string): Promise<EntryDocument> {
   const account = await ledger.account(accountId);
-  return ledger.apply(accountId, { operationId: creditOperationId(transferId), kind: 'void', amountMinor: 0n, currency: account.currency });
+  const slot = await ledger.apply(accountId, { operationId: creditOperationId(transferId), kind: 'void', amountMinor: 0n, currency: account.currency });
+  await bookCounterpart(ledger, slot);
+  return slot;
 }
