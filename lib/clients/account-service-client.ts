@@ -1,6 +1,12 @@
 import { context, propagation } from '@opentelemetry/api';
 import { signatureHeader, signRequest, type SigningKey } from '../crypto/request-signing';
 
+/**
+ * How long the caller waits for this answer, in ms from the request's arrival: relative, so that
+ * the two clocks never meet. The service drops an operation still queued when it passes.
+ */
+export const requestTimeoutHeader = 'Request-Timeout-Ms';
+
 /** What an account service answered: its status, its headers and its parsed JSON body, untouched. */
 export interface AccountServiceResponse {
   status: number;
@@ -44,6 +50,7 @@ export class AccountServiceClient {
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const headers: Record<string, string> = {
       accept: 'application/json',
+      [requestTimeoutHeader]: String(this.options.requestTimeoutMs),
       [signatureHeader]: signRequest(this.options.signingKey, { bankId: this.options.bankId, method, pathWithQuery, body }),
     };
     if (payload !== undefined) headers['content-type'] = 'application/json';

@@ -33,6 +33,8 @@ export const httpStatusByCode = {
   /** A repair needs a transfer that has not ended and whose workflow is not running. */
   TRANSFER_NOT_REPAIRABLE: 409,
   ACCOUNT_NOT_EMPTY: 409,
+  /** An event feed cursor whose next events retention deleted (EVENT_FEED_RETENTION_DAYS). */
+  EVENT_CURSOR_EXPIRED: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INSUFFICIENT_FUNDS: 422,
@@ -66,6 +68,8 @@ export const httpStatusByCode = {
   BANK_UNAVAILABLE: 503,
   /** Temporal or the worker did not answer in time; nothing was changed. */
   TEMPORARILY_UNAVAILABLE: 503,
+  /** An account's queue was full, or the caller's deadline passed while queued: nothing was decided; retry after Retry-After. */
+  OVERLOADED: 503,
 } as const;
 
 export type ErrorCode = keyof typeof httpStatusByCode;

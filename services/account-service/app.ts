@@ -9,7 +9,9 @@ import type { AcceptedServiceKey } from '../../lib/config/env-parsers';
 import { requireRouteScope } from './http/route-scopes';
 import { signedJsonBody } from './http/signed-json-body';
 import { createAccountServiceMetrics } from './http/metrics';
-import { AccountNotFoundError, Ledger, dayOfInTimeZone, groupCommitDefaults, type GroupCommitOptions } from './ledger/ledger';
+import { recordCaller } from './http/caller';
+import { AccountNotFoundError, Ledger, LedgerOverloadedError, OperationDroppedError, dayOfInTimeZone, groupCommitDefaults, ledgerBoundsDefaults, type GroupCommitOptions, type LedgerBounds } from './ledger/ledger';
+import { accountServiceLimits } from './limits';
 import { LedgerStore } from './ledger/ledger-store';
 import { accountRoutes } from './routes';
 
@@ -20,6 +22,8 @@ export interface AccountServiceDeps {
   /** keyId → the key and its scopes, for every key this service accepts. */
   serviceKeys: ReadonlyMap<string, AcceptedServiceKey>;
   groupCommit?: GroupCommitOptions;
+  /** Cache sizes and the per-account queue bound; the defaults when undefined. */
+  ledgerBounds?: LedgerBounds;
   clock?: () => Date;
   /** Set when tracing is on: every request gets a span. */
   tracer?: Tracer;
@@ -27,8 +31,17 @@ export interface AccountServiceDeps {
   timeZone?: string;
 }
 
-const accountNotFound: ErrorRequestHandler = (error: unknown, _req, _res, next) => {
-  next(error instanceof AccountNotFoundError ? new ApiError('ACCOUNT_NOT_FOUND', error.message) : error);
+/**
+ * The ledger's own errors as answers. OVERLOADED is no business refusal (nothing was decided), so
+ * the saga retries it after Retry-After; a request that closed gets no answer at all.
+ */
+const ledgerErrors: ErrorRequestHandler = (error: unknown, _req, res, next) => {
+  if (error instanceof AccountNotFoundError) return next(new ApiError('ACCOUNT_NOT_FOUND', error.message));
+  if (error instanceof OperationDroppedError && error.reason === 'closed') return void res.destroy();
+  if (error instanceof LedgerOverloadedError || error instanceof OperationDroppedError) {
+    return next(new ApiError('OVERLOADED', error.message, undefined, { 'Retry-After': String(accountServiceLimits.overloadRetryAfterSeconds) }));
+  }
+  next(error);
 };
 
 /** Builds the service from its collaborators; main.ts passes real ones, tests may pass a test database. */
@@ -37,11 +50,13 @@ export async function buildAccountService(deps: AccountServiceDeps): Promise<{ a
   const store = new LedgerStore(deps.db);
   await store.ensureIndexes();
   const metrics = createAccountServiceMetrics(deps.bankId);
-  const ledger = new Ledger(store, clock, metrics.ledger, deps.groupCommit ?? groupCommitDefaults, dayOfInTimeZone(deps.timeZone));
+  const ledger = new Ledger(store, clock, metrics.ledger, deps.groupCommit ?? groupCommitDefaults, dayOfInTimeZone(deps.timeZone), deps.ledgerBounds ?? ledgerBoundsDefaults);
   const app = express();
   // Routes match exactly as the scope table names them: no other letter case, no trailing slash.
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
+  // First, so that a caller's deadline counts from the request's arrival.
+  app.use(recordCaller);
   if (deps.tracer) app.use(traceRequests(deps.tracer));
   app.use(commonMiddleware(app, deps.logger));
   app.use(metrics.recordRequests);
@@ -51,7 +66,7 @@ export async function buildAccountService(deps: AccountServiceDeps): Promise<{ a
   app.use(requireRouteScope(deps.serviceKeys));
   app.use(accountRoutes({ bankId: deps.bankId, store, ledger, clock }));
   app.use(notFoundHandler);
-  app.use(accountNotFound);
+  app.use(ledgerErrors);
   app.use(errorHandler(deps.logger));
   return { app, ledger, store };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type AcceptedServiceKey, bankIdPattern, bindHostSchema, logLevelSchema, parseEnv, serviceKeysSchema } from '../../lib/config/env-parsers';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/telemetry/tracing';
+import { ledgerBoundsDefaults, type LedgerBounds } from './ledger/ledger';
 
 function isTimeZone(name: string): boolean {
   try {
@@ -22,6 +23,10 @@ export const envSchema = z
   SERVICE_KEYS: serviceKeysSchema,
   LEDGER_BATCH_SIZE_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
   LEDGER_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(0),
+  /** Bounds of the ledger's in-process caches (entries, least recently used dropped first) and of each account's queue. */
+  LEDGER_ACCOUNT_CACHE_MAX: z.coerce.number().int().min(1).max(100_000_000).default(ledgerBoundsDefaults.accountsCachedMax),
+  LEDGER_HEAD_CACHE_MAX: z.coerce.number().int().min(1).max(100_000_000).default(ledgerBoundsDefaults.headsCachedMax),
+  LEDGER_QUEUE_DEPTH_MAX: z.coerce.number().int().min(1).max(1_000_000).default(ledgerBoundsDefaults.queuedPerAccountMax),
   MONGODB_POOL_SIZE_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
   /** IANA time zone whose calendar days the daily limits count in; UTC when unset. */
   BANK_TIME_ZONE: z
@@ -53,6 +58,8 @@ export interface AccountServiceConfig {
   mongodbPoolSizeMax: number;
   /** Group commit: the most operations per batch, and how long an idle account's first one waits for more. */
   groupCommit: { batchSizeMax: number; batchLingerMs: number };
+  /** Cached account documents and heads, and queued operations per account (beyond: 503 OVERLOADED). */
+  ledgerBounds: LedgerBounds;
   logLevel: string;
   /** Undefined: tracing is off. */
   tracing: TracingConfig | undefined;
@@ -73,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AccountServiceConfig {
     serviceKeys: new Map(parsed.SERVICE_KEYS.map((key) => [key.keyId, key])),
     mongodbPoolSizeMax: parsed.MONGODB_POOL_SIZE_MAX,
     groupCommit: { batchSizeMax: parsed.LEDGER_BATCH_SIZE_MAX, batchLingerMs: parsed.LEDGER_BATCH_LINGER_MS },
+    ledgerBounds: { accountsCachedMax: parsed.LEDGER_ACCOUNT_CACHE_MAX, headsCachedMax: parsed.LEDGER_HEAD_CACHE_MAX, queuedPerAccountMax: parsed.LEDGER_QUEUE_DEPTH_MAX },
     logLevel: parsed.LOG_LEVEL,
     tracing: tracingConfig(parsed, `account-service-${parsed.BANK_ID}`),
     timeZone: parsed.BANK_TIME_ZONE,

@@ -15,4 +15,8 @@ export const accountServiceLimits = {
   batchAttemptsMax: 10_000,
   /** Database commands traced at once; more are left untraced rather than held in memory. */
   tracedCommandsMax: 10_000,
+  /** Retry-After (seconds) of a 503 OVERLOADED: one batch of a busy account takes well under that. */
+  overloadRetryAfterSeconds: 1,
+  /** Pointers written per insert while a head rolls forward over a long run of entries. */
+  rollForwardPointerBatch: 1_000,
 } as const;

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     logger,
     serviceKeys: config.serviceKeys,
     groupCommit: config.groupCommit,
+    ledgerBounds: config.ledgerBounds,
     clock,
     tracer: tracing?.tracer,
     ...(config.timeZone === undefined ? {} : { timeZone: config.timeZone }),

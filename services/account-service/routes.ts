@@ -18,6 +18,7 @@ import {
   transferReferenceRequestSchema,
   windowMarkRequestSchema,
 } from '../../lib/contracts/account-service-contract';
+import { callerOf } from './http/caller';
 import { entryView, refusalMessages } from './ledger/entry-view';
 import type { Ledger } from './ledger/ledger';
 import type { LedgerStore } from './ledger/ledger-store';
@@ -141,12 +142,12 @@ function addMoneyRoutes(router: Router, { ledger }: AccountRoutesDeps): void {
     route(async (req, res) => {
       const accountId = writableAccountIdOf(req);
       const body = parse(transferLegRequestSchema, req.body);
-      sendDecision(res, await use(ledger, { accountId, id: body.transferId, amountMinor: BigInt(body.amountMinor), currency: body.currency, clearing: body.clearing === true }));
+      sendDecision(res, await use(ledger, { accountId, id: body.transferId, amountMinor: BigInt(body.amountMinor), currency: body.currency, clearing: body.clearing === true, caller: callerOf(req) }));
     });
   const undo = (use: typeof refund) =>
     route(async (req, res) => {
       const accountId = writableAccountIdOf(req);
-      sendEntry(res, await use(ledger, accountId, parse(transferReferenceRequestSchema, req.body).transferId));
+      sendEntry(res, await use(ledger, accountId, parse(transferReferenceRequestSchema, req.body).transferId, callerOf(req)));
     });
   router.post('/v1/accounts/:accountId/debits', leg(debit));
   router.post('/v1/accounts/:accountId/credits', leg(credit));
@@ -157,7 +158,7 @@ function addMoneyRoutes(router: Router, { ledger }: AccountRoutesDeps): void {
     route(async (req, res) => {
       const accountId = writableAccountIdOf(req);
       const body = parse(windowMarkRequestSchema, req.body);
-      sendDecision(res, await markWindow(ledger, accountId, body.windowId));
+      sendDecision(res, await markWindow(ledger, accountId, body.windowId, callerOf(req)));
     }),
   );
   router.post(
@@ -165,7 +166,7 @@ function addMoneyRoutes(router: Router, { ledger }: AccountRoutesDeps): void {
     route(async (req, res) => {
       const accountId = writableAccountIdOf(req);
       const body = parse(settlementRequestSchema, req.body);
-      sendDecision(res, await settle(ledger, { accountId, id: body.settlementId, amountMinor: BigInt(body.amountMinor), currency: body.currency }));
+      sendDecision(res, await settle(ledger, { accountId, id: body.settlementId, amountMinor: BigInt(body.amountMinor), currency: body.currency, caller: callerOf(req) }));
     }),
   );
 }
@@ -188,7 +189,7 @@ function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: Accoun
     route(async (req, res) => {
       const accountId = writableAccountIdOf(req);
       const body = parse(depositRequestSchema, req.body);
-      sendDecision(res, await deposit(ledger, { accountId, id: body.depositId, amountMinor: BigInt(body.amountMinor), currency: body.currency }));
+      sendDecision(res, await deposit(ledger, { accountId, id: body.depositId, amountMinor: BigInt(body.amountMinor), currency: body.currency, caller: callerOf(req) }));
     }),
   );
   for (const action of ['freeze', 'unfreeze', 'close'] as const) {
@@ -197,7 +198,7 @@ function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: Accoun
       route(async (req, res) => {
         const accountId = writableAccountIdOf(req);
         const { changeId } = parse(accountChangeRequestSchema, req.body);
-        sendChange(res, await changeAccount(ledger, bankId, accountId, changeId, { action }));
+        sendChange(res, await changeAccount(ledger, bankId, accountId, changeId, { action }, callerOf(req)));
       }),
     );
   }
@@ -207,7 +208,7 @@ function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: Accoun
       const accountId = writableAccountIdOf(req);
       const body = parse(dailyLimitRequestSchema, req.body);
       const dailyDebitLimitMinor = body.dailyDebitLimitMinor === null ? null : BigInt(body.dailyDebitLimitMinor);
-      sendChange(res, await changeAccount(ledger, bankId, accountId, body.changeId, { action: 'limit', dailyDebitLimitMinor }));
+      sendChange(res, await changeAccount(ledger, bankId, accountId, body.changeId, { action: 'limit', dailyDebitLimitMinor }, callerOf(req)));
     }),
   );
   router.post(
@@ -215,7 +216,7 @@ function addAdminRoutes(router: Router, { bankId, store, ledger, clock }: Accoun
     route(async (req, res) => {
       const accountId = writableAccountIdOf(req);
       const body = parse(overdraftLimitRequestSchema, req.body);
-      sendChange(res, await changeAccount(ledger, bankId, accountId, body.changeId, { action: 'overdraft', overdraftLimitMinor: BigInt(body.overdraftLimitMinor) }));
+      sendChange(res, await changeAccount(ledger, bankId, accountId, body.changeId, { action: 'overdraft', overdraftLimitMinor: BigInt(body.overdraftLimitMinor) }, callerOf(req)));
     }),
   );
 }

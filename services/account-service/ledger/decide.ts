@@ -9,6 +9,16 @@ import { entryId, overdraftLimitInForce, type AccountDocument, type EntryDocumen
 export const balanceMinorMax = 2n ** 63n - 1n;
 export const balanceMinorMin = -(2n ** 63n);
 
+/**
+ * The bank day an entry is decided on: the day of the clock, but never earlier than the head's.
+ * Processes' clocks differ; were a chain's day to move back, a process whose clock is behind would
+ * start the head's day's total again from 0 and the two would take turns resetting the limit. So
+ * a chain's day only moves forward, and a slow clock decides on the day the chain has reached.
+ */
+export function chainDay(head: Head, clockDay: string): string {
+  return head.day !== undefined && head.day > clockDay ? head.day : clockDay;
+}
+
 /** What the day's running total was before this entry: the head's, if the head is of the same day. */
 function dayDebitedBefore(head: Head, day: string): bigint {
   return head.day === day ? (head.dayDebitedMinor ?? 0n) : 0n;
@@ -97,6 +107,8 @@ function refusalCode(operation: Operation, head: Head, account: AccountDocument,
   if (operation.kind === 'debit' && head.dailyDebitLimitMinor !== undefined && dayDebitedBefore(head, day) + operation.amountMinor > head.dailyDebitLimitMinor) {
     return 'DAILY_LIMIT_EXCEEDED';
   }
+  // The day's total is stored as a signed 64-bit integer like a balance (deposits can refill an account all day long).
+  if (operation.kind === 'debit' && dayDebitedBefore(head, day) + operation.amountMinor > balanceMinorMax) return 'BALANCE_LIMIT_EXCEEDED';
   if (operation.kind !== 'debit' && head.balanceAfterMinor + operation.amountMinor > balanceMinorMax) return 'BALANCE_LIMIT_EXCEEDED';
   return undefined;
 }
@@ -159,12 +171,14 @@ export function utcDay(isoTime: string): string {
  * The next entry of a chain for an operation: applied, or a zero-amount refusal with its code.
  * Pure, so that a batch of operations can be decided in memory from one head.
  * Refunds and voids always apply, whatever the account's status; settlement moves too, but not
- * on a closed account. `day` is the bank's calendar
- * day at `now` (its time zone applied); every entry carries it with the day's running debited
- * total, so the daily limit is decided in the chain like the balance.
+ * on a closed account. `clockDay` is the bank's calendar
+ * day at `now` (its time zone applied); every entry carries it (or the head's, if later: see
+ * chainDay) with the day's running debited total, so the daily limit is decided in the chain like
+ * the balance. A debit that would take that total past 2^63 - 1 is refused BALANCE_LIMIT_EXCEEDED.
  */
-export function decide(account: AccountDocument, head: Head, operation: Operation, now: string, day: string = utcDay(now)): EntryDocument {
+export function decide(account: AccountDocument, head: Head, operation: Operation, now: string, clockDay: string = utcDay(now)): EntryDocument {
   const seq = head.seq + 1;
+  const day = chainDay(head, clockDay);
   const code = refusalCode(operation, head, account, day);
   const amountMinor = code ? 0n : signedAmount(operation);
   const outcome: EntryOutcome = code ? 'REFUSED' : operation.nothingToRefund ? 'NOTHING_TO_REFUND' : 'APPLIED';
@@ -198,6 +212,8 @@ export function decide(account: AccountDocument, head: Head, operation: Operatio
   if (!code && operation.kind === 'debit' && entry.dailyDebitLimitMinor !== undefined && (entry.dayDebitedMinor ?? 0n) > entry.dailyDebitLimitMinor) {
     throw new Error('ledger invariant: debit beyond the daily limit');
   }
+  // Invariant: the day's total fits its 64 bits (a debit past it is refused above, a refund only lowers it).
+  if ((entry.dayDebitedMinor ?? 0n) > balanceMinorMax) throw new Error(`ledger invariant: day's debits of ${account._id} beyond 64 bits`);
   // A refund cannot be refused, and a wrapped balance would be money made or lost: fail, record nothing, let the caller retry.
   if (entry.balanceAfterMinor > balanceMinorMax || entry.balanceAfterMinor < balanceMinorMin) throw new Error(`ledger invariant: balance of ${account._id} beyond 64 bits`);
   return entry;

@@ -31,7 +31,10 @@ export function entryView(entry: EntryDocument): LedgerEntryView {
   };
 }
 
-/** `today` is the bank's current day: the head's running total counts only if it is of that day. */
+/**
+ * `today` is the bank's current day by this process's clock: the head's running total counts if it
+ * is of that day, or of a later one (another process's clock is ahead, and the chain's day never goes back).
+ */
 export function accountView(bankId: string, account: AccountDocument, head: Head, today: string): AccountView {
   return {
     accountId: account._id,
@@ -42,7 +45,7 @@ export function accountView(bankId: string, account: AccountDocument, head: Head
     balanceMinor: formatMinor(head.balanceAfterMinor),
     overdraftLimitMinor: formatMinor(overdraftLimitInForce(account, head)),
     ...(head.dailyDebitLimitMinor === undefined ? {} : { dailyDebitLimitMinor: formatMinor(head.dailyDebitLimitMinor) }),
-    dayDebitedMinor: formatMinor(head.day === today ? (head.dayDebitedMinor ?? 0n) : 0n),
+    dayDebitedMinor: formatMinor(head.day !== undefined && head.day >= today ? (head.dayDebitedMinor ?? 0n) : 0n),
     sequence: head.seq,
     ...(head.windowId === undefined ? {} : { windowId: head.windowId }),
   };

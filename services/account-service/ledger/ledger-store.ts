@@ -84,6 +84,7 @@ export class LedgerStore {
     return this.pointers.findOne({ _id: pointerId(accountId, operationId) });
   }
 
+  /** One unordered insert: a pointer that exists already (a duplicate, a roll-forward's repeat) is skipped, the others land. */
   async writePointers(entries: readonly EntryDocument[]): Promise<void> {
     if (entries.length === 0) return;
     try {
@@ -95,11 +96,6 @@ export class LedgerStore {
       // A pointer written by a concurrent duplicate points at the same entry.
       if (!duplicateWriteErrors(error)) throw error;
     }
-  }
-
-  /** Rare path: the entry exists but a crash lost its pointer. A full scan, on purpose only here. */
-  async scanForOperation(accountId: string, operationId: string): Promise<EntryDocument | null> {
-    return this.entries.findOne({ accountId, operationId });
   }
 
   /** Moves the head hint forward; a lost or late update only costs extra look-ups. */

@@ -1,4 +1,5 @@
 import type { LedgerMetrics } from './ledger-metrics';
+import { BoundedCache } from './bounded-cache';
 import { decideBatch, openingEntry, utcDay } from './decide';
 import type { LedgerStore } from './ledger-store';
 import type { AccountDocument, EntryDocument, Head, Operation } from './model';
@@ -10,6 +11,9 @@ export class AccountNotFoundError extends Error {
 }
 
 export type Clock = () => Date;
+
+/** The stored head hint moves every this many entries. */
+const headHintStride = 64;
 
 /** The bank's calendar day (`2026-11-29`) of a moment: UTC, or the bank's configured time zone. */
 export type DayOf = (moment: Date) => string;
@@ -32,10 +36,57 @@ export interface GroupCommitOptions {
 
 export const groupCommitDefaults: GroupCommitOptions = { batchSizeMax: 100, batchLingerMs: 0 };
 
+/** How much a process keeps per account: everything cached can be read again, everything queued is waited for. */
+export interface LedgerBounds {
+  /** Account documents kept in memory (least recently used dropped first). */
+  accountsCachedMax: number;
+  /** Chain heads kept in memory; a dropped head is found again from the stored hint. */
+  headsCachedMax: number;
+  /** Operations of callers one account's queue holds (besides the batch being decided); one more is OVERLOADED. */
+  queuedPerAccountMax: number;
+}
+
+export const ledgerBoundsDefaults: LedgerBounds = { accountsCachedMax: 10_000, headsCachedMax: 10_000, queuedPerAccountMax: 1_000 };
+
+/**
+ * Who waits for an operation's answer. Without one (the bank's own counterpart bookings, which
+ * follow a leg already decided) an operation is never refused for load nor dropped.
+ */
+export interface Caller {
+  /** `performance.now()` past which the caller no longer waits; undefined: it waits as long as it takes. */
+  deadlineAt?: number;
+  /** true once the caller's request closed before its answer. */
+  hasLeft: () => boolean;
+}
+
+/** An account's queue was full: nothing was decided, the caller may retry after a pause. */
+export class LedgerOverloadedError extends Error {
+  override readonly name = 'LedgerOverloadedError';
+}
+
+/** An operation nobody waits for any more, dropped from its queue before it was decided. */
+export class OperationDroppedError extends Error {
+  override readonly name = 'OperationDroppedError';
+  constructor(
+    readonly reason: 'deadline' | 'closed',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 interface Pending {
   operation: Operation;
+  caller: Caller | undefined;
   resolve: (entry: EntryDocument) => void;
   reject: (error: unknown) => void;
+}
+
+/** Why a queued operation is no longer worth deciding, if it is not. */
+function abandonment(caller: Caller | undefined, now: number): OperationDroppedError['reason'] | undefined {
+  if (caller === undefined) return undefined;
+  if (caller.hasLeft()) return 'closed';
+  return caller.deadlineAt !== undefined && now >= caller.deadlineAt ? 'deadline' : undefined;
 }
 
 /**
@@ -45,8 +96,9 @@ interface Pending {
  * still guard everything across processes, the queue only removes wasted work.
  */
 export class Ledger {
-  private readonly accounts = new Map<string, AccountDocument>();
-  private readonly heads = new Map<string, Head>();
+  private readonly accounts: BoundedCache<string, AccountDocument>;
+  private readonly heads: BoundedCache<string, Head>;
+  /** Only accounts with operations in flight: drain() removes an account's queue once it is empty. */
   private readonly queues = new Map<string, Pending[]>();
 
   constructor(
@@ -55,7 +107,18 @@ export class Ledger {
     private readonly metrics: LedgerMetrics,
     private readonly groupCommit: GroupCommitOptions = groupCommitDefaults,
     readonly dayOf: DayOf = utcDayOf,
-  ) {}
+    private readonly bounds: LedgerBounds = ledgerBoundsDefaults,
+  ) {
+    this.accounts = new BoundedCache('accounts', bounds.accountsCachedMax, metrics.caches);
+    // A cached account document's head hint is as old as the document: a dropped head takes its
+    // document along, so that the head is found again from a fresh hint, not rolled over the whole chain.
+    this.heads = new BoundedCache('heads', bounds.headsCachedMax, metrics.caches, (accountId) => this.accounts.delete(accountId));
+  }
+
+  /** Accounts with a queue now: those with operations in flight, never an idle one. */
+  get accountsQueued(): number {
+    return this.queues.size;
+  }
 
   /** The time and bank day every decision of one batch is taken at. */
   moment(): { now: string; day: string } {
@@ -85,20 +148,41 @@ export class Ledger {
     return found;
   }
 
-  /** The chain's latest entry: from a hint, rolled forward by `_id` look-ups of seq + 1. */
+  /** The chain's latest entry: the cached head or the stored hint's entry, rolled forward by `_id` look-ups of seq + 1. */
   async head(account: AccountDocument): Promise<Head> {
-    let head = this.heads.get(account._id);
-    if (!head) {
-      const hinted = await this.store.findEntry(account._id, account.headSeq);
-      const start = hinted ?? (account.headSeq === 0 ? null : await this.store.findEntry(account._id, 0));
-      head = start ?? (await this.writeOpeningEntry(account));
-    }
+    const start = this.heads.get(account._id) ?? (await this.storedHead(account));
+    const head = await this.rollForward(account, start);
+    this.heads.set(account._id, head);
+    return head;
+  }
+
+  /** The entry at the stored hint (the opening entry if the hint is lost), written first if a crash left none. */
+  private async storedHead(account: AccountDocument): Promise<Head> {
+    const hinted = await this.store.findEntry(account._id, account.headSeq);
+    const start = hinted ?? (account.headSeq === 0 ? null : await this.store.findEntry(account._id, 0));
+    return start ?? (await this.writeOpeningEntry(account));
+  }
+
+  /**
+   * Follows the chain past `start`. The entries it passes were written by another process, or by a
+   * request of this one that failed before its pointers: their pointers are written (duplicates
+   * ignored) before the head moves past them, and the stored hint only after that. So every entry at
+   * or below a head a process holds, and below the stored hint, has its pointer, and finding an
+   * earlier decision never needs a filter on anything but `_id`.
+   */
+  private async rollForward(account: AccountDocument, start: Head): Promise<Head> {
+    let head = start;
+    const passed: EntryDocument[] = [];
     for (;;) {
       const next = await this.store.findEntry(account._id, head.seq + 1);
       if (!next) break;
+      passed.push(next);
       head = next;
+      if (passed.length >= accountServiceLimits.rollForwardPointerBatch) await this.store.writePointers(passed.splice(0));
     }
-    this.heads.set(account._id, head);
+    await this.store.writePointers(passed);
+    // A long roll-forward is worth saving: the next cold process starts from here.
+    if (head.seq - start.seq >= headHintStride) await this.store.advanceHeadHint(account._id, head.seq);
     return head;
   }
 
@@ -115,35 +199,50 @@ export class Ledger {
     return written;
   }
 
-  /** The entry that decided an operation, if any: its pointer, or a scan when a crash lost the pointer. */
-  async decided(accountId: string, operationId: string, scan = false): Promise<EntryDocument | null> {
+  /** The entry that decided an operation, if any, found by its pointer. */
+  async decided(accountId: string, operationId: string): Promise<EntryDocument | null> {
     const pointer = await this.store.findPointer(accountId, operationId);
-    if (pointer) {
-      const entry = await this.store.findEntry(accountId, pointer.seq);
-      if (entry) return entry;
-    }
-    if (!scan) return null;
-    const found = await this.store.scanForOperation(accountId, operationId);
-    if (found) await this.store.writePointers([found]);
-    return found;
+    if (!pointer) return null;
+    return this.store.findEntry(accountId, pointer.seq);
   }
 
   /**
    * Decides an operation once. Returns the entry holding its operation id: the new one, or
    * the one decided earlier (by a duplicate of this request, a retry, or a void that took the slot).
+   * A caller's operation is refused at once (LedgerOverloadedError, nothing decided) when its
+   * account's queue is full, and dropped before it is decided once the caller has given up.
    */
-  async apply(accountId: string, operation: Operation): Promise<EntryDocument> {
+  async apply(accountId: string, operation: Operation, caller?: Caller): Promise<EntryDocument> {
     const account = await this.account(accountId);
     return new Promise((resolve, reject) => {
+      const pending: Pending = { operation, caller, resolve, reject };
       const queue = this.queues.get(accountId);
-      if (queue) {
-        queue.push({ operation, resolve, reject });
+      if (!queue) {
+        // Nothing queued: this request starts the account's drain at once.
+        this.queues.set(accountId, [pending]);
+        // Fire-and-forget: drain settles every queued request itself and never rejects.
+        void this.drain(account);
         return;
       }
-      // Nothing queued: this request starts the account's drain at once.
-      this.queues.set(accountId, [{ operation, resolve, reject }]);
-      // Fire-and-forget: drain settles every queued request itself and never rejects.
-      void this.drain(account);
+      if (caller !== undefined && queue.length >= this.bounds.queuedPerAccountMax) {
+        this.metrics.shedOperations.inc({ reason: 'overloaded' });
+        reject(new LedgerOverloadedError(`account ${accountId} has ${queue.length} operations queued (at most ${this.bounds.queuedPerAccountMax}); nothing was decided`));
+        return;
+      }
+      queue.push(pending);
+    });
+  }
+
+  /** The batch without the operations nobody waits for any more, which are answered as dropped. */
+  private withoutAbandoned(batch: readonly Pending[]): Pending[] {
+    const now = performance.now();
+    return batch.filter((pending) => {
+      const reason = abandonment(pending.caller, now);
+      if (reason === undefined) return true;
+      this.metrics.shedOperations.inc({ reason });
+      const why = reason === 'closed' ? 'its request closed' : "its caller's deadline passed";
+      pending.reject(new OperationDroppedError(reason, `${pending.operation.operationId} was dropped while queued (${why}); nothing was decided`));
+      return false;
     });
   }
 
@@ -152,7 +251,9 @@ export class Ledger {
     try {
       if (this.groupCommit.batchLingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.groupCommit.batchLingerMs));
       while (queue.length > 0) {
-        const batch = queue.splice(0, this.groupCommit.batchSizeMax);
+        // Checked here, before anything is decided: once decided, an operation is answered whatever happens.
+        const batch = this.withoutAbandoned(queue.splice(0, this.groupCommit.batchSizeMax));
+        if (batch.length === 0) continue;
         try {
           await this.decideQueued(account, batch);
         } catch (error) {
@@ -203,15 +304,37 @@ export class Ledger {
       const blocked = entries[inserted] as EntryDocument;
       const occupant = await this.store.findEntry(account._id, blocked.seq);
       if (occupant) {
-        this.heads.set(account._id, occupant);
+        // The next attempt's head() rolls forward over the occupant, writing its pointer.
         if (waiting.has(occupant.operationId)) settle(occupant.operationId, occupant);
         else this.metrics.sequenceConflicts.inc();
         continue;
       }
-      // The seq was free, so the operation index refused: that operation was decided before.
-      const decided = await this.decided(account._id, blocked.operationId, true);
+      const decided = await this.earlierDecision(account, blocked.operationId);
       if (decided) settle(blocked.operationId, decided);
     }
+  }
+
+  /**
+   * The seq was free, so the operation index refused: the operation was decided at an earlier seq,
+   * one the head has passed. A roll-forward writes the pointers of the entries it passes, so its
+   * pointer is there; only a chain damaged before roll-forwards wrote pointers lacks it, and is walked
+   * back from the head.
+   */
+  private async earlierDecision(account: AccountDocument, operationId: string): Promise<EntryDocument | null> {
+    const head = await this.head(account);
+    return (await this.decided(account._id, operationId)) ?? (await this.walkBackFor(account._id, head.seq, operationId));
+  }
+
+  /** Walks a chain back from `fromSeq` by `_id` look-ups (at most its length) for an operation's entry, and writes its lost pointer. */
+  private async walkBackFor(accountId: string, fromSeq: number, operationId: string): Promise<EntryDocument | null> {
+    for (let seq = fromSeq; seq >= 0; seq -= 1) {
+      const entry = await this.store.findEntry(accountId, seq);
+      if (entry?.operationId !== operationId) continue;
+      await this.store.writePointers([entry]);
+      this.metrics.pointersRepaired.inc();
+      return entry;
+    }
+    return null;
   }
 
   /** Appends consecutive entries with one ordered insert; returns how many were decided. */
@@ -220,14 +343,15 @@ export class Ledger {
     if (inserted === 0) return 0;
     const decided = entries.slice(0, inserted);
     const last = decided[decided.length - 1] as EntryDocument;
-    this.heads.set(last.accountId, last);
+    // Pointers first: should they fail, the head stays behind and the next roll-forward writes them.
     await this.store.writePointers(decided);
+    this.heads.set(last.accountId, last);
     for (const entry of decided) {
       this.metrics.decisions.inc({ kind: entry.kind, outcome: entry.outcome, code: entry.code ?? 'NONE' });
       if (entry.statusAfter === 'CLOSED' && entry.amountMinor !== 0n) this.metrics.closedAccountMovements.inc({ kind: entry.kind });
     }
     // Every 64 entries is enough for a cold process to find the head in a few look-ups.
-    if (Math.floor(last.seq / 64) > Math.floor((last.seq - inserted) / 64)) await this.store.advanceHeadHint(last.accountId, last.seq);
+    if (Math.floor(last.seq / headHintStride) > Math.floor((last.seq - inserted) / headHintStride)) await this.store.advanceHeadHint(last.accountId, last.seq);
     return inserted;
   }
 }

@@ -2,7 +2,7 @@ import type { AccountView, LedgerEntryView } from '../../../lib/contracts/accoun
 import { ApiError } from '../../../lib/http/errors';
 import { formatMinor } from '../../../lib/contracts/money';
 import { accountView, entryView } from '../ledger/entry-view';
-import type { Ledger } from '../ledger/ledger';
+import type { Caller, Ledger } from '../ledger/ledger';
 import type { LedgerStore } from '../ledger/ledger-store';
 import type { AccountDocument, EntryDocument, Operation } from '../ledger/model';
 
@@ -108,13 +108,13 @@ function refusalOf(entry: EntryDocument, headers: Record<string, string>): ApiEr
  * unfreeze). Recording "nothing to do" anywhere but the chain would be a second write without a
  * transaction and would not be ordered with the chain's other decisions.
  */
-export async function changeAccount(ledger: Ledger, bankId: string, accountId: string, changeId: string, change: AccountChange): Promise<AccountChangeAnswer> {
+export async function changeAccount(ledger: Ledger, bankId: string, accountId: string, changeId: string, change: AccountChange, caller?: Caller): Promise<AccountChangeAnswer> {
   const account = await ledger.account(accountId);
   const operationId = changeOperationId(changeId);
   // Looked up only to say `replayed`; the queue looks again and answers it. A duplicate racing the
   // first request (both in flight, nothing decided yet) shares its decision without being told so.
   const replayed = (await ledger.decided(accountId, operationId)) !== null;
-  const entry = await ledger.apply(accountId, operationOf(account, operationId, change));
+  const entry = await ledger.apply(accountId, operationOf(account, operationId, change), caller);
   if (!isSameChange(entry, change)) throw new ApiError('IDEMPOTENCY_KEY_REUSED', `change ${changeId} of account ${accountId} was decided for another change`, 'changeId');
   if (entry.outcome === 'REFUSED') throw refusalOf(entry, replayed ? { 'idempotent-replayed': 'true' } : {});
   return { account: accountView(bankId, account, entry, ledger.moment().day), replayed };

@@ -1,6 +1,6 @@
 import { creditOperationId, debitOperationId, depositOperationId, refundOperationId, settlementOperationId, windowOperationId } from '../../../lib/contracts/account-service-contract';
 import { ApiError } from '../../../lib/http/errors';
-import type { Ledger } from '../ledger/ledger';
+import type { Caller, Ledger } from '../ledger/ledger';
 import type { EntryDocument, Operation } from '../ledger/model';
 import { bookCounterpart, clearingOf } from './clearing';
 
@@ -20,6 +20,8 @@ export interface MoneyRequest {
   currency: string;
   /** A debit or credit between two banks: its counterpart is booked on the bank's clearing account. */
   clearing?: boolean;
+  /** Who waits for the answer (deadline, connection); undefined: the operation is never shed. */
+  caller?: Caller;
 }
 
 function conflicts(entry: EntryDocument, request: MoneyRequest): boolean {
@@ -28,7 +30,7 @@ function conflicts(entry: EntryDocument, request: MoneyRequest): boolean {
 
 async function move(ledger: Ledger, kind: 'deposit' | 'debit' | 'credit', operationId: string, request: MoneyRequest): Promise<Decision> {
   const operation: Operation = { operationId, kind, amountMinor: request.amountMinor, currency: request.currency, ...clearingOf(request.currency, request.clearing) };
-  const entry = await ledger.apply(request.accountId, operation);
+  const entry = await ledger.apply(request.accountId, operation, request.caller);
   if (entry.kind === 'void') return { entry, refusal: 'TRANSFER_VOIDED' };
   if (conflicts(entry, request)) throw new ApiError('IDEMPOTENCY_CONFLICT', `${operationId} was decided with another amount or currency`);
   // On a replay too: the request that applied the leg may have stopped before its counterpart.
@@ -54,10 +56,10 @@ export function credit(ledger: Ledger, request: MoneyRequest): Promise<Decision>
  * account's queue like any operation, so each debit says exactly which window it was decided in. A
  * repeat answers the first decision (the marker, or its ACCOUNT_CLOSED refusal).
  */
-export async function markWindow(ledger: Ledger, accountId: string, windowId: string): Promise<Decision> {
+export async function markWindow(ledger: Ledger, accountId: string, windowId: string, caller?: Caller): Promise<Decision> {
   const account = await ledger.account(accountId);
   const operationId = windowOperationId(windowId);
-  const entry = await ledger.apply(accountId, { operationId, kind: 'window', amountMinor: 0n, currency: account.currency, windowId });
+  const entry = await ledger.apply(accountId, { operationId, kind: 'window', amountMinor: 0n, currency: account.currency, windowId }, caller);
   if (entry.kind !== 'window') throw new Error(`ledger invariant: ${operationId} was decided as a ${entry.kind}`);
   return entry.outcome === 'REFUSED' ? { entry, refusal: entry.code } : { entry };
 }
@@ -70,7 +72,7 @@ export async function markWindow(ledger: Ledger, accountId: string, windowId: st
  */
 export async function settle(ledger: Ledger, request: MoneyRequest): Promise<Decision> {
   const operationId = settlementOperationId(request.id);
-  const entry = await ledger.apply(request.accountId, { operationId, kind: 'settle', amountMinor: request.amountMinor, currency: request.currency });
+  const entry = await ledger.apply(request.accountId, { operationId, kind: 'settle', amountMinor: request.amountMinor, currency: request.currency }, request.caller);
   if (entry.kind !== 'settle') throw new Error(`ledger invariant: ${operationId} was decided as a ${entry.kind}`);
   if (conflicts(entry, request)) throw new ApiError('IDEMPOTENCY_CONFLICT', `${operationId} was decided with another amount or currency`);
   return entry.outcome === 'REFUSED' ? { entry, refusal: entry.code } : { entry };
@@ -82,14 +84,14 @@ export async function settle(ledger: Ledger, request: MoneyRequest): Promise<Dec
  * The refund of a cleared debit is cleared too, after the debit's own counterpart (which a crash
  * may have left unbooked), so that the clearing account never holds a reversal without its leg.
  */
-export async function refund(ledger: Ledger, accountId: string, transferId: string): Promise<EntryDocument> {
+export async function refund(ledger: Ledger, accountId: string, transferId: string, caller?: Caller): Promise<EntryDocument> {
   const earlier = await ledger.decided(accountId, refundOperationId(transferId));
   if (earlier) {
     await bookCounterpart(ledger, earlier);
     return earlier;
   }
   const account = await ledger.account(accountId);
-  const debitSlot = await ledger.apply(accountId, { operationId: debitOperationId(transferId), kind: 'void', amountMinor: 0n, currency: account.currency });
+  const debitSlot = await ledger.apply(accountId, { operationId: debitOperationId(transferId), kind: 'void', amountMinor: 0n, currency: account.currency }, caller);
   if (debitSlot.kind === 'void') return debitSlot;
   await bookCounterpart(ledger, debitSlot);
   const applied = debitSlot.outcome === 'APPLIED';
@@ -102,7 +104,7 @@ export async function refund(ledger: Ledger, accountId: string, transferId: stri
     // The debit's own day: the refund gives the amount back to that day's total only.
     ...(applied && debitSlot.day !== undefined ? { debitDay: debitSlot.day } : {}),
     ...(applied && debitSlot.clearingAccountId !== undefined ? { clearingAccountId: debitSlot.clearingAccountId } : {}),
-  });
+  }, caller);
   await bookCounterpart(ledger, reversal);
   return reversal;
 }
@@ -111,9 +113,9 @@ export async function refund(ledger: Ledger, accountId: string, transferId: stri
  * Takes a transfer's credit slot with a void, or answers with the credit that already holds it
  * (whose counterpart it books, should the credit's own request have stopped before it).
  */
-export async function voidCredit(ledger: Ledger, accountId: string, transferId: string): Promise<EntryDocument> {
+export async function voidCredit(ledger: Ledger, accountId: string, transferId: string, caller?: Caller): Promise<EntryDocument> {
   const account = await ledger.account(accountId);
-  const slot = await ledger.apply(accountId, { operationId: creditOperationId(transferId), kind: 'void', amountMinor: 0n, currency: account.currency });
+  const slot = await ledger.apply(accountId, { operationId: creditOperationId(transferId), kind: 'void', amountMinor: 0n, currency: account.currency }, caller);
   await bookCounterpart(ledger, slot);
   return slot;
 }

@@ -3,7 +3,7 @@ import type { RunningFerretDb } from '../../../infra/processes/ferretdb';
 import { Registry } from 'prom-client';
 import { createLedgerMetrics, type LedgerMetrics } from '../../../services/account-service/ledger/ledger-metrics';
 import { decide } from '../../../services/account-service/ledger/decide';
-import { Ledger } from '../../../services/account-service/ledger/ledger';
+import { Ledger, ledgerBoundsDefaults, type LedgerBounds } from '../../../services/account-service/ledger/ledger';
 import { LedgerStore } from '../../../services/account-service/ledger/ledger-store';
 import { entryId, type EntryDocument } from '../../../services/account-service/ledger/model';
 import { openAccount } from '../../../services/account-service/use-cases/accounts';
@@ -72,10 +72,11 @@ describe('group commit: batches of operations decided from one head', () => {
   });
 
   /** A ledger as one service process would hold it: its own caches and queues, on the shared database. */
-  function ledgerProcess(lingerMs: number): { ledger: Ledger; store: ObservedStore; metrics: LedgerMetrics } {
+  function ledgerProcess(lingerMs: number, bounds: LedgerBounds = ledgerBoundsDefaults): { ledger: Ledger; store: ObservedStore; metrics: LedgerMetrics; registry: Registry } {
     const store = new ObservedStore(db);
-    const metrics = createLedgerMetrics(new Registry());
-    return { store, metrics, ledger: new Ledger(store, () => new Date(), metrics, { batchSizeMax: 100, batchLingerMs: lingerMs }) };
+    const registry = new Registry();
+    const metrics = createLedgerMetrics(registry);
+    return { store, metrics, registry, ledger: new Ledger(store, () => new Date(), metrics, { batchSizeMax: 100, batchLingerMs: lingerMs }, undefined, bounds) };
   }
 
   async function fundedAccount(ledger: Ledger, store: LedgerStore, funds: bigint): Promise<string> {
@@ -87,6 +88,25 @@ describe('group commit: batches of operations decided from one head', () => {
   }
 
   const debitRequest = (accountId: string, id: string, amountMinor = 10n) => ({ accountId, id, amountMinor, currency: 'EUR' });
+
+  test('when more accounts are touched than the caches hold, then the oldest are evicted, each comes back from the database, and no queue outlives its operations', async () => {
+    const { ledger, store, registry } = ledgerProcess(0, { accountsCachedMax: 2, headsCachedMax: 2, queuedPerAccountMax: 1_000 });
+    const ids: string[] = [];
+    for (let n = 0; n < 5; n += 1) ids.push(await fundedAccount(ledger, store, 1_000n));
+    // Three rounds over five accounts in turn through caches of two: every debit misses, so every head is found again from its hint.
+    for (let round = 0; round < 3; round += 1) {
+      for (const accountId of ids) expect((await debit(ledger, debitRequest(accountId, `evict-${round}`))).entry.outcome).toBe('APPLIED');
+    }
+    for (const accountId of ids) {
+      const chain = await chainOf(db, accountId);
+      expectValidChain(chain);
+      expect([chain.length, chain.at(-1)?.balanceAfterMinor]).toEqual([5, 970n]);
+    }
+    const counters = Object.fromEntries((await registry.getMetricsAsJSON()).flatMap((metric) => metric.values.map((value) => [`${metric.name}{${Object.values(value.labels).join(',')}}`, value.value])));
+    expect(counters['ledger_cache_evictions_total{heads}']).toBeGreaterThanOrEqual(15);
+    expect(counters['ledger_cache_lookups_total{heads,miss}']).toBeGreaterThanOrEqual(15);
+    expect(ledger.accountsQueued).toBe(0);
+  });
 
   test('when the same operation comes twice in one batch, then it is decided once and both get that entry', async () => {
     const { ledger, store } = ledgerProcess(50);

@@ -5,7 +5,10 @@ import { pino } from 'pino';
 import type { RunningFerretDb } from '../../../infra/processes/ferretdb';
 import { AccountServiceClient } from '../../../lib/clients/account-service-client';
 import { buildAccountService } from '../../../services/account-service/app';
+import { decide } from '../../../services/account-service/ledger/decide';
 import type { Ledger } from '../../../services/account-service/ledger/ledger';
+import { LedgerStore } from '../../../services/account-service/ledger/ledger-store';
+import { pointerId } from '../../../services/account-service/ledger/model';
 import { testSigningKey } from '../../support/account-service';
 import { startTestFerretDb } from '../../support/cluster';
 
@@ -124,5 +127,43 @@ describe('account service: every hot-path read and update is a look-up by _id', 
     }
     expect(reads(small.debit as Sent[])).toBeLessThanOrEqual(2);
     expect(reads(small.duplicate as Sent[])).toBeLessThanOrEqual(2);
+  });
+
+  /** Every command a request sent that filters on anything but `_id`, and every command other than find, insert, update. */
+  function offIndex(commands: readonly Sent[]): { notById: Sent[]; others: Sent[] } {
+    return { notById: commands.filter((command) => !byIdOnly(command)), others: commands.filter((command) => !['find', 'insert', 'update'].includes(command.command)) };
+  }
+
+  test('when a pointer below the head was lost (deleted in the database) and the operation is repeated, then the first decision answers, found by _id look-ups only, and the pointer is back', async () => {
+    await openWithEntries('lost', 5);
+    const debit = { transferId: 'lost-1', amountMinor: '10', currency: 'EUR' };
+    const first = await client.request('POST', '/v1/accounts/lost/debits', debit);
+    expect(first.status).toBe(200);
+    for (let n = 0; n < 3; n += 1) expect((await client.request('POST', '/v1/accounts/lost/deposits', { depositId: `after-${n}`, amountMinor: '1', currency: 'EUR' })).status).toBe(200);
+    const pointers = mongo.db('id_lookups').collection<{ _id: string; seq: number }>('pointers');
+    expect((await pointers.deleteOne({ _id: pointerId('lost', 'lost-1:debit') })).deletedCount).toBe(1);
+
+    const commands = await observe('POST', '/v1/accounts/lost/debits', debit);
+    expect(offIndex(commands)).toEqual({ notById: [], others: [] });
+    const again = await client.request('POST', '/v1/accounts/lost/debits', debit);
+    expect({ status: again.status, body: again.body }).toEqual({ status: 200, body: first.body });
+    expect(await pointers.findOne({ _id: pointerId('lost', 'lost-1:debit') })).toEqual({ _id: pointerId('lost', 'lost-1:debit'), seq: 6 });
+    expect((await client.request('GET', '/v1/accounts/lost')).body).toMatchObject({ balanceMinor: '4993', sequence: 9 });
+  });
+
+  test('when another process appended an entry and died before its pointer, and the operation is repeated, then the roll-forward writes the pointer and the entry answers, by _id look-ups only', async () => {
+    await openWithEntries('orphan', 2);
+    await client.request('GET', '/v1/accounts/orphan');
+    const store = new LedgerStore(mongo.db('id_lookups'));
+    const account = await store.findAccount('orphan');
+    const head = await store.findEntry('orphan', 2);
+    if (!account || !head) throw new Error('orphan: no account or head');
+    const orphan = decide(account, head, { operationId: 'orphan-1:debit', kind: 'debit', amountMinor: 10n, currency: 'EUR' }, new Date().toISOString());
+    expect(await store.appendEntries([orphan])).toBe(1);
+
+    const commands = await observe('POST', '/v1/accounts/orphan/debits', { transferId: 'orphan-1', amountMinor: '10', currency: 'EUR' });
+    expect(offIndex(commands)).toEqual({ notById: [], others: [] });
+    expect(await store.findPointer('orphan', 'orphan-1:debit')).toEqual({ _id: pointerId('orphan', 'orphan-1:debit'), seq: 3 });
+    expect((await client.request('GET', '/v1/accounts/orphan')).body).toMatchObject({ balanceMinor: '1990', sequence: 3 });
   });
 });

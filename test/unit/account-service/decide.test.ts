@@ -1,4 +1,4 @@
-import { balanceMinorMax, decide, decideBatch, openingEntry } from '../../../services/account-service/ledger/decide';
+import { balanceMinorMax, chainDay, decide, decideBatch, openingEntry } from '../../../services/account-service/ledger/decide';
 import type { AccountDocument, EntryDocument, Head, Operation } from '../../../services/account-service/ledger/model';
 
 const now = '2026-01-01T00:00:00.000Z';
@@ -123,5 +123,44 @@ describe('openingEntry', () => {
     const first: EntryDocument = openingEntry(account);
     expect(first).toEqual(openingEntry({ ...account }));
     expect(first).toMatchObject({ _id: 'acct:0', seq: 0, operationId: 'open', balanceAfterMinor: 0n, statusAfter: 'ACTIVE', createdAt: now });
+  });
+});
+
+describe("decide: a chain's bank day only moves forward", () => {
+  const limited = (day: string, dayDebitedMinor: bigint): Head => ({ seq: 9, balanceAfterMinor: 1_000n, statusAfter: 'ACTIVE', dailyDebitLimitMinor: 100n, day, dayDebitedMinor });
+  const debit = (id: string, amountMinor: bigint): Operation => ({ operationId: `${id}:debit`, kind: 'debit', amountMinor, currency: 'EUR' });
+
+  test("when the deciding clock's day is earlier than the head's, then the entry is of the head's day and its total counts", () => {
+    const entry = decide(account, limited('2026-01-02', 100n), debit('late-clock', 1n), '2026-01-01T23:58:00.000Z');
+    expect(entry).toMatchObject({ outcome: 'REFUSED', code: 'DAILY_LIMIT_EXCEEDED', day: '2026-01-02', dayDebitedMinor: 100n, balanceAfterMinor: 1_000n });
+  });
+
+  test("when the clock's day is later than the head's, then the day moves on and the total starts again at 0", () => {
+    expect(decide(account, limited('2026-01-01', 100n), debit('next-day', 100n), '2026-01-02T00:01:00.000Z')).toMatchObject({ outcome: 'APPLIED', day: '2026-01-02', dayDebitedMinor: 100n, balanceAfterMinor: 900n });
+  });
+
+  test('when two clocks minutes apart across midnight take turns on one chain, then the day never goes back and 100 is all that is debited', () => {
+    const clocks = ['2026-01-02T00:02:00.000Z', '2026-01-01T23:58:00.000Z'];
+    let current: Head = limited('2026-01-01', 0n);
+    const entries: EntryDocument[] = [];
+    for (let turn = 0; turn < 8; turn += 1) {
+      const entry = decide(account, current, debit(`turn-${turn}`, 50n), clocks[turn % 2] as string);
+      entries.push(entry);
+      current = entry;
+    }
+    expect(entries.map((entry) => entry.day)).toEqual(Array.from({ length: 8 }, () => '2026-01-02'));
+    expect(entries.map((entry) => entry.outcome)).toEqual(['APPLIED', 'APPLIED', ...Array.from({ length: 6 }, () => 'REFUSED')]);
+    expect(current).toMatchObject({ balanceAfterMinor: 900n, dayDebitedMinor: 100n });
+  });
+
+  test('when a head has no day (written before daily limits), then the clock decides the day', () => {
+    expect(chainDay({ seq: 1, balanceAfterMinor: 0n, statusAfter: 'ACTIVE' }, '2026-01-01')).toBe('2026-01-01');
+    expect(chainDay(limited('2026-01-03', 0n), '2026-01-01')).toBe('2026-01-03');
+  });
+
+  test("when a debit would take the day's total past a signed 64-bit integer, then BALANCE_LIMIT_EXCEEDED and the total stays", () => {
+    const rich: Head = { seq: 3, balanceAfterMinor: balanceMinorMax, statusAfter: 'ACTIVE', day: '2026-01-01', dayDebitedMinor: balanceMinorMax - 10n };
+    expect(decide(account, rich, debit('fits', 10n), now)).toMatchObject({ outcome: 'APPLIED', dayDebitedMinor: balanceMinorMax, balanceAfterMinor: balanceMinorMax - 10n });
+    expect(decide(account, rich, debit('past', 11n), now)).toMatchObject({ outcome: 'REFUSED', code: 'BALANCE_LIMIT_EXCEEDED', amountMinor: 0n, dayDebitedMinor: balanceMinorMax - 10n, balanceAfterMinor: balanceMinorMax });
   });
 });
