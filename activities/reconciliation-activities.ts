@@ -16,6 +16,8 @@ export interface ReconciliationSources {
 
 export interface ReconciliationActivitiesOptions {
   banks: ReadonlyArray<{ bankId: string; url: string }>;
+  /** Read with the banks and judged apart (clearing mirror, settlement legs, window positions); without it those rules have nothing to read. */
+  settlementBank?: { bankId: string; url: string };
   signingKey: SigningKey;
   requestTimeoutMs: number;
   /** Without them (a worker with no API database) a reconciliation fails rather than guess. */
@@ -45,15 +47,16 @@ async function forgetReopened(records: TransferRecordReader, transferIds: readon
 }
 
 export function createReconciliationActivities(options: ReconciliationActivitiesOptions) {
-  const clients = options.banks.map(
-    (bank) => new AccountServiceClient({ bankId: bank.bankId, baseUrl: bank.url, signingKey: options.signingKey, requestTimeoutMs: options.requestTimeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) }),
-  );
+  const clientOf = (bank: { bankId: string; url: string }): AccountServiceClient =>
+    new AccountServiceClient({ bankId: bank.bankId, baseUrl: bank.url, signingKey: options.signingKey, requestTimeoutMs: options.requestTimeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const clients = options.banks.map(clientOf);
+  const readOptions = options.settlementBank ? { settlementBank: clientOf(options.settlementBank) } : {};
 
   async function readAll(sources: ReconciliationSources, previous: PreviousCut): Promise<ReconciliationRead> {
     const context = Context.current();
     try {
       // A heartbeat per page: a bank with long chains is still being read, not stuck.
-      return await readForReconciliation(clients, sources.records, previous, (progress) => context.heartbeat(progress));
+      return await readForReconciliation(clients, sources.records, previous, (progress) => context.heartbeat(progress), readOptions);
     } catch (error) {
       if (error instanceof AccountServiceUnreachableError || error instanceof LedgerReadError) throw ApplicationFailure.retryable(error.message, bankUnavailableType);
       throw error;
@@ -62,7 +65,7 @@ export function createReconciliationActivities(options: ReconciliationActivities
 
   return {
     /**
-     * Reconciles every bank's ledger from where the previous run stopped, against the transfer
+     * Reconciles every bank's ledger (and the settlement bank's, when configured) from where the previous run stopped, against the transfer
      * record (never Temporal, which forgets workflows after retention), and stores where this
      * run stopped. The report is the workflow's result.
      */

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { AccountServiceClient, AccountServiceUnreachableError, type AccountServiceResponse } from '../lib/clients/account-service-client';
 import { accountViewSchema, errorAnswerSchema, ledgerEntryViewSchema, type LedgerEntryView } from '../lib/contracts/account-service-contract';
 import { formatMinor } from '../lib/contracts/money';
-import { positionAccountId, reserveAccountId, type SettlementEntry, type WindowReport } from '../lib/contracts/settlement';
+import { positionAccountId, reserveAccountId, windowSettlementTransferId, type SettlementEntry, type WindowReport } from '../lib/contracts/settlement';
 import type { SigningKey } from '../lib/crypto/request-signing';
 import { SettlementReadError, tallyWindow, type SettlementBankReader, type WindowScope, type WindowTally } from '../lib/settlement/window-tally';
 import type { SettlementWindowStore, WindowState } from '../lib/settlement/window-store';
@@ -148,7 +148,7 @@ async function settleParticipant(bank: SettlementBankCalls, settlement: Particip
     settlement,
     reserve: reserveAccountId(bankId, currency),
     position: positionAccountId(bankId, currency),
-    leg: { transferId: `settle.${windowId}`, amountMinor: formatMinor(net < 0n ? -net : net), currency },
+    leg: { transferId: windowSettlementTransferId(windowId), amountMinor: formatMinor(net < 0n ? -net : net), currency },
     clear: { settlementId: windowId, amountMinor: formatMinor(-net), currency },
     written: [],
   };

@@ -90,3 +90,34 @@ export interface WindowReport {
   entries: SettlementEntry[];
 }
 
+
+// The settlement bank's own operations, apart from the transfers' legs (`<transferId>:debit|credit|refund`).
+
+/** A funds-out's reserve debit is the "transfer" `funds-out.<fundsId>` (operation `funds-out.<fundsId>:debit`). */
+export const fundsOutTransferPrefix = 'funds-out.';
+/** A window's reserve payment or credit is the "transfer" `settle.<windowId>` (`settle.<windowId>:debit|credit`). */
+export const windowSettlementTransferPrefix = 'settle.';
+
+export function fundsOutTransferId(fundsId: string): string {
+  return `${fundsOutTransferPrefix}${fundsId}`;
+}
+
+export function windowSettlementTransferId(windowId: string): string {
+  return `${windowSettlementTransferPrefix}${windowId}`;
+}
+
+/**
+ * Whether a debit, credit or refund at the settlement bank under `<id>:…` is the settlement
+ * bank's own liquidity or window move rather than a transfer's leg: transfer ids (`tr-…`) never
+ * start with either prefix.
+ */
+export function isSettlementBankOwnMove(id: string): boolean {
+  return id.startsWith(fundsOutTransferPrefix) || id.startsWith(windowSettlementTransferPrefix);
+}
+
+/** The participant and kind of a settlement account (`reserve.<bank>.<currency>`, `position.<bank>.<currency>`); undefined for any other id. */
+export function settlementAccountOf(accountId: string): { bankId: string; kind: 'reserve' | 'position'; currency: string } | undefined {
+  const match = /^(reserve|position)\.([a-z0-9-]+)\.([A-Z]{3})$/.exec(accountId);
+  if (!match?.[1] || !match[2] || !match[3]) return undefined;
+  return { kind: match[1] as 'reserve' | 'position', bankId: match[2], currency: match[3] };
+}

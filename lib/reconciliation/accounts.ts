@@ -22,6 +22,8 @@ export interface ChainEntry extends Pick<LedgerEntryView, 'operationId' | 'accou
   overdraftLimitBeforeMinor?: bigint;
   /** The settlement window the entry was decided in, when its chain has a window marker before it. */
   windowId?: string;
+  /** On an applied interbank customer leg: the clearing account holding its counterpart (lib/reconciliation/clearing.ts). */
+  clearingAccountId?: string;
 }
 
 /** One account as listed when it was read, and its entries after its mark, oldest first. */

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { MongoServerError, type Collection, type Db } from 'mongodb';
-import type { AccountMark, DatedDiscrepancy, ReconciliationState, TransferLegs } from './reconciliation';
+import type { AccountMark, DatedDiscrepancy, ReconciliationState, TransferLegs, WindowNet } from './reconciliation';
 
 /**
  * Reconciliation cuts in the transfer API's database: where each run stopped, so that the next
  * one reads only what came after. Cut n is a header `cut:<n>` (zero-padded) and its parts
- * `cut:<n>:<token>:<k>`, bounded arrays of account marks, pending transfers and findings (the
- * few reopened-transfer marks stay in the header). The parts are inserted first and the header
+ * `cut:<n>:<token>:<k>`, bounded arrays of account marks, pending transfers, findings and
+ * settlement windows (one more each window: the few reopened-transfer marks and the per-bank
+ * settlement totals stay in the header). A cut written before windows were kept has none. The parts are inserted first and the header
  * last: the header's unique insert decides the cut, so a run that loses the race for n leaves
  * only parts under its own token, which nothing names.
  * Cuts are gap-free (n + 1 is written only after n was read), so the newest is found by probing
@@ -38,21 +39,22 @@ export class CutUnreadableError extends Error {
   }
 }
 
-type PartKind = 'accounts' | 'pending' | 'discrepancies';
+type PartKind = 'accounts' | 'pending' | 'discrepancies' | 'windows';
 
 interface CutHeader extends Omit<ReconciliationState, PartKind> {
   _id: string;
   n: number;
   token: string;
-  /** Items of each kind, over all parts: checked after every read. */
-  counts: Record<PartKind, number>;
+  /** Items of each kind, over all parts: checked after every read (`windows` absent in older cuts). */
+  counts: Omit<Record<PartKind, number>, 'windows'> & { windows?: number };
   parts: number;
 }
 
 type CutPart =
   | { _id: string; kind: 'accounts'; items: AccountMark[] }
   | { _id: string; kind: 'pending'; items: TransferLegs[] }
-  | { _id: string; kind: 'discrepancies'; items: DatedDiscrepancy[] };
+  | { _id: string; kind: 'discrepancies'; items: DatedDiscrepancy[] }
+  | { _id: string; kind: 'windows'; items: WindowNet[] };
 
 /** Items per part: keeps every document far below FerretDB's 16 MiB however many accounts there are. */
 export const cutPartItemsMax = 1_000;
@@ -67,6 +69,13 @@ function chunks<T>(items: readonly T[]): T[][] {
   const result: T[][] = [];
   for (let from = 0; from < items.length; from += cutPartItemsMax) result.push(items.slice(from, from + cutPartItemsMax));
   return result;
+}
+
+/** A cut's parts hold as many items of each kind as its header says, or the cut cannot be read. */
+function checkCounts(n: number, state: ReconciliationState, windows: number, counts: CutHeader['counts']): void {
+  const held = [state.accounts.length, state.pending.length, state.discrepancies.length, windows];
+  const said = [counts.accounts, counts.pending, counts.discrepancies, counts.windows ?? 0];
+  if (held.some((count, index) => count !== said[index])) throw new CutUnreadableError(n, `cut ${n} holds ${held.join('/')} items, its header says ${said.join('/')}`);
 }
 
 export class ReconciliationCutStore implements ReconciliationCuts {
@@ -88,13 +97,15 @@ export class ReconciliationCutStore implements ReconciliationCuts {
     const n = after + 1;
     if (await this.exists(n)) return false;
     const token = randomBytes(8).toString('hex');
-    const { accounts, pending, discrepancies, ...summary } = state;
+    const { accounts, pending, discrepancies, windows = [], ...summary } = state;
     const parts: CutPart[] = [
       ...chunks(accounts).map((items) => ({ kind: 'accounts' as const, items })),
       ...chunks(pending).map((items) => ({ kind: 'pending' as const, items })),
       ...chunks(discrepancies).map((items) => ({ kind: 'discrepancies' as const, items })),
+      ...chunks(windows).map((items) => ({ kind: 'windows' as const, items })),
     ].map((part, k) => ({ ...part, _id: partId(n, token, k) }) as CutPart);
-    const counts = { accounts: accounts.length, pending: pending.length, discrepancies: discrepancies.length };
+    // A state without windows (a test's, or one built before them) is stored and read back without them.
+    const counts = { accounts: accounts.length, pending: pending.length, discrepancies: discrepancies.length, ...(state.windows ? { windows: windows.length } : {}) };
     if (parts.length > 0) await this.parts.insertMany(parts, { ordered: true });
     try {
       await this.headers.insertOne({ ...summary, _id: headerId(n), n, token, counts, parts: parts.length });
@@ -139,18 +150,20 @@ export class ReconciliationCutStore implements ReconciliationCuts {
     if (!header) throw new CutUnreadableError(n, `cut ${n} vanished while it was read`);
     const found = await Promise.all(Array.from({ length: header.parts }, (_, k) => this.parts.findOne({ _id: partId(n, header.token, k) })));
     const state: ReconciliationState = { takenAt: header.takenAt, depositsMinor: header.depositsMinor, judged: header.judged, settlement: header.settlement, discrepancyCount: header.discrepancyCount, accounts: [], pending: [], discrepancies: [] };
-    // The reopened marks ride in the header: as many as the record's small reopened set.
+    // The reopened marks and settlement totals ride in the header: as many as the record's small reopened set, and as banks × currencies.
     if (header.reopened) state.reopened = header.reopened;
+    if (header.clearing) state.clearing = header.clearing;
+    // Windows are kept since the settlement bank is read: a cut from before has none (undefined, not []).
+    const windows: WindowNet[] = [];
     for (const [k, part] of found.entries()) {
       if (!part) throw new CutUnreadableError(n, `cut ${n} has lost its part ${k}`);
       if (part.kind === 'accounts') state.accounts.push(...part.items);
       if (part.kind === 'pending') state.pending.push(...part.items);
       if (part.kind === 'discrepancies') state.discrepancies.push(...part.items);
+      if (part.kind === 'windows') windows.push(...part.items);
     }
-    const { counts } = header;
-    if (state.accounts.length !== counts.accounts || state.pending.length !== counts.pending || state.discrepancies.length !== counts.discrepancies) {
-      throw new CutUnreadableError(n, `cut ${n} holds ${state.accounts.length}/${state.pending.length}/${state.discrepancies.length} items, its header says ${counts.accounts}/${counts.pending}/${counts.discrepancies}`);
-    }
+    if (header.counts.windows !== undefined) state.windows = windows;
+    checkCounts(n, state, windows.length, header.counts);
     return state;
   }
 }

@@ -16,7 +16,11 @@ export type DiscrepancyKind =
   | 'CHAIN_BROKEN'
   | 'BALANCE_MISMATCH'
   | 'BELOW_LIMIT'
-  | 'CONSERVATION';
+  | 'CONSERVATION'
+  | 'CLEARING_MISMATCH'
+  | 'SETTLEMENT_MISMATCH'
+  | 'CLEARING_MIRROR'
+  | 'POSITIONS_NOT_ZERO';
 
 export interface Discrepancy {
   kind: DiscrepancyKind;

@@ -38,7 +38,7 @@ export function chainAccountOf(view: AccountView): ChainAccount {
 }
 
 export function chainEntryOf(view: LedgerEntryView): ChainEntry {
-  const { operationId, accountId, kind, sequence, outcome, code, createdAt, overdraftLimitMinor, overdraftLimitBeforeMinor, windowId } = view;
+  const { operationId, accountId, kind, sequence, outcome, code, createdAt, overdraftLimitMinor, overdraftLimitBeforeMinor, windowId, clearingAccountId } = view;
   return {
     operationId,
     accountId,
@@ -52,6 +52,7 @@ export function chainEntryOf(view: LedgerEntryView): ChainEntry {
     ...(overdraftLimitMinor === undefined ? {} : { overdraftLimitMinor: BigInt(overdraftLimitMinor) }),
     ...(overdraftLimitBeforeMinor === undefined ? {} : { overdraftLimitBeforeMinor: BigInt(overdraftLimitBeforeMinor) }),
     ...(windowId === undefined ? {} : { windowId }),
+    ...(clearingAccountId === undefined ? {} : { clearingAccountId }),
   };
 }
 
@@ -93,6 +94,16 @@ export async function listAccounts(client: AccountServiceClient, onPage: (accoun
 
 export async function readAccount(client: AccountServiceClient, accountId: string): Promise<ChainAccount> {
   return chainAccountOf(await getParsed(client, `/v1/accounts/${encodeURIComponent(accountId)}`, accountViewSchema));
+}
+
+/** The account, or undefined when the bank has no such account (a clearing account is opened by its first interbank leg). */
+export async function readAccountIfOpen(client: AccountServiceClient, accountId: string): Promise<ChainAccount | undefined> {
+  try {
+    return await readAccount(client, accountId);
+  } catch (error) {
+    if (error instanceof LedgerReadError && error.status === 404) return undefined;
+    throw error;
+  }
 }
 
 /** `onProgress` runs after each account (activities heartbeat from it). */

@@ -1,10 +1,14 @@
 import type { AccountServiceClient } from '../clients/account-service-client';
+import { clearingAccountId } from '../contracts/account-service-contract';
+import { positionAccountId, reserveAccountId } from '../contracts/settlement';
 import type { ChainAccount, ChainEntry } from './accounts';
-import { listAccounts, readAccount, readAccountEntries } from './ledger-reader';
+import { otherSidesAgree } from './clearing';
+import { listAccounts, readAccount, readAccountEntries, readAccountIfOpen } from './ledger-reader';
 import { legsSeen, type AccountMark, type BankLedger, type ReconciliationInput, type ReconciliationState } from './reconciliation';
 import { isFinalView, recordedViewOf, type RecordedView } from './record';
 import { reopenedViewOf, type ReopenedView } from './reopened';
-import { legsAgreeWith } from './transfers';
+import { judgeLegs, legsAgreeWith, type TransferLegs } from './transfers';
+import type { TransferRequest } from '../record/transfer-record';
 import type { TransferHistory, TransferRecordReader } from '../record/transfer-record';
 
 /**
@@ -15,7 +19,12 @@ import type { TransferHistory, TransferRecordReader } from '../record/transfer-r
  *    record's reopened set (or reopened in the cut), the set read first so that each history
  *    holds the writes that put its transfer there;
  * 3. once more, the source and target chains of each transfer the record called final whose legs
- *    were not all seen yet: its legs were written before its final status, so before step 2.
+ *    were not all seen yet: its legs were written before its final status, so before step 2; and
+ *    when its counterparts or settlement legs were not all seen, the clearing accounts of both
+ *    banks and both banks' accounts at the settlement bank too (a clearing account opened after
+ *    the listing is read from its start).
+ * The settlement bank, when given, is listed and read with the banks (after them), under the
+ * same marks, and handed over apart from them.
  * A transfer first seen in step 3 has no record state from before its entries: it stays in
  * flight for this run, and the next one judges it.
  */
@@ -43,6 +52,11 @@ interface Chain {
 type Listing = ReadonlyMap<string, { client: AccountServiceClient; views: readonly ChainAccount[] }>;
 type Progress = (progress: ReadProgress) => void;
 
+export interface ReadOptions {
+  /** The settlement bank's account service: read with the banks, judged apart. */
+  settlementBank?: AccountServiceClient;
+}
+
 const chainKey = (bankId: string, accountId: string): string => `${bankId}/${accountId}`;
 
 async function listAll(clients: readonly AccountServiceClient[], onProgress: Progress): Promise<Listing> {
@@ -53,8 +67,16 @@ async function listAll(clients: readonly AccountServiceClient[], onProgress: Pro
   return listing;
 }
 
-/** Why the chains cannot be read on from the cut (undefined when they can): one of them is not the chain the cut saw. */
-export function whyNotContinuable(state: ReconciliationState, listing: ReadonlyMap<string, { views: readonly ChainAccount[] }>): string | undefined {
+/**
+ * Why the chains cannot be read on from the cut (undefined when they can): one of them is not the
+ * chain the cut saw, or the settlement bank is read now and the cut did not read it (written
+ * before it was read, or by a worker without it). Continued, that cut would leave the settlement
+ * bank's and the clearing accounts' older entries without the transfers they belong to.
+ */
+export function whyNotContinuable(state: ReconciliationState, listing: ReadonlyMap<string, { views: readonly ChainAccount[] }>, settlementBankId?: string): string | undefined {
+  if (settlementBankId !== undefined && (state.clearing === undefined || !state.accounts.some((mark) => mark.bankId === settlementBankId))) {
+    return `the cut did not read the settlement bank ${settlementBankId}`;
+  }
   const views = new Map<string, ChainAccount>();
   for (const [bankId, { views: listed }] of listing) for (const view of listed) views.set(chainKey(bankId, view.accountId), view);
   for (const mark of state.accounts) {
@@ -106,26 +128,50 @@ async function readHistories(records: TransferRecordReader, transferIds: readonl
   return histories;
 }
 
-/** Every bank listed, with or without accounts, in the order of the listing. */
-function asBanks(listing: Listing, chains: readonly Chain[]): BankLedger[] {
-  return [...listing.keys()].map((bankId) => ({ bankId, accounts: chains.filter((chain) => chain.bankId === bankId) }));
+/** The banks and the settlement bank as read so far, apart. */
+interface Ledgers {
+  banks: BankLedger[];
+  settlementBank?: BankLedger;
 }
 
-/** Source and target of every transfer final in the record whose legs seen so far do not agree with it. */
-function chainsToReread(banks: readonly BankLedger[], pending: ReconciliationState['pending'], views: ReadonlyMap<string, RecordedView>, histories: ReadonlyMap<string, TransferHistory | undefined>): Set<string> {
+/** Every bank listed, with or without accounts, in the order of the listing; the settlement bank apart. */
+function asLedgers(listing: Listing, chains: readonly Chain[], settlementBankId: string | undefined): Ledgers {
+  const ledgerOf = (bankId: string): BankLedger => ({ bankId, accounts: chains.filter((chain) => chain.bankId === bankId) });
+  const banks = [...listing.keys()].filter((bankId) => bankId !== settlementBankId).map(ledgerOf);
+  return settlementBankId === undefined ? { banks } : { banks, settlementBank: ledgerOf(settlementBankId) };
+}
+
+/** The chains where a transfer's other sides are: both banks' clearing accounts, and both banks' accounts at the settlement bank. */
+function otherSideChains(request: TransferRequest, settlementBankId: string | undefined): string[] {
+  const banks = [request.source.bankId, request.target.bankId];
+  const clearing = banks.map((bankId) => chainKey(bankId, clearingAccountId(request.currency)));
+  if (settlementBankId === undefined) return clearing;
+  return [...clearing, ...banks.flatMap((bankId) => [positionAccountId(bankId, request.currency), reserveAccountId(bankId, request.currency)].map((accountId) => chainKey(settlementBankId, accountId)))];
+}
+
+/** The chains to read again for a transfer final in the record: its source and target, and its other sides', unless what was seen agrees with it. */
+function chainsOf(legs: TransferLegs, view: RecordedView | undefined, request: TransferRequest | undefined, settlementBankId: string | undefined): string[] {
+  if (!view || !request || !isFinalView(view)) return [];
+  const customer = legsAgreeWith(legs, view.status);
+  const outcome = judgeLegs(legs, () => undefined);
+  const others = customer && otherSidesAgree(legs, outcome, settlementBankId !== undefined);
+  if (customer && others) return [];
+  return [...[request.source, request.target].map((ref) => chainKey(ref.bankId, ref.accountId)), ...(others ? [] : otherSideChains(request, settlementBankId))];
+}
+
+/** The chains to read again for every transfer final in the record whose legs seen so far do not agree with it. */
+function chainsToReread(ledgers: Ledgers, pending: ReconciliationState['pending'], views: ReadonlyMap<string, RecordedView>, histories: ReadonlyMap<string, TransferHistory | undefined>): Set<string> {
   const keys = new Set<string>();
-  for (const legs of legsSeen(banks, pending).values()) {
-    const view = views.get(legs.transferId);
-    const request = histories.get(legs.transferId)?.record.request;
-    if (!view || !request || !isFinalView(view) || legsAgreeWith(legs, view.status)) continue;
-    for (const ref of [request.source, request.target]) keys.add(chainKey(ref.bankId, ref.accountId));
+  for (const legs of legsSeen(ledgers.banks, pending, ledgers.settlementBank).values()) {
+    for (const key of chainsOf(legs, views.get(legs.transferId), histories.get(legs.transferId)?.record.request, ledgers.settlementBank?.bankId)) keys.add(key);
   }
   return keys;
 }
 
-/** Reads each chain on to its current head, from the head it was read to. */
-async function reread(listing: Listing, chains: readonly Chain[], keys: ReadonlySet<string>, onProgress: Progress): Promise<void> {
+/** Reads each chain on to its current head, from the head it was read to; a chain the listing did not see (opened since) from its start, if it is open now. */
+async function reread(listing: Listing, chains: Chain[], keys: ReadonlySet<string>, onProgress: Progress): Promise<void> {
   let done = 0;
+  const progress = (bankId: string): void => onProgress({ phase: 'rereading', bankId, done: (done += 1) });
   for (const chain of chains) {
     const client = listing.get(chain.bankId)?.client;
     if (!client || !keys.has(chainKey(chain.bankId, chain.account.accountId))) continue;
@@ -134,16 +180,25 @@ async function reread(listing: Listing, chains: readonly Chain[], keys: Readonly
       chain.entries.push(...(await readAccountEntries(client, view.accountId, { afterSequence: chain.account.sequence, upToSequence: view.sequence })));
       chain.account = view;
     }
-    done += 1;
-    onProgress({ phase: 'rereading', bankId: chain.bankId, done });
+    progress(chain.bankId);
+  }
+  const known = new Set(chains.map((chain) => chainKey(chain.bankId, chain.account.accountId)));
+  for (const key of [...keys].filter((candidate) => !known.has(candidate)).sort()) {
+    const [bankId = '', accountId = ''] = key.split('/');
+    const client = listing.get(bankId)?.client;
+    const view = client ? await readAccountIfOpen(client, accountId) : undefined;
+    if (!client || !view) continue;
+    chains.push({ bankId, account: view, entries: await readAccountEntries(client, accountId, { upToSequence: view.sequence }) });
+    progress(bankId);
   }
 }
 
 /** Everything `reconcile` needs but the time, read from the banks and the record after `previous`. */
-export async function readForReconciliation(clients: readonly AccountServiceClient[], records: TransferRecordReader, previous: PreviousCut, onProgress: Progress = () => undefined): Promise<ReconciliationRead> {
-  const listing = await listAll(clients, onProgress);
+export async function readForReconciliation(clients: readonly AccountServiceClient[], records: TransferRecordReader, previous: PreviousCut, onProgress: Progress = () => undefined, options: ReadOptions = {}): Promise<ReconciliationRead> {
+  const settlementBankId = options.settlementBank?.bankId;
+  const listing = await listAll(options.settlementBank ? [...clients, options.settlementBank] : clients, onProgress);
   const cut = previous && 'state' in previous ? previous : undefined;
-  let fullReadReason = !previous ? 'no earlier cut' : 'unreadable' in previous ? previous.unreadable : whyNotContinuable(previous.state, listing);
+  let fullReadReason = !previous ? 'no earlier cut' : 'unreadable' in previous ? previous.unreadable : whyNotContinuable(previous.state, listing, settlementBankId);
   const marks = fullReadReason === undefined && cut ? cut.state.accounts.map((mark): [string, AccountMark] => [chainKey(mark.bankId, mark.accountId), mark]) : [];
   let chains = await readChains(listing, new Map(marks), onProgress);
   if (typeof chains === 'string') {
@@ -156,12 +211,13 @@ export async function readForReconciliation(clients: readonly AccountServiceClie
   const pending = since?.state.pending ?? [];
   const reopenedSet = new Set(await records.reopenedTransfers());
   const reopenedIds = [...new Set([...reopenedSet, ...(since?.state.reopened ?? []).map((mark) => mark.transferId)])].sort();
-  const histories = await readHistories(records, [...new Set([...legsSeen(asBanks(listing, chains), pending).keys(), ...reopenedIds])], onProgress);
+  const seen = asLedgers(listing, chains, settlementBankId);
+  const histories = await readHistories(records, [...new Set([...legsSeen(seen.banks, pending, seen.settlementBank).keys(), ...reopenedIds])], onProgress);
   const views = new Map([...histories].map(([transferId, history]) => [transferId, recordedViewOf(history)]));
-  await reread(listing, chains, chainsToReread(asBanks(listing, chains), pending, views, histories), onProgress);
+  await reread(listing, chains, chainsToReread(seen, pending, views, histories), onProgress);
   const reopened: ReopenedView[] = reopenedIds.map((transferId) => reopenedViewOf(transferId, histories.get(transferId), reopenedSet.has(transferId)));
   return {
-    banks: asBanks(listing, chains),
+    ...asLedgers(listing, chains, settlementBankId),
     ...(since ? { since: { cut: since.n, state: since.state } } : {}),
     ...(fullReadReason === undefined ? {} : { fullReadReason }),
     recordOf: (transferId) => views.get(transferId) ?? { kind: 'unread' },

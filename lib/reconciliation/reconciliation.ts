@@ -3,7 +3,11 @@ import { checkAccount, initialMark, type AccountLedger, type AccountMark } from 
 import { discrepanciesListedMax, newestOf, type DatedDiscrepancy, type Discrepancy, type DiscrepancyKind } from './discrepancy';
 import type { RecordedView } from './record';
 import { judgeReopened, type ReopenedMark, type ReopenedView } from './reopened';
-import { addEntry, copyLegs, judgeTransfer, transferIdOf, type LegRecord, type TransferLegs } from './transfers';
+import { addEntry, copyLegs, findingsInto, judgeTransfer, transferIdOf, type LegRecord, type TransferLegs } from './transfers';
+import { isClearingAccountId } from '../contracts/account-service-contract';
+import { addClearingEntry, addSettlementEntry, judgeOtherSides } from './clearing';
+import { isFinalView } from './record';
+import { addToWindow, clearingBalances, clearingMirror, settlementTotals, windowNets, windowRows, type ClearingMirrorRow, type SettlementTotal, type WindowNet, type WindowRow } from './settlement-figures';
 
 /**
  * Reconciliation across banks, as a pure function of what the ledgers hold, of what the transfer
@@ -13,10 +17,16 @@ import { addEntry, copyLegs, judgeTransfer, transferIdOf, type LegRecord, type T
  * they had ended (a reset) are judged again from their history, without new entries. The
  * activity reads the inputs and keeps the state; the chaos checker reuses the same rules. Amounts
  * in the report are decimal strings of minor units.
+ *
+ * The settlement bank is read in the same run, with the same marks, but judged apart: its
+ * accounts hold the banks' money, not customers', and so do the banks' own clearing accounts;
+ * neither counts in the conservation of customer money nor gives customer legs. Their entries
+ * are each transfer's other sides (lib/reconciliation/clearing.ts) and the clearing mirror and
+ * window positions (lib/reconciliation/settlement-figures.ts).
  */
 
 export { discrepanciesListedMax, transferIdOf };
-export type { AccountLedger, AccountMark, DatedDiscrepancy, Discrepancy, DiscrepancyKind, LegRecord, RecordedView, ReopenedMark, ReopenedView, TransferLegs };
+export type { AccountLedger, AccountMark, ClearingMirrorRow, DatedDiscrepancy, Discrepancy, DiscrepancyKind, LegRecord, RecordedView, ReopenedMark, ReopenedView, SettlementTotal, TransferLegs, WindowNet, WindowRow };
 
 export interface BankLedger {
   bankId: string;
@@ -75,6 +85,10 @@ export interface ReconciliationState {
    * record's reopened set, a small one. Absent in cuts written before they were judged.
    */
   reopened?: ReopenedMark[];
+  /** Per bank and currency, its transfer legs at the settlement bank so far. Absent in cuts written before the settlement bank was read. */
+  clearing?: SettlementTotal[];
+  /** Per settlement window and currency, the position legs of its ended transfers. Absent in cuts written before the settlement bank was read. */
+  windows?: WindowNet[];
 }
 
 export interface ReadSummary {
@@ -99,6 +113,12 @@ export interface ReconciliationReport {
   transfers: { seen: number; completed: number; reversed: number; inFlight: number };
   conservation: CurrencyConservation[];
   settlement: SettlementPosition[];
+  /** The settlement bank read with the banks; null when none was. */
+  settlementBank: string | null;
+  /** Per bank and currency: its clearing account against its legs at the settlement bank. */
+  clearing: ClearingMirrorRow[];
+  /** Per settlement window and currency (deferred-net): the position legs of its transfers. */
+  windows: WindowRow[];
   /** At most `discrepanciesListedMax` of them, newest first; `discrepancyCount` counts all. */
   discrepancies: Discrepancy[];
   discrepancyCount: number;
@@ -109,6 +129,8 @@ export interface ReconciliationReport {
 export interface ReconciliationInput {
   /** Every account, as listed when read, with its entries after its mark in `since` (all of them without one). */
   banks: readonly BankLedger[];
+  /** The settlement bank's accounts, read like the banks' (same marks): judged apart, never as a participant. */
+  settlementBank?: BankLedger;
   /** The previous run's cut; without it the chains in `banks` are whole. */
   since?: { cut: number; state: ReconciliationState };
   /** The record's word on each transfer, taken before the entries naming it were read. */
@@ -146,17 +168,23 @@ interface ChainsRead {
   entriesRead: number;
 }
 
-function readChains(banks: readonly BankLedger[], since: ReconciliationState | undefined, reconciledAt: string): ChainsRead {
+/**
+ * Every chain's own rules, for the banks' and the settlement bank's alike; only customer accounts
+ * (neither a bank's clearing account nor any of the settlement bank's) count in conservation.
+ */
+function readChains(banks: readonly BankLedger[], settlementBank: BankLedger | undefined, since: ReconciliationState | undefined, reconciledAt: string): ChainsRead {
   const previous = new Map((since?.accounts ?? []).map((mark) => [markKey(mark.bankId, mark.accountId), mark]));
   const read: ChainsRead = { marks: [], depositsMinor: new Map(), balancesMinor: new Map(), found: [], foundNow: [], accounts: 0, entries: 0, accountsRead: 0, entriesRead: 0 };
   for (const { currency, amountMinor } of since?.depositsMinor ?? []) addTo(read.depositsMinor, currency, amountMinor);
-  for (const bank of banks) {
+  for (const bank of settlementBank ? [...banks, settlementBank] : banks) {
     for (const ledger of bank.accounts) {
       const { account } = ledger;
       const check = checkAccount(bank.bankId, ledger, previous.get(markKey(bank.bankId, account.accountId)) ?? initialMark(bank.bankId, account), reconciledAt);
       read.marks.push(check.mark);
-      addTo(read.depositsMinor, account.currency, check.depositsMinor);
-      addTo(read.balancesMinor, account.currency, account.balanceMinor);
+      if (bank !== settlementBank && !isClearingAccountId(account.accountId)) {
+        addTo(read.depositsMinor, account.currency, check.depositsMinor);
+        addTo(read.balancesMinor, account.currency, account.balanceMinor);
+      }
       read.found.push(...check.found);
       read.foundNow.push(...check.foundNow);
       read.accounts += 1;
@@ -192,17 +220,24 @@ interface TransfersJudged {
   pending: TransferLegs[];
   judged: ReconciliationState['judged'];
   settlement: Map<string, SettlementNet>;
+  windows: Map<string, WindowNet>;
   found: DatedDiscrepancy[];
   /** Of the transfers judged by their legs, those the reopened set names: final or not, and whether APPROVAL_REPEATED was reported. */
   reopened: Map<string, { final: boolean; approvalRepeatedReported: boolean }>;
 }
 
-/** Legs of the transfers carried in flight, with the entries read by this run added. */
-export function legsSeen(banks: readonly BankLedger[], pending: readonly TransferLegs[]): Map<string, TransferLegs> {
+/** Legs of the transfers carried in flight, with the entries read by this run added: customer legs, clearing entries and settlement legs. */
+export function legsSeen(banks: readonly BankLedger[], pending: readonly TransferLegs[], settlementBank?: BankLedger): Map<string, TransferLegs> {
   const legs = new Map(pending.map((carried) => [carried.transferId, copyLegs(carried)]));
   for (const bank of banks) {
-    for (const { account, entries } of bank.accounts) for (const entry of entries) addEntry(legs, bank.bankId, account, entry);
+    for (const { account, entries } of bank.accounts) {
+      for (const entry of entries) {
+        addEntry(legs, bank.bankId, account, entry);
+        addClearingEntry(legs, bank.bankId, account, entry);
+      }
+    }
   }
+  for (const { account, entries } of settlementBank?.accounts ?? []) for (const entry of entries) addSettlementEntry(legs, settlementBank?.bankId ?? '', account, entry);
   return legs;
 }
 
@@ -213,15 +248,22 @@ function approvalsReported(since: ReconciliationState | undefined): Set<string> 
   return reported;
 }
 
-function judgeTransfers(banks: readonly BankLedger[], since: ReconciliationState | undefined, input: Pick<ReconciliationInput, 'recordOf' | 'reopened'>): TransfersJudged {
-  const result: TransfersJudged = { pending: [], judged: { ...(since?.judged ?? { transfers: 0, completed: 0, reversed: 0 }) }, settlement: new Map(), found: [], reopened: new Map() };
+/** Judges one transfer by its customer legs, then (ended in the record) by its other sides. */
+function judgeWithOtherSides(legs: TransferLegs, view: RecordedView, settlementRead: boolean): ReturnType<typeof judgeTransfer> {
+  const judgement = judgeTransfer(legs, view);
+  if (judgement.outcome !== 'in-flight' && isFinalView(view)) judgeOtherSides(legs, judgement.outcome, settlementRead, findingsInto(judgement.found, legs));
+  return judgement;
+}
+
+function judgeTransfers(since: ReconciliationState | undefined, input: Pick<ReconciliationInput, 'banks' | 'settlementBank' | 'recordOf' | 'reopened'>): TransfersJudged {
+  const result: TransfersJudged = { pending: [], judged: { ...(since?.judged ?? { transfers: 0, completed: 0, reversed: 0 }) }, settlement: new Map(), windows: windowNets(since?.windows), found: [], reopened: new Map() };
   for (const net of since?.settlement ?? []) result.settlement.set(`${net.firstBank}|${net.secondBank}|${net.currency}`, net);
   const reported = approvalsReported(since);
   const reopened = new Set((input.reopened ?? []).map((view) => view.transferId));
-  for (const seen of legsSeen(banks, since?.pending ?? []).values()) {
+  for (const seen of legsSeen(input.banks, since?.pending ?? [], input.settlementBank).values()) {
     // A transfer judged before and named by entries again (a reset that wrote a new leg) keeps what the cut reported of it.
     const legs = { ...seen, approvalRepeatedReported: seen.approvalRepeatedReported || reported.has(seen.transferId) };
-    const judgement = judgeTransfer(legs, input.recordOf(legs.transferId));
+    const judgement = judgeWithOtherSides(legs, input.recordOf(legs.transferId), input.settlementBank !== undefined);
     result.found.push(...judgement.found);
     if (reopened.has(legs.transferId)) result.reopened.set(legs.transferId, { final: judgement.outcome !== 'in-flight', approvalRepeatedReported: judgement.approvalRepeatedReported });
     if (judgement.outcome === 'in-flight') {
@@ -229,6 +271,7 @@ function judgeTransfers(banks: readonly BankLedger[], since: ReconciliationState
       continue;
     }
     result.judged.transfers += 1;
+    addToWindow(result.windows, legs);
     const [debit] = legs.debits;
     const [credit] = legs.credits;
     if (judgement.outcome === 'completed' && debit && credit) {
@@ -292,10 +335,15 @@ function conservation(chains: ChainsRead, pending: readonly TransferLegs[], reco
 /** Reconciles every bank's ledger from the previous run's cut (or from the start) and gives the next cut. */
 export function reconcile(input: ReconciliationInput): Reconciliation {
   const since = input.since?.state;
-  const chains = readChains(input.banks, since, input.reconciledAt);
-  const transfers = judgeTransfers(input.banks, since, input);
+  const chains = readChains(input.banks, input.settlementBank, since, input.reconciledAt);
+  const transfers = judgeTransfers(since, input);
   const reopened = judgeReopenedTransfers(input.reopened ?? [], since, transfers.reopened);
   const conserved = conservation(chains, transfers.pending, input.reconciledAt);
+  const totals = settlementTotals(since?.clearing, input.settlementBank?.accounts ?? []);
+  // Without the settlement bank there is nothing for the clearing accounts to mirror.
+  const mirror = input.settlementBank ? clearingMirror(clearingBalances(input.banks), totals, transfers.pending, input.reconciledAt) : { rows: [], found: [] };
+  const windows = windowRows(transfers.windows, transfers.pending, input.reconciledAt);
+  const foundNow = [...conserved.found, ...chains.foundNow, ...mirror.found, ...windows.found];
   const carriedFound = [...chains.found, ...transfers.found, ...reopened.found];
   const state: ReconciliationState = {
     takenAt: input.reconciledAt,
@@ -307,9 +355,11 @@ export function reconcile(input: ReconciliationInput): Reconciliation {
     discrepancies: newestOf([since?.discrepancies ?? [], carriedFound]),
     discrepancyCount: (since?.discrepancyCount ?? 0) + carriedFound.length,
     reopened: reopened.marks,
+    clearing: [...totals.values()],
+    windows: [...transfers.windows.values()],
   };
-  const listed = newestOf([[...conserved.found, ...chains.foundNow], state.discrepancies]);
-  const discrepancyCount = state.discrepancyCount + conserved.found.length + chains.foundNow.length;
+  const listed = newestOf([foundNow, state.discrepancies]);
+  const discrepancyCount = state.discrepancyCount + foundNow.length;
   const report: ReconciliationReport = {
     reconciledAt: input.reconciledAt,
     banks: input.banks.map((bank) => bank.bankId),
@@ -319,6 +369,9 @@ export function reconcile(input: ReconciliationInput): Reconciliation {
     transfers: { seen: transfers.judged.transfers + transfers.pending.length, completed: transfers.judged.completed, reversed: transfers.judged.reversed, inFlight: transfers.pending.length },
     conservation: conserved.rows,
     settlement: settlementPositions(transfers.settlement.values()),
+    settlementBank: input.settlementBank?.bankId ?? null,
+    clearing: mirror.rows,
+    windows: windows.rows,
     discrepancies: listed.map((dated) => dated.discrepancy),
     discrepancyCount,
     discrepanciesLeftOut: discrepancyCount - listed.length,

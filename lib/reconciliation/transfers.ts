@@ -15,6 +15,31 @@ export interface LegRecord {
   currency: string;
   /** Unsigned amount the entry moved. */
   amountMinor: bigint;
+  /** An interbank leg that settles: the clearing account at its bank holding its counterpart (absent otherwise, never undefined: cuts store it). */
+  clearingAccountId?: string;
+}
+
+/** The slot of a transfer's operation id: `<transferId>:debit|credit|refund`. */
+export type LegSlot = 'debit' | 'credit' | 'refund';
+
+/** A clearing entry at a participant bank: the counterpart of the customer leg in its slot, signed as booked. */
+export interface ClearingLeg {
+  bankId: string;
+  accountId: string;
+  currency: string;
+  slot: LegSlot;
+  amountMinor: bigint;
+}
+
+/** A transfer's applied leg at the settlement bank (`bankId` is the settlement bank's), signed as booked. */
+export interface SettlementLeg {
+  bankId: string;
+  accountId: string;
+  currency: string;
+  slot: LegSlot;
+  amountMinor: bigint;
+  /** The window its chain had it decided in (position chains after their first marker). */
+  windowId?: string;
 }
 
 /** A transfer's applied legs as read so far, over every bank and every run that has not judged it yet. */
@@ -29,6 +54,10 @@ export interface TransferLegs {
   lastEntryAt: string;
   /** APPROVAL_REPEATED was reported while the transfer was in flight: not again when it is judged. */
   approvalRepeatedReported: boolean;
+  /** Its applied clearing entries at the participant banks; absent when none was seen (and in older cuts). */
+  clearing?: ClearingLeg[];
+  /** Its applied legs at the settlement bank; absent when none was seen (and in older cuts). */
+  settlement?: SettlementLeg[];
 }
 
 const transferLegKinds = new Set(['debit', 'credit', 'refund', 'void']);
@@ -45,34 +74,50 @@ function absolute(value: bigint): bigint {
 }
 
 export function copyLegs(legs: TransferLegs): TransferLegs {
-  return { ...legs, debits: [...legs.debits], credits: [...legs.credits], refunds: [...legs.refunds] };
+  const copy: TransferLegs = { ...legs, debits: [...legs.debits], credits: [...legs.credits], refunds: [...legs.refunds] };
+  if (legs.clearing) copy.clearing = [...legs.clearing];
+  if (legs.settlement) copy.settlement = [...legs.settlement];
+  return copy;
+}
+
+/** The slot an operation id names; undefined for any other suffix. */
+export function slotOf(operationId: string): LegSlot | undefined {
+  const slot = operationId.slice(operationId.lastIndexOf(':') + 1);
+  return slot === 'debit' || slot === 'credit' || slot === 'refund' ? slot : undefined;
+}
+
+/** The record of `transferId` in `legs`, counting `entry` as evidence naming it (created on first sight). */
+export function recordOf(legs: Map<string, TransferLegs>, transferId: string, entry: ChainEntry): TransferLegs {
+  const record = legs.get(transferId) ?? { transferId, debits: [], credits: [], refunds: [], entries: 0, lastEntryAt: entry.createdAt, approvalRepeatedReported: false };
+  record.entries += 1;
+  if (entry.createdAt > record.lastEntryAt) record.lastEntryAt = entry.createdAt;
+  legs.set(transferId, record);
+  return record;
 }
 
 /** Adds one entry to the legs of the transfer it names (in `legs`, by transfer id); others are ignored. */
 export function addEntry(legs: Map<string, TransferLegs>, bankId: string, account: ChainAccount, entry: ChainEntry): void {
   const transferId = transferIdOf(entry);
   if (transferId === undefined) return;
-  const record = legs.get(transferId) ?? { transferId, debits: [], credits: [], refunds: [], entries: 0, lastEntryAt: entry.createdAt, approvalRepeatedReported: false };
-  record.entries += 1;
-  if (entry.createdAt > record.lastEntryAt) record.lastEntryAt = entry.createdAt;
+  const record = recordOf(legs, transferId, entry);
   // Refusals and voids are zero-amount entries: they take a slot and move nothing.
   if (entry.outcome === 'APPLIED' && entry.kind !== 'void') {
-    const leg = { bankId, accountId: account.accountId, currency: account.currency, amountMinor: absolute(entry.amountMinor) };
+    const cleared = entry.clearingAccountId === undefined ? {} : { clearingAccountId: entry.clearingAccountId };
+    const leg: LegRecord = { bankId, accountId: account.accountId, currency: account.currency, amountMinor: absolute(entry.amountMinor), ...cleared };
     if (entry.kind === 'debit') record.debits.push(leg);
     if (entry.kind === 'credit') record.credits.push(leg);
     if (entry.kind === 'refund') record.refunds.push(leg);
   }
-  legs.set(transferId, record);
 }
 
 /** What the money did; `broken` when the legs themselves break a rule. */
 export type LegsOutcome = 'completed' | 'reversed' | 'nothing-moved' | 'broken';
 export type TransferOutcome = LegsOutcome | 'in-flight';
 
-type Finding = (kind: DiscrepancyKind, detail: string, leg?: LegRecord) => void;
+export type Finding = (kind: DiscrepancyKind, detail: string, leg?: Pick<LegRecord, 'bankId' | 'accountId'>) => void;
 
 /** The rules the legs of an ended transfer obey whatever its status: each leg once, and each debit answered in full. */
-function judgeLegs(legs: TransferLegs, at: Finding): LegsOutcome {
+export function judgeLegs(legs: TransferLegs, at: Finding): LegsOutcome {
   const { debits, credits, refunds } = legs;
   if (debits.length > 1 || credits.length > 1 || refunds.length > 1) {
     at('DUPLICATE_LEG', `${debits.length} debits, ${credits.length} credits, ${refunds.length} refunds applied`);
@@ -143,6 +188,13 @@ export interface TransferJudgement {
   approvalRepeatedReported: boolean;
 }
 
+/** A finding about the transfer of `legs`, pushed into `found` and dated by its newest entry. */
+export function findingsInto(found: DatedDiscrepancy[], legs: Pick<TransferLegs, 'transferId' | 'lastEntryAt'>): Finding {
+  return (kind, detail, leg) => {
+    found.push({ at: legs.lastEntryAt, discrepancy: { kind, transferId: legs.transferId, detail, ...(leg ? { bankId: leg.bankId, accountId: leg.accountId } : {}) } });
+  };
+}
+
 /**
  * Judges a transfer by its legs and its record. In flight in the record (or not read yet), it is
  * not judged at all, whatever legs were seen: they may straddle the reading. Ended, its legs are
@@ -150,9 +202,7 @@ export interface TransferJudgement {
  */
 export function judgeTransfer(legs: TransferLegs, view: RecordedView): TransferJudgement {
   const found: DatedDiscrepancy[] = [];
-  const at: Finding = (kind, detail, leg) => {
-    found.push({ at: legs.lastEntryAt, discrepancy: { kind, transferId: legs.transferId, detail, ...(leg ? { bankId: leg.bankId, accountId: leg.accountId } : {}) } });
-  };
+  const at = findingsInto(found, legs);
   if (view.kind === 'unread') return { outcome: 'in-flight', found, approvalRepeatedReported: legs.approvalRepeatedReported };
   if (view.kind === 'missing') {
     at('UNKNOWN_TRANSFER', `${legs.entries} ledger entries name a transfer nobody recorded`, legs.debits[0] ?? legs.credits[0] ?? legs.refunds[0]);

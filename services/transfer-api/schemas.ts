@@ -133,7 +133,7 @@ export const reconciliationIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._
 
 const discrepancySchema = z
   .object({
-    kind: z.string().meta({ description: 'DEBIT_WITHOUT_CREDIT_OR_REFUND, CREDIT_WITHOUT_DEBIT, REFUND_WITHOUT_DEBIT, CREDIT_AND_REFUND, AMOUNT_MISMATCH, DUPLICATE_LEG, UNKNOWN_TRANSFER, STATUS_CONTRADICTS_LEDGER, APPROVAL_REPEATED, DUPLICATE_OPERATION, CHAIN_BROKEN, BALANCE_MISMATCH, BELOW_LIMIT or CONSERVATION' }),
+    kind: z.string().meta({ description: 'DEBIT_WITHOUT_CREDIT_OR_REFUND, CREDIT_WITHOUT_DEBIT, REFUND_WITHOUT_DEBIT, CREDIT_AND_REFUND, AMOUNT_MISMATCH, DUPLICATE_LEG, UNKNOWN_TRANSFER, STATUS_CONTRADICTS_LEDGER, APPROVAL_REPEATED, DUPLICATE_OPERATION, CHAIN_BROKEN, BALANCE_MISMATCH, BELOW_LIMIT, CONSERVATION, CLEARING_MISMATCH, SETTLEMENT_MISMATCH, CLEARING_MIRROR or POSITIONS_NOT_ZERO' }),
     detail: z.string(),
     transferId: z.string().optional(),
     bankId: z.string().optional(),
@@ -153,6 +153,13 @@ export const reconciliationReportSchema = z
     settlement: z
       .array(z.object({ debtorBank: z.string(), creditorBank: z.string(), currency: z.string(), netMinor: z.string(), transfers: z.number().int() }))
       .meta({ description: 'Net amount each bank owes another from completed transfers, per currency.' }),
+    settlementBank: z.string().nullable().meta({ description: 'The settlement bank read with the banks (judged apart from them); null when the worker has none.' }),
+    clearing: z
+      .array(z.object({ bankId: z.string(), currency: z.string(), clearingMinor: z.string(), settlementMinor: z.string(), inFlightMinor: z.string(), holds: z.boolean() }))
+      .meta({ description: "Per bank and currency: its clearing account's balance and the sum of its transfer legs at the settlement bank, which hold when they add up to what the transfers in flight account for." }),
+    windows: z
+      .array(z.object({ windowId: z.string().nullable(), currency: z.string(), netMinor: z.string(), transfers: z.number().int(), inFlight: z.number().int() }))
+      .meta({ description: "Per settlement window (deferred-net) and currency: the position legs of the transfers that reserved in it; 0 once none is in flight." }),
     discrepancies: z.array(discrepancySchema),
     discrepancyCount: z.number().int(),
     discrepanciesLeftOut: z.number().int().meta({ description: 'How many of discrepancyCount the list (newest first, at most 500) leaves out.' }),

@@ -64,7 +64,7 @@ export interface TransferWorkerOptions extends AccountActivitiesOptions {
   reconciliationSigningKey?: SigningKey;
   /** TRANSFER_AUTHORITY_KEYS: a transfer input or operator decision none of them signed moves nothing. */
   authorityKeys: readonly SigningKey[];
-  /** Where the settlement legs go; without it a transfer that settles retries its reservation until it gives up. */
+  /** Where the settlement legs go (and what reconciliation reads with the banks); without it a transfer that settles retries its reservation until it gives up. */
   settlementBank?: { bankId: string; url: string };
   /** The settlement windows (deferred-net), in the API's database; with settlementBank, the window workflows run here. */
   settlementWindows?: SettlementWindowStore;

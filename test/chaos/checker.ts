@@ -3,6 +3,7 @@ import type { DataConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import { AccountServiceClient } from '../../lib/clients/account-service-client';
+import { isClearingAccountId } from '../../lib/contracts/account-service-contract';
 import { readBankLedger } from '../../lib/reconciliation/ledger-reader';
 import { reconcile, transferIdOf, type BankLedger, type ReconciliationReport, type RecordedView } from '../../lib/reconciliation/reconciliation';
 import type { SigningKey } from '../../lib/crypto/request-signing';
@@ -228,14 +229,24 @@ export async function check(inputs: CheckInputs): Promise<CheckResult> {
     const status = records.statuses.get(id);
     return status === undefined ? { kind: 'missing' } : { kind: 'recorded', status };
   };
-  const { report } = reconcile({ banks: ledgers, recordOf, reconciledAt: new Date().toISOString() });
+  const settlement = await readSettlementBank(inputs.settlementBank, inputs.signingKey);
+  const { report } = reconcile({ banks: ledgers, settlementBank: settlement, recordOf, reconciledAt: new Date().toISOString() });
   const ofKind = (...kinds: string[]) => report.discrepancies.filter((d) => kinds.includes(d.kind)).map((d) => `${d.kind} ${d.bankId ?? ''}/${d.accountId ?? ''} ${d.transferId ?? ''}: ${d.detail}`);
   verdicts.push(verdict('no operation id appears twice in any ledger', ofKind('DUPLICATE_OPERATION', 'DUPLICATE_LEG'), `${report.entries} entries`));
   verdicts.push(verdict('every balance equals the sum of its entries', ofKind('BALANCE_MISMATCH', 'CHAIN_BROKEN'), `${report.accounts} accounts`));
+  verdicts.push(
+    verdict(
+      "every cleared leg has its counterpart and the settlement legs its outcome implies; each bank's clearing mirrors its settlement legs; every window sums to zero",
+      ofKind('CLEARING_MISMATCH', 'SETTLEMENT_MISMATCH', 'CLEARING_MIRROR', 'POSITIONS_NOT_ZERO'),
+      `${report.clearing.length} clearing rows, ${report.windows.length} windows`,
+    ),
+  );
 
   const belowLimit: string[] = [];
   for (const bank of ledgers) {
     for (const { account, entries } of bank.accounts) {
+      // A clearing account is the bank's own: below zero whenever the bank is owed, by design.
+      if (isClearingAccountId(account.accountId)) continue;
       const limit = -BigInt(account.overdraftLimitMinor);
       for (const entry of entries) if (BigInt(entry.balanceAfterMinor) < limit) belowLimit.push(`${bank.bankId}/${account.accountId} entry ${entry.sequence}: ${entry.balanceAfterMinor}`);
     }
@@ -252,7 +263,6 @@ export async function check(inputs: CheckInputs): Promise<CheckResult> {
     .map((record) => `${record.transferId} (${record.kind}) COMPLETED`);
   verdicts.push(verdict('transfers that must fail never complete', wrongOutcome, `${acknowledged.filter((record) => mustNotComplete.has(record.kind)).length} such transfers`));
 
-  const settlement = await readSettlementBank(inputs.settlementBank, inputs.signingKey);
   const finalStatuses = new Map(acknowledged.map((record) => [record.transferId as string, replay.workflowStatuses.get(record.transferId as string)]));
   verdicts.push(
     verdict(

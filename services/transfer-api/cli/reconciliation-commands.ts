@@ -30,6 +30,15 @@ function discrepanciesText(report: ReconciliationReport): string {
   return `discrepancies: ${report.discrepancyCount}${leftOut}\n${table}`;
 }
 
+/** The clearing mirror and window rows; a run from before the settlement bank was read has neither. */
+function settlementBankText(report: ReconciliationReport): string {
+  const { clearing, windows, settlementBank } = report as Partial<ReconciliationReport>;
+  if (!clearing || !windows || !settlementBank) return 'settlement bank: not read by this run';
+  const mirror = clearing.length === 0 ? 'clearing: no clearing accounts' : formatTable(['bank', 'currency', 'clearing', 'settlement legs', 'in flight', 'mirrored'], clearing.map((c) => [c.bankId, c.currency, c.clearingMinor, c.settlementMinor, c.inFlightMinor, c.holds ? 'yes' : 'NO']));
+  const rows = windows.length === 0 ? 'windows: no positions moved' : formatTable(['window', 'currency', 'net', 'transfers', 'in flight'], windows.map((w) => [w.windowId ?? '(unmarked)', w.currency, w.netMinor, String(w.transfers), String(w.inFlight)]));
+  return `settlement bank ${settlementBank}\n${mirror}\n\n${rows}`;
+}
+
 export function reportText(report: ReconciliationReport): string {
   const { transfers } = report;
   const lines = [
@@ -42,6 +51,8 @@ export function reportText(report: ReconciliationReport): string {
     report.settlement.length === 0
       ? 'settlement: no net positions'
       : formatTable(['owes', 'to', 'currency', 'net', 'transfers'], report.settlement.map((p) => [p.debtorBank, p.creditorBank, p.currency, p.netMinor, String(p.transfers)])),
+    '',
+    settlementBankText(report),
     '',
     discrepanciesText(report),
   ];

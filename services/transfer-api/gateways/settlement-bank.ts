@@ -1,7 +1,7 @@
 import { AccountServiceClient, AccountServiceUnreachableError, type AccountServiceResponse } from '../../../lib/clients/account-service-client';
 import { accountViewSchema, errorAnswerSchema, type AccountView } from '../../../lib/contracts/account-service-contract';
 import { formatMinor } from '../../../lib/contracts/money';
-import { positionAccountId, reserveAccountId, type SettlementModel } from '../../../lib/contracts/settlement';
+import { fundsOutTransferId, positionAccountId, reserveAccountId, type SettlementModel } from '../../../lib/contracts/settlement';
 import type { SigningKey } from '../../../lib/crypto/request-signing';
 import { ApiError } from '../../../lib/http/errors';
 import type { SettlementConfig } from '../settlement-config';
@@ -28,7 +28,7 @@ export interface LiquidityRequest {
 
 /** The reserve debit of a funds-out: an operation id of its own kind, apart from any transfer's. */
 export function fundsOutId(fundsId: string): string {
-  return `funds-out.${fundsId}`;
+  return fundsOutTransferId(fundsId);
 }
 
 /** The API's calls to the settlement bank: opening the participants' accounts, reading them. */

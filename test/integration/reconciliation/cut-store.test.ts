@@ -46,6 +46,22 @@ describe('reconciliation cut store on FerretDB', () => {
     expect(await store.latest()).toEqual({ n: 12, state: stateWith(3, 't12') });
   });
 
+  test('when a cut holds the clearing totals, windows and legs with other sides, then they read back exactly; a cut from before them reads without them', async () => {
+    const latest = (await store.latest())?.n ?? 0;
+    const base = stateWith(2, 'clearing');
+    const pending = [{ ...base.pending[0], transferId: 't2', clearing: [{ bankId: 'bank-a', accountId: 'clearing.EUR', currency: 'EUR', slot: 'debit' as const, amountMinor: 300n }], settlement: [{ bankId: 'settlement', accountId: 'position.bank-a.EUR', currency: 'EUR', slot: 'debit' as const, amountMinor: -300n, windowId: 'w-000002' }] }] as ReconciliationState['pending'];
+    const windows = Array.from({ length: 3 }, (_, k) => ({ windowId: `w-${String(k + 1).padStart(6, '0')}`, currency: 'EUR', netMinor: BigInt(k) - 9_000_000_000_000_000_000n, transfers: k }));
+    // Three parts, as many as the cuts around it (the pruning test below counts them): accounts, pending, windows.
+    const state: ReconciliationState = { ...base, pending, discrepancies: [], discrepancyCount: 0, clearing: [{ bankId: 'bank-a', currency: 'EUR', settlementMinor: -9_000_000_000_000_000_000n }], windows: [...windows, { windowId: null, currency: 'EUR', netMinor: 0n, transfers: 1 }] };
+    expect(await store.append(latest, state)).toBe(true);
+    expect(await store.latest()).toEqual({ n: latest + 1, state });
+    const older = stateWith(1, 'older');
+    expect(await store.append(latest + 1, older)).toBe(true);
+    const read = await store.latest();
+    expect(read?.state).toEqual(older);
+    expect(read?.state.windows).toBeUndefined();
+  });
+
   test('when two runs store the same next cut, then exactly one of them does', async () => {
     const latest = await store.latest();
     const after = latest?.n ?? 0;

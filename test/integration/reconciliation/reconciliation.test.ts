@@ -28,6 +28,8 @@ interface Run {
     accounts: number;
     read: { fromCut: number | null; fullReadReason: string | null; accountsRead: number; entriesRead: number };
     discrepanciesLeftOut: number;
+    settlementBank: string | null;
+    clearing: Array<{ bankId: string; currency: string; clearingMinor: string; settlementMinor: string; inFlightMinor: string; holds: boolean }>;
   } | null;
 }
 
@@ -38,6 +40,12 @@ interface Run {
  * transfer whose workflow Temporal no longer has is judged like any other, and one that a later
  * run (a reset) recorded again is judged again without any new ledger entry.
  */
+/**
+ * Every account a run reads: the 4 customer accounts, the clearing account (EUR) of each of the 3
+ * banks, and at the settlement bank a reserve and a position per bank and settlement currency (2).
+ */
+const accountsRead = 4 + 3 + 3 * 2 * 2;
+
 describe('reconciliation', () => {
   let env: TestCluster;
   let operator: ApiCaller;
@@ -115,7 +123,7 @@ describe('reconciliation', () => {
         return runs.find((run) => run.reconciliationId.startsWith('scheduled') && run.status === 'COMPLETED');
       }, 60_000);
       const run = await operator.get(`/v1/reconciliations/${scheduled.reconciliationId}`);
-      expect(run.body).toMatchObject({ discrepancyFound: false, report: { discrepancyCount: 0, accounts: 4 } });
+      expect(run.body).toMatchObject({ discrepancyFound: false, report: { discrepancyCount: 0, accounts: accountsRead } });
     } finally {
       await connection.close();
     }
@@ -129,7 +137,10 @@ describe('reconciliation', () => {
     expect(report?.discrepancies).toEqual([]);
     // The scheduled run before it read every chain; this one continues from its cut and finds nothing new.
     expect(report?.read).toEqual({ fromCut: expect.any(Number), fullReadReason: null, accountsRead: 0, entriesRead: 0 });
-    expect(report?.accounts).toBe(4);
+    expect(report?.accounts).toBe(accountsRead);
+    // Each bank's clearing account mirrors its legs at the settlement bank, read in the same run.
+    expect(report?.settlementBank).toBe(env.cluster.settlementBankId);
+    expect(report?.clearing.map((row) => [row.bankId, row.currency, row.holds])).toEqual([['bank-a', 'EUR', true], ['bank-b', 'EUR', true], ['bank-c', 'EUR', true]]);
     expect(report?.transfers).toEqual({ seen: 6, completed: 3, reversed: 2, inFlight: 0 });
     expect(report?.conservation).toEqual([
       { currency: 'EUR', depositsMinor: String(3n * initialMinor), balancesMinor: String(3n * initialMinor), inFlightMinor: '0', holds: true },
@@ -221,8 +232,9 @@ describe('reconciliation', () => {
     }
 
     const after = (await reconcileThroughApi()).report;
-    // The debit at alice and the credit at bob: nothing else was written since the last run's cut.
-    expect(after?.read).toEqual({ fromCut: (before?.read.fromCut ?? 0) + 1, fullReadReason: null, accountsRead: 2, entriesRead: 2 });
+    // The debit at alice and the credit at bob, their counterparts on both banks' clearing accounts, the
+    // reservation and the credit at the settlement bank: nothing else was written since the last run's cut.
+    expect(after?.read).toEqual({ fromCut: (before?.read.fromCut ?? 0) + 1, fullReadReason: null, accountsRead: 6, entriesRead: 6 });
     expect(after?.discrepancies.filter((d) => d.transferId === transferId)).toEqual([]);
     expect(after?.discrepancies.map((d) => d.kind).sort()).toEqual(['CONSERVATION', 'UNKNOWN_TRANSFER']);
     expect(after?.transfers).toEqual({ ...before?.transfers, seen: (before?.transfers.seen ?? 0) + 1, completed: (before?.transfers.completed ?? 0) + 1 });

@@ -3,6 +3,7 @@ import { AccountServiceClient } from '../../../lib/clients/account-service-clien
 import { accountViewSchema } from '../../../lib/contracts/account-service-contract';
 import { positionAccountId, reserveAccountId } from '../../../lib/contracts/settlement';
 import { signingKeyOf } from '../../../infra/secrets';
+import type { ReconciliationReport } from '../../../lib/reconciliation/reconciliation';
 import { settlementWindowScheduleId, settlementWindowWorkflowId } from '../../../workflows/settlement-window-definitions';
 import { startTestCluster, type TestCluster } from '../../support/cluster';
 import { captureWorkflowHistory } from '../../support/history-capture';
@@ -152,6 +153,37 @@ describe('settlement windows', () => {
     const window = await settled('w-000004');
     expect([window.transfers, netOf(window, 'bank-a'), netOf(window, 'bank-b')]).toEqual([1, -300n, 300n]);
     expect((await windowOf('w-000005')).state).toBe('OPEN');
+  });
+
+  /** A reconciliation run through the API, to its report. */
+  async function reconciled(): Promise<ReconciliationReport> {
+    const started = await operator.post('/v1/reconciliations', {});
+    expect(started.status).toBe(202);
+    const id = String(started.body.reconciliationId);
+    const run = await eventually(`reconciliation ${id} to finish`, async () => {
+      const answer = await operator.get(`/v1/reconciliations/${id}`);
+      return answer.body.status === 'RUNNING' ? undefined : answer.body;
+    }, 120_000);
+    expect(run.status).toBe('COMPLETED');
+    return run.report as unknown as ReconciliationReport;
+  }
+
+  test('when reconciliation runs after the windows settled, then it reads the settlement bank too: nothing is reported, each clearing account holds what its bank sent net and mirrors its legs there, and every window sums to 0', async () => {
+    // Every transfer above completed: what bank-a sent less what it received.
+    const second = Array.from({ length: 24 }, (_, n) => (n % 3 === 0 ? -(100n + BigInt(n)) : 100n + BigInt(n))).reduce((sum, amount) => sum + amount, 0n);
+    const sentByA = 10n * 200n - 4n * 200n + second + 300n;
+    for (const [n, report] of [[1, await reconciled()], [2, await reconciled()]] as const) {
+      expect({ n, kinds: report.discrepancies.map((d) => `${d.kind} ${d.detail}`), settlementBank: report.settlementBank }).toEqual({ n, kinds: [], settlementBank: env.cluster.settlementBankId });
+      expect(report.conservation.every((row) => row.holds)).toBe(true);
+      expect(report.clearing).toEqual([
+        { bankId: 'bank-a', currency: 'EUR', clearingMinor: String(sentByA), settlementMinor: String(-sentByA), inFlightMinor: '0', holds: true },
+        { bankId: 'bank-b', currency: 'EUR', clearingMinor: String(-sentByA), settlementMinor: String(sentByA), inFlightMinor: '0', holds: true },
+      ]);
+      // Each window's transfers ended: its positions sum to 0, whichever window their credits were decided in.
+      expect(report.windows.filter((row) => row.netMinor !== '0' || row.inFlight !== 0)).toEqual([]);
+      expect(report.windows.find((row) => row.windowId === 'w-000001')).toEqual({ windowId: 'w-000001', currency: 'EUR', netMinor: '0', transfers: 14, inFlight: 0 });
+      expect(report.windows.reduce((sum, row) => sum + row.transfers, 0)).toBe(14 + 24 + 1);
+    }
   });
 
   test('when an operator looks for a window in Temporal, then its workflow is found by its window id and state', async () => {

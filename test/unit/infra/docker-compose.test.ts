@@ -288,6 +288,9 @@ describe('docker-compose.yml: secrets', () => {
     expect(atBanks.get(workerKey)).toEqual(['ledger']);
     expect(atSettlement.get(workerKey)).toEqual(['admin', 'ledger', 'read']);
     for (const [key, scopes] of atBanks) if (key !== apiKey && key !== workerKey) expect(atSettlement.get(key)).toEqual(scopes);
+    // Reconciliation reads the settlement bank with the banks, with the same read-only key.
+    const reconciliationKey = formatSigningKeyOf(sampleSecrets['reconciliation-signing-key']);
+    expect([atBanks.get(reconciliationKey), atSettlement.get(reconciliationKey)]).toEqual([['read'], ['read']]);
     expect(serviceKeyFiles).toEqual(expect.arrayContaining(['account-service-keys', 'settlement-service-keys']));
     // What each node accepts from the API, as its account service loads its key file.
     const apiKeyId = apiKey.split(':')[0] as string;

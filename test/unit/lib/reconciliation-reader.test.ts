@@ -16,18 +16,18 @@ class FakeBank {
 
   constructor(readonly bankId: string) {}
 
-  open(accountId: string, currency = 'EUR'): this {
-    const view: AccountView = { accountId, bankId: this.bankId, owner: accountId, currency, status: 'ACTIVE', balanceMinor: '0', overdraftLimitMinor: '0', dayDebitedMinor: '0', sequence: 0 };
+  open(accountId: string, currency = 'EUR', overdraftLimitMinor = '0'): this {
+    const view: AccountView = { accountId, bankId: this.bankId, owner: accountId, currency, status: 'ACTIVE', balanceMinor: '0', overdraftLimitMinor, dayDebitedMinor: '0', sequence: 0 };
     this.chains.set(accountId, { view, entries: [{ operationId: 'open', accountId, kind: 'open', amountMinor: '0', balanceAfterMinor: '0', sequence: 0, outcome: 'APPLIED', createdAt: new Date().toISOString() }] });
     return this;
   }
 
-  append(accountId: string, operationId: string, kind: EntryKind, amountMinor: bigint): this {
+  append(accountId: string, operationId: string, kind: EntryKind, amountMinor: bigint, extras: Pick<LedgerEntryView, 'clearingAccountId' | 'windowId'> = {}): this {
     const chain = this.chains.get(accountId);
     if (!chain) throw new Error(`no account ${accountId}`);
     const balance = BigInt(chain.view.balanceMinor) + amountMinor;
     const sequence = chain.entries.length;
-    chain.entries.push({ operationId, accountId, kind, amountMinor: String(amountMinor), balanceAfterMinor: String(balance), sequence, outcome: 'APPLIED', createdAt: new Date(Date.UTC(2025, 0, 1) + sequence * 1_000).toISOString() });
+    chain.entries.push({ operationId, accountId, kind, amountMinor: String(amountMinor), balanceAfterMinor: String(balance), sequence, outcome: 'APPLIED', createdAt: new Date(Date.UTC(2025, 0, 1) + sequence * 1_000).toISOString(), ...extras });
     chain.view = { ...chain.view, balanceMinor: String(balance), sequence };
     return this;
   }
@@ -342,5 +342,74 @@ describe('transfers the record reopened after they ended', () => {
     expect(next.discrepancies).toEqual([
       { kind: 'STATUS_CONTRADICTS_LEDGER', transferId: 't1', bankId: 'bank-b', accountId: 'bob', detail: 'a later workflow run recorded CANCELLED, the ledgers hold a debit and its credit (judged when it was COMPLETED)' },
     ]);
+  });
+});
+
+/** A settlement bank with both participants' positions (cap 1000), marked with the first window. */
+function settlementWorld() {
+  const { bankA, bankB, record } = world();
+  const settlement = new FakeBank('settlement').open('position.bank-a.EUR', 'EUR', '1000').open('position.bank-b.EUR', 'EUR', '1000').open('reserve.bank-a.EUR');
+  for (const accountId of ['position.bank-a.EUR', 'position.bank-b.EUR']) settlement.append(accountId, 'w-000001:window', 'window', 0n, { windowId: 'w-000001' });
+  settlement.append('reserve.bank-a.EUR', 'opening-reserve:deposit', 'deposit', 5_000n);
+  return { bankA, bankB, settlement, record, all: [bankA, bankB, settlement] };
+}
+
+const cleared = { clearingAccountId: 'clearing.EUR' };
+const inW1 = { windowId: 'w-000001' };
+
+async function reconcileWithSettlement(all: readonly FakeBank[], record: FakeRecord, previous: PreviousCut) {
+  const clients = clientsOf(all);
+  const settlementBank = clients.find((client) => client.bankId === 'settlement');
+  const read = await readForReconciliation(clients.filter((client) => client !== settlementBank), record, previous, undefined, settlementBank ? { settlementBank } : {});
+  return reconcile({ ...read, reconciledAt: '2030-01-01T00:00:00.000Z' });
+}
+
+describe('reading the settlement bank with the banks', () => {
+  test('when the settlement bank is read, then it is listed and marked like a bank, judged apart, and the next run reads on from its marks', async () => {
+    const { bankA, bankB, settlement, record, all } = settlementWorld();
+    bankA.append('alice', 't1:debit', 'debit', -200n, cleared).open('clearing.EUR').append('clearing.EUR', 't1:debit', 'clearing', 200n);
+    settlement.append('position.bank-a.EUR', 't1:debit', 'debit', -200n, inW1).append('position.bank-b.EUR', 't1:credit', 'credit', 200n, inW1);
+    bankB.append('bob', 't1:credit', 'credit', 200n, cleared).open('clearing.EUR').append('clearing.EUR', 't1:credit', 'clearing', -200n);
+    record.statuses.set('t1', 'COMPLETED');
+    const first = await reconcileWithSettlement(all, record, undefined);
+    expect(kindsOf(first.report)).toEqual([]);
+    expect(first.report).toMatchObject({ banks: ['bank-a', 'bank-b'], settlementBank: 'settlement', conservation: [{ currency: 'EUR', depositsMinor: '1000', balancesMinor: '1000', holds: true }] });
+    expect(first.report.clearing.map((row) => [row.bankId, row.clearingMinor, row.settlementMinor, row.holds])).toEqual([['bank-a', '200', '-200', true], ['bank-b', '-200', '200', true]]);
+    expect(first.report.windows).toEqual([{ windowId: 'w-000001', currency: 'EUR', netMinor: '0', transfers: 1, inFlight: 0 }]);
+    expect(first.state.accounts.filter((mark) => mark.bankId === 'settlement').map((mark) => mark.accountId)).toEqual(['position.bank-a.EUR', 'position.bank-b.EUR', 'reserve.bank-a.EUR']);
+    const second = await reconcileWithSettlement(all, record, { n: 1, state: first.state });
+    expect(second.report.read).toEqual({ fromCut: 1, fullReadReason: null, accountsRead: 0, entriesRead: 0 });
+    expect({ ...second.report, read: undefined }).toEqual({ ...first.report, read: undefined });
+  });
+
+  test("when a transfer completes while the record is read, then the receiving bank's clearing account (opened after the listing) and the settlement credit are read too, and it is judged whole", async () => {
+    const { bankA, bankB, settlement, record, all } = settlementWorld();
+    bankA.append('alice', 't1:debit', 'debit', -200n, cleared).open('clearing.EUR').append('clearing.EUR', 't1:debit', 'clearing', 200n);
+    settlement.append('position.bank-a.EUR', 't1:debit', 'debit', -200n, inW1);
+    record.statuses.set('t1', 'DEBITED');
+    record.onRead = (transferId) => {
+      if (transferId !== 't1' || record.statuses.get('t1') === 'COMPLETED') return;
+      bankB.append('bob', 't1:credit', 'credit', 200n, cleared).open('clearing.EUR').append('clearing.EUR', 't1:credit', 'clearing', -200n);
+      settlement.append('position.bank-b.EUR', 't1:credit', 'credit', 200n, inW1);
+      record.statuses.set('t1', 'COMPLETED');
+    };
+    const { report, state } = await reconcileWithSettlement(all, record, undefined);
+    expect(kindsOf(report)).toEqual([]);
+    expect(report.transfers).toMatchObject({ completed: 1, inFlight: 0 });
+    expect(report.clearing.find((row) => row.bankId === 'bank-b')).toMatchObject({ clearingMinor: '-200', settlementMinor: '200', holds: true });
+    expect(state.accounts.some((mark) => mark.bankId === 'bank-b' && mark.accountId === 'clearing.EUR' && mark.sequence === 1)).toBe(true);
+  });
+
+  test('when the cut did not read the settlement bank, then a run that reads it reads every chain from its start, and finds nothing', async () => {
+    const { bankA, bankB, settlement, record, all } = settlementWorld();
+    bankA.append('alice', 't1:debit', 'debit', -200n, cleared).open('clearing.EUR').append('clearing.EUR', 't1:debit', 'clearing', 200n);
+    settlement.append('position.bank-a.EUR', 't1:debit', 'debit', -200n, inW1).append('position.bank-b.EUR', 't1:credit', 'credit', 200n, inW1);
+    bankB.append('bob', 't1:credit', 'credit', 200n, cleared).open('clearing.EUR').append('clearing.EUR', 't1:credit', 'clearing', -200n);
+    record.statuses.set('t1', 'COMPLETED');
+    const withoutSettlement = await reconcileWithSettlement([bankA, bankB], record, undefined);
+    expect(kindsOf(withoutSettlement.report)).toEqual([]);
+    const next = await reconcileWithSettlement(all, record, { n: 1, state: withoutSettlement.state });
+    expect(next.report.read).toMatchObject({ fromCut: null, fullReadReason: 'the cut did not read the settlement bank settlement' });
+    expect(kindsOf(next.report)).toEqual([]);
   });
 });
