@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { TransferEventRecord } from '../lib/contracts/event-contract';
-import { publicEvent, type EventStore } from '../lib/events/event-store';
+import { publicEvent, type EventStore, type PublicEvent, type WebhookEndpointDocument } from '../lib/events/event-store';
+import { deliveryFailureOf, rawErrorText, type DeliveryFailure } from '../lib/events/delivery-failure';
 import type { TransferRecordStore } from '../lib/record/transfer-record-store';
 import type { TransferStatusChange } from '../lib/record/transfer-record';
 import { signWebhook, webhookSignatureHeader } from '../lib/crypto/webhook-signature';
@@ -34,7 +35,8 @@ export type DeliveryOutcome = { outcome: 'DELIVERED'; attempt: number; httpStatu
 
 /** Error type of a delivery that must not be retried: the host is not (or no longer) allowed. */
 export const webhookHostNotAllowedType = 'WEBHOOK_HOST_NOT_ALLOWED';
-const responseBytesRead = 1_024;
+/** Longest raw error text kept in the worker's log and the activity's failure. */
+const errorTextMax = 1_024;
 
 /**
  * The saga's event activities: recording an event in the client's feed (idempotent by event id)
@@ -72,40 +74,50 @@ export function createEventActivities(options: EventActivitiesOptions) {
       if (event.client !== endpoint.client || !event.endpointIds.includes(endpoint._id)) {
         throw ApplicationFailure.nonRetryable(`event ${request.eventId} is not addressed to endpoint ${request.endpointId}`, 'WEBHOOK_NOT_ADDRESSED');
       }
-      const refusal = webhookUrlRefusal(endpoint.url, options.allowedHosts);
       const startedAt = now();
-      const log = (outcome: 'DELIVERED' | 'FAILED', detail: { httpStatus?: number; error?: string }) =>
+      const log = (outcome: 'DELIVERED' | 'FAILED', detail: { httpStatus?: number; failure?: DeliveryFailure }) =>
         options.store.recordAttempt({ eventId: request.eventId, endpointId: request.endpointId, attempt, at: startedAt.toISOString(), outcome, ...detail, durationMs: now().getTime() - startedAt.getTime() });
+      const refusal = webhookUrlRefusal(endpoint.url, options.allowedHosts);
       if (refusal) {
-        await log('FAILED', { error: refusal.message });
+        await log('FAILED', { failure: 'HOST_NOT_ALLOWED' });
         throw ApplicationFailure.nonRetryable(refusal.message, webhookHostNotAllowedType);
       }
-      const body = JSON.stringify(publicEvent(event));
-      let status: number;
-      try {
-        const response = await fetchImpl(endpoint.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', [webhookSignatureHeader]: signWebhook(endpoint.secret, body, Math.floor(startedAt.getTime() / 1000)), 'user-agent': 'interbank-transfers-webhooks/1' },
-          body,
-          // A redirect could lead to a host that is not allowed: it counts as a failure.
-          redirect: 'manual',
-          signal: AbortSignal.timeout(options.requestTimeoutMs),
-        });
-        status = response.status;
-        await response.body?.cancel().catch(() => undefined);
-      } catch (error) {
-        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        await log('FAILED', { error: message.slice(0, responseBytesRead) });
-        throw ApplicationFailure.retryable(`POST ${endpoint.url} failed: ${message}`, 'WEBHOOK_UNREACHABLE');
+      const answer = await postSigned(fetchImpl, endpoint, publicEvent(event), startedAt, options.requestTimeoutMs);
+      if ('error' in answer) {
+        // The raw error is for operators (the worker's log, the activity's failure in Temporal); the client's log gets its category.
+        const message = rawErrorText(answer.error);
+        const failure = deliveryFailureOf(answer.error);
+        Context.current().log.warn('webhook POST failed', { eventId: request.eventId, endpointId: request.endpointId, attempt, failure, error: message.slice(0, errorTextMax) });
+        await log('FAILED', { failure });
+        throw ApplicationFailure.retryable(`POST ${endpoint.url} failed (${failure}): ${message.slice(0, errorTextMax)}`, 'WEBHOOK_UNREACHABLE');
       }
-      if (status >= 200 && status < 300) {
-        await log('DELIVERED', { httpStatus: status });
-        return { outcome: 'DELIVERED', attempt, httpStatus: status };
+      if (answer.status >= 200 && answer.status < 300) {
+        await log('DELIVERED', { httpStatus: answer.status });
+        return { outcome: 'DELIVERED', attempt, httpStatus: answer.status };
       }
-      await log('FAILED', { httpStatus: status });
-      throw ApplicationFailure.retryable(`POST ${endpoint.url} answered ${status}`, 'WEBHOOK_REFUSED');
+      await log('FAILED', { httpStatus: answer.status, failure: 'HTTP_STATUS' });
+      throw ApplicationFailure.retryable(`POST ${endpoint.url} answered ${answer.status}`, 'WEBHOOK_REFUSED');
     },
   };
+}
+
+/** One signed POST of the event: the answer's status, or what the call threw. */
+async function postSigned(fetchImpl: typeof fetch, endpoint: WebhookEndpointDocument, event: PublicEvent, at: Date, timeoutMs: number): Promise<{ status: number } | { error: unknown }> {
+  const body = JSON.stringify(event);
+  try {
+    const response = await fetchImpl(endpoint.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [webhookSignatureHeader]: signWebhook(endpoint.secret, body, Math.floor(at.getTime() / 1000)), 'user-agent': 'interbank-transfers-webhooks/1' },
+      body,
+      // A redirect could lead to a host that is not allowed: it counts as a failure.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.body?.cancel().catch(() => undefined);
+    return { status: response.status };
+  } catch (error) {
+    return { error };
+  }
 }
 
 export type EventActivities = ReturnType<typeof createEventActivities>;

@@ -5,7 +5,7 @@ import { assertPortFree, findFreePort, PortInUseError } from './ports';
 import { startFerretDb } from './processes/ferretdb';
 import type { LogSink, ManagedProcess } from './processes/managed-process';
 import { startNodeService } from './processes/node-service';
-import { namespaceRetentionHoursDefault, startTemporalDevServer } from './processes/temporal-dev-server';
+import { namespaceRetentionHoursDefault, startTemporalDevServer, webUiHost } from './processes/temporal-dev-server';
 import { workerPolling } from './processes/worker-readiness';
 import { formatApiKeys, formatServiceKeys, formatSigningKey, formatSigningKeys, loadOrCreateSecrets, settlementServiceKeys, signingKeyOf, type ApiKeyEntry, type ClusterSecrets, type ServiceKeyEntry } from './secrets';
 
@@ -120,8 +120,8 @@ export const settlementBankIdDefault = 'settlement';
 export const apiDatabaseName = 'transfer_api';
 /** The currencies the local settlement bank holds unless SETTLEMENT_CURRENCIES says otherwise: the local examples and tests use both. */
 export const localSettlementCurrencies = 'EUR,USD';
-/** Webhook hosts the local cluster may call unless WEBHOOK_ALLOWED_HOSTS says otherwise. */
-export const localWebhookAllowedHosts = '127.0.0.1,localhost';
+/** Webhook hosts the local cluster may call unless WEBHOOK_ALLOWED_HOSTS says otherwise: every port, since local receivers run on any. */
+export const localWebhookAllowedHosts = '127.0.0.1:*,localhost:*';
 
 export function databaseName(bankId: string): string {
   return `ledger_${bankId.replace(/[^A-Za-z0-9]/g, '_')}`;
@@ -433,11 +433,11 @@ function startCodecServer({ plan, services, secrets, slots, sink, common }: Serv
     const env = {
       ...common,
       CODEC_SERVER_PORT: String(services.codecServerPort),
-      BIND_HOST: plan.host,
+      BIND_HOST: webUiHost,
       PAYLOAD_CODEC_KEYS: secrets.codecKeys,
       CODEC_SERVER_TOKEN: secrets.codecToken,
       // The UI's origin, as the browser names it either way.
-      CODEC_CORS_ORIGINS: [`http://${plan.host}:${plan.temporal.uiPort}`, `http://localhost:${plan.temporal.uiPort}`].join(','),
+      CODEC_CORS_ORIGINS: [`http://${webUiHost}:${plan.temporal.uiPort}`, `http://localhost:${plan.temporal.uiPort}`].join(','),
     };
     // The listed endpoint leaves the token out: the launcher prints its table to the terminal.
     return { endpoint: codecServerUrl, process: await startNodeService({ name: 'codec-server', entry: 'services/codec-server/main.ts', env, readyUrl: `${codecServerUrl}/healthz` }, sink) };
@@ -519,7 +519,8 @@ export async function startCluster(plan: ClusterPlan, options: StartClusterOptio
   const secrets = services
     ? await loadOrCreateSecrets(plan.dataDir, { ...(services.apiKeys ? { apiKeys: services.apiKeys } : {}), ...(services.codecKeys ? { codecKeys: services.codecKeys } : {}) }, services.extraApiKeys)
     : undefined;
-  const codecServerUrl = services ? `http://${plan.host}:${services.codecServerPort}` : '';
+  // On loopback like the Web UI it serves: the UI hands its endpoint (with the token) to every browser.
+  const codecServerUrl = services ? `http://${webUiHost}:${services.codecServerPort}` : '';
   const codecEndpoint = services && secrets ? `${codecServerUrl}/${secrets.codecToken}` : '';
 
   const servers = await startServers(plan, slots, binaries, options.sink, codecEndpoint);

@@ -35,6 +35,14 @@ export interface RunningTemporal {
 const startupTimeoutMs = 60_000;
 
 /**
+ * The Web UI (and the codec server beside it) listen on loopback whatever BIND_HOST says: the
+ * dev server's UI has no sign-in and hands the codec endpoint, token included, to every browser
+ * that opens it (the dev server cannot send the codec server any other credential), so only
+ * this machine may open it. docs/operations.md (section 5) says how production protects both.
+ */
+export const webUiHost = '127.0.0.1';
+
+/**
  * Closed workflows stay inspectable in the Web UI and the CLI this long (TEMPORAL_NAMESPACE_RETENTION).
  * Nothing answers from them: every transfer has its own record in the transfer API's database.
  */
@@ -83,7 +91,7 @@ export function temporalDevServerArgs(options: TemporalDevServerOptions): string
     'warn',
   ];
   if (options.ui) {
-    args.push('--ui-port', String(options.uiPort));
+    args.push('--ui-ip', webUiHost, '--ui-port', String(options.uiPort));
     if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   } else {
     args.push('--headless');
@@ -147,7 +155,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions, 
   await waitUntilReady(process, `Temporal frontend at ${address}`, () => healthy(address), { timeoutMs: startupTimeoutMs, intervalMs: 250 });
   await registerSearchAttributes(address, options.namespace);
   await setNamespaceRetention(address, options.namespace, options.namespaceRetentionHours);
-  const uiUrl = options.ui ? `http://${options.host}:${options.uiPort}` : undefined;
+  const uiUrl = options.ui ? `http://${webUiHost}:${options.uiPort}` : undefined;
   if (uiUrl) {
     await waitUntilReady(process, `Temporal Web UI at ${uiUrl}`, async () => (await fetch(uiUrl)).ok, { timeoutMs: startupTimeoutMs });
   }

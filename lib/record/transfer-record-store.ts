@@ -188,7 +188,7 @@ export class TransferRecordStore implements TransferRecordReader {
     for (let round = 0; round < appendRoundsMax; round += 1) {
       try {
         await this.chain.insertOne({ _id: chainId(client, seq + 1), client, seq: seq + 1, transferId });
-        await this.chainHeads.updateOne({ _id: client, seq: { $lt: seq + 1 } }, { $set: { seq: seq + 1 } }).catch(() => undefined);
+        await this.chainHeads.updateOne({ _id: client }, { $max: { seq: seq + 1 } }).catch(() => undefined);
         return;
       } catch (error) {
         ignoreDuplicate(error);
@@ -282,7 +282,7 @@ export class TransferRecordStore implements TransferRecordReader {
     await insertInBatches(this.attention, documents.attention);
     await insertInBatches(this.reopened, documents.reopened);
     await insertInBatches(this.chain, documents.chain);
-    for (const [client, seq] of heads) await this.chainHeads.updateOne({ _id: client, seq: { $lt: seq } }, { $set: { seq } });
+    for (const [client, seq] of heads) await this.chainHeads.updateOne({ _id: client }, { $max: { seq } });
   }
 }
 

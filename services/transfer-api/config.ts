@@ -88,6 +88,10 @@ export const envSchema = z.object({
   WEBHOOK_RETRY_INITIAL_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
   WEBHOOK_RETRY_MAX_INTERVAL_MS: z.coerce.number().int().min(100).default(3_600_000),
   WEBHOOK_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1_000).default(86_400_000),
+  /** Days an event stays in the feed; the delivery log's window may be shorter, never longer. */
+  EVENT_FEED_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
+  WEBHOOK_ATTEMPTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
+  EVENT_RETENTION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(3_600_000),
   LOG_LEVEL: logLevelSchema,
   ...tracingEnvShape,
   ...settlementEnvShape,
@@ -127,6 +131,8 @@ export interface TransferApiConfig {
   events: { mongodbUrl: string; databaseName: string };
   allowedWebhookHosts: readonly string[];
   webhookRetry: { initialIntervalMs: number; maximumIntervalMs: number; giveUpAfterMs: number };
+  /** How long the event feed and the delivery log keep an event, and how often the sweep deletes older ones. */
+  eventRetention: { feedDays: number; attemptsDays: number; sweepIntervalMs: number };
   logLevel: string;
   /** Undefined: tracing is off. */
   tracing: TracingConfig | undefined;
@@ -144,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
   }
   const clientMandates = parsed.CLIENT_MANDATES ?? new Map<string, Mandate>();
   checkMandates(clientMandates, parsed.TRANSFER_API_KEYS, parsed.BANKS);
+  checkEventRetention(parsed.EVENT_FEED_RETENTION_DAYS, parsed.WEBHOOK_ATTEMPTS_RETENTION_DAYS, parsed.WEBHOOK_GIVE_UP_AFTER_MS);
   return Object.freeze({
     port: parsed.PORT,
     host: parsed.BIND_HOST,
@@ -170,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     events: { mongodbUrl: parsed.EVENTS_MONGODB_URL, databaseName: parsed.EVENTS_DATABASE_NAME },
     allowedWebhookHosts: parsed.WEBHOOK_ALLOWED_HOSTS,
     webhookRetry: { initialIntervalMs: parsed.WEBHOOK_RETRY_INITIAL_INTERVAL_MS, maximumIntervalMs: parsed.WEBHOOK_RETRY_MAX_INTERVAL_MS, giveUpAfterMs: parsed.WEBHOOK_GIVE_UP_AFTER_MS },
+    eventRetention: { feedDays: parsed.EVENT_FEED_RETENTION_DAYS, attemptsDays: parsed.WEBHOOK_ATTEMPTS_RETENTION_DAYS, sweepIntervalMs: parsed.EVENT_RETENTION_SWEEP_INTERVAL_MS },
     logLevel: parsed.LOG_LEVEL,
     tracing: tracingConfig(parsed, 'transfer-api'),
     settlement: settlementConfigOf(parsed, parsed.BANKS),
@@ -183,4 +191,13 @@ function checkMandates(mandates: ReadonlyMap<string, Mandate>, keys: readonly Ap
     const unknown = banksOfMandate(mandate).find((bankId) => !banks.some((bank) => bank.bankId === bankId));
     if (unknown !== undefined) throw new ConfigError(`Invalid CLIENT_MANDATES: ${name} names ${unknown}, which BANKS does not list`);
   }
+}
+
+/**
+ * The delivery log is found through the feed, so it cannot outlive it; and an event must outlive
+ * its deliveries' retries, or a retry finds it gone.
+ */
+function checkEventRetention(feedDays: number, attemptsDays: number, giveUpAfterMs: number): void {
+  if (attemptsDays > feedDays) throw new ConfigError(`Invalid WEBHOOK_ATTEMPTS_RETENTION_DAYS: ${attemptsDays} is longer than EVENT_FEED_RETENTION_DAYS (${feedDays})`);
+  if (attemptsDays * 86_400_000 <= giveUpAfterMs) throw new ConfigError(`Invalid WEBHOOK_ATTEMPTS_RETENTION_DAYS: ${attemptsDays} days do not outlast WEBHOOK_GIVE_UP_AFTER_MS (${giveUpAfterMs} ms)`);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { transferEventTypes } from '../../lib/contracts/event-contract';
 import { webhookUrlLengthMax } from '../../lib/events/webhook-url';
+import { deliveryFailures } from '../../lib/events/delivery-failure';
 import { transferSchema } from './schemas';
 import { transferApiLimits } from './limits';
 
@@ -33,7 +34,7 @@ export const transferEventSchema = z
   .meta({ id: 'TransferEvent' });
 
 export const eventFeedQuerySchema = z.strictObject({
-  after: z.string().regex(/^(0|[1-9][0-9]{0,11})$/, 'is not a cursor from an earlier page').optional().meta({ description: 'nextCursor of the previous page; from the first event when left out.' }),
+  after: z.string().regex(/^(0|[1-9][0-9]{0,11})$/, 'is not a cursor from an earlier page').optional().meta({ description: 'nextCursor of the previous page; from the oldest kept event when left out. A cursor whose next events retention deleted is 410 EVENT_CURSOR_EXPIRED.' }),
   limit: z.coerce.number().int().min(1).max(transferApiLimits.eventsPageLimitMax).default(transferApiLimits.eventsPageLimitDefault),
 });
 
@@ -42,7 +43,15 @@ export const eventPageSchema = z
   .meta({ id: 'EventPage', description: "The client's events in the order they were recorded." });
 
 export const deliveryAttemptSchema = z
-  .object({ attempt: z.number().int(), at: z.string(), outcome: z.enum(['DELIVERED', 'FAILED']), httpStatus: z.number().int().optional(), error: z.string().optional(), durationMs: z.number().int() })
+  .object({
+    attempt: z.number().int(),
+    at: z.string(),
+    outcome: z.enum(['DELIVERED', 'FAILED']),
+    httpStatus: z.number().int().optional(),
+    failure: z.enum(deliveryFailures).optional().meta({ description: 'Why a failed attempt failed: CONNECTION_REFUSED, TIMED_OUT, TLS_FAILED, UNREACHABLE (DNS, reset and the rest), HTTP_STATUS (see httpStatus), HOST_NOT_ALLOWED. Raw connection errors are never shown.' }),
+    error: z.string().optional().meta({ description: "The failure's category in a sentence (the same for every attempt of that category)." }),
+    durationMs: z.number().int(),
+  })
   .meta({ id: 'WebhookDeliveryAttempt' });
 
 export const eventDeliveriesSchema = z

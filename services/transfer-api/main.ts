@@ -7,6 +7,8 @@ import { EventStore } from '../../lib/events/event-store';
 import { TransferRecordStore } from '../../lib/record/transfer-record-store';
 import type { TransferPolicy } from '../../lib/contracts/transfer-contract';
 import { startRecordSweeper } from './record-sweeper';
+import { startEventRetentionSweeper } from './event-retention-sweeper';
+import { EventRetention } from '../../lib/events/event-retention';
 import { secretSealer } from '../../lib/crypto/secret-sealing';
 import { serve } from '../../lib/http/server';
 import { startConfiguredTracing } from '../../lib/telemetry/tracing';
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
     logger.info({ everyMinutes: settlement.config.windowMinutes, outcome }, 'settlement window schedule');
   }
   const sweeper = startRecordSweeper({ records, workflows, policy, logger, intervalMs: config.sweep.intervalMs, startGraceMs: config.sweep.startGraceMs });
+  const retention = startEventRetentionSweeper({ retention: new EventRetention(mongo.db(config.events.databaseName)), logger, intervalMs: config.eventRetention.sweepIntervalMs, feedDays: config.eventRetention.feedDays, attemptsDays: config.eventRetention.attemptsDays });
   const { app } = buildTransferApi({
     logger,
     apiKeys: config.apiKeys,
@@ -107,6 +110,7 @@ async function main(): Promise<void> {
   });
   const close = async (): Promise<void> => {
     await sweeper.stop();
+    await retention.stop();
     await connection.close();
     await mongo.close();
     await tracing?.shutdown();

@@ -5,6 +5,7 @@ import type { OpenTransferDocument } from '../../lib/record/transfer-record-stor
 import type { WorkflowPresence } from './gateways/transfer-workflows';
 import { startSaga, sweeperWriterRunId, type TransferUseCaseDeps } from './use-cases/recorded-transfers';
 import { transferApiLimits } from './limits';
+import { startPeriodicSweep } from './periodic-sweep';
 
 /**
  * Keeps the record and Temporal in step for the transfers not yet final (the open set):
@@ -95,26 +96,12 @@ async function flagStopped(options: RecordSweeperOptions, recorded: RecordedTran
 
 /** Sweeps every `intervalMs` until stopped; a failed sweep is logged and the next one tries again. */
 export function startRecordSweeper(options: RecordSweeperOptions): { stop: () => Promise<void> } {
-  let running: Promise<void> | undefined;
-  const sweep = async (): Promise<void> => {
-    try {
-      const outcome = await sweepOnce(options);
-      if (outcome.started + outcome.flagged + outcome.cleared > 0) options.logger.info(outcome, 'record sweep');
-    } catch (error) {
-      options.logger.warn({ err: error }, 'record sweep failed');
-    } finally {
-      running = undefined;
-    }
-  };
-  // A sweep that outlasts the interval is not joined by another.
-  const timer = setInterval(() => {
-    running ??= sweep();
-  }, options.intervalMs);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startPeriodicSweep({
+    name: 'record sweep',
+    intervalMs: options.intervalMs,
+    runAtStart: false,
+    logger: options.logger,
+    sweep: () => sweepOnce(options),
+    worthLogging: (outcome) => outcome.started + outcome.flagged + outcome.cleared > 0,
+  });
 }

@@ -50,6 +50,8 @@ function settlementBankFake(currencies: readonly string[]): SettlementBank {
 export interface InProcessOptions extends Partial<Pick<TransferApiDeps, 'rateLimitPerMinute' | 'clientTransferMaxMinor' | 'allowedWebhookHosts'>> {
   /** Transfers between banks settle (deferred-net) in these currencies, at a settlement bank that is a fake throwing on every call. */
   settlementCurrencies?: readonly string[];
+  /** Event store members the test implements; every other member still throws. */
+  events?: Partial<EventStore>;
 }
 
 export async function startInProcessTransferApi(options: InProcessOptions = {}): Promise<InProcessTransferApi> {
@@ -79,7 +81,7 @@ export async function startInProcessTransferApi(options: InProcessOptions = {}):
     rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000,
     ...(options.clientTransferMaxMinor === undefined ? {} : { clientTransferMaxMinor: options.clientTransferMaxMinor }),
     transferOverdueAfterMs: 60_000,
-    events: portFake<EventStore>('EventStore', {}),
+    events: portFake<EventStore>('EventStore', options.events ?? {}),
     allowedWebhookHosts: options.allowedWebhookHosts ?? [],
   });
   const server = await listen(app);

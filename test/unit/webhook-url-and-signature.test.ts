@@ -3,27 +3,37 @@ import { signWebhook, verifyWebhook } from '../../lib/crypto/webhook-signature';
 import { allowedHostsSchema, webhookUrlRefusal } from '../../lib/events/webhook-url';
 
 describe('webhook URLs and signatures', () => {
-  const allowed = allowedHostsSchema.parse('127.0.0.1, LOCALHOST:8080,hooks.example.com:443');
+  const allowed = allowedHostsSchema.parse('127.0.0.1, LOCALHOST:8080,hooks.example.com,api.example.com:8443,dev.example.com:*');
 
   test.each([
-    ['http://127.0.0.1:9000/hook', undefined],
-    ['http://localhost:8080/x', undefined],
-    ['https://hooks.example.com/x', undefined],
-    ['http://localhost:8081/x', 'WEBHOOK_HOST_NOT_ALLOWED'],
-    ['http://hooks.example.com/x', 'WEBHOOK_HOST_NOT_ALLOWED'],
-    ['http://127.0.0.2/x', 'WEBHOOK_HOST_NOT_ALLOWED'],
+    ['a bare host on the default port of http', 'http://127.0.0.1/hook', undefined],
+    ['a bare host with the default port spelled out', 'http://127.0.0.1:80/hook', undefined],
+    ['a bare host on https, default port', 'https://hooks.example.com/x', undefined],
+    ['a bare host on another port', 'http://127.0.0.1:9000/hook', 'WEBHOOK_HOST_NOT_ALLOWED'],
+    ["a bare host on the other scheme's default port", 'http://hooks.example.com:443/x', 'WEBHOOK_HOST_NOT_ALLOWED'],
+    ['a bare host on a database port', 'https://hooks.example.com:5432/x', 'WEBHOOK_HOST_NOT_ALLOWED'],
+    ['a listed host:port', 'http://localhost:8080/x', undefined],
+    ['a listed host:port, on another port', 'http://localhost:8081/x', 'WEBHOOK_HOST_NOT_ALLOWED'],
+    ['a listed host:port, on its default port', 'http://localhost/x', 'WEBHOOK_HOST_NOT_ALLOWED'],
+    ['a host:port listed on https', 'https://api.example.com:8443/x', undefined],
+    ['a host:port listed, its default port', 'https://api.example.com/x', 'WEBHOOK_HOST_NOT_ALLOWED'],
+    ['a host:* entry, any port', 'http://dev.example.com:6000/x', undefined],
+    ['a host:* entry, default port', 'https://dev.example.com/x', undefined],
+    ['an unlisted host', 'http://127.0.0.2/x', 'WEBHOOK_HOST_NOT_ALLOWED'],
     // URL parsing normalises numeric hosts, so 2130706434 is 127.0.0.2 and is compared as that.
-    ['http://2130706434/x', 'WEBHOOK_HOST_NOT_ALLOWED'],
-    ['gopher://127.0.0.1/x', 'WEBHOOK_URL_SCHEME'],
-    ['http://a@127.0.0.1/x', 'WEBHOOK_URL_CREDENTIALS'],
-    ['/relative', 'WEBHOOK_URL_INVALID'],
-    [`http://127.0.0.1/${'x'.repeat(2_048)}`, 'WEBHOOK_URL_TOO_LONG'],
-  ])('when the URL is case %#, then the refusal is the expected one', (url, code) => {
+    ['a numeric host', 'http://2130706434/x', 'WEBHOOK_HOST_NOT_ALLOWED'],
+    ['another scheme', 'gopher://127.0.0.1/x', 'WEBHOOK_URL_SCHEME'],
+    ['credentials', 'http://a@127.0.0.1/x', 'WEBHOOK_URL_CREDENTIALS'],
+    ['a relative URL', '/relative', 'WEBHOOK_URL_INVALID'],
+    ['an over-long URL', `http://127.0.0.1/${'x'.repeat(2_048)}`, 'WEBHOOK_URL_TOO_LONG'],
+  ])('when the URL is %s, then the refusal is the expected one', (_case, url, code) => {
     expect(webhookUrlRefusal(url, allowed)?.code).toBe(code);
   });
 
-  test('when an allow-list entry is not host[:port], then the setting is refused', () => {
+  test('when an allow-list entry is not host, host:port or host:*, then the setting is refused', () => {
     expect(allowedHostsSchema.safeParse('http://127.0.0.1').success).toBe(false);
+    expect(allowedHostsSchema.safeParse('127.0.0.1:8*').success).toBe(false);
+    expect(allowedHostsSchema.safeParse('*:80').success).toBe(false);
   });
 
   test('when a body is signed, then the header is t and the hex HMAC of "t.body", and only that body and secret verify', () => {

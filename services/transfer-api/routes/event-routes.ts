@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { TransferEventType } from '../../../lib/contracts/event-contract';
-import { publicEvent, type EventStore, type WebhookEndpointDocument } from '../../../lib/events/event-store';
+import { EventCursorExpiredError, publicEvent, type DeliveryAttemptDocument, type EventStore, type FeedPage, type WebhookEndpointDocument } from '../../../lib/events/event-store';
+import { deliveryFailureText, storedDeliveryFailure } from '../../../lib/events/delivery-failure';
 import { ApiError } from '../../../lib/http/errors';
 import { webhookUrlRefusal } from '../../../lib/events/webhook-url';
 import { transferEventTypes } from '../../../lib/contracts/event-contract';
@@ -31,6 +32,29 @@ const endpointParams = z.strictObject({ id: webhookEndpointIdSchema });
 
 function endpointView(endpoint: WebhookEndpointDocument) {
   return { id: endpoint._id, url: endpoint.url, events: endpoint.events ?? [...transferEventTypes], createdAt: endpoint.createdAt };
+}
+
+/** A page of the feed; a cursor retention has passed is the client's to restart, so it is told so plainly. */
+async function feedPage(store: EventStore, client: string, after: number | undefined, limit: number): Promise<FeedPage> {
+  try {
+    return await store.listEvents(client, after, limit);
+  } catch (failure) {
+    if (failure instanceof EventCursorExpiredError) throw new ApiError('EVENT_CURSOR_EXPIRED', failure.message, 'after');
+    throw failure;
+  }
+}
+
+/** An attempt as the client sees it: a failure is its category and that category's sentence, never a raw error. */
+function attemptView(attempt: DeliveryAttemptDocument) {
+  const failure = storedDeliveryFailure(attempt);
+  return {
+    attempt: attempt.attempt,
+    at: attempt.at,
+    outcome: attempt.outcome,
+    ...(attempt.httpStatus === undefined ? {} : { httpStatus: attempt.httpStatus }),
+    ...(failure === undefined ? {} : { failure, error: deliveryFailureText[failure] }),
+    durationMs: attempt.durationMs,
+  };
 }
 
 /** Another client's endpoint answers like a missing one: ids reveal nothing. */
@@ -111,16 +135,16 @@ function feedRoutes(deps: EventRouteDeps): AnyRouteSpec[] {
       method: 'get',
       path: '/v1/events',
       summary: "List the client's events",
-      description: "The calling client's transfer events in the order they were recorded, for clients that poll instead of receiving webhooks. Pass nextCursor as after= to continue.",
+      description: "The calling client's transfer events in the order they were recorded, for clients that poll instead of receiving webhooks. Pass nextCursor as after= to continue. Events older than EVENT_FEED_RETENTION_DAYS are deleted: without after= the page starts at the oldest kept event; a cursor whose next events were deleted is 410 EVENT_CURSOR_EXPIRED (start again without after=).",
       tag: 'webhooks',
       roles: ['client'],
       query: eventFeedQuerySchema,
-      responses: { 200: { description: 'One page of events', schema: eventPageSchema } },
+      responses: { 200: { description: 'One page of events', schema: eventPageSchema }, 410: error('EVENT_CURSOR_EXPIRED') },
       handler: async ({ query, caller }) => {
-        const after = query.after === undefined ? 0 : Number(query.after);
-        const page = await deps.store.listEvents(caller.name, after, query.limit);
-        const last = page.at(-1);
-        return { status: 200, body: { data: page.map(publicEvent), nextCursor: last ? String(last.seq) : query.after ?? null } };
+        const page = await feedPage(deps.store, caller.name, query.after === undefined ? undefined : Number(query.after), query.limit);
+        const last = page.events.at(-1);
+        const nextCursor = last ? String(last.seq) : query.after ?? (page.after > 0 ? String(page.after) : null);
+        return { status: 200, body: { data: page.events.map(publicEvent), nextCursor } };
       },
     }),
     defineRoute({
@@ -143,7 +167,7 @@ function feedRoutes(deps: EventRouteDeps): AnyRouteSpec[] {
               endpointId,
               url: endpoint?.url ?? null,
               delivered: attempts.some((attempt) => attempt.outcome === 'DELIVERED'),
-              attempts: attempts.map(({ attempt, at, outcome, httpStatus, error: failure, durationMs }) => ({ attempt, at, outcome, ...(httpStatus === undefined ? {} : { httpStatus }), ...(failure === undefined ? {} : { error: failure }), durationMs })),
+              attempts: attempts.map(attemptView),
             };
           }),
         );

@@ -1,6 +1,6 @@
 import { serviceScopes } from '../../../lib/config/env-parsers';
 import type { Server } from 'node:http';
-import { MongoClient, type CommandStartedEvent, type Document } from 'mongodb';
+import { MongoClient, type CommandStartedEvent } from 'mongodb';
 import { pino } from 'pino';
 import type { RunningFerretDb } from '../../../infra/processes/ferretdb';
 import { AccountServiceClient } from '../../../lib/clients/account-service-client';
@@ -11,30 +11,9 @@ import { LedgerStore } from '../../../services/account-service/ledger/ledger-sto
 import { pointerId } from '../../../services/account-service/ledger/model';
 import { testSigningKey } from '../../support/account-service';
 import { startTestFerretDb } from '../../support/cluster';
+import { filtersByIdOnly as byIdOnly, sentCommandsOf as sentOf, type SentCommand as Sent } from '../../support/wire-commands';
 
 jest.setTimeout(180_000);
-
-/** What one request sent to the database: command names, with the filter of every read and update. */
-interface Sent {
-  command: string;
-  collection: string;
-  filter?: Document;
-}
-
-function sentOf(event: CommandStartedEvent): Sent[] {
-  const { command } = event;
-  const collection = String(command[event.commandName] ?? '');
-  if (event.commandName === 'find') return [{ command: 'find', collection, filter: command.filter as Document }];
-  if (event.commandName === 'update') return (command.updates as Array<{ q: Document }>).map((update) => ({ command: 'update', collection, filter: update.q }));
-  return [{ command: event.commandName, collection }];
-}
-
-/** FerretDB uses an index only for a filter of exactly `{ _id: <string> }`. */
-function byIdOnly(sent: Sent): boolean {
-  if (sent.filter === undefined) return true;
-  const keys = Object.keys(sent.filter);
-  return keys.length === 1 && keys[0] === '_id' && typeof sent.filter._id === 'string';
-}
 
 /**
  * The design's promise that every hot path looks up by `_id` only, checked on the wire: the
