@@ -250,11 +250,10 @@ export class EventStore {
   async recordEvent(record: TransferEventRecord, transferView: unknown): Promise<FeedDocument> {
     const existing = await this.findEvent(record.eventId);
     if (existing) return existing;
-    const claims = await this.readClaims(record.eventId);
-    if (claims.found) return this.pointed(claims.found);
     const endpointIds = (await this.listEndpoints(record.client)).filter((endpoint) => endpoint.events === null || endpoint.events.includes(record.type)).map((endpoint) => endpoint._id);
     let seq = await this.headSeq(record.client);
-    let claim = claims.nextClaim;
+    // Claim 1 first: when an earlier attempt holds it, the refused insert reads the event's claims (and finds its place, if it took one).
+    let claim = 1;
     for (let round = 0; round < appendRoundsMax; round += 1) {
       const document: FeedDocument = { _id: feedId(record.client, seq + 1), client: record.client, seq: seq + 1, eventId: record.eventId, type: record.type, createdAt: record.createdAt, transfer: transferView, endpointIds };
       const outcome = await this.tryPlace(document, claim);

@@ -59,14 +59,15 @@ const counterpartKey = (bankId: string, accountId: string, slot: LegSlot): strin
 
 /** Every cleared customer leg has its counterpart (same bank and slot, opposite amount) and every counterpart its leg. */
 function judgeCounterparts(legs: TransferLegs, at: Finding): void {
-  const expected = new Map<string, { slot: LegSlot; leg: LegRecord; amountMinor: bigint }>();
+  const expected = new Map<string, { slot: LegSlot; leg: LegRecord; clearingAccountId: string; amountMinor: bigint }>();
   for (const [slot, leg] of customerLegs(legs)) {
-    if (leg.clearingAccountId !== undefined) expected.set(counterpartKey(leg.bankId, leg.clearingAccountId, slot), { slot, leg, amountMinor: counterpartAmount(slot, leg) });
+    const { clearingAccountId } = leg;
+    if (clearingAccountId !== undefined) expected.set(counterpartKey(leg.bankId, clearingAccountId, slot), { slot, leg, clearingAccountId, amountMinor: counterpartAmount(slot, leg) });
   }
   const booked = new Map((legs.clearing ?? []).map((entry) => [counterpartKey(entry.bankId, entry.accountId, entry.slot), entry]));
-  for (const [key, { slot, leg, amountMinor }] of expected) {
+  for (const [key, { slot, leg, clearingAccountId, amountMinor }] of expected) {
     const counterpart = booked.get(key);
-    const clearing = { bankId: leg.bankId, accountId: leg.clearingAccountId ?? '' };
+    const clearing = { bankId: leg.bankId, accountId: clearingAccountId };
     if (!counterpart) at('CLEARING_MISMATCH', `the ${slot} of ${formatMinor(leg.amountMinor)} ${leg.currency} on ${leg.accountId} has no counterpart on ${clearing.accountId}`, clearing);
     else if (counterpart.amountMinor !== amountMinor || counterpart.currency !== leg.currency) {
       at('CLEARING_MISMATCH', `the ${slot} of ${formatMinor(leg.amountMinor)} ${leg.currency} on ${leg.accountId} has a counterpart of ${signed(counterpart.amountMinor)} ${counterpart.currency}, not ${signed(amountMinor)}`, clearing);

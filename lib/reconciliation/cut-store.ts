@@ -6,8 +6,9 @@ import type { AccountMark, DatedDiscrepancy, ReconciliationState, TransferLegs, 
  * Reconciliation cuts in the transfer API's database: where each run stopped, so that the next
  * one reads only what came after. Cut n is a header `cut:<n>` (zero-padded) and its parts
  * `cut:<n>:<token>:<k>`, bounded arrays of account marks, pending transfers, findings and
- * settlement windows (one more each window: the few reopened-transfer marks and the per-bank
- * settlement totals stay in the header). A cut written before windows were kept has none. The parts are inserted first and the header
+ * settlement windows, each chunked like the others (the few reopened-transfer marks and the
+ * per-bank settlement totals stay in the header). A cut written before windows were kept has
+ * none. The parts are inserted first and the header
  * last: the header's unique insert decides the cut, so a run that loses the race for n leaves
  * only parts under its own token, which nothing names.
  * Cuts are gap-free (n + 1 is written only after n was read), so the newest is found by probing

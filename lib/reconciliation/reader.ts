@@ -1,6 +1,6 @@
 import type { AccountServiceClient } from '../clients/account-service-client';
 import { clearingAccountId } from '../contracts/account-service-contract';
-import { positionAccountId, reserveAccountId } from '../contracts/settlement';
+import { settlementAccountsOf } from '../contracts/settlement';
 import type { ChainAccount, ChainEntry } from './accounts';
 import { otherSidesAgree } from './clearing';
 import { listAccounts, readAccount, readAccountEntries, readAccountIfOpen } from './ledger-reader';
@@ -8,8 +8,7 @@ import { legsSeen, type AccountMark, type BankLedger, type ReconciliationInput, 
 import { isFinalView, recordedViewOf, type RecordedView } from './record';
 import { reopenedViewOf, type ReopenedView } from './reopened';
 import { judgeLegs, legsAgreeWith, type TransferLegs } from './transfers';
-import type { TransferRequest } from '../record/transfer-record';
-import type { TransferHistory, TransferRecordReader } from '../record/transfer-record';
+import type { TransferHistory, TransferRecordDocument, TransferRecordReader } from '../record/transfer-record';
 
 /**
  * Reads what a reconciliation run judges, in an order that makes the judgement sound while
@@ -141,29 +140,34 @@ function asLedgers(listing: Listing, chains: readonly Chain[], settlementBankId:
   return settlementBankId === undefined ? { banks } : { banks, settlementBank: ledgerOf(settlementBankId) };
 }
 
-/** The chains where a transfer's other sides are: both banks' clearing accounts, and both banks' accounts at the settlement bank. */
-function otherSideChains(request: TransferRequest, settlementBankId: string | undefined): string[] {
-  const banks = [request.source.bankId, request.target.bankId];
-  const clearing = banks.map((bankId) => chainKey(bankId, clearingAccountId(request.currency)));
-  if (settlementBankId === undefined) return clearing;
-  return [...clearing, ...banks.flatMap((bankId) => [positionAccountId(bankId, request.currency), reserveAccountId(bankId, request.currency)].map((accountId) => chainKey(settlementBankId, accountId)))];
+/**
+ * The chains where a transfer's other sides are: between two banks, both banks' clearing accounts,
+ * and, when its record fixed a settlement model, the two accounts that model moves at the settlement bank.
+ */
+function otherSideChains(record: TransferRecordDocument, settlementBankId: string | undefined): string[] {
+  const { source, target, currency } = record.request;
+  if (source.bankId === target.bankId) return [];
+  const clearing = [source.bankId, target.bankId].map((bankId) => chainKey(bankId, clearingAccountId(currency)));
+  if (settlementBankId === undefined || record.settlement === undefined) return clearing;
+  const { from, to } = settlementAccountsOf(record.settlement.model, source.bankId, target.bankId, currency);
+  return [...clearing, chainKey(settlementBankId, from), chainKey(settlementBankId, to)];
 }
 
 /** The chains to read again for a transfer final in the record: its source and target, and its other sides', unless what was seen agrees with it. */
-function chainsOf(legs: TransferLegs, view: RecordedView | undefined, request: TransferRequest | undefined, settlementBankId: string | undefined): string[] {
-  if (!view || !request || !isFinalView(view)) return [];
+function chainsOf(legs: TransferLegs, view: RecordedView | undefined, record: TransferRecordDocument | undefined, settlementBankId: string | undefined): string[] {
+  if (!view || !record || !isFinalView(view)) return [];
   const customer = legsAgreeWith(legs, view.status);
   const outcome = judgeLegs(legs, () => undefined);
   const others = customer && otherSidesAgree(legs, outcome, settlementBankId !== undefined);
   if (customer && others) return [];
-  return [...[request.source, request.target].map((ref) => chainKey(ref.bankId, ref.accountId)), ...(others ? [] : otherSideChains(request, settlementBankId))];
+  return [...[record.request.source, record.request.target].map((ref) => chainKey(ref.bankId, ref.accountId)), ...(others ? [] : otherSideChains(record, settlementBankId))];
 }
 
 /** The chains to read again for every transfer final in the record whose legs seen so far do not agree with it. */
 function chainsToReread(ledgers: Ledgers, pending: ReconciliationState['pending'], views: ReadonlyMap<string, RecordedView>, histories: ReadonlyMap<string, TransferHistory | undefined>): Set<string> {
   const keys = new Set<string>();
   for (const legs of legsSeen(ledgers.banks, pending, ledgers.settlementBank).values()) {
-    for (const key of chainsOf(legs, views.get(legs.transferId), histories.get(legs.transferId)?.record.request, ledgers.settlementBank?.bankId)) keys.add(key);
+    for (const key of chainsOf(legs, views.get(legs.transferId), histories.get(legs.transferId)?.record, ledgers.settlementBank?.bankId)) keys.add(key);
   }
   return keys;
 }

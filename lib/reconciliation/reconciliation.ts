@@ -237,7 +237,7 @@ export function legsSeen(banks: readonly BankLedger[], pending: readonly Transfe
       }
     }
   }
-  for (const { account, entries } of settlementBank?.accounts ?? []) for (const entry of entries) addSettlementEntry(legs, settlementBank?.bankId ?? '', account, entry);
+  if (settlementBank) for (const { account, entries } of settlementBank.accounts) for (const entry of entries) addSettlementEntry(legs, settlementBank.bankId, account, entry);
   return legs;
 }
 

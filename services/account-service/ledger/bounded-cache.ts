@@ -58,6 +58,11 @@ export class BoundedCache<K, V> {
     return value;
   }
 
+  /** The value, left where it is in the order and not counted: for readers that must not displace the hot entries. */
+  peek(key: K): V | undefined {
+    return this.entries.get(key);
+  }
+
   /** Stores the value as the most recently used, evicting the least recently used beyond the capacity. */
   set(key: K, value: V): void {
     this.entries.delete(key);

@@ -12,6 +12,9 @@ export class AccountNotFoundError extends Error {
 
 export type Clock = () => Date;
 
+/** Entries a walk back for a lost pointer reads at once. */
+const walkBackBatch = 50;
+
 /** The stored head hint moves every this many entries. */
 const headHintStride = 64;
 
@@ -146,6 +149,16 @@ export class Ledger {
     if (!found) throw new Error(`ledger invariant: account ${candidate._id} vanished`);
     this.accounts.set(found._id, found);
     return found;
+  }
+
+  /**
+   * The chain's latest entry for a reader walking many accounts (the account listing that
+   * reconciliation pages through): the cached head if there is one, without making it recent, else
+   * rolled forward from the stored hint, without caching it. A walk over every account then leaves
+   * the hot accounts' heads where they were.
+   */
+  async peekHead(account: AccountDocument): Promise<Head> {
+    return this.rollForward(account, this.heads.peek(account._id) ?? (await this.storedHead(account)));
   }
 
   /** The chain's latest entry: the cached head or the stored hint's entry, rolled forward by `_id` look-ups of seq + 1. */
@@ -304,32 +317,34 @@ export class Ledger {
       const blocked = entries[inserted] as EntryDocument;
       const occupant = await this.store.findEntry(account._id, blocked.seq);
       if (occupant) {
-        // The next attempt's head() rolls forward over the occupant, writing its pointer.
+        // Its pointer first, like every entry a head passes; the next attempt starts after it.
+        await this.store.writePointers([occupant]);
+        this.heads.set(account._id, occupant);
         if (waiting.has(occupant.operationId)) settle(occupant.operationId, occupant);
         else this.metrics.sequenceConflicts.inc();
         continue;
       }
-      const decided = await this.earlierDecision(account, blocked.operationId);
+      const decided = await this.earlierDecision(account, blocked.operationId, blocked.seq - 1);
       if (decided) settle(blocked.operationId, decided);
     }
   }
 
   /**
    * The seq was free, so the operation index refused: the operation was decided at an earlier seq,
-   * one the head has passed. A roll-forward writes the pointers of the entries it passes, so its
-   * pointer is there; only a chain damaged before roll-forwards wrote pointers lacks it, and is walked
-   * back from the head.
+   * at most `belowSeq`. A roll-forward writes the pointers of the entries it passes, so its pointer
+   * is there; only a chain damaged before roll-forwards wrote pointers lacks it, and is walked back.
    */
-  private async earlierDecision(account: AccountDocument, operationId: string): Promise<EntryDocument | null> {
-    const head = await this.head(account);
-    return (await this.decided(account._id, operationId)) ?? (await this.walkBackFor(account._id, head.seq, operationId));
+  private async earlierDecision(account: AccountDocument, operationId: string, belowSeq: number): Promise<EntryDocument | null> {
+    return (await this.decided(account._id, operationId)) ?? (await this.walkBackFor(account._id, belowSeq, operationId));
   }
 
-  /** Walks a chain back from `fromSeq` by `_id` look-ups (at most its length) for an operation's entry, and writes its lost pointer. */
+  /** Walks a chain back from `fromSeq` by `_id` look-ups, a batch at a time, for an operation's entry, and writes its lost pointer. */
   private async walkBackFor(accountId: string, fromSeq: number, operationId: string): Promise<EntryDocument | null> {
-    for (let seq = fromSeq; seq >= 0; seq -= 1) {
-      const entry = await this.store.findEntry(accountId, seq);
-      if (entry?.operationId !== operationId) continue;
+    const batch = walkBackBatch;
+    for (let top = fromSeq; top >= 0; top -= batch) {
+      const seqs = Array.from({ length: Math.min(batch, top + 1) }, (_, offset) => top - offset);
+      const entry = (await Promise.all(seqs.map((seq) => this.store.findEntry(accountId, seq)))).find((found) => found?.operationId === operationId);
+      if (!entry) continue;
       await this.store.writePointers([entry]);
       this.metrics.pointersRepaired.inc();
       return entry;

@@ -36,7 +36,7 @@ export async function listAccounts(store: LedgerStore, ledger: Ledger, bankId: s
   const page = accounts.slice(0, limit);
   const data: AccountView[] = [];
   const today = ledger.moment().day;
-  for (const account of page) data.push(accountView(bankId, account, await ledger.head(account), today));
+  for (const account of page) data.push(accountView(bankId, account, await ledger.peekHead(account), today));
   const last = page.at(-1);
   return { data, nextCursor: accounts.length > limit && last ? last._id : null };
 }

@@ -1,5 +1,5 @@
 import { clearingAccountId } from '../../../lib/contracts/account-service-contract';
-import type { Ledger } from '../ledger/ledger';
+import type { Caller, Ledger } from '../ledger/ledger';
 import type { AccountDocument, EntryDocument } from '../ledger/model';
 
 /**
@@ -22,12 +22,16 @@ async function clearingAccount(ledger: Ledger, accountId: string, currency: stri
   return account;
 }
 
-/** Books the counterpart of `leg` if it is an applied leg that names a clearing account; returns it. */
-export async function bookCounterpart(ledger: Ledger, leg: EntryDocument): Promise<EntryDocument | undefined> {
+/**
+ * Books the counterpart of `leg` if it is an applied leg that names a clearing account; returns it.
+ * Under the leg's caller, so the clearing account's queue is bounded and shed like any other: a
+ * counterpart refused or dropped is booked by the next request that meets the leg.
+ */
+export async function bookCounterpart(ledger: Ledger, leg: EntryDocument, caller?: Caller): Promise<EntryDocument | undefined> {
   const accountId = leg.clearingAccountId;
   if (accountId === undefined || leg.outcome !== 'APPLIED' || leg.amountMinor === 0n) return undefined;
   await clearingAccount(ledger, accountId, leg.requestedCurrency);
-  const counterpart = await ledger.apply(accountId, { operationId: leg.operationId, kind: 'clearing', amountMinor: -leg.amountMinor, currency: leg.requestedCurrency });
+  const counterpart = await ledger.apply(accountId, { operationId: leg.operationId, kind: 'clearing', amountMinor: -leg.amountMinor, currency: leg.requestedCurrency }, caller);
   if (counterpart.kind !== 'clearing' || counterpart.amountMinor !== -leg.amountMinor) {
     throw new Error(`ledger invariant: ${leg.operationId} on ${accountId} was decided as ${counterpart.kind} of ${counterpart.amountMinor}, not the counterpart of ${leg.amountMinor}`);
   }

@@ -34,7 +34,7 @@ async function move(ledger: Ledger, kind: 'deposit' | 'debit' | 'credit', operat
   if (entry.kind === 'void') return { entry, refusal: 'TRANSFER_VOIDED' };
   if (conflicts(entry, request)) throw new ApiError('IDEMPOTENCY_CONFLICT', `${operationId} was decided with another amount or currency`);
   // On a replay too: the request that applied the leg may have stopped before its counterpart.
-  await bookCounterpart(ledger, entry);
+  await bookCounterpart(ledger, entry, request.caller);
   return entry.outcome === 'REFUSED' ? { entry, refusal: entry.code } : { entry };
 }
 
@@ -87,13 +87,13 @@ export async function settle(ledger: Ledger, request: MoneyRequest): Promise<Dec
 export async function refund(ledger: Ledger, accountId: string, transferId: string, caller?: Caller): Promise<EntryDocument> {
   const earlier = await ledger.decided(accountId, refundOperationId(transferId));
   if (earlier) {
-    await bookCounterpart(ledger, earlier);
+    await bookCounterpart(ledger, earlier, caller);
     return earlier;
   }
   const account = await ledger.account(accountId);
   const debitSlot = await ledger.apply(accountId, { operationId: debitOperationId(transferId), kind: 'void', amountMinor: 0n, currency: account.currency }, caller);
   if (debitSlot.kind === 'void') return debitSlot;
-  await bookCounterpart(ledger, debitSlot);
+  await bookCounterpart(ledger, debitSlot, caller);
   const applied = debitSlot.outcome === 'APPLIED';
   const reversal = await ledger.apply(accountId, {
     operationId: refundOperationId(transferId),
@@ -105,7 +105,7 @@ export async function refund(ledger: Ledger, accountId: string, transferId: stri
     ...(applied && debitSlot.day !== undefined ? { debitDay: debitSlot.day } : {}),
     ...(applied && debitSlot.clearingAccountId !== undefined ? { clearingAccountId: debitSlot.clearingAccountId } : {}),
   }, caller);
-  await bookCounterpart(ledger, reversal);
+  await bookCounterpart(ledger, reversal, caller);
   return reversal;
 }
 
@@ -116,6 +116,6 @@ export async function refund(ledger: Ledger, accountId: string, transferId: stri
 export async function voidCredit(ledger: Ledger, accountId: string, transferId: string, caller?: Caller): Promise<EntryDocument> {
   const account = await ledger.account(accountId);
   const slot = await ledger.apply(accountId, { operationId: creditOperationId(transferId), kind: 'void', amountMinor: 0n, currency: account.currency }, caller);
-  await bookCounterpart(ledger, slot);
+  await bookCounterpart(ledger, slot, caller);
   return slot;
 }

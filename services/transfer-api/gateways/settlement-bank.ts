@@ -26,11 +26,6 @@ export interface LiquidityRequest {
   currency: string;
 }
 
-/** The reserve debit of a funds-out: an operation id of its own kind, apart from any transfer's. */
-export function fundsOutId(fundsId: string): string {
-  return fundsOutTransferId(fundsId);
-}
-
 /** The API's calls to the settlement bank: opening the participants' accounts, reading them. */
 export class SettlementBank {
   private readonly client: AccountServiceClient;
@@ -97,7 +92,7 @@ export class SettlementBank {
           throw new ApiError('INSUFFICIENT_LIQUIDITY', `the reserve would be ${formatMinor(left)}, below the Net Debit Cap of ${row.netDebitCapMinor ?? '0'}; lower the cap first`, 'amountMinor');
         }
       }
-      const answer = await this.call('POST', `/v1/accounts/${reserveAccountId(bankId, funds.currency)}/debits`, { transferId: fundsOutId(funds.fundsId), amountMinor: funds.amountMinor, currency: funds.currency });
+      const answer = await this.call('POST', `/v1/accounts/${reserveAccountId(bankId, funds.currency)}/debits`, { transferId: fundsOutTransferId(funds.fundsId), amountMinor: funds.amountMinor, currency: funds.currency });
       if (answer.status !== 200) throw this.refusal(answer, `funds-out ${funds.fundsId}`);
       return this.row(bankId, funds.currency);
     });
@@ -128,7 +123,7 @@ export class SettlementBank {
 
   /** Whether a funds-out was decided already (its repeat then answers the first decision, whatever the cap is now). */
   private async decided(bankId: string, funds: LiquidityRequest): Promise<boolean> {
-    const answer = await this.call('GET', `/v1/accounts/${reserveAccountId(bankId, funds.currency)}/operations/${encodeURIComponent(`${fundsOutId(funds.fundsId)}:debit`)}`);
+    const answer = await this.call('GET', `/v1/accounts/${reserveAccountId(bankId, funds.currency)}/operations/${encodeURIComponent(`${fundsOutTransferId(funds.fundsId)}:debit`)}`);
     return answer.status === 200;
   }
 

@@ -34,18 +34,18 @@ interface Run {
 }
 
 /**
+ * Every account a run reads: the 4 customer accounts, the clearing account (EUR) of each of the 3
+ * banks, and at the settlement bank a reserve and a position per bank and settlement currency (2).
+ */
+const accountsInAllChains = 4 + 3 + 3 * 2 * 2;
+
+/**
  * Reconciliation on the real cluster: clean ledgers give a clean report with the right
  * settlement positions; an entry written straight into a bank's database is reported; each run
  * reads only what follows the previous run's cut, and judges transfers from their record, so a
  * transfer whose workflow Temporal no longer has is judged like any other, and one that a later
  * run (a reset) recorded again is judged again without any new ledger entry.
  */
-/**
- * Every account a run reads: the 4 customer accounts, the clearing account (EUR) of each of the 3
- * banks, and at the settlement bank a reserve and a position per bank and settlement currency (2).
- */
-const accountsRead = 4 + 3 + 3 * 2 * 2;
-
 describe('reconciliation', () => {
   let env: TestCluster;
   let operator: ApiCaller;
@@ -123,7 +123,7 @@ describe('reconciliation', () => {
         return runs.find((run) => run.reconciliationId.startsWith('scheduled') && run.status === 'COMPLETED');
       }, 60_000);
       const run = await operator.get(`/v1/reconciliations/${scheduled.reconciliationId}`);
-      expect(run.body).toMatchObject({ discrepancyFound: false, report: { discrepancyCount: 0, accounts: accountsRead } });
+      expect(run.body).toMatchObject({ discrepancyFound: false, report: { discrepancyCount: 0, accounts: accountsInAllChains } });
     } finally {
       await connection.close();
     }
@@ -137,7 +137,7 @@ describe('reconciliation', () => {
     expect(report?.discrepancies).toEqual([]);
     // The scheduled run before it read every chain; this one continues from its cut and finds nothing new.
     expect(report?.read).toEqual({ fromCut: expect.any(Number), fullReadReason: null, accountsRead: 0, entriesRead: 0 });
-    expect(report?.accounts).toBe(accountsRead);
+    expect(report?.accounts).toBe(accountsInAllChains);
     // Each bank's clearing account mirrors its legs at the settlement bank, read in the same run.
     expect(report?.settlementBank).toBe(env.cluster.settlementBankId);
     expect(report?.clearing.map((row) => [row.bankId, row.currency, row.holds])).toEqual([['bank-a', 'EUR', true], ['bank-b', 'EUR', true], ['bank-c', 'EUR', true]]);

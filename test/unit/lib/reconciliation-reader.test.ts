@@ -8,6 +8,7 @@ import { CutUnreadableError, type ReconciliationCuts, type StoredCut } from '../
 import { readForReconciliation, type PreviousCut, type ReadProgress } from '../../../lib/reconciliation/reader';
 import type { TransferState, TransferStatus } from '../../../lib/contracts/transfer-contract';
 import type { TransferHistory, TransferRecordReader, TransferStatusEntry } from '../../../lib/record/transfer-record';
+import type { SettlementPolicy } from '../../../lib/contracts/settlement';
 
 /** A bank's account service in memory, answering the three read routes reconciliation uses. */
 class FakeBank {
@@ -72,6 +73,8 @@ const terminal: readonly TransferStatus[] = ['COMPLETED', 'REJECTED', 'REFUNDED'
 class FakeRecord implements TransferRecordReader {
   readonly statuses = new Map<string, TransferStatus>();
   readonly histories = new Map<string, TransferStatusEntry[]>();
+  /** How every transfer of this record settles (as the API fixes it when it records one); none: recorded before settlement. */
+  settlement: SettlementPolicy | undefined;
   onRead: (transferId: string) => void = () => undefined;
   forgetFails = false;
   /** Runs as a transfer is about to be forgotten: a write that races the forgetting. */
@@ -81,7 +84,7 @@ class FakeRecord implements TransferRecordReader {
     this.onRead(transferId);
     const status = this.statuses.get(transferId);
     const request = { source: { bankId: 'bank-a', accountId: 'alice' }, target: { bankId: 'bank-b', accountId: 'bob' }, amountMinor: '1', currency: 'EUR', reference: null };
-    const record = { _id: transferId, client: 'c', fingerprint: 'f', request, createdAt: 'then' };
+    const record = { _id: transferId, client: 'c', fingerprint: 'f', request, createdAt: 'then', ...(this.settlement ? { settlement: this.settlement } : {}) };
     const entries = this.histories.get(transferId);
     if (entries) return { record, entries: [...entries] };
     if (status === undefined) return undefined;
@@ -348,6 +351,7 @@ describe('transfers the record reopened after they ended', () => {
 /** A settlement bank with both participants' positions (cap 1000), marked with the first window. */
 function settlementWorld() {
   const { bankA, bankB, record } = world();
+  record.settlement = { model: 'deferred-net', bankId: 'settlement' };
   const settlement = new FakeBank('settlement').open('position.bank-a.EUR', 'EUR', '1000').open('position.bank-b.EUR', 'EUR', '1000').open('reserve.bank-a.EUR');
   for (const accountId of ['position.bank-a.EUR', 'position.bank-b.EUR']) settlement.append(accountId, 'w-000001:window', 'window', 0n, { windowId: 'w-000001' });
   settlement.append('reserve.bank-a.EUR', 'opening-reserve:deposit', 'deposit', 5_000n);

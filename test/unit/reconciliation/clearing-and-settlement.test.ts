@@ -146,6 +146,14 @@ describe('reconciliation of clearing accounts and the settlement bank', () => {
     expect(report.discrepancies.find((d) => d.kind === 'CLEARING_MISMATCH')).toMatchObject({ bankId: 'bank-b', accountId: 'clearing.EUR', detail: 'a clearing entry of -10 EUR in the credit slot, and no cleared customer credit at bank-b' });
   });
 
+  test('when a transfer\'s debit is cleared and its credit is not, then one CLEARING_MISMATCH says which, and the receiving bank\'s clearing no longer mirrors', () => {
+    const world = cleanWorld();
+    const { report } = run({ ...world, bob: [['t1:credit', 'credit', 200n]], clearingB: [] });
+    expect(kinds(report)).toEqual(['CLEARING_MIRROR bank-b', 'CLEARING_MISMATCH t1']);
+    expect(report.discrepancies.find((d) => d.kind === 'CLEARING_MISMATCH')).toMatchObject({ transferId: 't1', bankId: 'bank-b', accountId: 'bob', detail: 'its debit is cleared, its credit or refund is not' });
+    expect(report.clearing.find((row) => row.bankId === 'bank-b')).toMatchObject({ clearingMinor: '0', settlementMinor: '200', holds: false });
+  });
+
   test('when a refunded transfer\'s reservation was never released, then SETTLEMENT_MISMATCH, and its window no longer sums to 0 with nothing in flight', () => {
     const world = cleanWorld();
     const { report } = run({ ...world, positionA: replaced(world.positionA, 't2:refund', undefined) });
