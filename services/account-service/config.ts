@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type AcceptedServiceKey, bankIdPattern, bindHostSchema, logLevelSchema, parseEnv, serviceKeysSchema } from '../../lib/config/env-parsers';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/telemetry/tracing';
-import { ledgerBoundsDefaults, type LedgerBounds } from './ledger/ledger';
+import { groupCommitDefaults, ledgerBoundsDefaults, type GroupCommitOptions, type LedgerBounds } from './ledger/ledger';
 
 function isTimeZone(name: string): boolean {
   try {
@@ -23,6 +23,9 @@ export const envSchema = z
   SERVICE_KEYS: serviceKeysSchema,
   LEDGER_BATCH_SIZE_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
   LEDGER_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(0),
+  /** Cross-account commit: the decided batches of many accounts appended with one insert, at most this many entries each. */
+  LEDGER_CROSS_ACCOUNT_COMMIT: z.enum(['on', 'off']).default(groupCommitDefaults.crossAccount ? 'on' : 'off'),
+  LEDGER_COMMIT_ENTRIES_MAX: z.coerce.number().int().min(1).max(100_000).default(groupCommitDefaults.entriesPerWriteMax),
   /** Bounds of the ledger's in-process caches (entries, least recently used dropped first) and of each account's queue. */
   LEDGER_ACCOUNT_CACHE_MAX: z.coerce.number().int().min(1).max(100_000_000).default(ledgerBoundsDefaults.accountsCachedMax),
   LEDGER_HEAD_CACHE_MAX: z.coerce.number().int().min(1).max(100_000_000).default(ledgerBoundsDefaults.headsCachedMax),
@@ -56,8 +59,8 @@ export interface AccountServiceConfig {
   /** keyId → the key and its scopes, for every key this service accepts. */
   serviceKeys: ReadonlyMap<string, AcceptedServiceKey>;
   mongodbPoolSizeMax: number;
-  /** Group commit: the most operations per batch, and how long an idle account's first one waits for more. */
-  groupCommit: { batchSizeMax: number; batchLingerMs: number };
+  /** Group commit: per account (batch size, linger) and across accounts (on or off, entries per insert). */
+  groupCommit: GroupCommitOptions;
   /** Cached account documents and heads, and queued operations per account (beyond: 503 OVERLOADED). */
   ledgerBounds: LedgerBounds;
   logLevel: string;
@@ -79,7 +82,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): AccountServiceConfig {
     databaseName: parsed.DATABASE_NAME ?? `ledger_${parsed.BANK_ID.replace(/-/g, '_')}`,
     serviceKeys: new Map(parsed.SERVICE_KEYS.map((key) => [key.keyId, key])),
     mongodbPoolSizeMax: parsed.MONGODB_POOL_SIZE_MAX,
-    groupCommit: { batchSizeMax: parsed.LEDGER_BATCH_SIZE_MAX, batchLingerMs: parsed.LEDGER_BATCH_LINGER_MS },
+    groupCommit: {
+      batchSizeMax: parsed.LEDGER_BATCH_SIZE_MAX,
+      batchLingerMs: parsed.LEDGER_BATCH_LINGER_MS,
+      crossAccount: parsed.LEDGER_CROSS_ACCOUNT_COMMIT === 'on',
+      entriesPerWriteMax: parsed.LEDGER_COMMIT_ENTRIES_MAX,
+    },
     ledgerBounds: { accountsCachedMax: parsed.LEDGER_ACCOUNT_CACHE_MAX, headsCachedMax: parsed.LEDGER_HEAD_CACHE_MAX, queuedPerAccountMax: parsed.LEDGER_QUEUE_DEPTH_MAX },
     logLevel: parsed.LOG_LEVEL,
     tracing: tracingConfig(parsed, `account-service-${parsed.BANK_ID}`),

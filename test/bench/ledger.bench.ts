@@ -1,9 +1,12 @@
 /**
  * Account-service ledger costs over real HTTP on real FerretDB: per-operation latency at 1k
  * and at 100k entries on one account (the design's promise: the same cost), and debits/s
- * on one hot account and spread over many.
+ * on one hot account and spread over many, against the signed no-op request (GET /v1/whoami).
+ * The rates are measured on two services side by side, each on its own FerretDB: one with the
+ * cross-account commit (the default), one with LEDGER_CROSS_ACCOUNT_COMMIT=off; the two take
+ * turns run by run, in alternating order, so that the machine's drift falls on both alike.
  *
- *   npm run bench:ledger [-- --ops 300 --clients 16 --accounts 100 --throughput-ops 2000]
+ *   npm run bench:ledger [-- --ops 300 --clients 16 --accounts 100 --throughput-ops 2000 --rounds 2]
  */
 import { LedgerStore } from '../../services/account-service/ledger/ledger-store';
 import { startAccountServiceFixture, type AccountServiceFixture } from '../support/account-service';
@@ -81,6 +84,54 @@ async function debitsPerSecond(bank: AccountServiceFixture, accounts: readonly s
   return { perSecond: total / seconds, p50Ms: percentile(latenciesMs, 0.5), p99Ms: percentile(latenciesMs, 0.99) };
 }
 
+/** `total` signed no-op requests (GET /v1/whoami) by `clients` concurrent callers: the cost of HTTP, signing and routing alone. */
+async function noOpsPerSecond(bank: AccountServiceFixture, clients: number, total: number): Promise<Throughput> {
+  const { seconds, latenciesMs } = await closedLoopLatencies(total, clients, async () => {
+    const answer = await bank.call('GET', '/v1/whoami');
+    if (answer.status !== 200) throw new Error(`whoami answered ${answer.status}`);
+  });
+  return { perSecond: total / seconds, p50Ms: percentile(latenciesMs, 0.5), p99Ms: percentile(latenciesMs, 0.99) };
+}
+
+/** A service of the A/B comparison and what each of its runs measured. */
+interface Arm {
+  name: string;
+  bank: AccountServiceFixture;
+  runs: Array<Record<'noOp' | 'hot' | 'spread', Throughput>>;
+}
+
+/** One round on one arm: no-op, hot account and spread debits, each `total` requests by `clients` callers. */
+async function measureRound(arm: Arm, round: number, clients: number, total: number, spreadAccounts: number): Promise<void> {
+  const noOp = await noOpsPerSecond(arm.bank, clients, total);
+  const hot = await debitsPerSecond(arm.bank, ['hot'], clients, total, `hot-${round}`);
+  const spread = await debitsPerSecond(arm.bank, Array.from({ length: spreadAccounts }, (_, a) => `spread-${a}`), clients, total, `spread-${round}`);
+  arm.runs.push({ noOp, hot, spread });
+  console.log(`  round ${round + 1}, ${arm.name}: no-op ${noOp.perSecond.toFixed(0)}/s, hot ${hot.perSecond.toFixed(0)}/s, spread ${spread.perSecond.toFixed(0)}/s`);
+}
+
+function meanRate(arm: Arm, what: 'noOp' | 'hot' | 'spread'): number {
+  return arm.runs.reduce((sum, run) => sum + run[what].perSecond, 0) / arm.runs.length;
+}
+
+/** The mean over rounds of a rate divided by the no-op rate measured just before it on the same service: the machine's drift cancels. */
+function meanRatioToNoOp(arm: Arm, what: 'hot' | 'spread'): number {
+  return arm.runs.reduce((sum, run) => sum + run[what].perSecond / run.noOp.perSecond, 0) / arm.runs.length;
+}
+
+function printComparison(arms: readonly Arm[], clients: number, total: number, spreadAccounts: number): void {
+  console.log(`\nrequests/s, ${clients} concurrent clients, ${total} requests a run, mean of ${arms[0]?.runs.length} rounds; ratio: to the signed no-op run just before, on the same service`);
+  console.log(`cross-account commit   no-op/s   hot/s  (ratio)   over ${spreadAccounts} accounts/s  (ratio)   spread p50 / p99 ms (last run)`);
+  for (const arm of arms) {
+    const last = arm.runs.at(-1)?.spread as Throughput;
+    const rate = (what: 'noOp' | 'hot' | 'spread', width: number): string => meanRate(arm, what).toFixed(0).padStart(width);
+    const ratio = (what: 'hot' | 'spread'): string => `${meanRatioToNoOp(arm, what).toFixed(2)}x`;
+    console.log(`${arm.name.padEnd(21)}  ${rate('noOp', 7)}  ${rate('hot', 6)}  (${ratio('hot')})   ${rate('spread', 12)}            (${ratio('spread')})   ${ms(last.p50Ms, 6)} / ${ms(last.p99Ms, 6)}`);
+  }
+  const [on, off] = arms as [Arm, Arm];
+  const onOverOff = (what: 'hot' | 'spread'): string => (meanRatioToNoOp(on, what) / meanRatioToNoOp(off, what)).toFixed(2);
+  console.log(`on/off (of the ratios): spread debits ${onOverOff('spread')}x, hot account ${onOverOff('hot')}x`);
+}
+
 async function seed(store: LedgerStore, accountId: string, entries: number): Promise<void> {
   const startedAt = performance.now();
   await seedLedgerAccount(store, accountId, entries);
@@ -96,29 +147,39 @@ async function main(): Promise<void> {
   const clients = numberArgument('clients', 16);
   const spreadAccounts = numberArgument('accounts', 100);
   const throughputOps = numberArgument('throughput-ops', 2_000);
+  const rounds = numberArgument('rounds', 2);
   // The 1k account holds 999 minor units: the warm-up debit and `ops` debits must fit.
   if (ops > 998) throw new Error('--ops must be at most 998 (the 1k account is funded by its 999 seeded deposits)');
-  console.log('starting FerretDB and the account service…');
-  const bank = await startAccountServiceFixture('bench-ledger');
+  console.log('starting two FerretDBs and two account services (cross-account commit on: the default; off: LEDGER_CROSS_ACCOUNT_COMMIT=off)…');
+  const arms: Arm[] = [
+    { name: 'on', bank: await startAccountServiceFixture('bench-ledger'), runs: [] },
+    { name: 'off', bank: await startAccountServiceFixture('bench-ledger-off', 'bank-a', { LEDGER_CROSS_ACCOUNT_COMMIT: 'off' }), runs: [] },
+  ];
+  const bank = (arms[0] as Arm).bank;
   try {
-    const store = new LedgerStore(bank.db);
     console.log('seeding accounts with direct chain writes (decideBatch + appendEntries + writePointers, 1,000 a batch)…');
+    const store = new LedgerStore(bank.db);
     // Each seeded entry deposits 1 minor unit: enough for every debit made on the account below.
     await seed(store, 'warm-up', 2 * processWarmUpOps + 2);
     await seed(store, 'small', 1_000);
     await seed(store, 'large', 100_000);
-    await seed(store, 'hot', throughputOps + 2);
-    for (let a = 0; a < spreadAccounts; a += 1) await seed(store, `spread-${a}`, Math.ceil(throughputOps / spreadAccounts) + 2);
-    console.log(`  ${spreadAccounts} spread accounts: ${Math.ceil(throughputOps / spreadAccounts) + 2} entries each`);
+    // Every run debits each account once untimed, then its share of the timed debits.
+    const perSpreadAccount = rounds * (Math.ceil(throughputOps / spreadAccounts) + 1) + 2;
+    for (const arm of arms) {
+      const armStore = new LedgerStore(arm.bank.db);
+      await seed(armStore, 'hot', rounds * (throughputOps + 1) + 2);
+      for (let a = 0; a < spreadAccounts; a += 1) await seed(armStore, `spread-${a}`, perSpreadAccount);
+    }
+    console.log(`  ${spreadAccounts} spread accounts on each service: ${perSpreadAccount} entries each`);
 
     console.log(`warming up the service (${processWarmUpOps} operations of each kind on another account)…`);
     await perOperation(bank, ['warm-up'], processWarmUpOps);
     console.log(`timing ${ops} sequential operations of each kind at 1k and at 100k entries, the two accounts taking turns…`);
     const [small, large] = (await perOperation(bank, ['small', 'large'], ops)) as [Record<Kind, Timing>, Record<Kind, Timing>];
-    console.log(`timing ${throughputOps} debits with ${clients} concurrent clients on one hot account…`);
-    const hot = await debitsPerSecond(bank, ['hot'], clients, throughputOps, 'hot');
-    console.log(`timing ${throughputOps} debits with ${clients} concurrent clients over ${spreadAccounts} accounts…`);
-    const spread = await debitsPerSecond(bank, Array.from({ length: spreadAccounts }, (_, a) => `spread-${a}`), clients, throughputOps, 'spread');
+    console.log(`timing no-ops, hot-account debits and debits over ${spreadAccounts} accounts, ${throughputOps} each, ${clients} clients, ${rounds} rounds on each service…`);
+    for (let round = 0; round < rounds; round += 1) {
+      for (const arm of round % 2 === 0 ? arms : [...arms].reverse()) await measureRound(arm, round, clients, throughputOps, spreadAccounts);
+    }
 
     console.log(`\nper-operation latency on one account, ${ops} sequential operations each (ms)`);
     console.log(`operation    p50@1k   p99@1k   p50@100k   p99@100k   p50 100k/1k (target ≤ ${ratioTarget.toFixed(1)})`);
@@ -128,13 +189,9 @@ async function main(): Promise<void> {
       const ratio = b.p50Ms / a.p50Ms;
       console.log(`${kind.padEnd(10)}  ${ms(a.p50Ms, 7)}  ${ms(a.p99Ms, 7)}  ${ms(b.p50Ms, 9)}  ${ms(b.p99Ms, 9)}   ${ratio.toFixed(2).padStart(6)}x ${ratio <= ratioTarget ? 'ok' : 'MISSED'}`);
     }
-    console.log(`\ndebits, ${clients} concurrent clients, ${throughputOps} debits each run`);
-    console.log('where                 debits/s   p50 ms   p99 ms');
-    for (const [where, row] of [['one hot account', hot], [`over ${spreadAccounts} accounts`, spread]] as const) {
-      console.log(`${where.padEnd(20)}  ${row.perSecond.toFixed(1).padStart(8)}  ${ms(row.p50Ms, 7)}  ${ms(row.p99Ms, 7)}`);
-    }
+    printComparison(arms, clients, throughputOps, spreadAccounts);
   } finally {
-    await bank.stop();
+    await Promise.all(arms.map((arm) => arm.bank.stop()));
   }
 }
 

@@ -64,8 +64,9 @@ export class LedgerStore {
   }
 
   /**
-   * Appends a run of consecutive entries with one ordered insert. Both MongoDB and FerretDB
-   * keep the prefix inserted before the first conflict, so the answer is how many were decided.
+   * Appends entries with one ordered insert: a run of one account's consecutive entries, or the
+   * runs of many accounts laid end to end. Both MongoDB and FerretDB keep the prefix inserted
+   * before the first conflict, so the answer is how many (from the start) were inserted.
    */
   async appendEntries(entries: readonly EntryDocument[]): Promise<number> {
     if (entries.length === 0) return 0;

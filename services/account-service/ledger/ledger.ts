@@ -1,5 +1,6 @@
 import type { LedgerMetrics } from './ledger-metrics';
 import { BoundedCache } from './bounded-cache';
+import { appendAlone, CrossAccountCommit, type AppendRun } from './cross-account-commit';
 import { decideBatch, openingEntry, utcDay } from './decide';
 import type { LedgerStore } from './ledger-store';
 import type { AccountDocument, EntryDocument, Head, Operation } from './model';
@@ -35,9 +36,13 @@ export interface GroupCommitOptions {
   batchSizeMax: number;
   /** How long the first operation of an idle account's batch waits for company; 0 = never waits. */
   batchLingerMs: number;
+  /** The decided batches of many accounts appended with one insert (and their pointers with one more); false: each on its own. */
+  crossAccount: boolean;
+  /** Most entries in one cross-account insert (whole batches: at least one). */
+  entriesPerWriteMax: number;
 }
 
-export const groupCommitDefaults: GroupCommitOptions = { batchSizeMax: 100, batchLingerMs: 0 };
+export const groupCommitDefaults: GroupCommitOptions = { batchSizeMax: 100, batchLingerMs: 0, crossAccount: true, entriesPerWriteMax: 1_000 };
 
 /** How much a process keeps per account: everything cached can be read again, everything queued is waited for. */
 export interface LedgerBounds {
@@ -95,7 +100,8 @@ function abandonment(caller: Caller | undefined, now: number): OperationDroppedE
 /**
  * Decides operations on account chains: every decision is an insert at `<account>:<seq>`
  * guarded by unique indexes, every look-up is by `_id`. Operations for one account queue in
- * the process and are decided as a batch from one head (group commit); the unique indexes
+ * the process and are decided as a batch from one head (group commit); the batches of many
+ * accounts decided at once are appended together (cross-account commit). The unique indexes
  * still guard everything across processes, the queue only removes wasted work.
  */
 export class Ledger {
@@ -103,6 +109,7 @@ export class Ledger {
   private readonly heads: BoundedCache<string, Head>;
   /** Only accounts with operations in flight: drain() removes an account's queue once it is empty. */
   private readonly queues = new Map<string, Pending[]>();
+  private readonly appendRun: AppendRun;
 
   constructor(
     private readonly store: LedgerStore,
@@ -116,6 +123,7 @@ export class Ledger {
     // A cached account document's head hint is as old as the document: a dropped head takes its
     // document along, so that the head is found again from a fresh hint, not rolled over the whole chain.
     this.heads = new BoundedCache('heads', bounds.headsCachedMax, metrics.caches, (accountId) => this.accounts.delete(accountId));
+    this.appendRun = groupCommit.crossAccount ? new CrossAccountCommit(store, groupCommit.entriesPerWriteMax).append : appendAlone(store);
   }
 
   /** Accounts with a queue now: those with operations in flight, never an idle one. */
@@ -352,14 +360,13 @@ export class Ledger {
     return null;
   }
 
-  /** Appends consecutive entries with one ordered insert; returns how many were decided. */
+  /** Appends consecutive entries and their pointers (with other accounts' when cross-account); returns how many were decided. */
   private async appendDecided(entries: readonly EntryDocument[]): Promise<number> {
-    const inserted = await this.store.appendEntries(entries);
+    // Pointers are written before this answers: should they fail, the head stays behind and the next roll-forward writes them.
+    const inserted = await this.appendRun(entries);
     if (inserted === 0) return 0;
     const decided = entries.slice(0, inserted);
     const last = decided[decided.length - 1] as EntryDocument;
-    // Pointers first: should they fail, the head stays behind and the next roll-forward writes them.
-    await this.store.writePointers(decided);
     this.heads.set(last.accountId, last);
     for (const entry of decided) {
       this.metrics.decisions.inc({ kind: entry.kind, outcome: entry.outcome, code: entry.code ?? 'NONE' });

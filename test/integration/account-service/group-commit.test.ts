@@ -3,7 +3,7 @@ import type { RunningFerretDb } from '../../../infra/processes/ferretdb';
 import { Registry } from 'prom-client';
 import { createLedgerMetrics, type LedgerMetrics } from '../../../services/account-service/ledger/ledger-metrics';
 import { decide } from '../../../services/account-service/ledger/decide';
-import { Ledger, ledgerBoundsDefaults, type LedgerBounds } from '../../../services/account-service/ledger/ledger';
+import { Ledger, groupCommitDefaults, ledgerBoundsDefaults, type LedgerBounds } from '../../../services/account-service/ledger/ledger';
 import { LedgerStore } from '../../../services/account-service/ledger/ledger-store';
 import { entryId, type EntryDocument } from '../../../services/account-service/ledger/model';
 import { openAccount } from '../../../services/account-service/use-cases/accounts';
@@ -76,7 +76,7 @@ describe('group commit: batches of operations decided from one head', () => {
     const store = new ObservedStore(db);
     const registry = new Registry();
     const metrics = createLedgerMetrics(registry);
-    return { store, metrics, registry, ledger: new Ledger(store, () => new Date(), metrics, { batchSizeMax: 100, batchLingerMs: lingerMs }, undefined, bounds) };
+    return { store, metrics, registry, ledger: new Ledger(store, () => new Date(), metrics, { ...groupCommitDefaults, batchLingerMs: lingerMs }, undefined, bounds) };
   }
 
   async function fundedAccount(ledger: Ledger, store: LedgerStore, funds: bigint): Promise<string> {

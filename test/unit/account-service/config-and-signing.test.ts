@@ -115,6 +115,11 @@ describe('account-service configuration', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  test('when the cross-account commit is not configured, then it is on with 1,000 entries a write; LEDGER_CROSS_ACCOUNT_COMMIT=off turns it off', () => {
+    expect(loadConfig(valid).groupCommit).toMatchObject({ crossAccount: true, entriesPerWriteMax: 1_000 });
+    expect(loadConfig({ ...valid, LEDGER_CROSS_ACCOUNT_COMMIT: 'off', LEDGER_COMMIT_ENTRIES_MAX: '50' }).groupCommit).toMatchObject({ crossAccount: false, entriesPerWriteMax: 50 });
+  });
+
   test.each([
     ['BANK_ID', { BANK_ID: undefined }],
     ['BANK_ID', { BANK_ID: 'Bank A' }],
@@ -123,6 +128,8 @@ describe('account-service configuration', () => {
     ['SERVICE_KEYS', { SERVICE_KEYS: 'key-a:too-short' }],
     ['PORT', { PORT: '70000' }],
     ['LEDGER_BATCH_SIZE_MAX', { LEDGER_BATCH_SIZE_MAX: '0' }],
+    ['LEDGER_CROSS_ACCOUNT_COMMIT', { LEDGER_CROSS_ACCOUNT_COMMIT: 'yes' }],
+    ['LEDGER_COMMIT_ENTRIES_MAX', { LEDGER_COMMIT_ENTRIES_MAX: '0' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
   ])('when %s is missing or invalid, then start-up fails naming it', (variable, change) => {
     expect(() => loadConfig({ ...valid, ...change })).toThrow(new RegExp(`^Invalid ${variable}:`));
