@@ -4,9 +4,19 @@ import { errorAnswerSchema, ledgerEntryViewSchema, type LedgerEntryView, type Tr
 import { isBusinessRefusal } from '../lib/contracts/error-codes';
 import type { SigningKey } from '../lib/crypto/request-signing';
 
+/**
+ * What the saga needs of a leg's entry: which slot, what was decided, and the settlement window.
+ * Balances and amounts stay at the bank: they are not copied into every workflow history.
+ */
+export type LegDecision = Pick<LedgerEntryView, 'operationId' | 'kind' | 'outcome' | 'code' | 'windowId'>;
+
+export function legDecisionOf({ operationId, kind, outcome, code, windowId }: LedgerEntryView): LegDecision {
+  return { operationId, kind, outcome, ...(code !== undefined ? { code } : {}), ...(windowId !== undefined ? { windowId } : {}) };
+}
+
 /** A ledger call that reached its decision, with the attempt that got it (for the operator view). */
 export interface LegResult {
-  entry: LedgerEntryView;
+  entry: LegDecision;
   attempt: number;
 }
 
@@ -46,14 +56,14 @@ export const bankUnavailableType = 'BANK_UNAVAILABLE';
 function decisionOf(bankId: string, response: AccountServiceResponse, attempt: number): LegResult {
   if (response.status === 200) {
     const entry = ledgerEntryViewSchema.safeParse(response.body);
-    if (entry.success) return { entry: entry.data, attempt };
+    if (entry.success) return { entry: legDecisionOf(entry.data), attempt };
     throw ApplicationFailure.retryable(`${bankId} answered 200 with a body that is not a ledger entry: ${entry.error.issues[0]?.message ?? 'invalid'}`, bankUnavailableType);
   }
   const answer = errorAnswerSchema.safeParse(response.body);
   const error = answer.success ? answer.data.error : undefined;
   if (response.status < 500 && response.status !== 401 && error && isBusinessRefusal(error.code)) {
     const entry = answer.data?.entry;
-    throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: entry ? [entry] : [] });
+    throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: entry ? [legDecisionOf(entry)] : [] });
   }
   throw ApplicationFailure.retryable(`${bankId} answered ${response.status}${error ? ` ${error.code}: ${error.message}` : ''}`, bankUnavailableType);
 }

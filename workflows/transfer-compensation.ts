@@ -1,21 +1,24 @@
-import { CancellationScope, log, patched, proxyActivities, sleep } from '@temporalio/workflow';
-import type { AccountActivities, LegResult } from '../activities/account-activities';
-import type { SettlementActivities } from '../activities/settlement-activities';
+import { CancellationScope, log, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import type { LegResult } from '../activities/account-activities';
 import type { TransferInput, TransferStep, TransferStepName } from '../lib/contracts/transfer-contract';
 import { legFailure, type LegFailure, type TransferJournal } from './transfer-journal';
-import { transferPatches } from './transfer-patches';
-import { compensationOptions, compensationRefusalPauseMaxMs, compensationRoundPauseMs, persistentCompensationOptions } from './transfer-policies';
+import { localFirst, type LedgerActivities, type LedgerCall } from './transfer-legs';
+import { transferPatches, type PatchGate } from './transfer-patches';
+import { compensationOptions, compensationRefusalPauseMaxMs, compensationRoundPauseMs, persistentCompensationOptions, settlementCreditLocalOptions } from './transfer-policies';
 
-/** The ledger calls compensations make: at the banks, and at the settlement bank. */
-export type LedgerActivities = AccountActivities & SettlementActivities;
 /** One ledger call of a compensation, made through the activities it is given (first round, or retried without end). */
-export type Compensate = (activities: LedgerActivities) => Promise<LegResult>;
+export type Compensate = LedgerCall;
 /** Says whether a ledger's refusal ends a compensation without an entry (undefined result). */
 export type Settles = (failure: LegFailure) => boolean;
 
 export interface Compensations {
   /** Runs a compensation until it answers; undefined only when `settles` accepted a refusal. */
   untilDone: (name: TransferStepName, run: Compensate, settles?: Settles) => Promise<LegResult | undefined>;
+  /**
+   * The same, tried once in the worker first (a local activity: nothing through the Temporal server)
+   * for a run that takes local-ledger-legs: for a compensation that is the saga's normal path.
+   */
+  untilDoneLocalFirst: (name: TransferStepName, run: Compensate) => Promise<LegResult | undefined>;
   /**
    * The source's refund: reverses the debit, or voids its slot when it never happened. It clears
    * NeedsAttention once it has answered.
@@ -33,6 +36,8 @@ interface CompensationContext {
   attemptsPerRound: number;
   firstRoundActivities: LedgerActivities;
   persistentActivities: LedgerActivities;
+  /** Set for a compensation tried locally first. */
+  localActivities?: LedgerActivities;
 }
 
 /**
@@ -42,7 +47,7 @@ interface CompensationContext {
  * refusal the ledger keeps giving (which no retry can change) comes back, at pauses that double up
  * to an hour.
  */
-export function createCompensations(input: TransferInput, journal: TransferJournal): Compensations {
+export function createCompensations(input: TransferInput, journal: TransferJournal, gate: PatchGate): Compensations {
   const attemptsPerRound = input.policy.refundAttentionAfterAttempts;
   const context: CompensationContext = {
     input,
@@ -52,12 +57,16 @@ export function createCompensations(input: TransferInput, journal: TransferJourn
     persistentActivities: proxyActivities<LedgerActivities>(persistentCompensationOptions(input.policy.compensationRetryMaximumIntervalMs)),
   };
   const untilDone = (name: TransferStepName, run: Compensate, settles: Settles = () => false): Promise<LegResult | undefined> => {
-    if (!patched(transferPatches.compensationRetriesInActivity)) return untilDoneInRounds(context, name, () => run(context.firstRoundActivities), settles);
+    if (!gate.has(transferPatches.compensationRetriesInActivity)) return untilDoneInRounds(context, name, () => run(context.firstRoundActivities), settles);
     return untilAnswered(context, name, run, settles);
   };
+  const localActivities = proxyLocalActivities<LedgerActivities>(settlementCreditLocalOptions);
+  const untilDoneLocalFirst = (name: TransferStepName, run: Compensate): Promise<LegResult | undefined> =>
+    gate.localLegs ? untilAnswered({ ...context, localActivities }, name, run, () => false) : untilDone(name, run);
   const source = { bankId: input.source.bankId, accountId: input.source.accountId, transferId: input.transferId };
   return {
     untilDone,
+    untilDoneLocalFirst,
     refundSource: async (settles) => {
       const result = await untilDone('refund', (activities) => activities.refund(source), settles);
       journal.setAttention(false);
@@ -73,9 +82,11 @@ function flag({ input, journal }: CompensationContext, step: TransferStep, name:
 }
 
 /** The first round; the failure when it did not end the compensation. */
-async function firstRound({ journal, firstRoundActivities }: CompensationContext, step: TransferStep, run: Compensate, settles: Settles): Promise<{ result: LegResult | undefined } | LegFailure> {
+async function firstRound({ journal, firstRoundActivities, localActivities }: CompensationContext, step: TransferStep, run: Compensate, settles: Settles): Promise<{ result: LegResult | undefined } | LegFailure> {
+  const ordinary = (): Promise<LegResult> => run(firstRoundActivities);
+  const attempt = localActivities ? () => localFirst(step.name, () => run(localActivities), ordinary) : ordinary;
   try {
-    const result = await CancellationScope.nonCancellable(() => run(firstRoundActivities));
+    const result = await CancellationScope.nonCancellable(attempt);
     journal.endStep(step, 'SUCCEEDED', { attempts: result.attempt });
     return { result };
   } catch (error) {

@@ -1,9 +1,9 @@
-import { CancellationScope, ParentClosePolicy, WorkflowIdReusePolicy, log, patched, proxyActivities, proxyLocalActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, ParentClosePolicy, WorkflowIdReusePolicy, log, proxyActivities, proxyLocalActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { EventActivities, RecordedEvent, TransferChangeRequest } from '../activities/event-activities';
 import { transferEventId, webhookDeliveryWorkflowId, type TransferEventRecord, type TransferEventType } from '../lib/contracts/event-contract';
 import type { TransferInput, TransferState, WebhookPolicy } from '../lib/contracts/transfer-contract';
 import type { TransferStatusChange } from '../lib/record/transfer-record';
-import { transferPatches } from './transfer-patches';
+import { transferPatches, type PatchGate } from './transfer-patches';
 import { changeRecordingLocalOptions, eventRecordingOptions } from './transfer-policies';
 import { webhookDeliveryWorkflow } from './webhook-delivery-workflow';
 
@@ -23,7 +23,7 @@ export interface TransferEvents {
  * change there behind the transfer-record patch; older transfers, and those started without a
  * record, record only their events, and only with a webhook policy, as they always did.
  */
-export function transferEvents(input: TransferInput): TransferEvents {
+export function transferEvents(input: TransferInput, gate: PatchGate): TransferEvents {
   let chain: Promise<void> = Promise.resolve();
   const webhooks = input.policy.webhooks;
   const activities = proxyActivities<EventActivities>(eventRecordingOptions);
@@ -33,7 +33,8 @@ export function transferEvents(input: TransferInput): TransferEvents {
   const emitted = new Map<TransferEventType, number>();
   let recording: boolean | undefined;
   let revision = 0;
-  const recordsChanges = (): boolean => (recording ??= input.policy.transferRecord === true && patched(transferPatches.transferRecord));
+  let lastChangedAtMs = 0;
+  const recordsChanges = (): boolean => (recording ??= input.policy.transferRecord === true && gate.has(transferPatches.transferRecord));
 
   const eventOf = (type: TransferEventType, state: TransferState): TransferEventRecord => {
     const occurrence = (emitted.get(type) ?? 0) + 1;
@@ -54,7 +55,10 @@ export function transferEvents(input: TransferInput): TransferEvents {
         // Ordered by the workflow time of the change, not by runStartTime: a reset to a point after the
         // first workflow task replays its base run's first task and so reports the base run's start,
         // while every change it makes itself is later than all of the run it replaced.
-        const change: TransferStatusChange = { transferId: input.transferId, writer: { runId: workflowInfo().runId, changedAtMs: Date.now(), revision }, state: snapshot(state) };
+        // Never earlier than the change before it: a local activity's answer sets the workflow's clock
+        // to when it completed, and answers of local activities run side by side may arrive out of order.
+        lastChangedAtMs = Math.max(Date.now(), lastChangedAtMs);
+        const change: TransferStatusChange = { transferId: input.transferId, writer: { runId: workflowInfo().runId, changedAtMs: lastChangedAtMs, revision }, state: snapshot(state) };
         const event = type && webhooks ? eventOf(type, state) : undefined;
         enqueue(async () => {
           const { endpointIds } = await recordChange({ change, ...(event ? { event } : {}) });
@@ -62,7 +66,7 @@ export function transferEvents(input: TransferInput): TransferEvents {
         });
         return;
       }
-      if (!type || !webhooks || !patched(transferPatches.transferEvents)) return;
+      if (!type || !webhooks || !gate.has(transferPatches.transferEvents)) return;
       const event = eventOf(type, state);
       enqueue(async () => {
         const { endpointIds } = await activities.recordTransferEvent(event);

@@ -4,6 +4,7 @@ import { eventTypeOfStatus } from '../lib/contracts/event-contract';
 import { searchAttributes } from '../lib/contracts/search-attributes';
 import { initialTransferState, type TransferInput, type TransferReason, type TransferState, type TransferStatus, type TransferStep, type TransferStepName } from '../lib/contracts/transfer-contract';
 import type { TransferEvents } from './transfer-events';
+import type { PatchGate } from './transfer-patches';
 
 /** What an activity failure tells the saga: a ledger's refusal code, or that the bank never answered. */
 export interface LegFailure {
@@ -26,6 +27,12 @@ export interface StepDetail {
 }
 
 /**
+ * Statuses a transfer passes through on its way, which operators look for only when it stays there:
+ * a run that takes local-ledger-legs shows them to visibility only then (showStatus).
+ */
+const passingStatuses: ReadonlySet<TransferStatus> = new Set(['DEBITED']);
+
+/**
  * The saga's state and the only ways it changes: a status or attention change is upserted as a
  * search attribute and written to the transfer's record (with its event); steps begin and end.
  */
@@ -33,6 +40,8 @@ export interface TransferJournal {
   readonly state: TransferState;
   setStatus: (status: TransferStatus, reason?: TransferReason) => void;
   setAttention: (needed: boolean) => void;
+  /** Upserts the status the transfer holds when visibility does not show it yet (a passing status that stays). */
+  showStatus: () => void;
   beginStep: (name: TransferStepName) => TransferStep;
   endStep: (step: TransferStep, status: 'SUCCEEDED' | 'FAILED', detail?: StepDetail) => void;
   /** The last status change; the saga returns the state it gives. */
@@ -41,16 +50,28 @@ export interface TransferJournal {
   refuseUnrecorded: (reason: TransferReason) => TransferState;
 }
 
-export function createTransferJournal(input: TransferInput, events: TransferEvents): TransferJournal {
-  const now = (): string => new Date().toISOString();
+export function createTransferJournal(input: TransferInput, events: TransferEvents, gate: PatchGate): TransferJournal {
+  // The workflow's clock, never going back: a local activity's answer sets it to when that activity completed.
+  let lastMs = 0;
+  const now = (): string => {
+    lastMs = Math.max(Date.now(), lastMs);
+    return new Date(lastMs).toISOString();
+  };
   const createdAt = input.createdAt ?? workflowInfo().startTime.toISOString();
   const state: TransferState = initialTransferState(input, createdAt);
-  /** The state and its search attribute; setStatus also writes the change to the record. */
+  // The API starts every transfer with TransferStatus PENDING.
+  let shownStatus: TransferStatus = state.status;
+  const show = (status: TransferStatus): void => {
+    shownStatus = status;
+    upsertSearchAttributes([{ key: searchAttributes.transferStatus, value: status }]);
+  };
+  /** The state and its search attribute (every change, for a run before local-ledger-legs); setStatus also writes the change to the record. */
   const applyStatus = (status: TransferStatus, reason?: TransferReason): void => {
     state.status = status;
     if (reason !== undefined) state.reason = reason;
     state.updatedAt = now();
-    upsertSearchAttributes([{ key: searchAttributes.transferStatus, value: status }]);
+    if (!gate.localLegs) show(status);
+    else if (status !== shownStatus && !passingStatuses.has(status)) show(status);
   };
   const setStatus = (status: TransferStatus, reason?: TransferReason): void => {
     applyStatus(status, reason);
@@ -65,6 +86,9 @@ export function createTransferJournal(input: TransferInput, events: TransferEven
       state.updatedAt = now();
       upsertSearchAttributes([{ key: searchAttributes.needsAttention, value: needed }]);
       events.changed(state, needed ? 'transfer.needs_attention' : undefined);
+    },
+    showStatus: () => {
+      if (state.status !== shownStatus) show(state.status);
     },
     beginStep: (name) => {
       const step: TransferStep = { name, status: 'RUNNING', startedAt: now(), attempts: 0 };

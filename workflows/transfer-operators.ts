@@ -1,9 +1,9 @@
-import { ApplicationFailure, condition, isCancellation, patched, proxyActivities, setHandler, type CancellationScope } from '@temporalio/workflow';
+import { ApplicationFailure, condition, isCancellation, proxyActivities, setHandler, type CancellationScope } from '@temporalio/workflow';
 import type { AuthorityActivities } from '../activities/authority-activities';
 import type { OperatorDecision, TransferInput, TransferState } from '../lib/contracts/transfer-contract';
 import { approveUpdate, cancelUpdate, rejectUpdate, transferStateQuery } from '../lib/contracts/transfer-definitions';
 import type { TransferJournal } from './transfer-journal';
-import { transferPatches } from './transfer-patches';
+import { transferPatches, type PatchGate } from './transfer-patches';
 import { authorityCheckOptions } from './transfer-policies';
 
 /** What operators asked of the saga so far, and what their cancel can still reach. */
@@ -27,15 +27,15 @@ const authority = proxyActivities<AuthorityActivities>(authorityCheckOptions);
  * API names the authenticated operator in it). Checked by an activity, so the validator runs
  * again afterwards: the transfer may have moved on meanwhile.
  */
-async function assertSignedByTheApi(transferId: string, action: 'approve' | 'reject' | 'cancel', decision: OperatorDecision, stillApplies: (decision: OperatorDecision) => void): Promise<void> {
-  if (!patched(transferPatches.authorisedDecisions)) return;
+async function assertSignedByTheApi(gate: PatchGate, transferId: string, action: 'approve' | 'reject' | 'cancel', decision: OperatorDecision, stillApplies: (decision: OperatorDecision) => void): Promise<void> {
+  if (!gate.has(transferPatches.authorisedDecisions)) return;
   const verdict = await authority.verifyOperatorDecision({ transferId, action, decision });
   if (!verdict.valid) throw refuse('DECISION_NOT_AUTHORISED', `the ${action} did not come through the transfer API: ${verdict.reason}`);
   stillApplies(decision);
 }
 
 /** The state query and the approve, reject and cancel updates, each refused by its validator when it no longer applies. */
-export function registerOperatorHandlers(journal: TransferJournal, requests: OperatorRequests): void {
+export function registerOperatorHandlers(journal: TransferJournal, requests: OperatorRequests, gate: PatchGate): void {
   const { state } = journal;
   setHandler(transferStateQuery, () => state);
   const notAwaiting = (_decision: OperatorDecision): void => {
@@ -44,7 +44,7 @@ export function registerOperatorHandlers(journal: TransferJournal, requests: Ope
     }
   };
   const decide = (approved: boolean) => async (decision: OperatorDecision) => {
-    await assertSignedByTheApi(state.transferId, approved ? 'approve' : 'reject', decision, notAwaiting);
+    await assertSignedByTheApi(gate, state.transferId, approved ? 'approve' : 'reject', decision, notAwaiting);
     requests.approval = { approved, by: decision.operator };
     await condition(() => state.status !== 'AWAITING_APPROVAL');
     return state;
@@ -59,7 +59,7 @@ export function registerOperatorHandlers(journal: TransferJournal, requests: Ope
   setHandler(
     cancelUpdate,
     async (decision: OperatorDecision) => {
-      await assertSignedByTheApi(state.transferId, 'cancel', decision, notCancellable);
+      await assertSignedByTheApi(gate, state.transferId, 'cancel', decision, notCancellable);
       requests.cancelRequestedBy = decision.operator;
       requests.creditScope?.cancel();
       // Answer once the cancel has taken effect: nothing moved, the undo has begun, or the credit won the race.
@@ -75,7 +75,7 @@ export function registerOperatorHandlers(journal: TransferJournal, requests: Ope
  * Waits for an operator's approval; the ended transfer when it was refused, timed out or cancelled,
  * else undefined, and the caller sets PENDING again (see runTransfer for why the caller).
  */
-export async function awaitApproval(input: TransferInput, journal: TransferJournal, requests: OperatorRequests): Promise<TransferState | undefined> {
+export async function awaitApproval(input: TransferInput, journal: TransferJournal, requests: OperatorRequests, gate: PatchGate): Promise<TransferState | undefined> {
   const { beginStep, endStep, finish } = journal;
   journal.setStatus('AWAITING_APPROVAL');
   const step = beginStep('approval');
@@ -84,7 +84,7 @@ export async function awaitApproval(input: TransferInput, journal: TransferJourn
     decided = await condition(() => requests.approval !== undefined || requests.cancelRequestedBy !== undefined, input.policy.approvalTimeoutMs);
   } catch (error) {
     // Cancelling the workflow (Web UI, CLI) while it waits is an operator's cancel: nothing has moved.
-    if (!isCancellation(error) || !patched(transferPatches.workflowCancelIsOperatorCancel)) throw error;
+    if (!isCancellation(error) || !gate.has(transferPatches.workflowCancelIsOperatorCancel)) throw error;
     requests.cancelRequestedBy = workflowCancelOperator;
     decided = false;
   }

@@ -1,3 +1,5 @@
+import { patched } from '@temporalio/workflow';
+
 /**
  * Patch ids of the transfer workflow, one per change made to it after transfers ran.
  *
@@ -12,7 +14,10 @@
  *
  * Never call `patched()` right after awaiting a local activity: its answer may reach the workflow
  * in a later workflow task when it runs than on replay, and a patch is looked up among the markers
- * of the task it is called in (the chaos suite found a transfer stuck on exactly this).
+ * of the task it is called in (the chaos suite found a transfer stuck on exactly this). Runs that
+ * take local-ledger-legs ask patched() for the older ids never (PatchGate answers them). A change
+ * made after local-ledger-legs calls patched(id) itself, as before, and never right after a local
+ * activity: the gate answers true without a marker only for the ids it was written for.
  */
 export const transferPatches = {
   /** A cancel of the workflow itself (Web UI, CLI) counts as an operator's cancel instead of failing the run. */
@@ -35,4 +40,31 @@ export const transferPatches = {
   authorisedDecisions: 'authorised-decisions',
   /** A transfer between two banks whose record fixed a settlement policy reserves, credits or releases its amount at the settlement bank. */
   settlementLegs: 'settlement-legs',
+  /**
+   * The ledger legs run as local activities first, an ordinary activity taking over when the bank
+   * does not answer in time; the transient DEBITED status is shown to visibility only when its credit
+   * is not quick. A run that takes this patch takes every one above it without their markers (see
+   * PatchGate), so no patched() call follows a local activity.
+   */
+  localLedgerLegs: 'local-ledger-legs',
 } as const;
+
+/** The changes a run that takes local-ledger-legs has without markers: every one before it. */
+export type TransferPatchId = Exclude<(typeof transferPatches)[keyof typeof transferPatches], typeof transferPatches.localLedgerLegs>;
+
+/**
+ * The saga's patch checks. A run recorded since local-ledger-legs has every earlier change, so it
+ * asks patched() once, as its first command, and never again: every earlier id is simply true, and
+ * no marker is recorded for it. A run recorded before asks patched(id) at each change, as it did.
+ */
+export interface PatchGate {
+  /** The run takes local-ledger-legs (its legs run locally first). */
+  readonly localLegs: boolean;
+  /** patched(id), answered without a marker for a run that takes local-ledger-legs. */
+  has: (id: TransferPatchId) => boolean;
+}
+
+export function openPatchGate(): PatchGate {
+  const localLegs = patched(transferPatches.localLedgerLegs);
+  return { localLegs, has: (id) => localLegs || patched(id) };
+}

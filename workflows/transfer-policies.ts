@@ -25,6 +25,27 @@ export function legOptions(giveUpAfterMs: number): ActivityOptions {
   return { startToCloseTimeout: attemptTimeoutMs, scheduleToCloseTimeout: giveUpAfterMs, retry: ledgerCallRetry };
 }
 
+/** Attempts a leg makes in the worker before an ordinary activity takes over. */
+const localLegAttempts = 2;
+
+/**
+ * A leg run as a local activity: no activity task through the server, only a marker. An attempt has
+ * the ordinary attempt's timeout, so a bank that is slow but answering is never asked twice; a bank
+ * that fails is retried once in the worker, then the ordinary activity takes over (legFallbackOptions).
+ * The leg's give-up time bounds both together, as it bounded the ordinary activity alone.
+ */
+export function localLegOptions(giveUpAfterMs: number): LocalActivityOptions {
+  return { startToCloseTimeout: Math.min(attemptTimeoutMs, giveUpAfterMs), scheduleToCloseTimeout: giveUpAfterMs, retry: { ...ledgerCallRetry, maximumAttempts: localLegAttempts } };
+}
+
+/** The ordinary activity that takes a leg over after its local attempts: the rest of its give-up time, at least a second. */
+export function legFallbackOptions(remainingMs: number): ActivityOptions {
+  return legOptions(Math.max(1_000, remainingMs));
+}
+
+/** The settlement credit's first try in the worker; after it, the credit is a compensation that never gives up. */
+export const settlementCreditLocalOptions: LocalActivityOptions = localLegOptions(2 * attemptTimeoutMs);
+
 /**
  * Refunds and credit-voids never give up: each round makes `attempts` tries with capped
  * backoff; a round that fails flags the transfer for operators and the next round starts.
@@ -90,4 +111,15 @@ export const eventRecordingOptions: ActivityOptions = {
 export const authorityCheckOptions: ActivityOptions = {
   startToCloseTimeout: 10_000,
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', nonRetryableErrorTypes: [] },
+};
+
+/**
+ * The same check as a local activity, for a run that takes local-ledger-legs: it calls no patched()
+ * after any local activity (PatchGate), which removes the hazard above. A check that fails its few
+ * attempts goes to the ordinary activity.
+ */
+export const authorityCheckLocalOptions: LocalActivityOptions = {
+  startToCloseTimeout: 5_000,
+  scheduleToCloseTimeout: 10_000,
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 3, nonRetryableErrorTypes: [] },
 };

@@ -1,10 +1,11 @@
-import { isCancellation, patched, proxyActivities } from '@temporalio/workflow';
-import type { SettlementActivities, SettlementLegRequest } from '../activities/settlement-activities';
+import { isCancellation } from '@temporalio/workflow';
+import type { SettlementLegRequest } from '../activities/settlement-activities';
 import type { TransferInput } from '../lib/contracts/transfer-contract';
 import type { Compensations } from './transfer-compensation';
 import { legFailure, type LegFailure, type TransferJournal } from './transfer-journal';
-import { transferPatches } from './transfer-patches';
-import { debitGiveUpAfterMsDefault, legOptions } from './transfer-policies';
+import type { LegRunner } from './transfer-legs';
+import { transferPatches, type PatchGate } from './transfer-patches';
+import { debitGiveUpAfterMsDefault } from './transfer-policies';
 
 /**
  * A transfer's legs at the settlement bank, between its customer legs: after the debit, the
@@ -20,16 +21,22 @@ export interface SettlementLegs {
   credit: () => Promise<void>;
 }
 
-const reservations = (input: TransferInput) => proxyActivities<SettlementActivities>(legOptions(input.policy.debitGiveUpAfterMs ?? debitGiveUpAfterMsDefault));
+/** What the legs at the settlement bank work with: the saga's journal, compensations, patch checks and leg runner. */
+export interface SettlementContext {
+  journal: TransferJournal;
+  compensations: Compensations;
+  gate: PatchGate;
+  legs: LegRunner;
+}
 
 /**
  * The legs of a transfer that settles: one whose record fixed a settlement policy and whose banks
  * differ. Undefined for every other (a transfer within one bank moves no money between banks, and
  * transfers recorded before settlement never settle, in any run).
  */
-export function settlementLegsOf(input: TransferInput, journal: TransferJournal, compensations: Compensations): SettlementLegs | undefined {
+export function settlementLegsOf(input: TransferInput, { journal, compensations, gate, legs }: SettlementContext): SettlementLegs | undefined {
   const policy = input.policy.settlement;
-  if (!policy || input.source.bankId === input.target.bankId || !patched(transferPatches.settlementLegs)) return undefined;
+  if (!policy || input.source.bankId === input.target.bankId || !gate.has(transferPatches.settlementLegs)) return undefined;
   const request: SettlementLegRequest = { transferId: input.transferId, model: policy.model, sourceBankId: input.source.bankId, targetBankId: input.target.bankId, amountMinor: input.amountMinor, currency: input.currency };
   const release = async (): Promise<void> => {
     await compensations.untilDone('settlement-release', (activities) => activities.releaseSettlement(request));
@@ -37,12 +44,12 @@ export function settlementLegsOf(input: TransferInput, journal: TransferJournal,
   return {
     release,
     credit: async () => {
-      await compensations.untilDone('settlement-credit', (activities) => activities.creditSettlement(request));
+      await compensations.untilDoneLocalFirst('settlement-credit', (activities) => activities.creditSettlement(request));
     },
     reserve: async () => {
       const step = journal.beginStep('settlement-reserve');
       try {
-        const reserved = await reservations(input).reserveSettlement(request);
+        const reserved = await legs.localFirst(input.policy.debitGiveUpAfterMs ?? debitGiveUpAfterMsDefault, (activities) => activities.reserveSettlement(request));
         const { windowId } = reserved.entry;
         if (typeof windowId === 'string') journal.state.settlementWindowId = windowId;
         journal.endStep(step, 'SUCCEEDED', { attempts: reserved.attempt });

@@ -1,14 +1,14 @@
-import { CancellationScope, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { AccountActivities } from '../activities/account-activities';
+import { CancellationScope, isCancellation, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { AuthorityActivities } from '../activities/authority-activities';
 import type { TransferInput, TransferState } from '../lib/contracts/transfer-contract';
 import { createCompensations, missingAccountSettles, type Compensations } from './transfer-compensation';
 import { transferEvents, type TransferEvents } from './transfer-events';
 import { createTransferJournal, legFailure, type LegFailure, type TransferJournal } from './transfer-journal';
 import { awaitApproval, registerOperatorHandlers, type OperatorRequests } from './transfer-operators';
-import { transferPatches } from './transfer-patches';
+import { createLegRunner, localFirst, type LegRunner } from './transfer-legs';
+import { openPatchGate, transferPatches, type PatchGate } from './transfer-patches';
 import { settlementLegsOf, type SettlementLegs } from './transfer-settlement';
-import { authorityCheckOptions, creditGiveUpAfterMsDefault, debitGiveUpAfterMsDefault, legOptions } from './transfer-policies';
+import { authorityCheckLocalOptions, authorityCheckOptions, creditGiveUpAfterMsDefault, debitGiveUpAfterMsDefault } from './transfer-policies';
 import { validateTransfer } from './transfer-validation';
 
 /**
@@ -20,8 +20,10 @@ import { validateTransfer } from './transfer-validation';
  * tests hold every recorded path.
  */
 export async function transferWorkflow(input: TransferInput): Promise<TransferState> {
-  const events = transferEvents(input);
-  const state = await runTransfer(input, events);
+  // The first command of every run recorded since local-ledger-legs, before anything is scheduled.
+  const gate = openPatchGate();
+  const events = transferEvents(input, gate);
+  const state = await runTransfer(input, events, gate);
   // Deliveries run on in abandoned children; only the recording of the events is waited for.
   await events.drained();
   return state;
@@ -33,23 +35,25 @@ interface Saga {
   journal: TransferJournal;
   requests: OperatorRequests;
   compensations: Compensations;
+  gate: PatchGate;
+  legs: LegRunner;
   /** Set once the debit is done, for a transfer that settles between its banks. */
   settlement?: SettlementLegs;
 }
 
-async function runTransfer(input: TransferInput, events: TransferEvents): Promise<TransferState> {
-  const journal = createTransferJournal(input, events);
+async function runTransfer(input: TransferInput, events: TransferEvents, gate: PatchGate): Promise<TransferState> {
+  const journal = createTransferJournal(input, events, gate);
   const requests: OperatorRequests = { creditSucceeded: false };
-  registerOperatorHandlers(journal, requests);
+  registerOperatorHandlers(journal, requests, gate);
 
-  if (patched(transferPatches.authorisedInput) && !(await signedByTheApi(input))) return journal.refuseUnrecorded('TRANSFER_NOT_AUTHORISED');
+  if (gate.has(transferPatches.authorisedInput) && !(await signedByTheApi(input, gate))) return journal.refuseUnrecorded('TRANSFER_NOT_AUTHORISED');
   const invalid = validateTransfer(input);
   if (invalid) return journal.finish('REJECTED', invalid);
 
   // A repair run finishes what an earlier run left: never asks for an approval again.
-  const repairing = input.repair === true && patched(transferPatches.repairRun);
+  const repairing = input.repair === true && gate.has(transferPatches.repairRun);
   if (!repairing && BigInt(input.amountMinor) >= BigInt(input.policy.approvalThresholdMinor)) {
-    const ended = await awaitApproval(input, journal, requests);
+    const ended = await awaitApproval(input, journal, requests, gate);
     if (ended) return ended;
     // Here, not in awaitApproval: the status change queues its record write on a promise chain,
     // and the debit must be scheduled in the same synchronous run as in the recorded histories,
@@ -58,13 +62,14 @@ async function runTransfer(input: TransferInput, events: TransferEvents): Promis
   }
   if (requests.cancelRequestedBy) return journal.finish('CANCELLED', 'CANCELLED_BY_OPERATOR');
 
-  const saga: Saga = { input, journal, requests, compensations: createCompensations(input, journal) };
+  const compensations = createCompensations(input, journal, gate);
+  const saga: Saga = { input, journal, requests, compensations, gate, legs: createLegRunner(gate, journal) };
   if (repairing) return repairFromLedgers(saga);
   const undone = await debitSource(saga);
   if (undone) return undone;
   journal.setStatus('DEBITED');
   // No await unless the transfer settles: the credit is scheduled in the same synchronous run as in the recorded histories.
-  saga.settlement = settlementLegsOf(input, journal, saga.compensations);
+  saga.settlement = settlementLegsOf(input, saga);
   if (saga.settlement) {
     const unreserved = await reserveSettlement(saga, saga.settlement);
     if (unreserved) return unreserved;
@@ -93,14 +98,15 @@ function completed({ journal, requests, settlement }: Saga): TransferState | Pro
 }
 
 const authority = proxyActivities<AuthorityActivities>(authorityCheckOptions);
+const localAuthority = proxyLocalActivities<AuthorityActivities>(authorityCheckLocalOptions);
 
 /** A workflow started around the API (any Temporal client can start one) carries no valid signature: it moves nothing. */
-async function signedByTheApi(input: TransferInput): Promise<boolean> {
-  const verdict = await authority.verifyTransferInput({ input, workflowId: workflowInfo().workflowId });
-  return verdict.valid;
+async function signedByTheApi(input: TransferInput, gate: PatchGate): Promise<boolean> {
+  const request = { input, workflowId: workflowInfo().workflowId };
+  const check = gate.localLegs ? () => localFirst('authority check', () => localAuthority.verifyTransferInput(request), () => authority.verifyTransferInput(request)) : () => authority.verifyTransferInput(request);
+  return (await check()).valid;
 }
 
-const ledger = (giveUpAfterMs: number) => proxyActivities<AccountActivities>(legOptions(giveUpAfterMs));
 const sourceOf = (input: TransferInput) => ({ bankId: input.source.bankId, accountId: input.source.accountId, transferId: input.transferId });
 const targetOf = (input: TransferInput) => ({ bankId: input.target.bankId, accountId: input.target.accountId, transferId: input.transferId });
 /**
@@ -116,24 +122,24 @@ const legOf = (input: TransferInput) => ({
 });
 
 /** The debit; the ended transfer when it was refused or its outcome unknown (then refunded or voided), else undefined. */
-async function debitSource({ input, journal, compensations }: Saga): Promise<TransferState | undefined> {
+async function debitSource({ input, journal, compensations, gate, legs }: Saga): Promise<TransferState | undefined> {
   const { beginStep, endStep, finish } = journal;
   const debitStep = beginStep('debit');
   try {
-    const debited = await ledger(input.policy.debitGiveUpAfterMs ?? debitGiveUpAfterMsDefault).debit({ ...sourceOf(input), ...legOf(input) });
+    const debited = await legs.ordinary(input.policy.debitGiveUpAfterMs ?? debitGiveUpAfterMsDefault, (activities) => activities.debit({ ...sourceOf(input), ...legOf(input) }));
     endStep(debitStep, 'SUCCEEDED', { attempts: debited.attempt });
     return undefined;
   } catch (error) {
     // A cancel of the workflow abandons the debit call, whose outcome is then unknown like a bank's silence.
-    const cancelled = isCancellation(error) && patched(transferPatches.workflowCancelIsOperatorCancel);
+    const cancelled = isCancellation(error) && gate.has(transferPatches.workflowCancelIsOperatorCancel);
     const failure: LegFailure = cancelled ? { code: 'CANCELLED_BY_OPERATOR', message: 'the workflow was cancelled while the debit was in flight', refusal: false } : legFailure(error);
     endStep(debitStep, 'FAILED', { failure });
     if (failure.refusal) return finish('REJECTED', failure.code);
     // The debit's outcome is unknown: the refund reverses it if it happened, or voids it so it never can.
     journal.setStatus('COMPENSATING', failure.code);
-    const refunded = await compensations.refundSource((refusal) => missingAccountSettles(refusal) && patched(transferPatches.missingSourceSettlesRefund));
+    const refunded = await compensations.refundSource((refusal) => missingAccountSettles(refusal) && gate.has(transferPatches.missingSourceSettlesRefund));
     if (!refunded) return finish(cancelled ? 'CANCELLED' : 'REJECTED', cancelled ? failure.code : 'ACCOUNT_NOT_FOUND');
-    const nothingMoved = refunded.entry.kind === 'void' || (refunded.entry.outcome === 'NOTHING_TO_REFUND' && patched(transferPatches.nothingToRefundIsRejected));
+    const nothingMoved = refunded.entry.kind === 'void' || (refunded.entry.outcome === 'NOTHING_TO_REFUND' && gate.has(transferPatches.nothingToRefundIsRejected));
     if (!nothingMoved) return finish('REFUNDED', failure.code);
     return finish(cancelled ? 'CANCELLED' : 'REJECTED', failure.code);
   }
@@ -141,14 +147,14 @@ async function debitSource({ input, journal, compensations }: Saga): Promise<Tra
 
 /** The credit, unless an operator cancelled while the debit ran; when it does not happen, the debit is undone. */
 async function creditTarget(saga: Saga): Promise<TransferState> {
-  const { input, journal, requests } = saga;
+  const { input, journal, requests, legs } = saga;
   if (requests.cancelRequestedBy) return undoDebit(saga, { code: 'CANCELLED_BY_OPERATOR', message: 'cancelled after the debit', refusal: false });
   const creditStep = journal.beginStep('credit');
   let creditFailure: LegFailure | undefined;
   try {
     const credited = await CancellationScope.cancellable(async () => {
       requests.creditScope = CancellationScope.current();
-      return ledger(input.policy.creditGiveUpAfterMs ?? creditGiveUpAfterMsDefault).credit({ ...targetOf(input), ...legOf(input) });
+      return legs.localFirst(input.policy.creditGiveUpAfterMs ?? creditGiveUpAfterMsDefault, (activities) => activities.credit({ ...targetOf(input), ...legOf(input) }));
     });
     requests.creditSucceeded = true;
     journal.endStep(creditStep, 'SUCCEEDED', { attempts: credited.attempt });
@@ -186,7 +192,7 @@ async function repairFromLedgers(saga: Saga): Promise<TransferState> {
   const { input, journal, compensations } = saga;
   const creditSlot = await compensations.untilDone('credit-void', (activities) => activities.voidCredit(targetOf(input)), missingAccountSettles);
   // A customer credit follows a reservation, so a transfer that settles and was credited holds one: it completes.
-  saga.settlement = settlementLegsOf(input, journal, compensations);
+  saga.settlement = settlementLegsOf(input, saga);
   if (creditSlot?.entry.kind === 'credit' && creditSlot.entry.outcome === 'APPLIED') {
     journal.setAttention(false);
     return completed(saga);

@@ -40,13 +40,16 @@ export function startSaga(deps: TransferUseCaseDeps, record: TransferRecordDocum
 
 /**
  * The transfer as the API shows it: the record's state, and for a transfer still in flight the
- * saga's live state when its worker answers at once and it is not older than the record.
+ * saga's live state when its worker answers at once, it is not older than the record and it has
+ * not ended. An end is shown once it is recorded, so the view of an ended transfer never changes
+ * afterwards (a live state answered by a worker that replayed the history may differ from the one
+ * the saga recorded in the milliseconds of its step times).
  */
 export async function viewOf(deps: TransferUseCaseDeps, recorded: RecordedTransfer): Promise<TransferView> {
   const state = recordedState(recorded);
   if (isTerminalStatus(state.status) || recorded.latest?.writer.runId === sweeperWriterRunId) return transferView(state);
   const live = await deps.workflows.liveState(recorded.record._id);
-  return transferView(live && live.updatedAt >= state.updatedAt ? live : state);
+  return transferView(live && !isTerminalStatus(live.status) && live.updatedAt >= state.updatedAt ? live : state);
 }
 
 /** The sweeper's writer id: entries it writes describe a workflow that stopped, which no live state can. */

@@ -42,17 +42,16 @@ describe('account activities against a real account service', () => {
 
   const leg = { bankId: 'bank-a', accountId: 'payer', amountMinor: '300', currency: 'EUR' };
 
-  test('when a signed debit is applied, then the activity returns the entry and its attempt', async () => {
+  test('when a signed debit is applied, then the activity returns its decision (no balance, no amount) and its attempt', async () => {
     const result: LegResult = await new MockActivityEnvironment().run(() => activities().debit({ ...leg, transferId: 'act-1' }));
-    expect(result.entry).toMatchObject({ operationId: 'act-1:debit', amountMinor: '-300', balanceAfterMinor: '700', outcome: 'APPLIED' });
-    expect(result.attempt).toBe(1);
+    expect(result).toEqual({ entry: { operationId: 'act-1:debit', kind: 'debit', outcome: 'APPLIED' }, attempt: 1 });
   });
 
   test('when the ledger refuses, then a non-retryable failure typed with the code carries the refusal entry', async () => {
     const failure = await failureOf(() => activities().debit({ ...leg, transferId: 'act-2', amountMinor: '5000' }));
     expect(failure.type).toBe('INSUFFICIENT_FUNDS');
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.details?.[0]).toMatchObject({ operationId: 'act-2:debit', outcome: 'REFUSED' });
+    expect(failure.details?.[0]).toEqual({ operationId: 'act-2:debit', kind: 'debit', outcome: 'REFUSED', code: 'INSUFFICIENT_FUNDS' });
   });
 
   test('when the account does not exist, then ACCOUNT_NOT_FOUND is non-retryable', async () => {

@@ -34,8 +34,8 @@ const policy: TransferPolicy = {
   debitGiveUpAfterMs: 2_000,
 };
 
-function entry(operationId: string, kind: LedgerEntryView['kind'], amountMinor: string, outcome: LedgerEntryView['outcome'] = 'APPLIED', code?: string): LegResult {
-  return { entry: { operationId, accountId: 'x', kind, amountMinor, balanceAfterMinor: '0', sequence: 1, outcome, ...(code ? { code } : {}), createdAt: '2026-01-01T00:00:00.000Z' }, attempt: 1 };
+function entry(operationId: string, kind: LedgerEntryView['kind'], outcome: LedgerEntryView['outcome'] = 'APPLIED', code?: string): LegResult {
+  return { entry: { operationId, kind, outcome, ...(code ? { code } : {}) }, attempt: 1 };
 }
 
 /** The transfer id of a saga's handle (its workflow id is `transfer-<id>`). */
@@ -43,6 +43,21 @@ const transferIdOf = (handle: WorkflowHandle): string => handle.workflowId.repla
 
 const refusal = (code: string) => ApplicationFailure.create({ type: code, message: `refused: ${code}`, nonRetryable: true });
 const unavailable = () => ApplicationFailure.retryable('bank did not answer', 'BANK_UNAVAILABLE');
+
+/**
+ * A leg that fails its attempts in the worker (local activities) and runs as given once an ordinary
+ * activity takes it over: how a test holds a leg in flight where an operator's cancel reaches it
+ * (a workflow task stays open while a local activity runs, and a cancel waits for the next one).
+ */
+function onlyOrdinary<T extends unknown[]>(leg: (...args: T) => Promise<LegResult>): (...args: T) => Promise<LegResult> {
+  return async (...args) => {
+    if (Context.current().info.isLocal) throw unavailable();
+    return leg(...args);
+  };
+}
+
+/** The calls of a leg that failed both of its local attempts before the ordinary activity ran it. */
+const viaFallback = (leg: string): string[] => [leg, leg, leg];
 
 /** Holds a scripted activity until the test has seen the state it looks for, which would otherwise last only milliseconds. */
 function gate(): { open: () => void; passed: Promise<void> } {
@@ -66,19 +81,19 @@ function scripted(script: Script) {
   const activities: AccountActivities = {
     debit: async (request) => {
       calls.push('debit');
-      return script.debit ? script.debit(request) : entry(`${request.transferId}:debit`, 'debit', `-${request.amountMinor}`);
+      return script.debit ? script.debit(request) : entry(`${request.transferId}:debit`, 'debit');
     },
     credit: async (request) => {
       calls.push('credit');
-      return script.credit ? script.credit(request) : entry(`${request.transferId}:credit`, 'credit', request.amountMinor);
+      return script.credit ? script.credit(request) : entry(`${request.transferId}:credit`, 'credit');
     },
     refund: async (reference) => {
       calls.push('refund');
-      return script.refund ? script.refund(reference) : entry(`${reference.transferId}:refund`, 'refund', '500');
+      return script.refund ? script.refund(reference) : entry(`${reference.transferId}:refund`, 'refund');
     },
     voidCredit: async (reference) => {
       calls.push('voidCredit');
-      return script.voidCredit ? script.voidCredit(reference) : entry(`${reference.transferId}:credit`, 'void', '0');
+      return script.voidCredit ? script.voidCredit(reference) : entry(`${reference.transferId}:credit`, 'void');
     },
   };
   return { activities, calls };
@@ -160,6 +175,72 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     expect(described.memo).toEqual({ reference: 'invoice 7' });
   });
 
+  describe('legs in the worker (local-ledger-legs)', () => {
+    /** What the server recorded: activity tasks by type, status upserts in order, and patch markers. */
+    async function recorded(handle: WorkflowHandle<typeof transferWorkflow>): Promise<{ activities: string[]; statuses: string[]; markers: number; patches: string[] }> {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const decode = (data: Uint8Array | null | undefined): string => Buffer.from(data ?? []).toString('utf8');
+      return {
+        activities: events.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
+        statuses: events.flatMap((event) => {
+          const field = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TransferStatus;
+          return field ? [JSON.parse(decode(field.data)) as string] : [];
+        }),
+        markers: events.filter((event) => event.markerRecordedEventAttributes).length,
+        patches: events.flatMap((event) => (event.markerRecordedEventAttributes?.markerName === 'core_patch' ? [/"id":"([a-z-]+)"/.exec(decode(event.markerRecordedEventAttributes.details?.['patch-data']?.payloads?.[0]?.data))?.[1] ?? '?'] : [])),
+      };
+    }
+
+    test('when the banks answer at once, then only the debit is an activity task, the one patch marker is local-ledger-legs and the status is upserted once, at the end', async () => {
+      const { state, calls, handle } = await run({}, input());
+      expect(state.status).toBe('COMPLETED');
+      expect(calls).toEqual(['debit', 'credit']);
+      const history = await recorded(handle);
+      // The debit stays an ordinary activity: its decision is recorded before any money moves (transfer-legs.ts).
+      expect(history.activities).toEqual(['debit']);
+      expect(history.patches).toEqual(['local-ledger-legs']);
+      // The patch, the authority check, the credit and the record's changes are markers.
+      expect(history.markers).toBeGreaterThanOrEqual(3);
+      expect(history.statuses).toEqual(['COMPLETED']);
+    });
+
+    test('when the credit fails its attempts in the worker, then an ordinary activity takes it over, DEBITED is shown while it runs, and the transfer completes', async () => {
+      let statusWhileOrdinary: string | undefined;
+      const { state, calls, handle } = await run(
+        {
+          credit: onlyOrdinary(async (request) => {
+            statusWhileOrdinary = String((await env.client.workflow.getHandle(`transfer-${request.transferId}`).describe()).typedSearchAttributes.get(searchAttributes.transferStatus));
+            return entry(`${request.transferId}:credit`, 'credit');
+          }),
+        },
+        input(),
+      );
+      expect(state.status).toBe('COMPLETED');
+      expect(calls).toEqual(['debit', ...viaFallback('credit')]);
+      expect(statusWhileOrdinary).toBe('DEBITED');
+      const history = await recorded(handle);
+      expect(history.activities).toEqual(['debit', 'credit']);
+      expect(history.statuses).toEqual(['DEBITED', 'COMPLETED']);
+    });
+
+    test('when the credit outlives its whole give-up time in the worker, then nothing takes it over: the credit slot is voided and the source refunded', async () => {
+      const { state, calls, handle } = await run(
+        {
+          credit: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 4_000));
+            throw unavailable();
+          },
+        },
+        input(),
+      );
+      expect(state).toMatchObject({ status: 'REFUNDED', reason: 'CREDIT_FAILED' });
+      // Its attempts in the worker (a timed-out attempt may be tried once more), then no ordinary credit.
+      expect(calls.filter((call) => call !== 'credit')).toEqual(['debit', 'voidCredit', 'refund']);
+      expect(calls.filter((call) => call === 'credit').length).toBeLessThanOrEqual(2);
+      expect((await recorded(handle)).activities).toEqual(['debit', 'voidCredit', 'refund']);
+    });
+  });
+
   test('when a transfer id is started twice, then the second start is refused and nothing runs twice', async () => {
     const transfer = input();
     const { state, calls } = await run({}, transfer);
@@ -177,7 +258,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
   });
 
   test('when the credit is refused, then the credit slot is voided, the source refunded: REFUNDED with the credit code', async () => {
-    const { state, calls } = await run({ credit: async () => Promise.reject(refusal('ACCOUNT_CLOSED')), voidCredit: async (ref) => entry(`${ref.transferId}:credit`, 'credit', '0', 'REFUSED', 'ACCOUNT_CLOSED') }, input());
+    const { state, calls } = await run({ credit: async () => Promise.reject(refusal('ACCOUNT_CLOSED')), voidCredit: async (ref) => entry(`${ref.transferId}:credit`, 'credit', 'REFUSED', 'ACCOUNT_CLOSED') }, input());
     expect(state).toMatchObject({ status: 'REFUNDED', reason: 'ACCOUNT_CLOSED' });
     expect(calls).toEqual(['debit', 'credit', 'voidCredit', 'refund']);
   });
@@ -190,13 +271,13 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
   });
 
   test('when the credit was applied but its answer lost, then the void finds it and the transfer is COMPLETED without a refund', async () => {
-    const { state, calls } = await run({ credit: async () => Promise.reject(unavailable()), voidCredit: async (ref) => entry(`${ref.transferId}:credit`, 'credit', '500') }, input());
+    const { state, calls } = await run({ credit: async () => Promise.reject(unavailable()), voidCredit: async (ref) => entry(`${ref.transferId}:credit`, 'credit') }, input());
     expect(state.status).toBe('COMPLETED');
     expect(calls).not.toContain('refund');
   });
 
   test('when the debit outcome stays unknown, then the refund voids the debit slot and the transfer is REJECTED', async () => {
-    const { state, calls } = await run({ debit: async () => Promise.reject(unavailable()), refund: async (ref) => entry(`${ref.transferId}:debit`, 'void', '0') }, input());
+    const { state, calls } = await run({ debit: async () => Promise.reject(unavailable()), refund: async (ref) => entry(`${ref.transferId}:debit`, 'void') }, input());
     expect(state).toMatchObject({ status: 'REJECTED', reason: 'BANK_UNAVAILABLE' });
     expect(calls.at(-1)).toBe('refund');
     expect(calls).not.toContain('credit');
@@ -214,7 +295,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
         refund: async (ref) => {
           const { attempt } = Context.current().info;
           if (attempt < policy.refundAttentionAfterAttempts) throw unavailable();
-          return { ...entry(`${ref.transferId}:refund`, 'refund', '500'), attempt };
+          return { ...entry(`${ref.transferId}:refund`, 'refund'), attempt };
         },
       },
       input(),
@@ -239,7 +320,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
           refundCalls += 1;
           if (refundCalls <= 2) throw unavailable();
           await attentionShown.passed;
-          return entry(`${ref.transferId}:refund`, 'refund', '500');
+          return entry(`${ref.transferId}:refund`, 'refund');
         },
       },
       input(),
@@ -266,7 +347,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
           voidCalls += 1;
           if (voidCalls <= 2) throw unavailable();
           await attentionShown.passed;
-          return entry(`${ref.transferId}:credit`, 'void', '0');
+          return entry(`${ref.transferId}:credit`, 'void');
         },
       },
       input(),
@@ -291,12 +372,12 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       voidCredit: async (ref) => {
         voidCalls += 1;
         if (voidCalls <= 2) throw unavailable();
-        return entry(`${ref.transferId}:credit`, 'void', '0');
+        return entry(`${ref.transferId}:credit`, 'void');
       },
       refund: async (ref) => {
         refundCalls += 1;
         if (refundCalls <= 2) throw unavailable();
-        return entry(`${ref.transferId}:refund`, 'refund', '500');
+        return entry(`${ref.transferId}:refund`, 'refund');
       },
     });
     const recordTransferEvent = async (record: TransferEventRecord): Promise<RecordedEvent> => {
@@ -319,7 +400,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
   describe('when the debit outcome stays unknown and the refund finds out what happened', () => {
     test('a debit that had been refused leaves nothing to refund: REJECTED, not REFUNDED', async () => {
       const { state, calls } = await run(
-        { debit: async () => Promise.reject(unavailable()), refund: async (ref) => entry(`${ref.transferId}:refund`, 'refund', '0', 'NOTHING_TO_REFUND') },
+        { debit: async () => Promise.reject(unavailable()), refund: async (ref) => entry(`${ref.transferId}:refund`, 'refund', 'NOTHING_TO_REFUND') },
         input(),
         undefined,
         'debit-unknown-nothing-to-refund',
@@ -434,7 +515,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     test('when a cancel update arrives unsigned, then it is refused DECISION_NOT_AUTHORISED and the transfer completes', async () => {
       let refused: unknown;
       const release = gate();
-      const { state, calls } = await run({ debit: async (request) => { await release.passed; return entry(`${request.transferId}:debit`, 'debit', `-${request.amountMinor}`); } }, input(), async (handle) => {
+      const { state, calls } = await run({ debit: async (request) => { await release.passed; return entry(`${request.transferId}:debit`, 'debit'); } }, input(), async (handle) => {
         await eventually('the debit to start', async () => ((await handle.query(transferStateQuery)).steps.length > 0 ? true : undefined), 20_000, 100);
         refused = await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'mallory' }] }).catch((error: unknown) => error);
         release.open();
@@ -467,7 +548,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
         {
           debit: async (request) => {
             await new Promise((resolve) => setTimeout(resolve, 1_000));
-            return entry(`${request.transferId}:debit`, 'debit', `-${request.amountMinor}`);
+            return entry(`${request.transferId}:debit`, 'debit');
           },
         },
         input(),
@@ -488,7 +569,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
             await new Promise((resolve) => setTimeout(resolve, 1_000));
             throw refusal('TRANSFER_VOIDED');
           },
-          refund: async (ref) => entry(`${ref.transferId}:debit`, 'void', '0'),
+          refund: async (ref) => entry(`${ref.transferId}:debit`, 'void'),
         },
         input(),
         async (running) => {
@@ -518,7 +599,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
         {
           debit: async (request) => {
             await new Promise((resolve) => setTimeout(resolve, 1_000));
-            return entry(`${request.transferId}:debit`, 'debit', `-${request.amountMinor}`);
+            return entry(`${request.transferId}:debit`, 'debit');
           },
         },
         input(),
@@ -564,11 +645,11 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       let cancelOutcome: unknown;
       const { state, calls } = await run(
         {
-          credit: async (request) => {
+          credit: onlyOrdinary(async (request) => {
             await new Promise((resolve) => setTimeout(resolve, 1_500));
-            return entry(`${request.transferId}:credit`, 'credit', request.amountMinor);
-          },
-          voidCredit: async (ref) => entry(`${ref.transferId}:credit`, 'credit', '500'),
+            return entry(`${request.transferId}:credit`, 'credit');
+          }),
+          voidCredit: async (ref) => entry(`${ref.transferId}:credit`, 'credit'),
         },
         input(),
         async (handle) => {

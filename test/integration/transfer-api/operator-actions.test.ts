@@ -295,7 +295,8 @@ describe('operator actions in Temporal, on the real cluster', () => {
       expect(flagged.status).toBe('AWAITING_APPROVAL');
       // WORKFLOW_TERMINATED when the sweeper looked between the terminate and the delete.
       expect(['WORKFLOW_MISSING', 'WORKFLOW_TERMINATED']).toContain(flagged.attentionReason);
-      expect(await listedIds(operator, '&needsAttention=true')).toContain(id);
+      // The attention set is written just after the status entry that raised the flag.
+      expect(await eventually('the attention list to show it', async () => ((await listedIds(operator, '&needsAttention=true')).includes(id) ? true : undefined))).toBe(true);
       expect(cli('repair', id).status).toBe(0);
       expect(await ended(id)).toMatchObject({ status: 'CANCELLED', reason: 'WORKFLOW_TERMINATED', needsAttention: false });
       expect(await listedIds(operator, '&needsAttention=true')).not.toContain(id);
@@ -311,7 +312,8 @@ describe('operator actions in Temporal, on the real cluster', () => {
     async function expectFlaggedTerminated(id: string, status: string): Promise<void> {
       const flagged = await waitFor(id, 'to be flagged WORKFLOW_TERMINATED', (transfer) => transfer.needsAttention === true && transfer.attentionReason === 'WORKFLOW_TERMINATED');
       expect(flagged.status).toBe(status);
-      expect(await listedIds(operator, '&needsAttention=true')).toContain(id);
+      // The attention set is written just after the status entry that raised the flag.
+      expect(await eventually('the attention list to show it', async () => ((await listedIds(operator, '&needsAttention=true')).includes(id) ? true : undefined))).toBe(true);
       expect(await eventually('the gauge to count it', async () => ((await needingAttentionGauge()) >= 1 ? true : undefined))).toBe(true);
     }
 
@@ -470,7 +472,8 @@ describe('operator actions in Temporal, on the real cluster', () => {
 
       const flagged = await waitFor(id, 'to be flagged WORKFLOW_TERMINATED', (transfer) => transfer.needsAttention === true && transfer.attentionReason === 'WORKFLOW_TERMINATED');
       expect(flagged.status).toBe('AWAITING_APPROVAL');
-      expect(await listedIds(operator, '&needsAttention=true')).toContain(id);
+      // The attention set is written just after the status entry that raised the flag.
+      expect(await eventually('the attention list to show it', async () => ((await listedIds(operator, '&needsAttention=true')).includes(id) ? true : undefined))).toBe(true);
       expect(cli('repair', id).status).toBe(0);
       const final = await ended(id);
       expect(final).toMatchObject({ status: 'COMPLETED', needsAttention: false });

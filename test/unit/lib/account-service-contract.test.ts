@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { createAccountActivities } from '../../../activities/account-activities';
+import { createAccountActivities, legDecisionOf, type LegResult } from '../../../activities/account-activities';
 import { AccountServiceClient } from '../../../lib/clients/account-service-client';
 import {
   accountViewSchema,
@@ -78,10 +78,11 @@ describe("the activities parse the banks' answers", () => {
     return error;
   }
 
-  test('when the bank answers 200 with an entry, then the activity returns it', async () => {
+  test('when the bank answers 200 with an entry, then the activity returns its decision, without balances or amounts', async () => {
     const entry: LedgerEntryView = entryView(decided);
     const result = await quietEnvironment().run(() => activitiesAnswering(200, entry).debit(leg));
-    expect(result).toEqual({ entry, attempt: 1 });
+    expect(result).toEqual({ entry: { operationId: 't1:debit', kind: 'debit', outcome: 'APPLIED' }, attempt: 1 });
+    expect((result as LegResult).entry).toEqual(legDecisionOf(entry));
   });
 
   test('when the bank answers 200 with a body that is not an entry, then the failure is retryable and says so', async () => {
@@ -90,10 +91,10 @@ describe("the activities parse the banks' answers", () => {
     expect(failure.message).toContain('not a ledger entry');
   });
 
-  test('when the ledger refuses with its entry, then the failure is the refusal with the entry; without one (no account), it has no details', async () => {
+  test('when the ledger refuses with its entry, then the failure is the refusal with its decision; without one (no account), it has no details', async () => {
     const refusalEntry = entryView({ ...decided, amountMinor: 0n, balanceAfterMinor: 200n, outcome: 'REFUSED', code: 'INSUFFICIENT_FUNDS' });
     const refused = await failureOf(422, { error: { code: 'INSUFFICIENT_FUNDS', message: 'no' }, entry: refusalEntry });
-    expect([refused.type, refused.nonRetryable, refused.details]).toEqual(['INSUFFICIENT_FUNDS', true, [refusalEntry]]);
+    expect([refused.type, refused.nonRetryable, refused.details]).toEqual(['INSUFFICIENT_FUNDS', true, [{ operationId: 't1:debit', kind: 'debit', outcome: 'REFUSED', code: 'INSUFFICIENT_FUNDS' }]]);
     const missing = await failureOf(404, { error: { code: 'ACCOUNT_NOT_FOUND', message: 'no account alice' } });
     expect([missing.type, missing.nonRetryable, missing.details]).toEqual(['ACCOUNT_NOT_FOUND', true, []]);
   });
