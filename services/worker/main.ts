@@ -12,20 +12,14 @@ import { secretSealer } from '../../lib/crypto/secret-sealing';
 import { loadConfig } from './config';
 import { ensureReconciliationSchedule, removeReconciliationSchedule } from './reconciliation-schedule';
 import { workerMetricsExporter } from './metrics';
+import { sdkLogger } from './runtime-logger';
 import { bundleTransferWorkflows, createTransferWorker, createWebhookWorker } from './transfer-worker';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = pino({ name: 'worker', level: config.logLevel });
   Runtime.install({
-    logger: {
-      log: (level, message, meta) => logger[level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error'](meta ?? {}, message),
-      trace: (message, meta) => logger.trace(meta ?? {}, message),
-      debug: (message, meta) => logger.debug(meta ?? {}, message),
-      info: (message, meta) => logger.info(meta ?? {}, message),
-      warn: (message, meta) => logger.warn(meta ?? {}, message),
-      error: (message, meta) => logger.error(meta ?? {}, message),
-    },
+    logger: sdkLogger(logger),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) }, metrics: workerMetricsExporter(config.metricsBindAddress) },
   });
   const tracing = startConfiguredTracing(config.tracing);

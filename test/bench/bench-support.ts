@@ -57,8 +57,8 @@ function cpuTicks(pid: number | undefined): number {
 }
 
 /** Runs a closed loop (see closedLoopLatencies) and samples every cluster process's CPU, from /proc, around it. */
-export async function closedLoop(cluster: RunningCluster, count: number, concurrency: number, operation: (index: number) => Promise<void>): Promise<Run> {
-  const components = cluster.components();
+export async function closedLoop(cluster: RunningCluster, count: number, concurrency: number, operation: (index: number) => Promise<void>, extra: ReadonlyArray<{ name: string; process: { pid: number | undefined } }> = []): Promise<Run> {
+  const components = [...cluster.components(), ...extra];
   const before = components.map((component) => cpuTicks(component.process.pid));
   const benchBefore = process.cpuUsage();
   const { seconds, latenciesMs } = await closedLoopLatencies(count, concurrency, operation);
@@ -97,7 +97,7 @@ export const cpuGroups = ['temporal', 'workers + client', 'ledgers', 'other'] as
 
 function cpuGroupOf(processName: string): (typeof cpuGroups)[number] {
   if (processName === 'temporal') return 'temporal';
-  if (processName === 'worker' || processName.startsWith('bench')) return 'workers + client';
+  if (processName.startsWith('worker') || processName.startsWith('bench')) return 'workers + client';
   if (processName.startsWith('account-service') || /^ferretdb-bank/.test(processName)) return 'ledgers';
   return 'other';
 }
