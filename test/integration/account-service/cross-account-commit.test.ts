@@ -4,10 +4,11 @@ import { decide } from '../../../services/account-service/ledger/decide';
 import { createLedgerMetrics, type LedgerMetrics } from '../../../services/account-service/ledger/ledger-metrics';
 import { Ledger, groupCommitDefaults } from '../../../services/account-service/ledger/ledger';
 import { LedgerStore } from '../../../services/account-service/ledger/ledger-store';
-import { entryId, pointerId, type EntryDocument } from '../../../services/account-service/ledger/model';
+import { pointerId, type EntryDocument } from '../../../services/account-service/ledger/model';
 import { openAccount } from '../../../services/account-service/use-cases/accounts';
 import { debit, type Decision } from '../../../services/account-service/use-cases/ledger-operations';
 import { startTestFerretDb } from '../../support/cluster';
+import { chainOf, expectValidChain } from '../../support/ledger-chain';
 
 jest.setTimeout(180_000);
 
@@ -95,26 +96,6 @@ class Wire {
   }
 }
 
-async function chainOf(db: Db, accountId: string): Promise<EntryDocument[]> {
-  const entries: EntryDocument[] = [];
-  for (let seq = 0; ; seq += 1) {
-    const entry = await db.collection<EntryDocument>('entries').findOne({ _id: entryId(accountId, seq) });
-    if (!entry) return entries;
-    entries.push(entry);
-  }
-}
-
-/** A valid chain: consecutive seqs, each balance the previous plus the amount, each operation once. */
-function expectValidChain(chain: readonly EntryDocument[]): void {
-  let balance = 0n;
-  chain.forEach((entry, index) => {
-    expect(entry.seq).toBe(index);
-    balance += entry.amountMinor;
-    expect(entry.balanceAfterMinor).toBe(balance);
-  });
-  const operationIds = chain.map((entry) => entry.operationId);
-  expect(new Set(operationIds).size).toBe(operationIds.length);
-}
 
 describe('cross-account commit: the decided batches of many accounts appended together', () => {
   let mongo: MongoClient;

@@ -5,11 +5,12 @@ import { createLedgerMetrics, type LedgerMetrics } from '../../../services/accou
 import { decide } from '../../../services/account-service/ledger/decide';
 import { Ledger, groupCommitDefaults, ledgerBoundsDefaults, type LedgerBounds } from '../../../services/account-service/ledger/ledger';
 import { LedgerStore } from '../../../services/account-service/ledger/ledger-store';
-import { entryId, type EntryDocument } from '../../../services/account-service/ledger/model';
+import type { EntryDocument } from '../../../services/account-service/ledger/model';
 import { openAccount } from '../../../services/account-service/use-cases/accounts';
 import { debit, refund } from '../../../services/account-service/use-cases/ledger-operations';
 import { startAccountServiceFixture, type AccountServiceFixture } from '../../support/account-service';
 import { startTestFerretDb } from '../../support/cluster';
+import { chainOf, expectValidChain } from '../../support/ledger-chain';
 
 jest.setTimeout(180_000);
 
@@ -27,26 +28,6 @@ class ObservedStore extends LedgerStore {
   }
 }
 
-async function chainOf(db: Db, accountId: string): Promise<EntryDocument[]> {
-  const entries: EntryDocument[] = [];
-  for (let seq = 0; ; seq += 1) {
-    const entry = await db.collection<EntryDocument>('entries').findOne({ _id: entryId(accountId, seq) });
-    if (!entry) return entries;
-    entries.push(entry);
-  }
-}
-
-/** A valid chain: consecutive seqs, each balance the previous plus the amount, each operation once. */
-function expectValidChain(chain: readonly EntryDocument[]): void {
-  let balance = 0n;
-  chain.forEach((entry, index) => {
-    expect(entry.seq).toBe(index);
-    balance += entry.amountMinor;
-    expect(entry.balanceAfterMinor).toBe(balance);
-  });
-  const operationIds = chain.map((entry) => entry.operationId);
-  expect(new Set(operationIds).size).toBe(operationIds.length);
-}
 
 describe('group commit: batches of operations decided from one head', () => {
   let database: RunningFerretDb;
