@@ -43,8 +43,15 @@ export function legFallbackOptions(remainingMs: number): ActivityOptions {
   return legOptions(Math.max(1_000, remainingMs));
 }
 
-/** The settlement credit's first try in the worker; after it, the credit is a compensation that never gives up. */
-export const settlementCreditLocalOptions: LocalActivityOptions = localLegOptions(2 * attemptTimeoutMs);
+/**
+ * The settlement credit's first try in the worker; after it, the credit is a compensation that never
+ * gives up, first as its ordinary round. No schedule-to-close: that timeout means "given up".
+ */
+export const settlementCreditLocalOptions: LocalActivityOptions = {
+  startToCloseTimeout: attemptTimeoutMs,
+  scheduleToStartTimeout: 10_000,
+  retry: { ...ledgerCallRetry, maximumAttempts: localLegAttempts },
+};
 
 /**
  * Refunds and credit-voids never give up: each round makes `attempts` tries with capped
@@ -120,6 +127,7 @@ export const authorityCheckOptions: ActivityOptions = {
  */
 export const authorityCheckLocalOptions: LocalActivityOptions = {
   startToCloseTimeout: 5_000,
-  scheduleToCloseTimeout: 10_000,
+  // No schedule-to-close: that timeout means "given up", and this check is never given up.
+  scheduleToStartTimeout: 10_000,
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 3, nonRetryableErrorTypes: [] },
 };
