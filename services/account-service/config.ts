@@ -26,6 +26,8 @@ export const envSchema = z
   /** Cross-account commit: the decided batches of many accounts appended with one insert, at most this many entries each. */
   LEDGER_CROSS_ACCOUNT_COMMIT: z.enum(['on', 'off']).default(groupCommitDefaults.crossAccount ? 'on' : 'off'),
   LEDGER_COMMIT_ENTRIES_MAX: z.coerce.number().int().min(1).max(100_000).default(groupCommitDefaults.entriesPerWriteMax),
+  /** A batch's first attempt trusts the cached head and the unique indexes instead of reading before it decides. */
+  LEDGER_OPTIMISTIC_DECISIONS: z.enum(['on', 'off']).default(groupCommitDefaults.optimistic ? 'on' : 'off'),
   /** Bounds of the ledger's in-process caches (entries, least recently used dropped first) and of each account's queue. */
   LEDGER_ACCOUNT_CACHE_MAX: z.coerce.number().int().min(1).max(100_000_000).default(ledgerBoundsDefaults.accountsCachedMax),
   LEDGER_HEAD_CACHE_MAX: z.coerce.number().int().min(1).max(100_000_000).default(ledgerBoundsDefaults.headsCachedMax),
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AccountServiceConfig {
       batchLingerMs: parsed.LEDGER_BATCH_LINGER_MS,
       crossAccount: parsed.LEDGER_CROSS_ACCOUNT_COMMIT === 'on',
       entriesPerWriteMax: parsed.LEDGER_COMMIT_ENTRIES_MAX,
+      optimistic: parsed.LEDGER_OPTIMISTIC_DECISIONS === 'on',
     },
     ledgerBounds: { accountsCachedMax: parsed.LEDGER_ACCOUNT_CACHE_MAX, headsCachedMax: parsed.LEDGER_HEAD_CACHE_MAX, queuedPerAccountMax: parsed.LEDGER_QUEUE_DEPTH_MAX },
     logLevel: parsed.LOG_LEVEL,

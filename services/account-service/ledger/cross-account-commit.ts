@@ -46,6 +46,11 @@ export class CrossAccountCommit {
     private readonly entriesPerWriteMax: number,
   ) {}
 
+  /** Runs decided and not yet in a write. */
+  get runsWaiting(): number {
+    return this.waiting.length;
+  }
+
   readonly append: AppendRun = (entries) => {
     if (entries.length === 0) return Promise.resolve(0);
     return new Promise((resolve, reject) => {

@@ -40,9 +40,16 @@ export interface GroupCommitOptions {
   crossAccount: boolean;
   /** Most entries in one cross-account insert (whole batches: at least one). */
   entriesPerWriteMax: number;
+  /**
+   * A batch's first attempt decides from the cached head without reading the chain's next seq, and
+   * decides new operations (all but voids) without looking for an earlier decision: the unique
+   * indexes refuse a stale head or a repeat, and the attempt after a refusal reads both, as every
+   * attempt does when this is false.
+   */
+  optimistic: boolean;
 }
 
-export const groupCommitDefaults: GroupCommitOptions = { batchSizeMax: 100, batchLingerMs: 0, crossAccount: true, entriesPerWriteMax: 1_000 };
+export const groupCommitDefaults: GroupCommitOptions = { batchSizeMax: 100, batchLingerMs: 0, crossAccount: true, entriesPerWriteMax: 1_000, optimistic: true };
 
 /** How much a process keeps per account: everything cached can be read again, everything queued is waited for. */
 export interface LedgerBounds {
@@ -110,6 +117,7 @@ export class Ledger {
   /** Only accounts with operations in flight: drain() removes an account's queue once it is empty. */
   private readonly queues = new Map<string, Pending[]>();
   private readonly appendRun: AppendRun;
+  private readonly crossAccountCommit: CrossAccountCommit | undefined;
 
   constructor(
     private readonly store: LedgerStore,
@@ -123,7 +131,13 @@ export class Ledger {
     // A cached account document's head hint is as old as the document: a dropped head takes its
     // document along, so that the head is found again from a fresh hint, not rolled over the whole chain.
     this.heads = new BoundedCache('heads', bounds.headsCachedMax, metrics.caches, (accountId) => this.accounts.delete(accountId));
-    this.appendRun = groupCommit.crossAccount ? new CrossAccountCommit(store, groupCommit.entriesPerWriteMax).append : appendAlone(store);
+    this.crossAccountCommit = groupCommit.crossAccount ? new CrossAccountCommit(store, groupCommit.entriesPerWriteMax) : undefined;
+    this.appendRun = this.crossAccountCommit?.append ?? appendAlone(store);
+  }
+
+  /** Accounts' decided runs waiting for the cross-account write under way (0 without the cross-account commit). */
+  get runsAwaitingWrite(): number {
+    return this.crossAccountCommit?.runsWaiting ?? 0;
   }
 
   /** Accounts with a queue now: those with operations in flight, never an idle one. */
@@ -306,7 +320,8 @@ export class Ledger {
 
     for (let attempt = 0; waiting.size > 0; attempt += 1) {
       if (attempt >= accountServiceLimits.batchAttemptsMax) throw new Error(`ledger: could not decide a batch on ${account._id} after ${accountServiceLimits.batchAttemptsMax} attempts`);
-      const operationIds = [...waiting.keys()];
+      const optimistic = attempt === 0 && this.groupCommit.optimistic;
+      const operationIds = [...waiting.entries()].filter(([, same]) => !optimistic || mayBeDecidedAlready(same)).map(([operationId]) => operationId);
       const earlier = await Promise.all(operationIds.map((operationId) => this.decided(account._id, operationId)));
       earlier.forEach((entry, index) => {
         if (entry) settle(operationIds[index] as string, entry);
@@ -314,7 +329,7 @@ export class Ledger {
       const undecided = [...waiting.values()].map((same) => (same[0] as Pending).operation);
       if (undecided.length === 0) return;
 
-      const head = await this.head(account);
+      const head = (optimistic ? this.heads.get(account._id) : undefined) ?? (await this.head(account));
       const { now, day } = this.moment();
       const entries = decideBatch(account, head, undecided, now, day);
       const inserted = await this.appendDecided(entries);
@@ -376,4 +391,13 @@ export class Ledger {
     if (Math.floor(last.seq / headHintStride) > Math.floor((last.seq - inserted) / headHintStride)) await this.store.advanceHeadHint(last.accountId, last.seq);
     return inserted;
   }
+}
+
+/**
+ * Operations expected to find an earlier decision, which an optimistic attempt looks for first: a
+ * void takes the slot of a debit or credit that usually exists, and a repeated request in one batch
+ * is a retry. Anything else is new in the common case, and a repeat is refused by the index.
+ */
+function mayBeDecidedAlready(same: readonly Pending[]): boolean {
+  return same.length > 1 || (same[0] as Pending).operation.kind === 'void';
 }

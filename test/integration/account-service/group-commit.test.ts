@@ -5,7 +5,7 @@ import { createLedgerMetrics, type LedgerMetrics } from '../../../services/accou
 import { decide } from '../../../services/account-service/ledger/decide';
 import { Ledger, groupCommitDefaults, ledgerBoundsDefaults, type LedgerBounds } from '../../../services/account-service/ledger/ledger';
 import { LedgerStore } from '../../../services/account-service/ledger/ledger-store';
-import type { EntryDocument } from '../../../services/account-service/ledger/model';
+import type { EntryDocument, PointerDocument } from '../../../services/account-service/ledger/model';
 import { openAccount } from '../../../services/account-service/use-cases/accounts';
 import { debit, refund } from '../../../services/account-service/use-cases/ledger-operations';
 import { startAccountServiceFixture, type AccountServiceFixture } from '../../support/account-service';
@@ -17,7 +17,19 @@ jest.setTimeout(180_000);
 /** A store that records every batch it appends and can run a hook first, to stage races. */
 class ObservedStore extends LedgerStore {
   readonly batchSizes: number[] = [];
+  /** Entries and pointers read, one by one. */
+  reads = 0;
   beforeAppend: ((entries: readonly EntryDocument[]) => Promise<void>) | undefined;
+
+  override async findEntry(accountId: string, seq: number): Promise<EntryDocument | null> {
+    this.reads += 1;
+    return super.findEntry(accountId, seq);
+  }
+
+  override async findPointer(accountId: string, operationId: string): Promise<PointerDocument | null> {
+    this.reads += 1;
+    return super.findPointer(accountId, operationId);
+  }
 
   override async appendEntries(entries: readonly EntryDocument[]): Promise<number> {
     this.batchSizes.push(entries.length);
@@ -53,11 +65,11 @@ describe('group commit: batches of operations decided from one head', () => {
   });
 
   /** A ledger as one service process would hold it: its own caches and queues, on the shared database. */
-  function ledgerProcess(lingerMs: number, bounds: LedgerBounds = ledgerBoundsDefaults): { ledger: Ledger; store: ObservedStore; metrics: LedgerMetrics; registry: Registry } {
+  function ledgerProcess(lingerMs: number, bounds: LedgerBounds = ledgerBoundsDefaults, optimistic = groupCommitDefaults.optimistic): { ledger: Ledger; store: ObservedStore; metrics: LedgerMetrics; registry: Registry } {
     const store = new ObservedStore(db);
     const registry = new Registry();
     const metrics = createLedgerMetrics(registry);
-    return { store, metrics, registry, ledger: new Ledger(store, () => new Date(), metrics, { ...groupCommitDefaults, batchLingerMs: lingerMs }, undefined, bounds) };
+    return { store, metrics, registry, ledger: new Ledger(store, () => new Date(), metrics, { ...groupCommitDefaults, batchLingerMs: lingerMs, optimistic }, undefined, bounds) };
   }
 
   async function fundedAccount(ledger: Ledger, store: LedgerStore, funds: bigint): Promise<string> {
@@ -150,6 +162,52 @@ describe('group commit: batches of operations decided from one head', () => {
     expectValidChain(chain);
     expect(chain.filter((entry) => entry.operationId === 'c:debit')).toHaveLength(1);
     expect(chain.at(-1)?.balanceAfterMinor).toBe(960n);
+  });
+
+  test.each([
+    ['on', 0],
+    ['off', 2],
+  ])('when optimistic decisions are %s and a new debit comes to an account whose head is cached, then it reads %d entries or pointers before its insert', async (mode, reads) => {
+    const { ledger, store } = ledgerProcess(0, ledgerBoundsDefaults, mode === 'on');
+    const accountId = await fundedAccount(ledger, store, 100n);
+    store.reads = 0;
+    expect((await debit(ledger, debitRequest(accountId, `warm-${mode}`))).entry.outcome).toBe('APPLIED');
+    expect(store.reads).toBe(reads);
+    expect((await chainOf(db, accountId)).at(-1)?.balanceAfterMinor).toBe(90n);
+  });
+
+  test('when another process debited an account whose head this process holds, then the optimistic attempt is refused by the seq and the debit is decided from the balance the other left', async () => {
+    const one = ledgerProcess(0);
+    const two = ledgerProcess(0);
+    const accountId = await fundedAccount(one.ledger, one.store, 100n);
+    expect((await debit(one.ledger, debitRequest(accountId, 'stale-warm', 10n))).entry.outcome).toBe('APPLIED');
+    for (const n of [1, 2, 3]) expect((await debit(two.ledger, debitRequest(accountId, `stale-other-${n}`, 25n))).entry.outcome).toBe('APPLIED');
+    one.store.batchSizes.length = 0;
+    // Process one still holds the head at 90; the chain stands at 15.
+    const late = await debit(one.ledger, debitRequest(accountId, 'stale-late', 20n));
+    expect(late.refusal).toBe('INSUFFICIENT_FUNDS');
+    expect(one.store.batchSizes).toEqual([1, 1]);
+    expect((await one.metrics.sequenceConflicts.get()).values[0]?.value).toBe(1);
+    const chain = await chainOf(db, accountId);
+    expectValidChain(chain);
+    expect(chain.slice(-4).map((entry) => entry.operationId)).toEqual(['stale-other-1:debit', 'stale-other-2:debit', 'stale-other-3:debit', 'stale-late:debit']);
+    expect(chain.at(-1)?.balanceAfterMinor).toBe(15n);
+  });
+
+  test('when an applied debit is asked again in a later batch, then the optimistic attempt is refused by the operation index and the first decision answers; the money moves once', async () => {
+    const { ledger, store, metrics } = ledgerProcess(0);
+    const accountId = await fundedAccount(ledger, store, 100n);
+    const first = await debit(ledger, debitRequest(accountId, 'again', 60n));
+    store.batchSizes.length = 0;
+    const again = await debit(ledger, debitRequest(accountId, 'again', 60n));
+    expect(again.entry).toEqual(first.entry);
+    // One insert, refused; nothing decided again.
+    expect(store.batchSizes).toEqual([1]);
+    expect((await metrics.duplicates.get()).values.find((value) => value.labels.kind === 'debit')?.value).toBe(1);
+    const chain = await chainOf(db, accountId);
+    expectValidChain(chain);
+    expect(chain.filter((entry) => entry.operationId === 'again:debit')).toHaveLength(1);
+    expect(chain.at(-1)?.balanceAfterMinor).toBe(40n);
   });
 
   test('when two processes race on one account with shared and distinct operations, then every operation is decided once and funds are never exceeded', async () => {

@@ -120,6 +120,11 @@ describe('account-service configuration', () => {
     expect(loadConfig({ ...valid, LEDGER_CROSS_ACCOUNT_COMMIT: 'off', LEDGER_COMMIT_ENTRIES_MAX: '50' }).groupCommit).toMatchObject({ crossAccount: false, entriesPerWriteMax: 50 });
   });
 
+  test('when optimistic decisions are not configured, then they are on; LEDGER_OPTIMISTIC_DECISIONS=off reads before every decision', () => {
+    expect(loadConfig(valid).groupCommit.optimistic).toBe(true);
+    expect(loadConfig({ ...valid, LEDGER_OPTIMISTIC_DECISIONS: 'off' }).groupCommit.optimistic).toBe(false);
+  });
+
   test.each([
     ['BANK_ID', { BANK_ID: undefined }],
     ['BANK_ID', { BANK_ID: 'Bank A' }],
@@ -130,6 +135,7 @@ describe('account-service configuration', () => {
     ['LEDGER_BATCH_SIZE_MAX', { LEDGER_BATCH_SIZE_MAX: '0' }],
     ['LEDGER_CROSS_ACCOUNT_COMMIT', { LEDGER_CROSS_ACCOUNT_COMMIT: 'yes' }],
     ['LEDGER_COMMIT_ENTRIES_MAX', { LEDGER_COMMIT_ENTRIES_MAX: '0' }],
+    ['LEDGER_OPTIMISTIC_DECISIONS', { LEDGER_OPTIMISTIC_DECISIONS: 'true' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
   ])('when %s is missing or invalid, then start-up fails naming it', (variable, change) => {
     expect(() => loadConfig({ ...valid, ...change })).toThrow(new RegExp(`^Invalid ${variable}:`));
