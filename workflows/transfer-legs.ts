@@ -47,13 +47,14 @@ export interface LegRunner {
  * meanwhile is shown to visibility (operators look for transfers stuck at DEBITED). Every leg is
  * idempotent at its bank, so the ordinary activity repeating a call the local one made is decided once.
  *
- * The debit stays an ordinary activity. A local activity acts before the workflow task that decided
- * it is recorded; if that task is lost (a worker killed) and new events reach its next attempt (an
- * approval's timeout, a cancel), the saga may decide otherwise and never learn of the debit: the
- * chaos suite found transfers REJECTED with their debit applied. Once the debit is recorded, every
- * other ending of the saga voids the credit and releases the reservation before it refunds, so a
- * local credit or reservation that such a lost task made is undone or found (a credit found
- * applied completes the transfer).
+ * A local activity acts before the workflow task that decided it is recorded; if that task is lost
+ * (a worker killed) and new events reach its next attempt (an approval's timeout, a cancel), the
+ * saga may decide otherwise and never learn of what the lost task did. Under local-ledger-legs the
+ * debit stays an ordinary activity (a local one left debits behind REJECTED transfers in the chaos
+ * suite), and once it is recorded every other ending voids the credit and releases the reservation
+ * before it refunds. A run that takes local-debit runs the debit locally first as well, and every
+ * ending before a recorded credit closes the slots from the ledgers' facts (closeSlots in
+ * transfer-workflow.ts): whatever a lost task moved is found, undone or completed.
  */
 export function createLegRunner(gate: PatchGate, journal: TransferJournal): LegRunner {
   const ordinary: RunLeg = (giveUpAfterMs, call) => call(proxyActivities<LedgerActivities>(legOptions(giveUpAfterMs)));

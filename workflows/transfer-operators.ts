@@ -72,11 +72,17 @@ export function registerOperatorHandlers(journal: TransferJournal, requests: Ope
 }
 
 /**
- * Waits for an operator's approval; the ended transfer when it was refused, timed out or cancelled,
- * else undefined, and the caller sets PENDING again (see runTransfer for why the caller).
+ * Ends a transfer before its debit was recorded, in the status and code given when nothing moved:
+ * the journal's finish, or (local-debit) the closing of both slots first.
  */
-export async function awaitApproval(input: TransferInput, journal: TransferJournal, requests: OperatorRequests, gate: PatchGate): Promise<TransferState | undefined> {
-  const { beginStep, endStep, finish } = journal;
+export type EndBeforeDebit = (status: 'CANCELLED' | 'REJECTED', code: string) => TransferState | Promise<TransferState>;
+
+/**
+ * Waits for an operator's approval; the ended transfer (through `end`) when it was refused, timed
+ * out or cancelled, else undefined, and the caller sets PENDING again (see runTransfer for why the caller).
+ */
+export async function awaitApproval(input: TransferInput, journal: TransferJournal, requests: OperatorRequests, gate: PatchGate, end: EndBeforeDebit): Promise<TransferState | undefined> {
+  const { beginStep, endStep } = journal;
   journal.setStatus('AWAITING_APPROVAL');
   const step = beginStep('approval');
   let decided: boolean;
@@ -91,15 +97,15 @@ export async function awaitApproval(input: TransferInput, journal: TransferJourn
   const { approval, cancelRequestedBy } = requests;
   if (cancelRequestedBy) {
     endStep(step, 'FAILED', { decidedBy: cancelRequestedBy, failure: { code: 'CANCELLED_BY_OPERATOR', message: 'cancelled while awaiting approval', refusal: true } });
-    return finish('CANCELLED', 'CANCELLED_BY_OPERATOR');
+    return end('CANCELLED', 'CANCELLED_BY_OPERATOR');
   }
   if (!decided || !approval) {
     endStep(step, 'FAILED', { failure: { code: 'APPROVAL_TIMED_OUT', message: 'no decision within the approval timeout', refusal: true } });
-    return finish('REJECTED', 'APPROVAL_TIMED_OUT');
+    return end('REJECTED', 'APPROVAL_TIMED_OUT');
   }
   if (!approval.approved) {
     endStep(step, 'FAILED', { decidedBy: approval.by, failure: { code: 'APPROVAL_REJECTED', message: 'rejected by an operator', refusal: true } });
-    return finish('REJECTED', 'APPROVAL_REJECTED');
+    return end('REJECTED', 'APPROVAL_REJECTED');
   }
   endStep(step, 'SUCCEEDED', { decidedBy: approval.by });
   return undefined;

@@ -47,24 +47,35 @@ export const transferPatches = {
    * PatchGate), so no patched() call follows a local activity.
    */
   localLedgerLegs: 'local-ledger-legs',
+  /**
+   * The debit runs in the worker first too, and every ending before a recorded credit closes the
+   * credit's slot first (a lost workflow task may have debited and credited before the saga decided
+   * otherwise). Asked by the gate right after local-ledger-legs, before anything is scheduled.
+   */
+  localDebit: 'local-debit',
 } as const;
 
 /** The changes a run that takes local-ledger-legs has without markers: every one before it. */
-export type TransferPatchId = Exclude<(typeof transferPatches)[keyof typeof transferPatches], typeof transferPatches.localLedgerLegs>;
+export type TransferPatchId = Exclude<(typeof transferPatches)[keyof typeof transferPatches], typeof transferPatches.localLedgerLegs | typeof transferPatches.localDebit>;
 
 /**
  * The saga's patch checks. A run recorded since local-ledger-legs has every earlier change, so it
- * asks patched() once, as its first command, and never again: every earlier id is simply true, and
- * no marker is recorded for it. A run recorded before asks patched(id) at each change, as it did.
+ * asks patched() for local-ledger-legs and local-debit, as its first commands, and never again:
+ * every earlier id is simply true, and no marker is recorded for it. A run recorded before asks
+ * patched(id) at each change, as it did.
  */
 export interface PatchGate {
   /** The run takes local-ledger-legs (its legs run locally first). */
   readonly localLegs: boolean;
+  /** The run takes local-debit (the debit runs locally first too; see closeSlots in transfer-workflow.ts). */
+  readonly localDebit: boolean;
   /** patched(id), answered without a marker for a run that takes local-ledger-legs. */
   has: (id: TransferPatchId) => boolean;
 }
 
 export function openPatchGate(): PatchGate {
   const localLegs = patched(transferPatches.localLedgerLegs);
-  return { localLegs, has: (id) => localLegs || patched(id) };
+  // Asked only by runs that take local-ledger-legs, and as their second command: never after a local activity.
+  const localDebit = localLegs && patched(transferPatches.localDebit);
+  return { localLegs, localDebit, has: (id) => localLegs || patched(id) };
 }

@@ -58,7 +58,8 @@ export function settlementLegsOf(input: TransferInput, { journal, compensations,
         // A cancel of the workflow abandons the call, whose outcome is then unknown like a bank's silence.
         const failure: LegFailure = isCancellation(error) ? { code: 'CANCELLED_BY_OPERATOR', message: 'the workflow was cancelled while the reservation was in flight', refusal: false } : legFailure(error);
         journal.endStep(step, 'FAILED', { failure });
-        if (!failure.refusal) await release();
+        // A run that takes local-debit releases it after voiding the credit (closeSlots).
+        if (!failure.refusal && !gate.localDebit) await release();
         return failure;
       }
     },

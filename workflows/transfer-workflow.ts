@@ -4,7 +4,7 @@ import type { TransferInput, TransferState } from '../lib/contracts/transfer-con
 import { createCompensations, missingAccountSettles, type Compensations } from './transfer-compensation';
 import { transferEvents, type TransferEvents } from './transfer-events';
 import { createTransferJournal, legFailure, type LegFailure, type TransferJournal } from './transfer-journal';
-import { awaitApproval, registerOperatorHandlers, type OperatorRequests } from './transfer-operators';
+import { awaitApproval, registerOperatorHandlers, type EndBeforeDebit, type OperatorRequests } from './transfer-operators';
 import { createLegRunner, localFirst, type LegRunner } from './transfer-legs';
 import { openPatchGate, transferPatches, type PatchGate } from './transfer-patches';
 import { settlementLegsOf, type SettlementLegs } from './transfer-settlement';
@@ -50,20 +50,20 @@ async function runTransfer(input: TransferInput, events: TransferEvents, gate: P
   const invalid = validateTransfer(input);
   if (invalid) return journal.finish('REJECTED', invalid);
 
+  // Proxies and closures only: making them schedules nothing.
+  const saga: Saga = { input, journal, requests, compensations: createCompensations(input, journal, gate), gate, legs: createLegRunner(gate, journal) };
+  const endBeforeDebit: EndBeforeDebit = gate.localDebit ? (status, code) => closeSlots(saga, { status, code, compensating: false }) : journal.finish;
   // A repair run finishes what an earlier run left: never asks for an approval again.
   const repairing = input.repair === true && gate.has(transferPatches.repairRun);
   if (!repairing && BigInt(input.amountMinor) >= BigInt(input.policy.approvalThresholdMinor)) {
-    const ended = await awaitApproval(input, journal, requests, gate);
+    const ended = await awaitApproval(input, journal, requests, gate, endBeforeDebit);
     if (ended) return ended;
     // Here, not in awaitApproval: the status change queues its record write on a promise chain,
     // and the debit must be scheduled in the same synchronous run as in the recorded histories,
     // before that chain's next step schedules the write (commands take their ids in that order).
     journal.setStatus('PENDING');
   }
-  if (requests.cancelRequestedBy) return journal.finish('CANCELLED', 'CANCELLED_BY_OPERATOR');
-
-  const compensations = createCompensations(input, journal, gate);
-  const saga: Saga = { input, journal, requests, compensations, gate, legs: createLegRunner(gate, journal) };
+  if (requests.cancelRequestedBy) return endBeforeDebit('CANCELLED', 'CANCELLED_BY_OPERATOR');
   if (repairing) return repairFromLedgers(saga);
   const undone = await debitSource(saga);
   if (undone) return undone;
@@ -81,6 +81,8 @@ async function runTransfer(input: TransferInput, events: TransferEvents, gate: P
 async function reserveSettlement(saga: Saga, settlement: SettlementLegs): Promise<TransferState | undefined> {
   const failure = await settlement.reserve();
   if (!failure) return undefined;
+  // Unknown, it may have been reserved, and credited, by a lost workflow task: reserve() left the release to this.
+  if (saga.gate.localDebit && !failure.refusal) return closeSlots(saga, { status: 'REJECTED', code: failure.code, compensating: true });
   saga.journal.setStatus('COMPENSATING', failure.code);
   await saga.compensations.refundSource();
   return saga.journal.finish('REFUNDED', failure.code);
@@ -122,11 +124,13 @@ const legOf = (input: TransferInput) => ({
 });
 
 /** The debit; the ended transfer when it was refused or its outcome unknown (then refunded or voided), else undefined. */
-async function debitSource({ input, journal, compensations, gate, legs }: Saga): Promise<TransferState | undefined> {
+async function debitSource(saga: Saga): Promise<TransferState | undefined> {
+  const { input, journal, compensations, gate, legs } = saga;
   const { beginStep, endStep, finish } = journal;
   const debitStep = beginStep('debit');
+  const runDebit = gate.localDebit ? legs.localFirst : legs.ordinary;
   try {
-    const debited = await legs.ordinary(input.policy.debitGiveUpAfterMs ?? debitGiveUpAfterMsDefault, (activities) => activities.debit({ ...sourceOf(input), ...legOf(input) }));
+    const debited = await runDebit(input.policy.debitGiveUpAfterMs ?? debitGiveUpAfterMsDefault, (activities) => activities.debit({ ...sourceOf(input), ...legOf(input) }));
     endStep(debitStep, 'SUCCEEDED', { attempts: debited.attempt });
     return undefined;
   } catch (error) {
@@ -135,6 +139,8 @@ async function debitSource({ input, journal, compensations, gate, legs }: Saga):
     const failure: LegFailure = cancelled ? { code: 'CANCELLED_BY_OPERATOR', message: 'the workflow was cancelled while the debit was in flight', refusal: false } : legFailure(error);
     endStep(debitStep, 'FAILED', { failure });
     if (failure.refusal) return finish('REJECTED', failure.code);
+    // A refusal is the bank's decision, the same on every attempt; an unknown outcome may hide a debit and a credit.
+    if (gate.localDebit) return closeSlots(saga, { status: cancelled ? 'CANCELLED' : 'REJECTED', code: failure.code, compensating: true, codeWithoutSource: cancelled ? failure.code : 'ACCOUNT_NOT_FOUND' });
     // The debit's outcome is unknown: the refund reverses it if it happened, or voids it so it never can.
     journal.setStatus('COMPENSATING', failure.code);
     const refunded = await compensations.refundSource((refusal) => missingAccountSettles(refusal) && gate.has(transferPatches.missingSourceSettlesRefund));
@@ -183,12 +189,27 @@ async function undoDebit(saga: Saga, creditFailure: LegFailure): Promise<Transfe
   return journal.finish('REFUNDED', reason);
 }
 
+/** How a transfer whose credit does not hold its slot ends: `status` when nothing moved, REFUNDED when the refund reversed a debit. */
+interface SlotsEnding {
+  status: 'CANCELLED' | 'REJECTED';
+  code: string;
+  /** COMPENSATING is shown while the reservation is released and the source refunded. */
+  compensating: boolean;
+  /** The code when the source account does not exist (default: `code`). */
+  codeWithoutSource?: string;
+}
+
 /**
- * A repair run: an earlier run stopped (terminated, or deleted) with money possibly in flight. The
- * ledgers know what happened: the credit's slot is voided unless the credit holds it (then the
- * transfer completed), and the source is refunded, which voids the debit if it never happened.
+ * Ends a transfer from the ledgers' facts, whatever this run knows: the credit's slot is voided
+ * unless the credit holds it (then the transfer completed), the reservation is released, and the
+ * source is refunded, which voids the debit's slot if the debit never happened. A local debit acts
+ * before the workflow task that decided it is recorded: a lost task (a killed worker) may have
+ * debited and credited, and its retry, meeting a cancel, an approval's timeout or a decision the
+ * lost task never recorded, end the transfer otherwise. Every ending before a recorded credit of a
+ * run that takes local-debit comes here, so that such money is found; a cancel before the debit
+ * leaves both slots voided, and a late debit or credit can never land.
  */
-async function repairFromLedgers(saga: Saga): Promise<TransferState> {
+async function closeSlots(saga: Saga, ending: SlotsEnding): Promise<TransferState> {
   const { input, journal, compensations } = saga;
   const creditSlot = await compensations.untilDone('credit-void', (activities) => activities.voidCredit(targetOf(input)), missingAccountSettles);
   // A customer credit follows a reservation, so a transfer that settles and was credited holds one: it completes.
@@ -197,9 +218,18 @@ async function repairFromLedgers(saga: Saga): Promise<TransferState> {
     journal.setAttention(false);
     return completed(saga);
   }
-  journal.setStatus('COMPENSATING', 'WORKFLOW_TERMINATED');
+  if (ending.compensating) journal.setStatus('COMPENSATING', ending.code);
   if (saga.settlement) await saga.settlement.release();
   const refunded = await compensations.refundSource(missingAccountSettles);
-  const nothingMoved = !refunded || refunded.entry.kind === 'void' || refunded.entry.outcome === 'NOTHING_TO_REFUND';
-  return journal.finish(nothingMoved ? 'CANCELLED' : 'REFUNDED', 'WORKFLOW_TERMINATED');
+  if (!refunded) return journal.finish(ending.status, ending.codeWithoutSource ?? ending.code);
+  const nothingMoved = refunded.entry.kind === 'void' || refunded.entry.outcome === 'NOTHING_TO_REFUND';
+  return journal.finish(nothingMoved ? ending.status : 'REFUNDED', ending.code);
+}
+
+/**
+ * A repair run: an earlier run stopped (terminated, or deleted) with money possibly in flight. The
+ * ledgers know what happened (closeSlots); a repair that moved nothing ends CANCELLED.
+ */
+function repairFromLedgers(saga: Saga): Promise<TransferState> {
+  return closeSlots(saga, { status: 'CANCELLED', code: 'WORKFLOW_TERMINATED', compensating: true });
 }

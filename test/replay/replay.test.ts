@@ -22,7 +22,7 @@ jest.setTimeout(120_000);
 const historiesDir = join(__dirname, 'histories');
 const historyFiles = readdirSync(historiesDir).filter((file) => file.endsWith('.json')).sort();
 /** Paths the committed histories must cover; a missing one means the capture was incomplete. */
-const expectedPaths = 75;
+const expectedPaths = 105;
 /** Its payloads are checked for ciphertext below. Every history is recorded with the tests' fixed codec keys, except the pre-patch ones (recorded in plaintext before the codec existed or before their patch). */
 const encryptedHistory = 'encrypted-completed';
 

@@ -132,8 +132,9 @@ describe('metrics of every process', () => {
 
   test("when the worker runs, then the SDK runtime's own metrics are on the same endpoint", () => {
     expect(delta('worker', 'temporal_workflow_completed_total', { workflow_type: 'transferWorkflow' })).toBe(4);
-    // The debit is an ordinary activity; the credit runs in the worker, and its refusal is counted among the local activities.
-    expect(delta('worker', 'temporal_activity_execution_failed_total', { activity_type: 'debit' })).toBe(1);
+    // The legs run in the worker: the debit's and the credit's refusals are counted among the local activities, and no debit went through the server.
+    expect(delta('worker', 'temporal_local_activity_execution_failed_total', { activity_type: 'debit' })).toBe(1);
+    expect(delta('worker', 'temporal_activity_execution_failed_total', { activity_type: 'debit' })).toBe(0);
     expect(delta('worker', 'temporal_local_activity_execution_failed_total', { activity_type: 'credit' })).toBeGreaterThanOrEqual(1);
     expect((after.get('worker') ?? []).some((sample) => sample.name === 'temporal_workflow_task_schedule_to_start_latency_bucket')).toBe(true);
   });

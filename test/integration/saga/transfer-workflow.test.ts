@@ -56,6 +56,12 @@ function onlyOrdinary<T extends unknown[]>(leg: (...args: T) => Promise<LegResul
   };
 }
 
+/**
+ * What an ending before the debit calls (local-debit): the credit's slot and the debit's are voided,
+ * since a lost workflow task may have moved money; with nothing applied, nothing moves.
+ */
+const slotsClosed = ['voidCredit', 'refund'];
+
 /** The calls of a leg that failed both of its local attempts before the ordinary activity ran it. */
 const viaFallback = (leg: string): string[] => [leg, leg, leg];
 
@@ -75,25 +81,37 @@ interface Script {
   voidCredit?: (reference: TransferReference) => Promise<LegResult>;
 }
 
-/** Scripted activities that record every call. */
+/**
+ * Scripted activities that record every call. Unless scripted, the refund and the credit-void answer
+ * as a bank's ledger would: the refund reverses a debit that was answered APPLIED and voids the
+ * debit's slot otherwise; the credit-void finds a credit answered APPLIED and voids the slot otherwise.
+ */
 function scripted(script: Script) {
   const calls: string[] = [];
+  const applied = new Map<string, LegResult>();
+  const keepApplied = async (leg: 'debit' | 'credit', answer: Promise<LegResult>): Promise<LegResult> => {
+    const result = await answer;
+    if (result.entry.outcome === 'APPLIED') applied.set(leg, result);
+    return result;
+  };
   const activities: AccountActivities = {
     debit: async (request) => {
       calls.push('debit');
-      return script.debit ? script.debit(request) : entry(`${request.transferId}:debit`, 'debit');
+      return keepApplied('debit', script.debit ? script.debit(request) : Promise.resolve(entry(`${request.transferId}:debit`, 'debit')));
     },
     credit: async (request) => {
       calls.push('credit');
-      return script.credit ? script.credit(request) : entry(`${request.transferId}:credit`, 'credit');
+      return keepApplied('credit', script.credit ? script.credit(request) : Promise.resolve(entry(`${request.transferId}:credit`, 'credit')));
     },
     refund: async (reference) => {
       calls.push('refund');
-      return script.refund ? script.refund(reference) : entry(`${reference.transferId}:refund`, 'refund');
+      if (script.refund) return script.refund(reference);
+      return applied.has('debit') ? entry(`${reference.transferId}:refund`, 'refund') : entry(`${reference.transferId}:debit`, 'void');
     },
     voidCredit: async (reference) => {
       calls.push('voidCredit');
-      return script.voidCredit ? script.voidCredit(reference) : entry(`${reference.transferId}:credit`, 'void');
+      if (script.voidCredit) return script.voidCredit(reference);
+      return applied.get('credit') ?? entry(`${reference.transferId}:credit`, 'void');
     },
   };
   return { activities, calls };
@@ -191,17 +209,23 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       };
     }
 
-    test('when the banks answer at once, then only the debit is an activity task, the one patch marker is local-ledger-legs and the status is upserted once, at the end', async () => {
+    test('when the banks answer at once, then no leg is an activity task, the patch markers are local-ledger-legs and local-debit, and the status is upserted once, at the end', async () => {
       const { state, calls, handle } = await run({}, input());
       expect(state.status).toBe('COMPLETED');
       expect(calls).toEqual(['debit', 'credit']);
       const history = await recorded(handle);
-      // The debit stays an ordinary activity: its decision is recorded before any money moves (transfer-legs.ts).
-      expect(history.activities).toEqual(['debit']);
-      expect(history.patches).toEqual(['local-ledger-legs']);
-      // The patch, the authority check, the credit and the record's changes are markers.
-      expect(history.markers).toBeGreaterThanOrEqual(3);
+      expect(history.activities).toEqual([]);
+      expect(history.patches).toEqual(['local-ledger-legs', 'local-debit']);
+      // The patches, the authority check, the debit, the credit and the record's changes are markers.
+      expect(history.markers).toBeGreaterThanOrEqual(5);
       expect(history.statuses).toEqual(['COMPLETED']);
+    });
+
+    test('when the debit fails its attempts in the worker, then an ordinary activity takes it over and the transfer completes', async () => {
+      const { state, calls, handle } = await run({ debit: onlyOrdinary(async (request) => entry(`${request.transferId}:debit`, 'debit')) }, input());
+      expect(state.status).toBe('COMPLETED');
+      expect(calls).toEqual([...viaFallback('debit'), 'credit']);
+      expect((await recorded(handle)).activities).toEqual(['debit']);
     });
 
     test('when the credit fails its attempts in the worker, then an ordinary activity takes it over, DEBITED is shown while it runs, and the transfer completes', async () => {
@@ -219,7 +243,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       expect(calls).toEqual(['debit', ...viaFallback('credit')]);
       expect(statusWhileOrdinary).toBe('DEBITED');
       const history = await recorded(handle);
-      expect(history.activities).toEqual(['debit', 'credit']);
+      expect(history.activities).toEqual(['credit']);
       expect(history.statuses).toEqual(['DEBITED', 'COMPLETED']);
     });
 
@@ -237,7 +261,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       // Its attempts in the worker (a timed-out attempt may be tried once more), then no ordinary credit.
       expect(calls.filter((call) => call !== 'credit')).toEqual(['debit', 'voidCredit', 'refund']);
       expect(calls.filter((call) => call === 'credit').length).toBeLessThanOrEqual(2);
-      expect((await recorded(handle)).activities).toEqual(['debit', 'voidCredit', 'refund']);
+      expect((await recorded(handle)).activities).toEqual(['voidCredit', 'refund']);
     });
   });
 
@@ -283,9 +307,16 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
     expect(calls).not.toContain('credit');
   });
 
-  test('when the debit outcome stays unknown but it had applied, then the refund reverses it: REFUNDED', async () => {
-    const { state } = await run({ debit: async () => Promise.reject(unavailable()) }, input());
+  test('when the debit outcome stays unknown but it had applied, then the credit slot is voided and the refund reverses the debit: REFUNDED', async () => {
+    const { state, calls } = await run({ debit: async () => Promise.reject(unavailable()), refund: async (ref) => entry(`${ref.transferId}:refund`, 'refund') }, input());
     expect(state).toMatchObject({ status: 'REFUNDED', reason: 'BANK_UNAVAILABLE' });
+    expect(calls.filter((call) => call !== 'debit')).toEqual(['voidCredit', 'refund']);
+  });
+
+  test('when the debit outcome stays unknown but a lost workflow task had debited and credited, then the credit-void finds the credit and the transfer is COMPLETED without a refund', async () => {
+    const { state, calls } = await run({ debit: async () => Promise.reject(unavailable()), voidCredit: async (ref) => entry(`${ref.transferId}:credit`, 'credit') }, input());
+    expect(state.status).toBe('COMPLETED');
+    expect(calls.filter((call) => call !== 'debit')).toEqual(['voidCredit']);
   });
 
   test('when the refund succeeds on the last attempt of its first round, then its attempts are recorded and the transfer never needs attention', async () => {
@@ -436,7 +467,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       expect(calls).toEqual(['debit', 'credit']);
     });
 
-    test('when it is rejected, then REJECTED with APPROVAL_REJECTED and nothing is called; a later decision is refused', async () => {
+    test('when it is rejected, then REJECTED with APPROVAL_REJECTED, both slots voided and nothing moved; a later decision is refused', async () => {
       let secondDecision: unknown;
       const { state, calls } = await run({}, large(), async (handle) => {
         await awaiting(handle);
@@ -444,16 +475,28 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
         secondDecision = await handle.executeUpdate(approveUpdate, { args: [signedDecision(transferIdOf(handle), 'approve', { operator: 'olga' })] }).catch((error: unknown) => error);
       });
       expect(state).toMatchObject({ status: 'REJECTED', reason: 'APPROVAL_REJECTED' });
-      expect(calls).toEqual([]);
+      expect(calls).toEqual(slotsClosed);
       // The workflow has closed, so Temporal refuses the update; the API answers TRANSFER_NOT_AWAITING_APPROVAL for it.
       expect(secondDecision).toBeInstanceOf(WorkflowNotFoundError);
       expect((secondDecision as Error).message).toContain('already completed');
     });
 
-    test('when nobody decides in time, then REJECTED with APPROVAL_TIMED_OUT', async () => {
+    test('when the approval times out but the ledgers hold a debit and a credit (a lost workflow task had approved and moved the money), then the transfer is COMPLETED', async () => {
+      const { state, calls } = await run({ voidCredit: async (ref) => entry(`${ref.transferId}:credit`, 'credit') }, large());
+      expect(state.status).toBe('COMPLETED');
+      expect(calls).toEqual(['voidCredit']);
+    });
+
+    test('when the approval times out but the source holds a debit and the target no credit, then the debit is refunded: REFUNDED with APPROVAL_TIMED_OUT', async () => {
+      const { state, calls } = await run({ refund: async (ref) => entry(`${ref.transferId}:refund`, 'refund') }, large());
+      expect(state).toMatchObject({ status: 'REFUNDED', reason: 'APPROVAL_TIMED_OUT' });
+      expect(calls).toEqual(slotsClosed);
+    });
+
+    test('when nobody decides in time, then REJECTED with APPROVAL_TIMED_OUT and both slots voided', async () => {
       const { state, calls } = await run({}, large());
       expect(state).toMatchObject({ status: 'REJECTED', reason: 'APPROVAL_TIMED_OUT' });
-      expect(calls).toEqual([]);
+      expect(calls).toEqual(slotsClosed);
     });
   });
 
@@ -509,20 +552,21 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       expect(statusAfter).toBe('AWAITING_APPROVAL');
       expect(state).toMatchObject({ status: 'REJECTED', reason: 'APPROVAL_TIMED_OUT' });
       expect(state.steps[0]?.decidedBy).toBeUndefined();
-      expect(calls).toEqual([]);
+      expect(calls).toEqual(slotsClosed);
     });
 
     test('when a cancel update arrives unsigned, then it is refused DECISION_NOT_AUTHORISED and the transfer completes', async () => {
       let refused: unknown;
       const release = gate();
-      const { state, calls } = await run({ debit: async (request) => { await release.passed; return entry(`${request.transferId}:debit`, 'debit'); } }, input(), async (handle) => {
+      // An ordinary debit: a local one holds the workflow task, and the update would wait for it.
+      const { state, calls } = await run({ debit: onlyOrdinary(async (request) => { await release.passed; return entry(`${request.transferId}:debit`, 'debit'); }) }, input(), async (handle) => {
         await eventually('the debit to start', async () => ((await handle.query(transferStateQuery)).steps.length > 0 ? true : undefined), 20_000, 100);
         refused = await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'mallory' }] }).catch((error: unknown) => error);
         release.open();
       });
       expect(((refused as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe('DECISION_NOT_AUTHORISED');
       expect(state.status).toBe('COMPLETED');
-      expect(calls).toEqual(['debit', 'credit']);
+      expect(calls).toEqual([...viaFallback('debit'), 'credit']);
     });
   });
 
@@ -539,17 +583,19 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       );
       expect(state).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_OPERATOR' });
       expect(state.steps[0]).toMatchObject({ name: 'approval', status: 'FAILED', decidedBy: 'workflow-cancel-request', failure: { code: 'CANCELLED_BY_OPERATOR' } });
-      expect(calls).toEqual([]);
+      expect(calls).toEqual(slotsClosed);
       expect((await handle.describe()).typedSearchAttributes.get(searchAttributes.transferStatus)).toBe('CANCELLED');
     });
 
     test('while the debit is in flight and it applies, then the refund reverses it: REFUNDED with CANCELLED_BY_OPERATOR', async () => {
       const { state, calls } = await run(
         {
-          debit: async (request) => {
+          // In flight as an ordinary activity (a local one holds the workflow task: the cancel would wait for it).
+          debit: onlyOrdinary(async (request) => {
             await new Promise((resolve) => setTimeout(resolve, 1_000));
             return entry(`${request.transferId}:debit`, 'debit');
-          },
+          }),
+          refund: async (ref) => entry(`${ref.transferId}:refund`, 'refund'),
         },
         input(),
         async (running) => {
@@ -559,16 +605,16 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
         'workflow-cancelled-during-debit',
       );
       expect(state).toMatchObject({ status: 'REFUNDED', reason: 'CANCELLED_BY_OPERATOR' });
-      expect(calls).toEqual(['debit', 'refund']);
+      expect(calls.filter((call) => call !== 'debit')).toEqual(slotsClosed);
     });
 
     test('while the debit is in flight and the refund voids its slot, then CANCELLED', async () => {
       const { state, calls } = await run(
         {
-          debit: async () => {
+          debit: onlyOrdinary(async () => {
             await new Promise((resolve) => setTimeout(resolve, 1_000));
             throw refusal('TRANSFER_VOIDED');
-          },
+          }),
           refund: async (ref) => entry(`${ref.transferId}:debit`, 'void'),
         },
         input(),
@@ -578,29 +624,29 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
         },
       );
       expect(state).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_OPERATOR' });
-      expect(calls).toEqual(['debit', 'refund']);
+      expect(calls.filter((call) => call !== 'debit')).toEqual(slotsClosed);
     });
   });
 
   describe('cancel', () => {
-    test('when cancelled before the debit, then CANCELLED and nothing moves', async () => {
+    test('when cancelled before the debit, then CANCELLED, both slots voided and nothing moved', async () => {
       const { state, calls } = await run({}, input({ amountMinor: '2000000' }), async (handle) => {
         await eventually('AWAITING_APPROVAL', async () => ((await statusOf(handle)) === 'AWAITING_APPROVAL' ? true : undefined), 20_000, 100);
         const after = await handle.executeUpdate(cancelUpdate, { args: [signedDecision(transferIdOf(handle), 'cancel', { operator: 'olga' })] });
         expect(after.status).toBe('CANCELLED');
       });
       expect(state).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_OPERATOR' });
-      expect(calls).toEqual([]);
+      expect(calls).toEqual(slotsClosed);
     });
 
     test('when cancelled while the debit is in flight, then no credit is tried: the credit slot is voided and the source refunded', async () => {
       let cancelAnswer: TransferState | undefined;
       const { state, calls } = await run(
         {
-          debit: async (request) => {
+          debit: onlyOrdinary(async (request) => {
             await new Promise((resolve) => setTimeout(resolve, 1_000));
             return entry(`${request.transferId}:debit`, 'debit');
-          },
+          }),
         },
         input(),
         async (handle) => {
@@ -610,7 +656,7 @@ describe('transfer saga (workflow on a real dev server, scripted activities)', (
       );
       expect(['COMPENSATING', 'REFUNDED']).toContain(cancelAnswer?.status);
       expect(state).toMatchObject({ status: 'REFUNDED', reason: 'CANCELLED_BY_OPERATOR' });
-      expect(calls).toEqual(['debit', 'voidCredit', 'refund']);
+      expect(calls).toEqual([...viaFallback('debit'), 'voidCredit', 'refund']);
     });
 
     test('when cancelled after the debit while the credit is in flight, then the credit is voided and the source refunded', async () => {

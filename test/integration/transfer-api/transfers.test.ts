@@ -278,9 +278,11 @@ describe('transfer API on the real cluster', () => {
       expect(await finalTransfer(operator, toApprove.id)).toMatchObject({ status: 'COMPLETED' });
       expect(await finalTransfer(operator, toCancel.id)).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_OPERATOR' });
       expect(await finalTransfer(operator, toReject.id)).toMatchObject({ status: 'REJECTED', reason: 'APPROVAL_REJECTED' });
-      // The ledger shows the approved debit, and only it.
-      const entries = JSON.parse(cli('accounts', 'entries', 'bank-a', 'arthur', '--limit', '500').stdout) as { data: Array<{ operationId: string; kind: string }> };
-      expect(entries.data.filter((entry) => [toApprove.id, toCancel.id, toReject.id].some((id) => entry.operationId.startsWith(id))).map((entry) => entry.operationId)).toEqual([`${toApprove.id}:debit`]);
+      // The ledger shows the approved debit; the cancelled and the rejected transfer's debit slots hold voids, which move nothing.
+      const entries = JSON.parse(cli('accounts', 'entries', 'bank-a', 'arthur', '--limit', '500').stdout) as { data: Array<{ operationId: string; kind: string; amountMinor: string }> };
+      const ours = entries.data.filter((entry) => [toApprove.id, toCancel.id, toReject.id].some((id) => entry.operationId.startsWith(id)));
+      expect(ours.map((entry) => `${entry.operationId} ${entry.kind}`).sort()).toEqual([`${toApprove.id}:debit debit`, `${toCancel.id}:debit void`, `${toReject.id}:debit void`].sort());
+      expect(ours.filter((entry) => entry.kind === 'void').map((entry) => entry.amountMinor)).toEqual(['0', '0']);
     });
 
     test('when the CLI is refused, then it exits 1 and prints the error code', async () => {
