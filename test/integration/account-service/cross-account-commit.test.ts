@@ -7,7 +7,7 @@ import { LedgerStore } from '../../../services/account-service/ledger/ledger-sto
 import { pointerId, type EntryDocument } from '../../../services/account-service/ledger/model';
 import { openAccount } from '../../../services/account-service/use-cases/accounts';
 import { debit, type Decision } from '../../../services/account-service/use-cases/ledger-operations';
-import { startTestFerretDb } from '../../support/cluster';
+import { startLedgerDatabase } from '../../support/ledger-database';
 import { chainOf, expectValidChain } from '../../support/ledger-chain';
 
 jest.setTimeout(180_000);
@@ -80,22 +80,16 @@ class Wire {
 
 
 describe('cross-account commit: the decided batches of many accounts appended together', () => {
-  let mongo: MongoClient;
   let db: Db;
   let wire: Wire;
   let cleanup: () => Promise<void>;
   let opened = 0;
 
   beforeAll(async () => {
-    const ferret = await startTestFerretDb('cross-account-commit');
-    mongo = new MongoClient(ferret.database.url, { useBigInt64: true, maxPoolSize: 200, monitorCommands: true });
-    wire = new Wire(mongo);
-    db = mongo.db('cross_account_commit');
-    await new LedgerStore(db).ensureIndexes();
-    cleanup = async () => {
-      await mongo.close();
-      await ferret.stop();
-    };
+    const database = await startLedgerDatabase('cross-account-commit', { monitorCommands: true });
+    wire = new Wire(database.mongo);
+    db = database.db;
+    cleanup = database.stop;
   });
 
   afterAll(async () => {

@@ -1,5 +1,4 @@
-import { MongoClient, type Db } from 'mongodb';
-import type { RunningFerretDb } from '../../../infra/processes/ferretdb';
+import type { Db } from 'mongodb';
 import { Registry } from 'prom-client';
 import { createLedgerMetrics, type LedgerMetrics } from '../../../services/account-service/ledger/ledger-metrics';
 import { decide } from '../../../services/account-service/ledger/decide';
@@ -9,7 +8,7 @@ import type { EntryDocument, PointerDocument } from '../../../services/account-s
 import { openAccount } from '../../../services/account-service/use-cases/accounts';
 import { debit, refund } from '../../../services/account-service/use-cases/ledger-operations';
 import { startAccountServiceFixture, type AccountServiceFixture } from '../../support/account-service';
-import { startTestFerretDb } from '../../support/cluster';
+import { startLedgerDatabase } from '../../support/ledger-database';
 import { chainOf, expectValidChain } from '../../support/ledger-chain';
 
 jest.setTimeout(180_000);
@@ -42,22 +41,14 @@ class ObservedStore extends LedgerStore {
 
 
 describe('group commit: batches of operations decided from one head', () => {
-  let database: RunningFerretDb;
-  let mongo: MongoClient;
   let db: Db;
   let cleanup: () => Promise<void>;
   let accounts = 0;
 
   beforeAll(async () => {
-    const ferret = await startTestFerretDb('group-commit');
-    database = ferret.database;
-    mongo = new MongoClient(database.url, { useBigInt64: true, maxPoolSize: 200 });
-    db = mongo.db('group_commit');
-    await new LedgerStore(db).ensureIndexes();
-    cleanup = async () => {
-      await mongo.close();
-      await ferret.stop();
-    };
+    const database = await startLedgerDatabase('group-commit');
+    db = database.db;
+    cleanup = database.stop;
   });
 
   afterAll(async () => {
