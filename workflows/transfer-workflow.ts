@@ -205,7 +205,7 @@ interface SlotsEnding {
  * source is refunded, which voids the debit's slot if the debit never happened. A local debit acts
  * before the workflow task that decided it is recorded: a lost task (a killed worker) may have
  * debited and credited, and its retry, meeting a cancel, an approval's timeout or a decision the
- * lost task never recorded, end the transfer otherwise. Every ending before a recorded credit of a
+ * lost task never recorded, ends the transfer otherwise. Every ending before a recorded credit of a
  * run that takes local-debit comes here, so that such money is found; a cancel before the debit
  * leaves both slots voided, and a late debit or credit can never land.
  */

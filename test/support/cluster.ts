@@ -2,7 +2,7 @@ import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type MongoClientOptions } from 'mongodb';
 import { ferretDbBinaryPath } from '../../infra/binaries';
 import { TransferRecordStore } from '../../lib/record/transfer-record-store';
 import { startClusterOnFreePorts, type EphemeralPlanOptions, type RunningCluster } from '../../infra/cluster';
@@ -99,18 +99,23 @@ export async function startTestFerretDb(name: string): Promise<{ database: Runni
   };
 }
 
-/** A transfer record store of its own: one FerretDB in a temporary folder, its `transfer_api` database. */
-export async function startTestRecordStore(name: string): Promise<{ store: TransferRecordStore; mongo: MongoClient; stop: () => Promise<void> }> {
+/** A MongoDB client on a FerretDB of its own in a temporary folder; `stop` closes the client, then the database. */
+export async function startTestMongo(name: string, options: MongoClientOptions = {}): Promise<{ mongo: MongoClient; stop: () => Promise<void> }> {
   const ferret = await startTestFerretDb(name);
-  const mongo = new MongoClient(ferret.database.url, { useBigInt64: true });
-  const store = new TransferRecordStore(mongo.db('transfer_api'));
-  await store.ensureIndexes();
+  const mongo = new MongoClient(ferret.database.url, { useBigInt64: true, ...options });
   return {
-    store,
     mongo,
     stop: async () => {
       await mongo.close();
       await ferret.stop();
     },
   };
+}
+
+/** A transfer record store of its own: one FerretDB in a temporary folder, its `transfer_api` database. */
+export async function startTestRecordStore(name: string): Promise<{ store: TransferRecordStore; mongo: MongoClient; stop: () => Promise<void> }> {
+  const { mongo, stop } = await startTestMongo(name);
+  const store = new TransferRecordStore(mongo.db('transfer_api'));
+  await store.ensureIndexes();
+  return { store, mongo, stop };
 }
