@@ -19,8 +19,18 @@ export interface RouteInput<B, Q, P> {
 
 export interface RouteResult {
   status: number;
+  /** JSON unless contentType says otherwise; then the text as it is (an ISO 20022 XML render). */
   body: unknown;
   headers?: Record<string, string>;
+  contentType?: 'application/xml';
+}
+
+/** One documented response; mediaType application/xml for a text render (schema z.string()). */
+export interface RouteResponse {
+  description: string;
+  schema?: Schema;
+  mediaType?: 'application/json' | 'application/xml';
+  headers?: Record<string, { description: string; schema: { type: 'string' } }>;
 }
 
 /**
@@ -40,7 +50,7 @@ export interface RouteSpec<B = unknown, Q = unknown, P = unknown> {
   params?: z.ZodType<P>;
   /** Request headers to document (validated by the handler). */
   headers?: Schema;
-  responses: Record<number, { description: string; schema?: Schema; headers?: Record<string, { description: string; schema: { type: 'string' } }> }>;
+  responses: Record<number, RouteResponse>;
   handler: (input: RouteInput<B, Q, P>) => Promise<RouteResult>;
 }
 
@@ -93,6 +103,7 @@ export function routerFor(routes: readonly AnyRouteSpec[]): Router {
         .then((result) => {
           res.status(result.status).set(result.headers ?? {});
           if (result.body === undefined) res.end();
+          else if (result.contentType) res.type(result.contentType).send(String(result.body));
           else res.json(result.body);
         })
         .catch(next);
@@ -109,7 +120,7 @@ export function registerOpenApi(registry: OpenAPIRegistry, routes: readonly AnyR
       responses[status] = {
         description: response.description,
         ...(response.headers ? { headers: response.headers } : {}),
-        ...(response.schema ? { content: { 'application/json': { schema: response.schema } } } : {}),
+        ...(response.schema ? { content: { [response.mediaType ?? 'application/json']: { schema: response.schema } } } : {}),
       };
     }
     for (const status of ['400', '401', '403', '429']) {
