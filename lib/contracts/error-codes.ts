@@ -61,6 +61,10 @@ export const httpStatusByCode = {
   /** A transfer between two banks in a currency the settlement bank holds no accounts in. */
   CURRENCY_NOT_SETTLED: 422,
   WEBHOOK_ENDPOINT_LIMIT: 422,
+  /** A transfer naming a bank the API does not know (BANKS): refused before anything is recorded. */
+  UNKNOWN_BANK: 422,
+  /** A transfer whose source and target are the same account: refused before anything is recorded. */
+  SAME_ACCOUNT: 422,
   /** The codec server could not encode or decode the payloads it was sent (e.g. an unknown key). */
   PAYLOAD_NOT_DECODABLE: 422,
   RATE_LIMITED: 429,

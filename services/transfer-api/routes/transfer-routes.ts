@@ -14,7 +14,7 @@ import {
 } from '../schemas';
 import type { OperatorAction } from '../gateways/transfer-workflows';
 import type { TransferAuthority } from '../mandates';
-import { assertSourceWithinMandate, assertWithinClientMaximum, createTransfer, type ClientTransferMaxima, type CreateTransferResult } from '../use-cases/create-transfer';
+import { assertRequestAcceptable, assertSourceWithinMandate, assertWithinClientMaximum, createTransfer, type ClientTransferMaxima, type CreateTransferResult } from '../use-cases/create-transfer';
 import { decideTransfer } from '../use-cases/decide-transfer';
 import { listTransfers } from '../use-cases/list-transfers';
 import { getTransfer } from '../use-cases/read-transfers';
@@ -120,12 +120,13 @@ function createTransferRoute(deps: TransferRouteDeps): AnyRouteSpec {
       202: { description: 'Transfer started', schema: transferSchema },
       200: { description: 'Replay of an earlier identical request', schema: transferSchema, headers: { 'Idempotent-Replayed': { description: 'true', schema: { type: 'string' } } } },
       403: error("SOURCE_NOT_ALLOWED (field source) when a client's mandate (CLIENT_MANDATES) does not cover the source account; nothing is recorded"),
-      422: error("IDEMPOTENCY_KEY_REUSED, LIMIT_EXCEEDED (field amountMinor) when the amount is above the calling client's maximum per transfer (CLIENT_TRANSFER_MAX_MINOR, else TRANSFER_MAX_MINOR), or CURRENCY_NOT_SETTLED (field currency) for a transfer between two banks in a currency the settlement bank does not hold; then no transfer is started"),
+      422: error("IDEMPOTENCY_KEY_REUSED, LIMIT_EXCEEDED (field amountMinor) when the amount is above the calling client's maximum per transfer (CLIENT_TRANSFER_MAX_MINOR, else TRANSFER_MAX_MINOR), CURRENCY_NOT_SETTLED (field currency) for a transfer between two banks in a currency the settlement bank does not hold, UNKNOWN_BANK (field source.bankId or target.bankId) for a bank not in BANKS, or SAME_ACCOUNT (field target) when source and target are one account; then nothing is recorded and no transfer is started"),
     },
     handler: async ({ body, caller, request }): Promise<RouteResult> => {
       const header = request.get('idempotency-key');
       if (header === undefined) throw new ApiError('VALIDATION_FAILED', 'the Idempotency-Key header is required', 'Idempotency-Key');
       if (!idempotencyKeySchema.safeParse(header).success) throw new ApiError('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 printable ASCII characters', 'Idempotency-Key');
+      assertRequestAcceptable(deps.policy, body);
       assertSourceWithinMandate(deps.authority.clientMandates, caller, body.source);
       assertWithinClientMaximum(maxima, caller, body.amountMinor);
       assertSettles(deps, body);

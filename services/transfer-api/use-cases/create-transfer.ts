@@ -45,6 +45,21 @@ export function assertWithinClientMaximum(maxima: ClientTransferMaxima, caller: 
 }
 
 /**
+ * What the API can tell from the request and its policy alone, refused before anything is
+ * recorded: the saga would only reject it later (its own check stays, for transfers started
+ * without the API). The same codes as the saga's reasons.
+ */
+export function assertRequestAcceptable(policy: { banks: readonly string[] }, body: Pick<CreateTransferBody, 'source' | 'target'>): void {
+  for (const side of ['source', 'target'] as const) {
+    const bankId = body[side].bankId;
+    if (!policy.banks.includes(bankId)) throw new ApiError('UNKNOWN_BANK', `${side}.bankId ${bankId} is not a bank this API knows (${policy.banks.join(', ')}); nothing was recorded`, `${side}.bankId`);
+  }
+  if (body.source.bankId === body.target.bankId && body.source.accountId === body.target.accountId) {
+    throw new ApiError('SAME_ACCOUNT', 'the source and target are the same account; nothing was recorded', 'target');
+  }
+}
+
+/**
  * A client is a participant of its bank, sending for its own customers: it may debit only what its
  * mandate covers. Refused before anything is recorded or started; operators act on every account.
  */

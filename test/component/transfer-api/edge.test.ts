@@ -131,6 +131,22 @@ describe('transfer API edge', () => {
       expect(answer.body.error?.code).toBe('PAYLOAD_TOO_LARGE');
     });
 
+    test.each([
+      ['an unknown source bank', { ...validBody, source: { bankId: 'bank-z', accountId: 'edge-a' } }, 'UNKNOWN_BANK', 'source.bankId'],
+      ['an unknown target bank', { ...validBody, target: { bankId: 'bank-y', accountId: 'edge-b' } }, 'UNKNOWN_BANK', 'target.bankId'],
+      ['the same account on both sides', { ...validBody, target: { ...validBody.source } }, 'SAME_ACCOUNT', 'target'],
+    ])('when the body names %s, then it is 422 with its code at once and nothing is recorded', async (_name, body, code, field) => {
+      const answer = await client.post('/v1/transfers', body, { 'idempotency-key': `edge-${code}-${field}` });
+      expect(answer.status).toBe(422);
+      expect(answer.body.error).toMatchObject({ code, field });
+    });
+
+    test('when an operator sends a transfer to the same account, then it is refused the same way', async () => {
+      const answer = await operator.post('/v1/transfers', { ...validBody, target: { ...validBody.source } }, { 'idempotency-key': 'edge-operator-same' });
+      expect(answer.status).toBe(422);
+      expect(answer.body.error).toMatchObject({ code: 'SAME_ACCOUNT', field: 'target' });
+    });
+
     test('when every refusal above has been answered, then no transfer was started', () => {
       expectNoTransfers();
     });
