@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { cp, mkdir, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** The two real servers every local cluster and integration test runs on. */
 export const temporalCliVersion = 'v1.5.1';
@@ -36,7 +36,7 @@ async function patchFingerprint(): Promise<string> {
   return createHash('sha256').update(patch).digest('hex').slice(0, 12);
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;
@@ -53,7 +53,7 @@ interface RunOptions {
 }
 
 /** Runs a command to completion; rejects with its captured output on failure. */
-function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
+export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env });
     let output = '';
@@ -72,7 +72,7 @@ function run(command: string, args: readonly string[], options: RunOptions = {})
   });
 }
 
-async function checkGo(): Promise<void> {
+export async function checkGo(): Promise<void> {
   let version: string;
   try {
     version = (await run('go', ['env', 'GOVERSION'])).trim();
@@ -92,7 +92,7 @@ async function checkGo(): Promise<void> {
 }
 
 /** Prints a heartbeat while a long step runs silently. */
-function heartbeat(log: ProgressLog, label: string, detail: () => string): () => void {
+export function heartbeat(log: ProgressLog, label: string, detail: () => string): () => void {
   const startedAt = Date.now();
   const timer = setInterval(() => {
     const seconds = Math.round((Date.now() - startedAt) / 1000);
@@ -101,25 +101,28 @@ function heartbeat(log: ProgressLog, label: string, detail: () => string): () =>
   return () => clearInterval(timer);
 }
 
-function proxyFailure(module: string, error: unknown): InfraBuildError {
+export function proxyFailure(module: string, error: unknown): InfraBuildError {
   return new InfraBuildError(
     `Could not download ${module} through the Go module proxy (GOPROXY=${process.env.GOPROXY ?? 'default'}). ` +
       `Check network access to the proxy.\n${(error as Error).message}`,
   );
 }
 
-async function buildTemporal(log: ProgressLog): Promise<void> {
-  const target = temporalBinaryPath();
+/**
+ * `go install <module>` into the cache as `target`, with a heartbeat; a binary already there is
+ * reused. The build goes to a .partial folder first, so an interrupted one is never taken for done.
+ */
+export async function goInstallCached(options: { label: string; module: string; target: string; firstBuild: string }, log: ProgressLog): Promise<void> {
+  const { label, module, target } = options;
   if (await exists(target)) {
-    log(`temporal ${temporalCliVersion}: cached at ${target}`);
+    log(`${label}: cached at ${target}`);
     return;
   }
-  const module = `github.com/temporalio/cli/cmd/temporal@${temporalCliVersion}`;
-  log(`temporal ${temporalCliVersion}: building with go install (about 5 minutes the first time)`);
-  const binDir = join(binaryCacheDir(), `temporal-${temporalCliVersion}.partial`);
+  log(`${label}: building with go install (${options.firstBuild} the first time)`);
+  const binDir = `${dirname(target)}.partial`;
   await rm(binDir, { recursive: true, force: true });
   let packages = 0;
-  const stop = heartbeat(log, 'temporal', () => `${packages} packages compiled`);
+  const stop = heartbeat(log, label, () => `${packages} packages compiled`);
   try {
     await run('go', ['install', '-v', module], {
       env: { ...process.env, GOBIN: binDir, GOFLAGS: '-mod=mod' },
@@ -134,11 +137,19 @@ async function buildTemporal(log: ProgressLog): Promise<void> {
   } finally {
     stop();
   }
-  await mkdir(join(binaryCacheDir(), `temporal-${temporalCliVersion}`), { recursive: true });
-  await cp(join(binDir, 'temporal'), target);
+  const built = join(binDir, basename(module.replace(/@.*$/, '')));
+  await mkdir(dirname(target), { recursive: true });
+  await cp(built, target);
   await chmod(target, 0o755);
   await rm(binDir, { recursive: true, force: true });
-  log(`temporal ${temporalCliVersion}: built at ${target}`);
+  log(`${label}: built at ${target}`);
+}
+
+function buildTemporal(log: ProgressLog): Promise<void> {
+  return goInstallCached(
+    { label: `temporal ${temporalCliVersion}`, module: `github.com/temporalio/cli/cmd/temporal@${temporalCliVersion}`, target: temporalBinaryPath(), firstBuild: 'about 5 minutes' },
+    log,
+  );
 }
 
 async function downloadFerretDbSource(): Promise<string> {

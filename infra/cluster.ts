@@ -1,6 +1,10 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureBinaries } from './binaries';
+import { ensureClusterBinaries } from './cluster-binaries';
+import { startPostgres } from './processes/postgres';
+import { awaitFirstService, awaitTemporalCluster, prepareTemporalSchemas, startTemporalService, temporalComponentName, temporalServiceNames, type TemporalClusterOptions, type TemporalServiceName } from './processes/temporal-cluster';
 import { assertPortFree, findFreePort, PortInUseError } from './ports';
 import { startFerretDb } from './processes/ferretdb';
 import type { LogSink, ManagedProcess } from './processes/managed-process';
@@ -8,6 +12,8 @@ import { startNodeService } from './processes/node-service';
 import { namespaceRetentionHoursDefault, startTemporalDevServer, webUiHost } from './processes/temporal-dev-server';
 import { workerPolling } from './processes/worker-readiness';
 import { formatApiKeys, formatServiceKeys, formatSigningKey, formatSigningKeys, loadOrCreateSecrets, settlementServiceKeys, signingKeyOf, type ApiKeyEntry, type ClusterSecrets, type ServiceKeyEntry } from './secrets';
+
+const projectRoot = join(__dirname, '..');
 
 export interface BankNodePlan {
   bankId: string;
@@ -36,6 +42,19 @@ export interface ServicesPlan {
   workerBankUrls?: Readonly<Record<string, string>>;
 }
 
+/** The cluster profile's ports beside the frontend's (ClusterPlan.temporal.port). */
+export interface TemporalClusterPlan {
+  postgresPort: number;
+  frontendMembershipPort: number;
+  frontendHttpPort: number;
+  historyPort: number;
+  historyMembershipPort: number;
+  matchingPort: number;
+  matchingMembershipPort: number;
+  workerPort: number;
+  workerMembershipPort: number;
+}
+
 /** Everything needed to start one local cluster: where it keeps data and which ports it takes. */
 export interface ClusterPlan {
   dataDir: string;
@@ -49,6 +68,8 @@ export interface ClusterPlan {
     namespaceRetentionHours: number;
     extraSqlitePragmas?: readonly string[];
     dynamicConfig?: readonly string[];
+    /** Set for the cluster profile: the four Temporal services over PostgreSQL instead of the dev server (port is the frontend's). */
+    cluster?: TemporalClusterPlan;
   };
   banks: readonly BankNodePlan[];
   /** The settlement bank: an account service of its own, with its own FerretDB, holding the participants' reserves and positions; runs with services. */
@@ -140,6 +161,15 @@ export interface EphemeralPlanOptions {
   extraSqlitePragmas?: readonly string[];
   /** Dev-server dynamic configuration values (`key=value`), for benchmarks. */
   dynamicConfig?: readonly string[];
+  /** The cluster profile: Temporal's four services over PostgreSQL instead of the dev server. */
+  temporalCluster?: boolean;
+}
+
+async function temporalClusterPorts(nextPort: () => Promise<number>): Promise<TemporalClusterPlan> {
+  const names = ['postgresPort', 'frontendMembershipPort', 'frontendHttpPort', 'historyPort', 'historyMembershipPort', 'matchingPort', 'matchingMembershipPort', 'workerPort', 'workerMembershipPort'] as const;
+  const ports: Partial<TemporalClusterPlan> = {};
+  for (const name of names) ports[name] = await nextPort();
+  return ports as TemporalClusterPlan;
 }
 
 export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptions = {}): Promise<ClusterPlan> {
@@ -162,7 +192,16 @@ export async function ephemeralPlan(dataDir: string, options: EphemeralPlanOptio
   return {
     dataDir,
     host,
-    temporal: { port: await nextPort(), uiPort: await nextPort(), ui: options.ui ?? false, namespace: 'default', namespaceRetentionHours: namespaceRetentionHoursDefault, ...(options.extraSqlitePragmas ? { extraSqlitePragmas: options.extraSqlitePragmas } : {}), ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}) },
+    temporal: {
+      port: await nextPort(),
+      uiPort: await nextPort(),
+      ui: options.ui ?? false,
+      namespace: 'default',
+      namespaceRetentionHours: namespaceRetentionHoursDefault,
+      ...(options.extraSqlitePragmas ? { extraSqlitePragmas: options.extraSqlitePragmas } : {}),
+      ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}),
+      ...(options.temporalCluster ? { cluster: await temporalClusterPorts(nextPort) } : {}),
+    },
     banks,
     ...(options.services
       ? {
@@ -278,7 +317,18 @@ async function checkPortsPatiently(plan: ClusterPlan, patienceMs: number): Promi
 
 async function checkPorts(plan: ClusterPlan): Promise<void> {
   const checks: Array<[number, string, string]> = [[plan.temporal.port, 'The Temporal frontend', 'TEMPORAL_PORT']];
-  if (plan.temporal.ui) checks.push([plan.temporal.uiPort, 'The Temporal Web UI', 'TEMPORAL_UI_PORT']);
+  const cluster = plan.temporal.cluster;
+  if (plan.temporal.ui && !cluster) checks.push([plan.temporal.uiPort, 'The Temporal Web UI', 'TEMPORAL_UI_PORT']);
+  if (cluster) {
+    checks.push(
+      [cluster.postgresPort, "Temporal's PostgreSQL", 'TEMPORAL_POSTGRES_PORT'],
+      [cluster.historyPort, 'The Temporal history service', 'TEMPORAL_HISTORY_PORT'],
+      [cluster.matchingPort, 'The Temporal matching service', 'TEMPORAL_MATCHING_PORT'],
+      [cluster.workerPort, 'The Temporal worker service', 'TEMPORAL_WORKER_PORT'],
+      [cluster.frontendHttpPort, "The Temporal frontend's HTTP API", 'TEMPORAL_FRONTEND_HTTP_PORT'],
+      ...[cluster.frontendMembershipPort, cluster.historyMembershipPort, cluster.matchingMembershipPort, cluster.workerMembershipPort].map((port): [number, string, string] => [port, 'A Temporal membership port', 'TEMPORAL_MEMBERSHIP_BASE_PORT']),
+    );
+  }
   for (const bank of plan.banks) {
     checks.push([bank.databasePort, `FerretDB of ${bank.bankId}`, 'FERRETDB_BASE_PORT']);
     checks.push([bank.databaseDebugPort, `FerretDB debug endpoint of ${bank.bankId}`, 'FERRETDB_DEBUG_BASE_PORT']);
@@ -372,11 +422,14 @@ async function startServers(plan: ClusterPlan, slots: ComponentSlots, binaries: 
       found(started.url);
       return { endpoint: started.url, dataDir, process: started.process };
     });
+  const clusterPlan = plan.temporal.cluster;
   const starts: Array<Promise<void>> = [
-    slots.launch('temporal', 'temporal', async () => {
-      const temporal = await startTemporalDevServer({ binary: binaries.temporal, dataDir: temporalDir, host: plan.host, ...plan.temporal, ...(codecEndpoint ? { uiCodecEndpoint: codecEndpoint } : {}) }, sink);
-      return { endpoint: temporal.address, consoleUrl: temporal.uiUrl, dataDir: temporalDir, process: temporal.process };
-    }),
+    clusterPlan
+      ? launchTemporalCluster(plan, clusterPlan, slots, sink)
+      : slots.launch('temporal', 'temporal', async () => {
+          const temporal = await startTemporalDevServer({ binary: binaries.temporal, dataDir: temporalDir, host: plan.host, ...plan.temporal, ...(codecEndpoint ? { uiCodecEndpoint: codecEndpoint } : {}) }, sink);
+          return { endpoint: temporal.address, consoleUrl: temporal.uiUrl, dataDir: temporalDir, process: temporal.process };
+        }),
     ...plan.banks.map((bank) =>
       database(`ferretdb-${bank.bankId}`, join(plan.dataDir, 'ferretdb', bank.bankId), bank.databasePort, bank.databaseDebugPort, (url) => urls.databaseUrls.set(bank.bankId, url)),
     ),
@@ -391,6 +444,65 @@ async function startServers(plan: ClusterPlan, slots: ComponentSlots, binaries: 
   }
   await slots.runStage(starts);
   return urls;
+}
+
+/**
+ * The cluster profile's Temporal: PostgreSQL, then the schemas, then the four services, each a
+ * component of its own (the frontend is `temporal`, where clients connect), so that each can be
+ * killed and restarted alone.
+ */
+async function launchTemporalCluster(plan: ClusterPlan, clusterPlan: TemporalClusterPlan, slots: ComponentSlots, sink: LogSink): Promise<void> {
+  const binaries = await ensureClusterBinaries((line) => sink('launcher', line));
+  const dataDir = join(plan.dataDir, 'temporal-postgres');
+  // As root PostgreSQL runs as the postgres user, which must pass through the data folder (a test's is 0700); it cannot list it.
+  if (process.getuid?.() === 0) await chmod(plan.dataDir, ((await stat(plan.dataDir)).mode & 0o777) | 0o001);
+  const password = await temporalDatabasePassword(plan.dataDir);
+  const database = { host: plan.host, port: clusterPlan.postgresPort, user: 'temporal', password };
+  await slots.launch('temporal-postgres', 'database', async () => {
+    const started = await startPostgres({ name: 'temporal-postgres', binDir: binaries.postgresBinDir, dataDir, ...database }, sink);
+    return { endpoint: `postgresql://${plan.host}:${clusterPlan.postgresPort}/`, dataDir, process: started.process };
+  });
+  const options: TemporalClusterOptions = {
+    binaries,
+    projectRoot,
+    host: plan.host,
+    database,
+    ports: {
+      frontend: { grpc: plan.temporal.port, membership: clusterPlan.frontendMembershipPort },
+      history: { grpc: clusterPlan.historyPort, membership: clusterPlan.historyMembershipPort },
+      matching: { grpc: clusterPlan.matchingPort, membership: clusterPlan.matchingMembershipPort },
+      worker: { grpc: clusterPlan.workerPort, membership: clusterPlan.workerMembershipPort },
+      frontendHttp: clusterPlan.frontendHttpPort,
+    },
+    namespace: plan.temporal.namespace,
+    namespaceRetentionHours: plan.temporal.namespaceRetentionHours,
+  };
+  prepareTemporalSchemas(options, (line) => sink('launcher', line));
+  const endpoints: Record<TemporalServiceName, string> = {
+    frontend: `${plan.host}:${plan.temporal.port}`,
+    history: `${plan.host}:${clusterPlan.historyPort}`,
+    matching: `${plan.host}:${clusterPlan.matchingPort}`,
+    worker: `${plan.host}:${clusterPlan.workerPort}`,
+  };
+  // History first (it writes the cluster's metadata on a new database), then the other three at once; a restart starts the one service again.
+  for (const service of temporalServiceNames) {
+    await slots.launch(temporalComponentName(service), 'temporal', async () => ({ endpoint: endpoints[service], dataDir, process: startTemporalService(options, service, sink) }));
+    if (service === 'history') await awaitFirstService(options, slots.slot(temporalComponentName(service)).component.process);
+  }
+  await awaitTemporalCluster(options, slots.slot('temporal').component.process);
+}
+
+/** The Temporal role's password in the cluster profile: generated once, kept beside the other secrets (mode 0600). */
+async function temporalDatabasePassword(dataDir: string): Promise<string> {
+  const file = join(dataDir, 'secrets', 'temporal-db-password');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const password = randomBytes(24).toString('base64url');
+    await mkdir(join(dataDir, 'secrets'), { recursive: true, mode: 0o700 });
+    await writeFile(file, `${password}\n`, { mode: 0o600 });
+    return password;
+  }
 }
 
 interface ServiceUrls {

@@ -21,13 +21,15 @@ function runOrExit(command, args, label) {
 
 // Debian packages the test suite needs: sqlite3 reads FerretDB's files to check its query plans;
 // promtool (from the prometheus package) evaluates the alert rules on sample series; chromium is
-// the browser the Web UI tests drive through playwright-core (never a downloaded browser).
+// the browser the Web UI tests drive through playwright-core (never a downloaded browser);
+// postgresql is the database of the cluster profile's Temporal server (its binaries are off PATH).
 const debianPackages = [
   { command: 'sqlite3', pkg: 'sqlite3' },
   { command: 'promtool', pkg: 'prometheus' },
   { command: 'chromium', pkg: 'chromium' },
+  { command: 'initdb', pkg: 'postgresql', check: 'ls /usr/lib/postgresql/*/bin/initdb' },
 ];
-const missing = debianPackages.filter(({ command }) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0);
+const missing = debianPackages.filter(({ command, check }) => spawnSync('sh', ['-c', check ?? `command -v ${command}`], { stdio: 'ignore' }).status !== 0);
 if (missing.length > 0) {
   const names = missing.map(({ pkg }) => pkg);
   if (process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0) {

@@ -41,7 +41,25 @@ const launcherEnv = z.object({
   SETTLEMENT_SERVICE_PORT: port.default(4_000),
   SETTLEMENT_FERRETDB_PORT: port.default(27_099),
   SETTLEMENT_FERRETDB_DEBUG_PORT: port.default(8_099),
+  /** The cluster profile (`--temporal=cluster`): Temporal's PostgreSQL and the other services' ports beside TEMPORAL_PORT. */
+  TEMPORAL_POSTGRES_PORT: port.default(5_433),
+  TEMPORAL_HISTORY_PORT: port.default(7_234),
+  TEMPORAL_MATCHING_PORT: port.default(7_235),
+  TEMPORAL_WORKER_PORT: port.default(7_239),
+  TEMPORAL_FRONTEND_HTTP_PORT: port.default(7_243),
+  TEMPORAL_MEMBERSHIP_BASE_PORT: port.default(6_933),
 });
+
+export type TemporalProfile = 'dev' | 'cluster';
+
+/** `--temporal=dev` (the default: `temporal server start-dev`) or `--temporal=cluster` (four services over PostgreSQL). */
+export function temporalProfileOf(argv: readonly string[]): TemporalProfile {
+  const flag = argv.find((arg) => arg.startsWith('--temporal'));
+  if (flag === undefined) return 'dev';
+  const value = flag.split('=')[1];
+  if (value === 'dev' || value === 'cluster') return value;
+  throw new LauncherConfigError(`Invalid ${flag}: expected --temporal=dev or --temporal=cluster`);
+}
 
 /** Settings of the services themselves that the launcher passes on when they are set. */
 const passedToServices = [
@@ -97,7 +115,7 @@ export class LauncherConfigError extends Error {
 }
 
 /** Reads the launcher's environment variables into a plan; a bad value names its variable. */
-export function localPlanFromEnv(env: NodeJS.ProcessEnv, projectRoot: string): ClusterPlan {
+export function localPlanFromEnv(env: NodeJS.ProcessEnv, projectRoot: string, profile: TemporalProfile = 'dev'): ClusterPlan {
   const parsed = launcherEnv.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -108,7 +126,29 @@ export function localPlanFromEnv(env: NodeJS.ProcessEnv, projectRoot: string): C
   return {
     dataDir: resolve(projectRoot, config.DATA_DIR),
     host: config.BIND_HOST,
-    temporal: { port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT, ui: true, namespace: 'default', namespaceRetentionHours: config.TEMPORAL_NAMESPACE_RETENTION },
+    temporal: {
+      port: config.TEMPORAL_PORT,
+      uiPort: config.TEMPORAL_UI_PORT,
+      ui: true,
+      namespace: 'default',
+      namespaceRetentionHours: config.TEMPORAL_NAMESPACE_RETENTION,
+      ...(profile === 'cluster'
+        ? {
+            cluster: {
+              postgresPort: config.TEMPORAL_POSTGRES_PORT,
+              historyPort: config.TEMPORAL_HISTORY_PORT,
+              matchingPort: config.TEMPORAL_MATCHING_PORT,
+              workerPort: config.TEMPORAL_WORKER_PORT,
+              frontendHttpPort: config.TEMPORAL_FRONTEND_HTTP_PORT,
+              // frontend, history, matching, worker: as Temporal's own development configuration numbers them
+              frontendMembershipPort: config.TEMPORAL_MEMBERSHIP_BASE_PORT,
+              historyMembershipPort: config.TEMPORAL_MEMBERSHIP_BASE_PORT + 1,
+              matchingMembershipPort: config.TEMPORAL_MEMBERSHIP_BASE_PORT + 2,
+              workerMembershipPort: config.TEMPORAL_MEMBERSHIP_BASE_PORT + 6,
+            },
+          }
+        : {}),
+    },
     banks: config.LOCAL_BANKS.map((id, index) => ({
       bankId: id,
       databasePort: config.FERRETDB_BASE_PORT + index,

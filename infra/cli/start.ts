@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { startCluster, type ClusterPlan, type RunningCluster } from '../cluster';
-import { localPlanFromEnv } from '../local-plan';
+import { localPlanFromEnv, temporalProfileOf } from '../local-plan';
 import { consoleLogSink, formatTable } from '../terminal';
 
 const projectRoot = join(__dirname, '..', '..');
@@ -18,12 +18,13 @@ function summary(cluster: RunningCluster): string {
 async function main(): Promise<void> {
   const fresh = process.argv.includes('--fresh');
   const startedAt = Date.now();
-  const fullPlan = localPlanFromEnv(process.env, projectRoot);
+  // --temporal=cluster runs Temporal as in production: four services over PostgreSQL (docs/operations.md).
+  const fullPlan = localPlanFromEnv(process.env, projectRoot, temporalProfileOf(process.argv.slice(2)));
   // --servers-only runs Temporal and the databases (every bank's, the settlement bank's and the API's) alone, for working on a service in a debugger.
   const { services, ...serversOnly } = fullPlan;
   const plan: ClusterPlan = process.argv.includes('--servers-only') ? serversOnly : { ...serversOnly, ...(services ? { services } : {}) };
   const sink = consoleLogSink();
-  console.log(`[launcher] starting ${plan.banks.length} bank nodes${plan.settlementBank ? ' and the settlement bank' : ''}, Temporal${plan.services ? ', the worker and the transfer API' : ''}${fresh ? ' from empty data' : ''} in ${plan.dataDir}`);
+  console.log(`[launcher] starting ${plan.banks.length} bank nodes${plan.settlementBank ? ' and the settlement bank' : ''}, Temporal${plan.temporal.cluster ? ' (cluster profile: four services over PostgreSQL)' : ''}${plan.services ? ', the worker and the transfer API' : ''}${fresh ? ' from empty data' : ''} in ${plan.dataDir}`);
   const cluster = await startCluster(plan, { fresh, sink, log: (line) => console.log(`[launcher] ${line}`) });
   console.log(`\n${summary(cluster)}\n[launcher] ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`);
 

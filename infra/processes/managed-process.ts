@@ -9,6 +9,9 @@ export interface ProcessSpec {
   args: readonly string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Run as this user and group (the launcher is root and the program refuses root, e.g. PostgreSQL). */
+  uid?: number;
+  gid?: number;
 }
 
 export interface ProcessExit {
@@ -62,6 +65,8 @@ export class ManagedProcess {
       cwd: spec.cwd,
       env: spec.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(spec.uid === undefined ? {} : { uid: spec.uid }),
+      ...(spec.gid === undefined ? {} : { gid: spec.gid }),
     });
     return new ManagedProcess(spec, child, sink);
   }

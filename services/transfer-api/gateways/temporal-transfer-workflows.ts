@@ -1,5 +1,6 @@
-import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, NamespaceNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { ApiError } from '../../../lib/http/errors';
 import type { SigningKey } from '../../../lib/crypto/request-signing';
 import { signOperatorDecision } from '../../../lib/crypto/transfer-authority';
 import { startTransfer } from '../../../lib/temporal/transfer-start';
@@ -60,6 +61,10 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
       return 'started';
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-exists';
+      // Temporal down or without its database (a frontend that cannot read its namespace says "not found"): the record is kept and the start is retried.
+      if (isUnansweredCall(error) || error instanceof NamespaceNotFoundError) {
+        throw new ApiError('TEMPORARILY_UNAVAILABLE', `Temporal did not start the saga of transfer ${input.transferId} (${(error as Error).message}); it is recorded: repeat the request with the same Idempotency-Key, or the record sweeper starts it`, undefined, { 'retry-after': '2' });
+      }
       throw error;
     }
   }

@@ -1,0 +1,80 @@
+import { cp, mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { binaryCacheDir, checkGo, exists, goInstallCached, InfraBuildError, proxyFailure, run, type ProgressLog } from './binaries';
+
+/**
+ * What the cluster profile runs beyond the dev server's binaries: the Temporal server itself (the
+ * version the CLI's dev server embeds, and the one docker-compose.yml runs), its SQL schema tool,
+ * the versioned PostgreSQL schemas from the same module, and Debian's PostgreSQL.
+ */
+export const temporalServerVersion = 'v1.29.1';
+
+const serverModule = 'go.temporal.io/server';
+
+function serverDir(): string {
+  return join(binaryCacheDir(), `temporal-server-${temporalServerVersion}`);
+}
+
+export interface ClusterBinaries {
+  /** `server --root DIR --config-file FILE start --service NAME` */
+  server: string;
+  /** `temporal-sql-tool` of the same release: create-database, setup-schema, update-schema. */
+  sqlTool: string;
+  /** schema/postgresql/v12 of the server module: temporal/versioned and visibility/versioned. */
+  schemaDir: string;
+  /** initdb, pg_ctl and postgres of the installed PostgreSQL. */
+  postgresBinDir: string;
+}
+
+/** The bin folder of Debian's newest installed PostgreSQL (/usr/lib/postgresql/<major>/bin), if any. */
+export async function installedPostgresBinDir(root = '/usr/lib/postgresql'): Promise<string | undefined> {
+  if (!(await exists(root))) return undefined;
+  const majors = (await readdir(root)).filter((name) => /^[0-9]+$/.test(name)).sort((a, b) => Number(b) - Number(a));
+  for (const major of majors) {
+    const bin = join(root, major, 'bin');
+    if (await exists(join(bin, 'initdb'))) return bin;
+  }
+  return undefined;
+}
+
+async function copySchemas(log: ProgressLog): Promise<string> {
+  const target = join(serverDir(), 'schema', 'postgresql', 'v12');
+  if (await exists(join(target, 'temporal', 'versioned'))) return target;
+  const module = `${serverModule}@${temporalServerVersion}`;
+  let output: string;
+  try {
+    output = await run('go', ['mod', 'download', '-json', module]);
+  } catch (error) {
+    throw proxyFailure(module, error);
+  }
+  const parsed = JSON.parse(output) as { Dir?: string; Error?: string };
+  if (parsed.Error || !parsed.Dir) throw proxyFailure(module, new Error(parsed.Error ?? 'no module folder in the answer'));
+  const source = join(parsed.Dir, 'schema', 'postgresql', 'v12');
+  if (!(await exists(join(source, 'visibility', 'versioned')))) throw new InfraBuildError(`${module} has no schema/postgresql/v12/visibility/versioned folder: the schema layout changed; update infra/cluster-binaries.ts`);
+  const partial = `${target}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(join(target, '..'), { recursive: true });
+  await cp(source, partial, { recursive: true });
+  await run('chmod', ['-R', 'u+w,a+rX', partial]);
+  await rm(target, { recursive: true, force: true });
+  await cp(partial, target, { recursive: true });
+  await rm(partial, { recursive: true, force: true });
+  log(`temporal server ${temporalServerVersion}: schemas copied to ${target}`);
+  return target;
+}
+
+/**
+ * Builds the server and the SQL tool when missing (about 1.5 minutes once the CLI's Go build cache
+ * exists) and finds PostgreSQL. ensure-ready installs the postgresql package when missing.
+ */
+export async function ensureClusterBinaries(log: ProgressLog): Promise<ClusterBinaries> {
+  const server = join(serverDir(), 'temporal-server');
+  const sqlTool = join(serverDir(), 'temporal-sql-tool');
+  if (!(await exists(server)) || !(await exists(sqlTool))) await checkGo();
+  await goInstallCached({ label: `temporal server ${temporalServerVersion}`, module: `${serverModule}/cmd/server@${temporalServerVersion}`, target: server, firstBuild: 'about 2-6 minutes' }, log);
+  await goInstallCached({ label: `temporal-sql-tool ${temporalServerVersion}`, module: `${serverModule}/cmd/tools/sql@${temporalServerVersion}`, target: sqlTool, firstBuild: 'under a minute after the server' }, log);
+  const schemaDir = await copySchemas(log);
+  const postgresBinDir = await installedPostgresBinDir();
+  if (!postgresBinDir) throw new InfraBuildError('PostgreSQL is not installed (no /usr/lib/postgresql/<major>/bin/initdb): run `node infra/ensure-ready.mjs --cluster` as root, or `apt-get install postgresql`.');
+  return { server, sqlTool, schemaDir, postgresBinDir };
+}
