@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ensureBinaries } from './binaries';
 import { ensureClusterBinaries } from './cluster-binaries';
 import { startPostgres } from './processes/postgres';
-import { awaitFirstService, awaitTemporalCluster, prepareTemporalSchemas, startTemporalService, temporalComponentName, temporalServiceNames, type TemporalClusterOptions, type TemporalServiceName } from './processes/temporal-cluster';
+import { awaitFirstService, awaitTemporalCluster, prepareTemporalSchemas, startTemporalUi, startTemporalService, temporalComponentName, temporalServiceNames, type TemporalClusterOptions, type TemporalServiceName } from './processes/temporal-cluster';
 import { assertPortFree, findFreePort, PortInUseError } from './ports';
 import { startFerretDb } from './processes/ferretdb';
 import type { LogSink, ManagedProcess } from './processes/managed-process';
@@ -318,7 +318,7 @@ async function checkPortsPatiently(plan: ClusterPlan, patienceMs: number): Promi
 async function checkPorts(plan: ClusterPlan): Promise<void> {
   const checks: Array<[number, string, string]> = [[plan.temporal.port, 'The Temporal frontend', 'TEMPORAL_PORT']];
   const cluster = plan.temporal.cluster;
-  if (plan.temporal.ui && !cluster) checks.push([plan.temporal.uiPort, 'The Temporal Web UI', 'TEMPORAL_UI_PORT']);
+  if (plan.temporal.ui) checks.push([plan.temporal.uiPort, 'The Temporal Web UI', 'TEMPORAL_UI_PORT']);
   if (cluster) {
     checks.push(
       [cluster.postgresPort, "Temporal's PostgreSQL", 'TEMPORAL_POSTGRES_PORT'],
@@ -368,6 +368,10 @@ class ComponentSlots {
   async launch(name: string, kind: ComponentKind, start: ComponentStart): Promise<void> {
     const first = await start();
     this.slots.set(name, { component: { name, kind, ...first }, start: async () => (await start()).process });
+  }
+
+  find(name: string): ComponentSlot | undefined {
+    return this.slots.get(name);
   }
 
   slot(name: string): ComponentSlot {
@@ -425,7 +429,7 @@ async function startServers(plan: ClusterPlan, slots: ComponentSlots, binaries: 
   const clusterPlan = plan.temporal.cluster;
   const starts: Array<Promise<void>> = [
     clusterPlan
-      ? launchTemporalCluster(plan, clusterPlan, slots, sink)
+      ? launchTemporalCluster(plan, clusterPlan, slots, sink, codecEndpoint)
       : slots.launch('temporal', 'temporal', async () => {
           const temporal = await startTemporalDevServer({ binary: binaries.temporal, dataDir: temporalDir, host: plan.host, ...plan.temporal, ...(codecEndpoint ? { uiCodecEndpoint: codecEndpoint } : {}) }, sink);
           return { endpoint: temporal.address, consoleUrl: temporal.uiUrl, dataDir: temporalDir, process: temporal.process };
@@ -451,7 +455,7 @@ async function startServers(plan: ClusterPlan, slots: ComponentSlots, binaries: 
  * component of its own (the frontend is `temporal`, where clients connect), so that each can be
  * killed and restarted alone.
  */
-async function launchTemporalCluster(plan: ClusterPlan, clusterPlan: TemporalClusterPlan, slots: ComponentSlots, sink: LogSink): Promise<void> {
+async function launchTemporalCluster(plan: ClusterPlan, clusterPlan: TemporalClusterPlan, slots: ComponentSlots, sink: LogSink, codecEndpoint: string): Promise<void> {
   const binaries = await ensureClusterBinaries((line) => sink('launcher', line));
   const dataDir = join(plan.dataDir, 'temporal-postgres');
   // As root PostgreSQL runs as the postgres user, which must pass through the data folder (a test's is 0700); it cannot list it.
@@ -490,6 +494,12 @@ async function launchTemporalCluster(plan: ClusterPlan, clusterPlan: TemporalClu
     if (service === 'history') await awaitFirstService(options, slots.slot(temporalComponentName(service)).component.process);
   }
   await awaitTemporalCluster(options, slots.slot('temporal').component.process);
+  if (plan.temporal.ui) {
+    await slots.launch('temporal-ui', 'temporal', async () => {
+      const ui = await startTemporalUi({ ...options, uiPort: plan.temporal.uiPort, ...(codecEndpoint ? { codecEndpoint } : {}) }, sink);
+      return { endpoint: ui.url, consoleUrl: ui.url, process: ui.process };
+    });
+  }
 }
 
 /** The Temporal role's password in the cluster profile: generated once, kept beside the other secrets (mode 0600). */
@@ -649,7 +659,8 @@ function runningCluster(plan: ClusterPlan, slots: ComponentSlots, found: ServerU
     plan,
     temporalAddress: temporal.endpoint,
     namespace: plan.temporal.namespace,
-    webUiUrl: temporal.consoleUrl,
+    // The dev server serves its own UI; the cluster profile runs the UI server as a component of its own.
+    webUiUrl: slots.find('temporal-ui')?.component.consoleUrl ?? temporal.consoleUrl,
     databaseUrls: found.databaseUrls,
     accountServiceUrls: found.accountServiceUrls,
     settlementBankId: plan.settlementBank?.bankId ?? '',

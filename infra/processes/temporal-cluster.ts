@@ -7,7 +7,7 @@ import type { ClusterBinaries } from '../cluster-binaries';
 import { InfraBuildError } from '../binaries';
 import { waitUntilReady } from '../readiness';
 import { ManagedProcess, type LogSink } from './managed-process';
-import { registerSearchAttributes, setNamespaceRetention } from './temporal-dev-server';
+import { registerSearchAttributes, setNamespaceRetention, webUiHost } from './temporal-dev-server';
 
 /**
  * The production topology run here: Temporal's four services as four processes over PostgreSQL,
@@ -22,7 +22,7 @@ export interface TemporalServicePorts {
 }
 
 export interface TemporalClusterOptions {
-  binaries: Pick<ClusterBinaries, 'server' | 'sqlTool' | 'schemaDir' | 'postgresBinDir'>;
+  binaries: Pick<ClusterBinaries, 'server' | 'sqlTool' | 'schemaDir' | 'postgresBinDir' | 'uiServer'>;
   /** The project root: the server reads infra/temporal/config/cluster.yaml under it. */
   projectRoot: string;
   host: string;
@@ -180,6 +180,22 @@ async function namespaceServed(address: string, namespace: string): Promise<bool
  * Once the four services run: waits for the frontend, registers the namespace with its retention
  * (or sets it on an existing one) and the project's search attributes.
  */
+/** The Web UI against the frontend, on loopback (infra/temporal/ui/cluster.yaml); its address once it answers. */
+export async function startTemporalUi(options: TemporalClusterOptions & { uiPort: number; codecEndpoint?: string }, sink: LogSink): Promise<{ process: ManagedProcess; url: string }> {
+  const process = ManagedProcess.start(
+    {
+      name: 'temporal-ui',
+      command: options.binaries.uiServer,
+      args: ['--root', options.projectRoot, '--config', join('infra', 'temporal', 'ui'), '--env', 'cluster', 'start'],
+      env: { ...globalThis.process.env, TEMPORAL_ADDRESS: `${options.host}:${options.ports.frontend.grpc}`, TEMPORAL_UI_HOST: webUiHost, TEMPORAL_UI_PORT: String(options.uiPort), TEMPORAL_DEFAULT_NAMESPACE: options.namespace, TEMPORAL_CODEC_ENDPOINT: options.codecEndpoint ?? '' },
+    },
+    sink,
+  );
+  const url = `http://${webUiHost}:${options.uiPort}`;
+  await waitUntilReady(process, `Temporal Web UI at ${url}`, async () => (await fetch(url)).ok, { timeoutMs: startupTimeoutMs });
+  return { process, url };
+}
+
 export async function awaitTemporalCluster(options: TemporalClusterOptions, frontend: ManagedProcess): Promise<string> {
   const address = `${options.host}:${options.ports.frontend.grpc}`;
   await waitUntilReady(frontend, `Temporal frontend at ${address}`, () => frontendServing(address), { timeoutMs: startupTimeoutMs, intervalMs: 250 });

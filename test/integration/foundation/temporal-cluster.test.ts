@@ -22,7 +22,7 @@ describe('the cluster profile (Temporal on PostgreSQL, four services)', () => {
   const refusals: string[] = [];
 
   beforeAll(async () => {
-    system = await startTestCluster('temporal-cluster', { services: true, temporalCluster: true, banks: ['bank-a', 'bank-b'] });
+    system = await startTestCluster('temporal-cluster', { services: true, temporalCluster: true, ui: true, banks: ['bank-a', 'bank-b'] });
     operator = apiCaller(system.cluster.transferApiUrl, system.keyFor('operator'));
     for (const [bankId, accountId] of [['bank-a', 'payer'], ['bank-b', 'payee']] as const) {
       expect((await operator.post(`/v1/banks/${bankId}/accounts`, { accountId, owner: accountId, currency: 'EUR' }, { 'idempotency-key': `open-${accountId}` })).status).toBe(201);
@@ -59,7 +59,7 @@ describe('the cluster profile (Temporal on PostgreSQL, four services)', () => {
 
   test('when it starts, then the four services and PostgreSQL are components of their own, the namespace has its retention and the search attributes are registered', async () => {
     const names = system.cluster.components().map((component) => component.name);
-    expect(names).toEqual(expect.arrayContaining(['temporal', 'temporal-history', 'temporal-matching', 'temporal-worker', 'temporal-postgres']));
+    expect(names).toEqual(expect.arrayContaining(['temporal', 'temporal-history', 'temporal-matching', 'temporal-worker', 'temporal-postgres', 'temporal-ui']));
     const connection = await Connection.connect({ address: system.cluster.temporalAddress });
     try {
       const described = await connection.workflowService.describeNamespace({ namespace: system.cluster.namespace });
@@ -74,6 +74,19 @@ describe('the cluster profile (Temporal on PostgreSQL, four services)', () => {
   test('when a transfer is made, then it completes end to end', async () => {
     await transferAndWait('1000');
     expect(await balances()).toEqual(['99000', '1000']);
+  });
+
+  test('when the Web UI is opened, then it serves the cluster on loopback, hands browsers the codec endpoint and lists the transfer workflows through the frontend', async () => {
+    const ui = system.cluster.webUiUrl as string;
+    expect(ui).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(ui)).status).toBe(200);
+    const settings = (await (await fetch(`${ui}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };
+    expect(settings.Codec?.Endpoint).toBe(system.cluster.codecEndpoint);
+    const listed = await eventually('the transfer workflow in the UI', async () => {
+      const answer = (await (await fetch(`${ui}/api/v1/namespaces/${system.cluster.namespace}/workflows?query=${encodeURIComponent("WorkflowType='transferWorkflow'")}`)).json()) as { executions?: unknown[] };
+      return (answer.executions?.length ?? 0) > 0 ? answer.executions : undefined;
+    });
+    expect(listed.length).toBeGreaterThan(0);
   });
 
   test.each(['temporal-history', 'temporal-matching', 'temporal-postgres'])('when %s is killed with SIGKILL and restarted, then a transfer started while it was down completes and the balances are exact', async (component) => {

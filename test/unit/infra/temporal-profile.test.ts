@@ -31,7 +31,7 @@ describe('the launcher\'s Temporal profile (--temporal=dev|cluster)', () => {
 
   test('when the server is configured, then every variable the config file reads is set from the plan, and the file reads no other', async () => {
     const options: TemporalClusterOptions = {
-      binaries: { server: 's', sqlTool: 't', schemaDir: 'd', postgresBinDir: 'p' },
+      binaries: { server: 's', sqlTool: 't', schemaDir: 'd', postgresBinDir: 'p', uiServer: 'u' },
       projectRoot: '/project',
       host: '127.0.0.1',
       database: { host: '127.0.0.1', port: 5433, user: 'temporal', password: 'secret' },
