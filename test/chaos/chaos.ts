@@ -24,7 +24,9 @@ import { runWorkload, setUpAccounts, workloadAccounts } from './workload';
  */
 
 interface Profile {
-  name: 'short' | 'soak';
+  name: 'short' | 'soak' | 'cluster';
+  /** Temporal as four services over PostgreSQL (the launcher's --temporal=cluster) instead of the dev server. */
+  temporalCluster?: boolean;
   workloadMs: number;
   clients: number;
   pauseMsMin: number;
@@ -42,6 +44,17 @@ const profiles: Record<Profile['name'], Profile> = {
     pauseMsMin: 200,
     pauseMsMax: 900,
     faults: { worker: 10, accountService: 3, database: 3, temporal: 1, settlementBank: 2, proxyDelay: 2, proxyDropResponses: 3, proxyPartition: 2 },
+    quiescenceBoundMs: 180_000,
+  },
+  // The short profile on the production topology, with the faults the dev server cannot show.
+  cluster: {
+    name: 'cluster',
+    temporalCluster: true,
+    workloadMs: 120_000,
+    clients: 4,
+    pauseMsMin: 200,
+    pauseMsMax: 900,
+    faults: { worker: 6, accountService: 2, database: 2, temporal: 1, settlementBank: 1, temporalHistory: 3, temporalMatching: 3, temporalPostgres: 2, proxyDelay: 2, proxyDropResponses: 2, proxyPartition: 2 },
     quiescenceBoundMs: 180_000,
   },
   // Offered load stays below what the saga sustains while faults hit it (about 5/s here), so that
@@ -79,14 +92,14 @@ function parseArgs(argv: readonly string[]): { profile: Profile; seed: number } 
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const value = argv[i + 1];
-    if (arg === '--profile' && (value === 'short' || value === 'soak')) {
+    if (arg === '--profile' && (value === 'short' || value === 'soak' || value === 'cluster')) {
       profile = profiles[value];
       i += 1;
     } else if (arg === '--seed' && value !== undefined && /^[0-9]{1,10}$/.test(value)) {
       seed = Number(value);
       i += 1;
     } else {
-      throw new Error(`unknown argument ${arg ?? ''}; use --profile short|soak and --seed <number>`);
+      throw new Error(`unknown argument ${arg ?? ''}; use --profile short|soak|cluster and --seed <number>`);
     }
   }
   return { profile, seed };
@@ -159,18 +172,18 @@ async function main(): Promise<void> {
   const random = new SeededRandom(seed);
   const dir = await temporaryDir(`chaos-${profile.name}`);
   const logs = fileLogSink(`chaos-${profile.name}`);
-  const plan = await ephemeralPlan(dir.path, { services: true, serviceEnv: chaosServiceEnv, extraApiKeys: clientKeys });
+  const plan = await ephemeralPlan(dir.path, { services: true, serviceEnv: chaosServiceEnv, extraApiKeys: clientKeys, ...(profile.temporalCluster ? { temporalCluster: true } : {}) });
   const bankPlan = plan.banks.find((bank) => bank.bankId === proxiedBank);
   if (!bankPlan || !plan.services) throw new Error(`the plan has no ${proxiedBank}`);
   // A port the plan has not handed out already: a plan's ports stay free until its processes bind them.
   const nodes = [...plan.banks, ...(plan.settlementBank ? [plan.settlementBank] : [])];
-  const planned = new Set([plan.temporal.port, plan.temporal.uiPort, ...nodes.flatMap((bank) => [bank.databasePort, bank.databaseDebugPort, bank.servicePort]), ...Object.values(plan.services).filter((value): value is number => typeof value === 'number')]);
+  const planned = new Set([plan.temporal.port, plan.temporal.uiPort, ...Object.values(plan.temporal.cluster ?? {}), ...nodes.flatMap((bank) => [bank.databasePort, bank.databaseDebugPort, bank.servicePort]), ...Object.values(plan.services).filter((value): value is number => typeof value === 'number')]);
   let proxyPort = await findFreePort(plan.host);
   while (planned.has(proxyPort)) proxyPort = await findFreePort(plan.host);
   const proxy = await FaultyProxy.start(plan.host, proxyPort, bankPlan.servicePort);
   plan.services.workerBankUrls = { [proxiedBank]: `http://${plan.host}:${proxy.port}` };
 
-  say('starting the cluster (Temporal, 5 FerretDB, 3 banks and the settlement bank, worker, API)');
+  say(`starting the cluster (${profile.temporalCluster ? "Temporal's four services over PostgreSQL" : 'the Temporal dev server'}, 5 FerretDB, 3 banks and the settlement bank, worker, API)`);
   const cluster = await startCluster(plan, { sink: logs.sink });
   const secrets = cluster.secrets;
   if (!secrets) throw new Error('the cluster started without its keys');

@@ -8,7 +8,18 @@ import type { SeededRandom } from './seeded-random';
  * seed so that a run can be repeated exactly.
  */
 
-export type FaultKind = 'kill-worker' | 'kill-account-service' | 'kill-database' | 'kill-temporal' | 'kill-settlement-bank' | 'proxy-delay' | 'proxy-drop-responses' | 'proxy-partition';
+export type FaultKind =
+  | 'kill-worker'
+  | 'kill-account-service'
+  | 'kill-database'
+  | 'kill-temporal'
+  | 'kill-settlement-bank'
+  | 'kill-temporal-history'
+  | 'kill-temporal-matching'
+  | 'kill-temporal-postgres'
+  | 'proxy-delay'
+  | 'proxy-drop-responses'
+  | 'proxy-partition';
 
 export interface Fault {
   kind: FaultKind;
@@ -28,6 +39,10 @@ export interface FaultCounts {
   temporal: number;
   /** Kills of the settlement bank: its account service or its database. */
   settlementBank: number;
+  /** The cluster profile only: kills of Temporal's history and matching services and of its PostgreSQL (`temporal` is then the frontend). */
+  temporalHistory?: number;
+  temporalMatching?: number;
+  temporalPostgres?: number;
   proxyDelay: number;
   proxyDropResponses: number;
   proxyPartition: number;
@@ -49,6 +64,10 @@ export function faultSchedule(random: SeededRandom, counts: FaultCounts, banks: 
     ...Array.from({ length: counts.database }, () => ({ kind: 'kill-database' as const, component: `ferretdb-${random.pick(banks)}`, durationMs: random.int(500, 3_000) })),
     ...Array.from({ length: counts.temporal }, () => ({ kind: 'kill-temporal' as const, component: 'temporal', durationMs: random.int(1_000, 4_000) })),
     ...Array.from({ length: counts.settlementBank }, () => ({ kind: 'kill-settlement-bank' as const, component: random.pick(settlementComponents), durationMs: random.int(500, 3_000) })),
+    // Drawn after the others, so that a dev-server profile's schedule for a seed stays what it was.
+    ...Array.from({ length: counts.temporalHistory ?? 0 }, () => ({ kind: 'kill-temporal-history' as const, component: 'temporal-history', durationMs: random.int(1_000, 4_000) })),
+    ...Array.from({ length: counts.temporalMatching ?? 0 }, () => ({ kind: 'kill-temporal-matching' as const, component: 'temporal-matching', durationMs: random.int(1_000, 4_000) })),
+    ...Array.from({ length: counts.temporalPostgres ?? 0 }, () => ({ kind: 'kill-temporal-postgres' as const, component: 'temporal-postgres', durationMs: random.int(1_000, 4_000) })),
   ];
   // Shuffle the kinds over the timeline (Fisher–Yates on the seeded generator).
   for (let i = kills.length - 1; i > 0; i -= 1) {

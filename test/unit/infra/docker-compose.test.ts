@@ -8,6 +8,8 @@ import { composeReplicaSet, composeSettlementBank, generateComposeSecrets, servi
 import { serviceKeysSchema } from '../../../lib/config/env-parsers';
 import { localPlanFromEnv } from '../../../infra/local-plan';
 import { namespaceRetentionHoursDefault } from '../../../infra/processes/temporal-dev-server';
+import { temporalServerVersion } from '../../../infra/cluster-binaries';
+import { temporalDatabases, temporalServerEnv, temporalServiceNames, type TemporalClusterOptions } from '../../../infra/processes/temporal-cluster';
 import * as accountService from '../../../services/account-service/config';
 import * as codecServer from '../../../services/codec-server/config';
 import * as temporalSetup from '../../../services/temporal-setup/config';
@@ -15,6 +17,8 @@ import * as transferApi from '../../../services/transfer-api/config';
 import * as worker from '../../../services/worker/config';
 
 const projectRoot = join(__dirname, '..', '..', '..');
+/** The four Temporal services of compose: the frontend is `temporal`, as in the launcher's cluster profile. */
+const temporalServerServices = ['temporal', 'temporal-history', 'temporal-matching', 'temporal-worker'];
 const packageVersion = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
 const readProjectFile = (path: string): string => readFileSync(join(projectRoot, path), 'utf8');
 
@@ -135,6 +139,9 @@ const secretsByService: Record<string, string[]> = {
   'temporal-postgresql': ['temporal-db-password'],
   'temporal-schema': ['temporal-db-password'],
   temporal: ['temporal-db-password'],
+  'temporal-history': ['temporal-db-password'],
+  'temporal-matching': ['temporal-db-password'],
+  'temporal-worker': ['temporal-db-password'],
   'temporal-ui': ['codec-server-token'],
   ...Object.fromEntries(
     ledgerNodes.flatMap((node) => [
@@ -155,7 +162,7 @@ const secretsByService: Record<string, string[]> = {
 const dataNetworks: Record<string, string[]> = {
   ...Object.fromEntries(ledgerNodes.map((node) => [`${node}-data`, [`mongodb-${node}`, `mongodb-${node}-init`, `account-service-${node}`]])),
   'transfer-api-data': ['mongodb-transfer-api', 'mongodb-transfer-api-init', 'worker', 'transfer-api'],
-  'temporal-data': ['temporal-postgresql', 'temporal-schema', 'temporal'],
+  'temporal-data': ['temporal-postgresql', 'temporal-schema', 'temporal', 'temporal-history', 'temporal-matching', 'temporal-worker'],
 };
 
 /** What operators open, each on 127.0.0.1 only; nothing else publishes a port. */
@@ -258,7 +265,9 @@ describe('docker-compose.yml: project services', () => {
       expect({ name, scraped: targets.has(`${name}:${environmentOf(name)[project.metricsPortVariable]}`) }).toEqual({ name, scraped: true });
       expect({ name, reachable: services[name]?.networks?.includes('backend') }).toEqual({ name, reachable: true });
     }
-    expect(targets.has(`temporal:${String(environmentOf('temporal').PROMETHEUS_ENDPOINT).split(':')[1]}`)).toBe(true);
+    for (const server of temporalServerServices) {
+      expect({ server, scraped: targets.has(`${server}:${String(environmentOf(server).TEMPORAL_PROMETHEUS_ADDRESS).split(':')[1]}`), reachable: services[server]?.networks?.includes('backend') }).toEqual({ server, scraped: true, reachable: true });
+    }
     expect(services.prometheus?.networks).toContain('backend');
     expect(services.prometheus?.volumes).toContain('./infra/prometheus:/etc/prometheus:ro');
     expect(services.grafana?.volumes).toEqual(expect.arrayContaining(['./infra/grafana/provisioning:/etc/grafana/provisioning:ro', './infra/grafana/dashboards:/var/lib/grafana/dashboards:ro']));
@@ -419,36 +428,86 @@ function expectInitJobCreates(job: string, expected: { host: string; database: s
 
 describe('docker-compose.yml: Temporal', () => {
   const temporalServerTag = '1.29.1';
+  const clusterOptionsForTest: TemporalClusterOptions = {
+    binaries: { server: 's', sqlTool: 't', schemaDir: 'd', postgresBinDir: 'p', uiServer: 'u' },
+    projectRoot,
+    host: '127.0.0.1',
+    database: { host: '127.0.0.1', port: 5433, user: 'temporal', password: 'p' },
+    ports: { frontend: { grpc: 1, membership: 2 }, history: { grpc: 3, membership: 4 }, matching: { grpc: 5, membership: 6 }, worker: { grpc: 7, membership: 8 }, frontendHttp: 9 },
+    namespace: 'default',
+    namespaceRetentionHours: 72,
+  };
 
-  test('when Temporal starts, then it is the maintained server image, after a schema job on admin-tools of the same release, and nothing uses auto-setup', () => {
-    expect(services.temporal?.image).toBe(`temporalio/server:${temporalServerTag}`);
+  test('when Temporal starts, then it is the maintained server image of the version the cluster profile builds, as four services after a schema job on admin-tools of the same release, and nothing uses auto-setup', () => {
+    expect(`v${temporalServerTag}`).toBe(temporalServerVersion);
+    for (const server of temporalServerServices) expect({ server, image: services[server]?.image }).toEqual({ server, image: `temporalio/server:${temporalServerTag}` });
     expect(services['temporal-schema']?.image).toMatch(new RegExp(`^temporalio/admin-tools:${temporalServerTag.replace(/\./g, '\\.')}-`));
-    expect(services.temporal?.depends_on?.['temporal-schema']?.condition).toBe('service_completed_successfully');
+    expect(services['temporal-history']?.depends_on?.['temporal-schema']?.condition).toBe('service_completed_successfully');
     expect(services['temporal-schema']?.depends_on?.['temporal-postgresql']?.condition).toBe('service_healthy');
     expect(services['temporal-schema']?.restart).toBe('no');
     for (const service of Object.values(services)) expect(service.image).not.toMatch(/auto-setup/);
     expect(composeText).not.toMatch(/auto-setup|DEFAULT_NAMESPACE/);
   });
 
-  test('when the schema job runs, then it creates and updates both schemas, on the database and with the plugin and user the server uses', () => {
+  test('when the four services start, then each runs its own service with the configuration the cluster profile runs, and history starts before the others', () => {
+    const serviceOf = (name: string): string | undefined => services[name]?.entrypoint?.[2];
+    expect(temporalServerServices.map(serviceOf).sort()).toEqual([...temporalServiceNames].sort());
+    for (const server of temporalServerServices) {
+      expect(services[server]?.entrypoint?.slice(0, 2)).toEqual(['/bin/sh', '/opt/interbank/start-server.sh']);
+      expect(services[server]?.volumes).toEqual(expect.arrayContaining(['./infra/temporal/config:/etc/temporal/project-config:ro']));
+    }
+    expect(readProjectFile('infra/temporal/start-server.sh')).toContain('exec temporal-server --root / --config etc/temporal/project-config --env cluster --allow-no-auth start --service "$1"');
+    for (const later of ['temporal', 'temporal-matching']) expect(services[later]?.depends_on?.['temporal-history']?.condition).toBe('service_healthy');
+    expect(services['temporal-worker']?.depends_on?.temporal?.condition).toBe('service_healthy');
+  });
+
+  test('when the configuration file reads a variable, then compose and start-server.sh set it (or the file has a default for it), so that compose differs from the cluster profile only in addresses and secrets', () => {
+    const config = readProjectFile('infra/temporal/config/cluster.yaml');
+    const read = [...new Set([...config.matchAll(/env "([A-Z0-9_]+)"/g)].map((match) => match[1] as string))];
+    const fromScript = ['TEMPORAL_DB_PASSWORD', 'TEMPORAL_BROADCAST_ADDRESS'];
+    const defaulted = new Set([...config.matchAll(/env "([A-Z0-9_]+)" \| default/g)].map((match) => match[1] as string));
+    const optional = new Set(['TEMPORAL_TLS_FRONTEND_CERT', 'TEMPORAL_TLS_FRONTEND_KEY', 'TEMPORAL_TLS_REQUIRE_CLIENT_AUTH', 'TEMPORAL_TLS_CLIENT1_CA_CERT']);
+    for (const server of temporalServerServices) {
+      const env = environmentOf(server);
+      for (const variable of read) {
+        const set = variable in env || fromScript.includes(variable) || defaulted.has(variable) || optional.has(variable);
+        expect({ server, variable, set }).toEqual({ server, variable, set: true });
+      }
+    }
+    // The same variables the launcher sets for the local processes, except the ports (compose keeps each service's default port in its own container).
+    const localOnly = ['TEMPORAL_FRONTEND_PORT', 'TEMPORAL_FRONTEND_MEMBERSHIP_PORT', 'TEMPORAL_FRONTEND_HTTP_PORT', 'TEMPORAL_HISTORY_PORT', 'TEMPORAL_HISTORY_MEMBERSHIP_PORT', 'TEMPORAL_MATCHING_PORT', 'TEMPORAL_MATCHING_MEMBERSHIP_PORT', 'TEMPORAL_WORKER_PORT', 'TEMPORAL_WORKER_MEMBERSHIP_PORT'];
+    const composeSet = new Set([...Object.keys(environmentOf('temporal')), ...fromScript]);
+    const localSet = Object.keys(temporalServerEnv(clusterOptionsForTest)).filter((name) => name.startsWith('TEMPORAL_') && !(name in process.env) && !localOnly.includes(name));
+    expect(localSet.filter((name) => !composeSet.has(name))).toEqual([]);
+  });
+
+  test('when the search attributes are registered, then compose uses the same code and list as the cluster profile', () => {
+    expect(readProjectFile('services/temporal-setup/main.ts')).toContain("import { registerSearchAttributes, setNamespaceRetention } from '../../infra/processes/temporal-dev-server';");
+    expect(readProjectFile('infra/processes/temporal-cluster.ts')).toContain("import { registerSearchAttributes, setNamespaceRetention, webUiHost } from './temporal-dev-server';");
+  });
+
+  test('when the schema job runs, then it creates and updates both schemas, on the database and with the plugin and user the server uses, as the cluster profile does', () => {
     const job = environmentOf('temporal-schema');
     const server = environmentOf('temporal');
-    expect({ plugin: job.SQL_PLUGIN, host: job.SQL_HOST, port: job.SQL_PORT, user: job.SQL_USER }).toEqual({ plugin: server.DB, host: server.POSTGRES_SEEDS, port: server.DB_PORT, user: server.POSTGRES_USER });
-    expect(server.POSTGRES_USER).toBe(environmentOf('temporal-postgresql').POSTGRES_USER);
-    expect({ temporal: job.TEMPORAL_DATABASE, visibility: job.TEMPORAL_VISIBILITY_DATABASE }).toEqual({ temporal: server.DBNAME, visibility: server.VISIBILITY_DBNAME });
+    expect({ plugin: job.SQL_PLUGIN, host: job.SQL_HOST, port: job.SQL_PORT, user: job.SQL_USER }).toEqual({ plugin: 'postgres12', host: server.TEMPORAL_DB_HOST, port: server.TEMPORAL_DB_PORT, user: server.TEMPORAL_DB_USER });
+    expect(readProjectFile('infra/temporal/config/cluster.yaml').match(/pluginName: postgres12/g)).toHaveLength(2);
+    expect(server.TEMPORAL_DB_USER).toBe(environmentOf('temporal-postgresql').POSTGRES_USER);
+    expect({ temporal: job.TEMPORAL_DATABASE, visibility: job.TEMPORAL_VISIBILITY_DATABASE }).toEqual({ temporal: server.TEMPORAL_DATABASE, visibility: server.TEMPORAL_VISIBILITY_DATABASE });
+    expect({ temporal: job.TEMPORAL_DATABASE, visibility: job.TEMPORAL_VISIBILITY_DATABASE }).toEqual(temporalDatabases);
     expect(services['temporal-schema']?.entrypoint).toEqual(['/bin/sh', '/opt/interbank/setup-schema.sh']);
     const script = readProjectFile('infra/temporal/setup-schema.sh');
     for (const step of ['create-database', 'setup-schema -v 0.0', 'update-schema -d "$schema_root/$2/versioned"']) expect(script).toContain(`temporal-sql-tool --db "$1" ${step}`);
     expect(script).toContain('schema_root=/etc/temporal/schema/postgresql/v12');
     expect(script).toContain('prepare_database "$TEMPORAL_DATABASE" temporal');
     expect(script).toContain('prepare_database "$TEMPORAL_VISIBILITY_DATABASE" visibility');
+    // The cluster profile takes the same steps with the same tool.
+    const local = readProjectFile('infra/processes/temporal-cluster.ts');
+    for (const step of ["['create-database']", "['setup-schema', '-v', '0.0']", "['update-schema', '-d', join(options.binaries.schemaDir, folder, 'versioned')]"]) expect(local).toContain(step);
   });
 
-  test('when the server and the schema job need the database password, then each reads it from the secret file', () => {
+  test('when the servers and the schema job need the database password, then each reads it from the secret file', () => {
     expect(environmentOf('temporal-postgresql').POSTGRES_PASSWORD_FILE).toBe(join(secretsDir, 'temporal-db-password'));
-    expect(services.temporal?.entrypoint).toEqual(['/bin/sh', '/opt/interbank/start-server.sh']);
-    expect(readProjectFile('infra/temporal/start-server.sh')).toContain('POSTGRES_PWD="$(cat /run/secrets/temporal-db-password)"');
-    expect(readProjectFile('infra/temporal/start-server.sh')).toContain('exec /etc/temporal/entrypoint.sh');
+    expect(readProjectFile('infra/temporal/start-server.sh')).toContain('TEMPORAL_DB_PASSWORD="$(cat /run/secrets/temporal-db-password)"');
     expect(readProjectFile('infra/temporal/setup-schema.sh')).toContain('SQL_PASSWORD="$(cat /run/secrets/temporal-db-password)"');
   });
 
