@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { RunningCluster } from '../../infra/cluster';
 import { decideBatch } from '../../services/account-service/ledger/decide';
 import type { LedgerStore } from '../../services/account-service/ledger/ledger-store';
@@ -46,25 +46,60 @@ export interface Run {
 
 const clockTicksPerSecond = 100;
 
-function cpuTicks(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
+interface ProcessTicks {
+  ppid: number;
+  /** utime + stime of the process itself. */
+  own: number;
+  /** cutime + cstime: its children that have exited and been waited for. */
+  reaped: number;
+}
+
+/** Every process's CPU ticks and parent, from /proc. */
+function processTable(): Map<number, ProcessTicks> {
+  const table = new Map<number, ProcessTicks>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      table.set(Number(entry), { ppid: Number(fields[1]), own: Number(fields[11]) + Number(fields[12]), reaped: Number(fields[13]) + Number(fields[14]) });
+    } catch {
+      // The process ended while the table was read.
+    }
   }
+  return table;
+}
+
+/**
+ * A component's CPU ticks, its children's included: PostgreSQL does its work in one backend
+ * process per connection, forked from the server the cluster started.
+ */
+function treeTicks(table: ReadonlyMap<number, ProcessTicks>, pid: number | undefined): Map<number, number> {
+  const ticks = new Map<number, number>();
+  if (pid === undefined) return ticks;
+  const root = table.get(pid);
+  if (!root) return ticks;
+  ticks.set(pid, root.own + root.reaped);
+  for (const [child, entry] of table) if (entry.ppid === pid) ticks.set(child, entry.own);
+  return ticks;
+}
+
+function ticksBetween(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+  let total = 0;
+  for (const [pid, ticks] of after) total += ticks - (before.get(pid) ?? 0);
+  return total;
 }
 
 /** Runs a closed loop (see closedLoopLatencies) and samples every cluster process's CPU, from /proc, around it. */
 export async function closedLoop(cluster: RunningCluster, count: number, concurrency: number, operation: (index: number) => Promise<void>, extra: ReadonlyArray<{ name: string; process: { pid: number | undefined } }> = []): Promise<Run> {
   const components = [...cluster.components(), ...extra];
-  const before = components.map((component) => cpuTicks(component.process.pid));
+  const tableBefore = processTable();
+  const before = components.map((component) => treeTicks(tableBefore, component.process.pid));
   const benchBefore = process.cpuUsage();
   const { seconds, latenciesMs } = await closedLoopLatencies(count, concurrency, operation);
   const cpu: Record<string, number> = {};
+  const tableAfter = processTable();
   components.forEach((component, index) => {
-    cpu[component.name] = (cpuTicks(component.process.pid) - (before[index] ?? 0)) / clockTicksPerSecond / seconds;
+    cpu[component.name] = ticksBetween(before[index] ?? new Map(), treeTicks(tableAfter, component.process.pid)) / clockTicksPerSecond / seconds;
   });
   const bench = process.cpuUsage(benchBefore);
   cpu['bench (client + in-process workers)'] = (bench.user + bench.system) / 1e6 / seconds;
@@ -96,7 +131,8 @@ export function meanCpu(runs: readonly Run[]): Record<string, number> {
 export const cpuGroups = ['temporal', 'workers + client', 'ledgers', 'other'] as const;
 
 function cpuGroupOf(processName: string): (typeof cpuGroups)[number] {
-  if (processName === 'temporal') return 'temporal';
+  // The dev server is `temporal`; the cluster profile adds temporal-history, -matching, -worker, -postgres and -ui.
+  if (processName.startsWith('temporal')) return 'temporal';
   if (processName.startsWith('worker') || processName.startsWith('bench')) return 'workers + client';
   if (processName.startsWith('account-service') || /^ferretdb-bank/.test(processName)) return 'ledgers';
   return 'other';

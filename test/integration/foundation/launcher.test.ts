@@ -1,10 +1,11 @@
-import { readFile, stat } from 'node:fs/promises';
+import { chmod, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { findFreePort } from '../../../infra/ports';
 import { signRequest, type SigningKey } from '../../../lib/crypto/request-signing';
 import { processAlive, temporaryDir } from '../../support/cluster';
+import { apiCaller, eventually } from '../../support/http';
 import { LauncherProcess } from '../../support/launcher-process';
 
 jest.setTimeout(180_000);
@@ -127,6 +128,43 @@ describe('npm start (infra/cli/start.ts)', () => {
     expect(launcher.output).toMatch(new RegExp(`ferretdb-settlement\\s+mongodb://127\\.0\\.0\\.1:${env.SETTLEMENT_FERRETDB_PORT}/`));
     expect(launcher.output).toMatch(new RegExp(`ferretdb-transfer-api\\s+mongodb://127\\.0\\.0\\.1:${env.API_FERRETDB_PORT}/`));
     expect((await fetch(uiUrl)).status).toBe(200);
+    await interruptAndCheckNoOrphans(launcher, pids);
+  });
+
+  test('when started with --temporal=cluster, then the four Temporal services, PostgreSQL and the Web UI run as processes of their own, a transfer completes through the API, and Ctrl-C leaves no process behind', async () => {
+    const env: Record<string, string> = {
+      ...(await launcherEnv(join(dir.path, 'cluster-profile'))),
+      TEMPORAL_POSTGRES_PORT: String(await findFreePort()),
+      TEMPORAL_HISTORY_PORT: String(await findFreePort()),
+      TEMPORAL_MATCHING_PORT: String(await findFreePort()),
+      TEMPORAL_WORKER_PORT: String(await findFreePort()),
+      TEMPORAL_FRONTEND_HTTP_PORT: String(await findFreePort()),
+      // Four membership ports from the base: base, +1, +2, +6 (below the ephemeral range, so nothing else takes them).
+      TEMPORAL_MEMBERSHIP_BASE_PORT: String(20_000 + Math.floor(Math.random() * 4_000) * 2),
+    };
+    // As root PostgreSQL runs as the postgres user, which must pass through the test's 0700 folder (the launcher opens only its own data folder).
+    await chmod(dir.path, 0o711);
+    const { launcher, pids } = await runUntilReady(env, ['--temporal=cluster']);
+    expect(launcher.output).toContain('Temporal (cluster profile: four services over PostgreSQL)');
+    for (const name of ['temporal-history', 'temporal-matching', 'temporal-worker', 'temporal-postgres', 'temporal-ui']) expect(launcher.output).toMatch(new RegExp(`\\n${name} `));
+    // The dev server's nine processes, with Temporal as four services, PostgreSQL and the UI server: 14.
+    expect(pids).toHaveLength(14);
+    const uiUrl = `http://127.0.0.1:${env.TEMPORAL_UI_PORT as string}`;
+    expect(launcher.output).toContain(`Temporal Web UI: ${uiUrl}`);
+    expect((await fetch(uiUrl)).status).toBe(200);
+    const keys = JSON.parse(await readFile(join(env.DATA_DIR as string, 'secrets', 'api-keys.json'), 'utf8')) as Array<{ role: string; key: string }>;
+    const operator = apiCaller(`http://127.0.0.1:${env.TRANSFER_API_PORT as string}`, keys.find((key) => key.role === 'operator')?.key as string);
+    expect((await operator.post('/v1/banks/bank-a/accounts', { accountId: 'payer', owner: 'Payer', currency: 'EUR' }, { 'idempotency-key': 'open-payer' })).status).toBe(201);
+    expect((await operator.post('/v1/banks/bank-a/accounts', { accountId: 'payee', owner: 'Payee', currency: 'EUR' }, { 'idempotency-key': 'open-payee' })).status).toBe(201);
+    expect((await operator.post('/v1/banks/bank-a/accounts/payer/deposits', { depositId: 'seed', amountMinor: '500', currency: 'EUR' }, { 'idempotency-key': 'seed' })).status).toBe(200);
+    const created = await operator.post('/v1/transfers', { source: { bankId: 'bank-a', accountId: 'payer' }, target: { bankId: 'bank-a', accountId: 'payee' }, amountMinor: '200', currency: 'EUR' }, { 'idempotency-key': 'cluster-profile-1' });
+    expect(created.status).toBe(202);
+    const ended = await eventually('the transfer ended', async () => {
+      const answer = await operator.get(`/v1/transfers/${String(created.body.id)}`);
+      return ['COMPLETED', 'REJECTED', 'REFUNDED', 'CANCELLED'].includes(String(answer.body.status)) ? answer.body : undefined;
+    });
+    expect(ended.status).toBe('COMPLETED');
+    expect((await operator.get('/v1/banks/bank-a/accounts/payee')).body.balanceMinor).toBe('200');
     await interruptAndCheckNoOrphans(launcher, pids);
   });
 
