@@ -1,12 +1,15 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { TransferEventRecord } from '../lib/contracts/event-contract';
-import { publicEvent, type EventStore, type PublicEvent, type WebhookEndpointDocument } from '../lib/events/event-store';
+import { eventsDeliveredByTheirRecorder, type TransferEventRecord } from '../lib/contracts/event-contract';
+import type { WebhookPolicy } from '../lib/contracts/transfer-contract';
+import { activeSecrets, publicEvent, type EventStore, type PublicEvent, type WebhookEndpointDocument } from '../lib/events/event-store';
 import { deliveryFailureOf, rawErrorText, type DeliveryFailure } from '../lib/events/delivery-failure';
 import type { TransferRecordStore } from '../lib/record/transfer-record-store';
 import type { TransferStatusChange } from '../lib/record/transfer-record';
-import { signWebhook, webhookSignatureHeader } from '../lib/crypto/webhook-signature';
+import { webhookHeaders } from '../lib/crypto/webhook-signature';
+import type { WebhookDeliveryStarter } from '../lib/temporal/webhook-delivery-start';
 import { webhookUrlRefusal } from '../lib/events/webhook-url';
-import { transferView } from '../lib/contracts/transfer-view';
+import { transferView, type ViewIdentifiers } from '../lib/contracts/transfer-view';
+import { transferIdentifiers } from '../lib/record/transfer-identifiers';
 
 export interface EventActivitiesOptions {
   store: EventStore;
@@ -16,12 +19,14 @@ export interface EventActivitiesOptions {
   allowedHosts: readonly string[];
   /** One POST; the activity's retry policy spaces the attempts. */
   requestTimeoutMs: number;
+  /** Starts the deliveries of the events the saga does not deliver itself (eventsDeliveredByTheirRecorder). */
+  deliveries?: WebhookDeliveryStarter;
   fetch?: typeof fetch;
   now?: () => Date;
 }
 
 export interface RecordedEvent {
-  /** Endpoints to deliver to: one child workflow each. */
+  /** Endpoints the saga delivers to, one child workflow each; none for an event whose recorder delivered it. */
   endpointIds: string[];
 }
 
@@ -29,6 +34,15 @@ export interface RecordedEvent {
 export interface TransferChangeRequest {
   change: TransferStatusChange;
   event?: TransferEventRecord;
+  /** The transfer's webhook policy, for an event this activity delivers itself. */
+  webhooks?: WebhookPolicy;
+}
+
+export interface DeliveryRequest {
+  eventId: string;
+  endpointId: string;
+  /** 2, 3, … for a redelivery; left out for the first delivery. */
+  delivery?: number;
 }
 
 export type DeliveryOutcome = { outcome: 'DELIVERED'; attempt: number; httpStatus: number } | { outcome: 'ENDPOINT_DELETED' };
@@ -47,10 +61,12 @@ const errorTextMax = 1_024;
 export function createEventActivities(options: EventActivitiesOptions) {
   const fetchImpl = options.fetch ?? fetch;
   const now = options.now ?? (() => new Date());
+  // The saga's state has no payment identifiers: the event's view takes them from the record (one `_id` look-up).
+  const identifiersOf = async (transferId: string): Promise<ViewIdentifiers> => transferIdentifiers(transferId, await options.records?.references(transferId));
 
   return {
     async recordTransferEvent(record: TransferEventRecord): Promise<RecordedEvent> {
-      const document = await options.store.recordEvent(record, transferView(record.transfer));
+      const document = await options.store.recordEvent(record, transferView(record.transfer, await identifiersOf(record.transfer.transferId)));
       return { endpointIds: document.endpointIds };
     },
 
@@ -60,11 +76,18 @@ export function createEventActivities(options: EventActivitiesOptions) {
       if (!options.records) throw ApplicationFailure.retryable('this worker has no transfer record store', 'RECORD_UNAVAILABLE');
       await options.records.appendStatus(request.change);
       if (!request.event) return { endpointIds: [] };
-      const document = await options.store.recordEvent(request.event, transferView(request.event.transfer));
-      return { endpointIds: document.endpointIds };
+      const document = await options.store.recordEvent(request.event, transferView(request.event.transfer, await identifiersOf(request.event.transfer.transferId)));
+      if (!eventsDeliveredByTheirRecorder.has(request.event.type)) return { endpointIds: document.endpointIds };
+      // Started here, not as the saga's children, so the event adds no command to the saga; a retry finds them started.
+      if (document.endpointIds.length > 0) {
+        if (!options.deliveries || !request.webhooks) throw ApplicationFailure.retryable(`this worker cannot start the deliveries of ${request.event.eventId}`, 'DELIVERIES_UNAVAILABLE');
+        const policy = request.webhooks;
+        await options.deliveries.start(document.endpointIds.map((endpointId) => ({ eventId: document.eventId, endpointId, policy })));
+      }
+      return { endpointIds: [] };
     },
 
-    async deliverWebhook(request: { eventId: string; endpointId: string }): Promise<DeliveryOutcome> {
+    async deliverWebhook(request: DeliveryRequest): Promise<DeliveryOutcome> {
       const attempt = Context.current().info.attempt;
       const endpoint = await options.store.getEndpoint(request.endpointId);
       if (!endpoint || endpoint.deletedAt !== undefined) return { outcome: 'ENDPOINT_DELETED' };
@@ -75,8 +98,9 @@ export function createEventActivities(options: EventActivitiesOptions) {
         throw ApplicationFailure.nonRetryable(`event ${request.eventId} is not addressed to endpoint ${request.endpointId}`, 'WEBHOOK_NOT_ADDRESSED');
       }
       const startedAt = now();
+      const delivery = request.delivery && request.delivery > 1 ? { delivery: request.delivery } : {};
       const log = (outcome: 'DELIVERED' | 'FAILED', detail: { httpStatus?: number; failure?: DeliveryFailure }) =>
-        options.store.recordAttempt({ eventId: request.eventId, endpointId: request.endpointId, attempt, at: startedAt.toISOString(), outcome, ...detail, durationMs: now().getTime() - startedAt.getTime() });
+        options.store.recordAttempt({ eventId: request.eventId, endpointId: request.endpointId, ...delivery, attempt, at: startedAt.toISOString(), outcome, ...detail, durationMs: now().getTime() - startedAt.getTime() });
       const refusal = webhookUrlRefusal(endpoint.url, options.allowedHosts);
       if (refusal) {
         await log('FAILED', { failure: 'HOST_NOT_ALLOWED' });
@@ -101,13 +125,17 @@ export function createEventActivities(options: EventActivitiesOptions) {
   };
 }
 
-/** One signed POST of the event: the answer's status, or what the call threw. */
+/**
+ * One signed POST of the event (Standard Webhooks headers, one signature per active secret, so a
+ * receiver in the middle of a rotation verifies with either): the answer's status, or what the call threw.
+ */
 async function postSigned(fetchImpl: typeof fetch, endpoint: WebhookEndpointDocument, event: PublicEvent, at: Date, timeoutMs: number): Promise<{ status: number } | { error: unknown }> {
   const body = JSON.stringify(event);
+  const signed = webhookHeaders(activeSecrets(endpoint, at), event.id, body, Math.floor(at.getTime() / 1000));
   try {
     const response = await fetchImpl(endpoint.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [webhookSignatureHeader]: signWebhook(endpoint.secret, body, Math.floor(at.getTime() / 1000)), 'user-agent': 'interbank-transfers-webhooks/1' },
+      headers: { 'content-type': 'application/json', ...signed, 'user-agent': 'interbank-transfers-webhooks/1' },
       body,
       // A redirect could lead to a host that is not allowed: it counts as a failure.
       redirect: 'manual',

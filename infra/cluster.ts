@@ -609,13 +609,23 @@ async function startWorkerAndApi({ plan, services, secrets, slots, servers, sink
       return { endpoint: `task queue transfers`, consoleUrl: workerMetricsUrl, process: worker };
     }),
     slots.launch('transfer-api', 'transfer-api', async () => {
-      // The clients' mandates come first, so that a plan's own CLIENT_MANDATES replaces them.
-      const mandates = { CLIENT_MANDATES: localClientMandates(secrets.apiKeys, plan.banks) };
+      // The clients' mandates and the banks' BICs come first, so that a plan's own CLIENT_MANDATES or BANK_BICS replaces them.
+      const mandates = { CLIENT_MANDATES: localClientMandates(secrets.apiKeys, plan.banks), BANK_BICS: localBankBics(plan.banks) };
       const keys = { SERVICE_SIGNING_KEY: formatSigningKey(signingKeyOf(secrets, 'transfer-api')), TRANSFER_API_KEYS: formatApiKeys(secrets.apiKeys) };
       const env = { ...mandates, ...common, ...temporalEnv, ...keys, SETTLEMENT_BANK_URL: settlementBankUrl, PORT: String(services.transferApiPort), BIND_HOST: plan.host };
       return { endpoint: transferApiUrl, consoleUrl: `${transferApiUrl}/docs`, process: await startNodeService({ name: 'transfer-api', entry: 'services/transfer-api/main.ts', env, readyUrl: `${transferApiUrl}/readyz` }, sink) };
     }),
   ]);
+}
+
+/**
+ * Test BICs for the local banks, by their place in the plan: BKAADEFFXXX for the first, BKBBDEFFXXX
+ * for the second, … (BK + a letter twice, then DE, FF and the XXX of a head office).
+ */
+export function localBankBics(banks: readonly Pick<BankNodePlan, 'bankId'>[]): string {
+  const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  const code = (index: number): string => (index < letters.length ? `${letters[index]}${letters[index]}` : index.toString(36).toUpperCase().padStart(2, '0').slice(-2));
+  return banks.map((bank, index) => `${bank.bankId}=BK${code(index)}DEFFXXX`).join(',');
 }
 
 /** Every local client is a participant of every local bank: it may debit any account of them. */

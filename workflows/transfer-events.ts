@@ -1,6 +1,6 @@
 import { CancellationScope, ParentClosePolicy, WorkflowIdReusePolicy, log, proxyActivities, proxyLocalActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { EventActivities, RecordedEvent, TransferChangeRequest } from '../activities/event-activities';
-import { transferEventId, webhookDeliveryWorkflowId, type TransferEventRecord, type TransferEventType } from '../lib/contracts/event-contract';
+import { eventsDeliveredByTheirRecorder, transferEventId, webhookDeliveryWorkflowId, type TransferEventRecord, type TransferEventType } from '../lib/contracts/event-contract';
 import type { TransferInput, TransferState, WebhookPolicy } from '../lib/contracts/transfer-contract';
 import type { TransferStatusChange } from '../lib/record/transfer-record';
 import { transferPatches, type PatchGate } from './transfer-patches';
@@ -60,13 +60,17 @@ export function transferEvents(input: TransferInput, gate: PatchGate): TransferE
         lastChangedAtMs = Math.max(Date.now(), lastChangedAtMs);
         const change: TransferStatusChange = { transferId: input.transferId, writer: { runId: workflowInfo().runId, changedAtMs: lastChangedAtMs, revision }, state: snapshot(state) };
         const event = type && webhooks ? eventOf(type, state) : undefined;
+        // transfer.debited rides on the write DEBITED makes anyway and the activity starts its deliveries:
+        // only the activity's input changes, which replay does not compare, and the saga gains no command.
+        const byRecorder = event !== undefined && eventsDeliveredByTheirRecorder.has(event.type);
         enqueue(async () => {
-          const { endpointIds } = await recordChange({ change, ...(event ? { event } : {}) });
-          if (event) await deliver(event.eventId, endpointIds);
+          const { endpointIds } = await recordChange({ change, ...(event ? { event } : {}), ...(byRecorder ? { webhooks } : {}) });
+          if (event && !byRecorder) await deliver(event.eventId, endpointIds);
         });
         return;
       }
-      if (!type || !webhooks || !gate.has(transferPatches.transferEvents)) return;
+      // The events-only branch records the events it always did: a new one here would schedule a new activity.
+      if (!type || !webhooks || eventsDeliveredByTheirRecorder.has(type) || !gate.has(transferPatches.transferEvents)) return;
       const event = eventOf(type, state);
       enqueue(async () => {
         const { endpointIds } = await activities.recordTransferEvent(event);

@@ -16,6 +16,8 @@ export interface BankDirectoryEntry {
   bankId: string;
   /** Base URL of the bank's account service, without a trailing slash. */
   url: string;
+  /** The bank's BIC, where the transfer API is given one (BANK_BICS): ISO 20022 messages name the bank by it. */
+  bic?: string;
 }
 
 /** `BANKS=bank-a=http://127.0.0.1:4001,bank-b=http://127.0.0.1:4002` */

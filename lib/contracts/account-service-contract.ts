@@ -120,10 +120,22 @@ export const accountsQuerySchema = z.strictObject({
   after: idSchema.optional(),
 });
 
+/** An instant as entries are stamped with it (`createdAt`): ISO 8601 in UTC (`2026-11-01T00:00:00.000Z`). */
+export const entryInstantSchema = z.iso.datetime({ offset: false, local: false }).meta({ description: 'An ISO 8601 time in UTC, e.g. 2026-11-01T00:00:00.000Z.' });
+
+/**
+ * `since` and `until` bound the page to the entries decided in `[since, until)`, found by a search
+ * of the chain's `createdAt` (the chain's order is its time order, up to the difference between the
+ * clocks of the service's processes); the answer then carries `balanceBeforeMinor`, the balance at
+ * the page's start, which is the balance at `since` on the first page.
+ */
 export const entriesQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(entriesPageLimitMax).default(entriesPageLimitDefault),
   after: sequenceCursorSchema.optional(),
+  since: entryInstantSchema.optional(),
+  until: entryInstantSchema.optional(),
 });
+export type EntriesQuery = z.infer<typeof entriesQuerySchema>;
 
 // Answers. Loose objects: a service may add fields without breaking the readers that parse them.
 
@@ -154,7 +166,7 @@ export const ledgerEntryViewSchema = z
     sequence: z.number().int(),
     outcome: z.enum(entryOutcomes),
     code: z.string().optional(),
-    createdAt: z.string().meta({ description: 'ISO 8601 time the entry was decided.' }),
+    createdAt: z.string().meta({ description: 'ISO 8601 time the entry was decided.', format: 'date-time' }),
     day: z.string().optional().meta({ description: 'The bank day of the entry (absent on entries older than daily limits).' }),
     dayDebitedMinor: signedMinorSchema.optional().meta({ description: "The day's running debited total after the entry." }),
     dailyDebitLimitMinor: minorOrZeroSchema.nullable().optional().meta({ description: 'On `limit` entries: the new daily limit, null when removed.' }),
@@ -167,7 +179,13 @@ export const ledgerEntryViewSchema = z
 export type LedgerEntryView = z.infer<typeof ledgerEntryViewSchema>;
 
 export const entryPageSchema = z
-  .object({ data: z.array(ledgerEntryViewSchema), nextCursor: z.string().nullable().meta({ description: 'Pass as `after=` for the next page; null at the end of the chain.' }) })
+  .object({
+    data: z.array(ledgerEntryViewSchema),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `after=` (with the same `since` and `until`) for the next page; null at the end of the chain, or of the period.' }),
+    balanceBeforeMinor: signedMinorSchema.optional().meta({
+      description: "With `since` or `until`: the balance before the page's first slot (after every entry decided earlier in the chain); on the period's first page, the balance at `since`.",
+    }),
+  })
   .meta({ id: 'EntryPage' });
 export type EntryPage = z.infer<typeof entryPageSchema>;
 

@@ -33,6 +33,12 @@ export const httpStatusByCode = {
   /** A repair needs a transfer that has not ended and whose workflow is not running. */
   TRANSFER_NOT_REPAIRABLE: 409,
   ACCOUNT_NOT_EMPTY: 409,
+  /** A create with a UETR another transfer already has: a UETR names one payment, ever; nothing is recorded. */
+  UETR_ALREADY_USED: 409,
+  /** A payment return (pacs.004) asked of a transfer that was not returned (not REFUNDED). */
+  TRANSFER_NOT_RETURNED: 409,
+  /** Another rotation of the endpoint's secret was made at the same time, or too many earlier secrets are still in their overlap. */
+  WEBHOOK_SECRET_ROTATION_REFUSED: 409,
   /** An event feed cursor whose next events retention deleted (EVENT_FEED_RETENTION_DAYS). */
   EVENT_CURSOR_EXPIRED: 410,
   PAYLOAD_TOO_LARGE: 413,
@@ -61,10 +67,16 @@ export const httpStatusByCode = {
   /** A transfer between two banks in a currency the settlement bank holds no accounts in. */
   CURRENCY_NOT_SETTLED: 422,
   WEBHOOK_ENDPOINT_LIMIT: 422,
+  /** A redelivery to an endpoint the event was not addressed to when it was recorded (or to none that still exists). */
+  WEBHOOK_ENDPOINT_NOT_ADDRESSED: 422,
+  /** An event redelivered to one endpoint as often as allowed already. */
+  WEBHOOK_REDELIVERY_LIMIT: 422,
   /** A transfer naming a bank the API does not know (BANKS): refused before anything is recorded. */
   UNKNOWN_BANK: 422,
   /** A transfer whose source and target are the same account: refused before anything is recorded. */
   SAME_ACCOUNT: 422,
+  /** An account statement whose period holds more ledger entries than one statement renders (statementLedgerEntriesMax): ask for a shorter period. */
+  STATEMENT_TOO_LARGE: 422,
   /** The codec server could not encode or decode the payloads it was sent (e.g. an unknown key). */
   PAYLOAD_NOT_DECODABLE: 422,
   RATE_LIMITED: 429,

@@ -5,7 +5,9 @@
 import type { TransferState, WebhookPolicy } from './transfer-contract';
 
 export const transferEventTypes = [
+  'transfer.created',
   'transfer.awaiting_approval',
+  'transfer.debited',
   'transfer.completed',
   'transfer.rejected',
   'transfer.refunded',
@@ -13,6 +15,14 @@ export const transferEventTypes = [
   'transfer.needs_attention',
 ] as const;
 export type TransferEventType = (typeof transferEventTypes)[number];
+
+/**
+ * Events whose recorder starts their deliveries itself, as standalone delivery workflows, instead
+ * of the saga starting children: `transfer.created` is recorded by the API before the saga starts,
+ * and `transfer.debited` rides on the status write the saga already makes after the debit, so that
+ * neither adds a command (or a patch, or a workflow task) to the saga.
+ */
+export const eventsDeliveredByTheirRecorder: ReadonlySet<TransferEventType> = new Set(['transfer.created', 'transfer.debited']);
 
 /** What the saga hands to the recording activity: the event and the transfer's state when it happened. */
 export interface TransferEventRecord {
@@ -29,7 +39,11 @@ export interface WebhookDeliveryInput {
   eventId: string;
   endpointId: string;
   policy: WebhookPolicy;
+  /** 1 (left out) for the event's first delivery; 2, 3, … for an operator's redeliveries. */
+  delivery?: number;
 }
+
+export const webhookDeliveryWorkflowType = 'webhookDeliveryWorkflow';
 
 export type WebhookDeliveryStatus = 'DELIVERING' | 'DELIVERED' | 'ENDPOINT_DELETED' | 'GAVE_UP';
 
@@ -51,9 +65,12 @@ export function transferEventId(transferId: string, type: TransferEventType, occ
   return occurrence > 1 ? `${transferId}:${type}:${occurrence}` : `${transferId}:${type}`;
 }
 
-/** One delivery per event and endpoint, whatever happens: the id is derived from both. */
-export function webhookDeliveryWorkflowId(eventId: string, endpointId: string): string {
-  return `webhook-${eventId}-${endpointId}`;
+/**
+ * One delivery per event, endpoint and delivery number, whatever happens: the id is derived from
+ * the three (the first delivery's id is the one it always had).
+ */
+export function webhookDeliveryWorkflowId(eventId: string, endpointId: string, delivery = 1): string {
+  return delivery > 1 ? `webhook-${eventId}-${endpointId}-redelivery-${delivery}` : `webhook-${eventId}-${endpointId}`;
 }
 
 /** The event type of a status the client is told about, if any. */
@@ -61,6 +78,8 @@ export function eventTypeOfStatus(status: TransferState['status']): TransferEven
   switch (status) {
     case 'AWAITING_APPROVAL':
       return 'transfer.awaiting_approval';
+    case 'DEBITED':
+      return 'transfer.debited';
     case 'COMPLETED':
       return 'transfer.completed';
     case 'REJECTED':

@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { attemptId, attemptsListedMax, claimId, eventCollections, feedId, type EventCollections, type FeedDocument, type FeedTail } from './event-store';
+import { attemptId, attemptsListedMax, claimId, eventCollections, feedId, redeliveryId, redeliveryNumbers, type EventCollections, type FeedDocument, type FeedTail } from './event-store';
 
 /**
  * Keeps the event feed and the webhook delivery log in bounds: each client's oldest events (and
@@ -123,15 +123,23 @@ export class EventRetention {
     return (await this.c.feed.deleteOne({ _id: event._id })).deletedCount;
   }
 
-  /** Attempts 1, 2, … of each endpoint the event was addressed to, until one is missing. */
+  /**
+   * Attempts 1, 2, … of each delivery of the event to each endpoint it was addressed to, until one
+   * is missing; a redelivery's number goes after its attempts, so a stopped sweep finds them again.
+   */
   private async deleteAttemptsOf(event: FeedDocument): Promise<number> {
     let deleted = 0;
     for (const endpointId of event.endpointIds) {
-      for (let attempt = 1; attempt <= attemptsListedMax; attempt += 1) {
-        const gone = (await this.c.attempts.deleteOne({ _id: attemptId(event.eventId, endpointId, attempt) })).deletedCount;
-        if (gone === 0) break;
-        deleted += gone;
+      const redeliveries = await redeliveryNumbers(this.c, event.eventId, endpointId);
+      for (const delivery of [1, ...redeliveries]) {
+        for (let attempt = 1; attempt <= attemptsListedMax; attempt += 1) {
+          const gone = (await this.c.attempts.deleteOne({ _id: attemptId(event.eventId, endpointId, attempt, delivery) })).deletedCount;
+          if (gone === 0) break;
+          deleted += gone;
+        }
       }
+      // Highest first: the numbers are read until one is missing.
+      for (const delivery of redeliveries.reverse()) await this.c.redeliveries.deleteOne({ _id: redeliveryId(event.eventId, endpointId, delivery) });
     }
     return deleted;
   }

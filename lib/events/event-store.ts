@@ -1,7 +1,11 @@
+import { derivedUetr } from '../record/transfer-identifiers';
+import { isoReasonCode, isoTransactionStatus } from '../iso20022/status-codes';
+import type { TransferView } from '../contracts/transfer-view';
 import { randomBytes } from 'node:crypto';
 import { MongoServerError, type Db } from 'mongodb';
 import type { TransferEventRecord, TransferEventType } from '../contracts/event-contract';
 import { secretSealer, type SecretSealer } from '../crypto/secret-sealing';
+import { newWebhookSecret } from '../crypto/webhook-signature';
 import type { DeliveryFailure } from './delivery-failure';
 
 /**
@@ -18,8 +22,45 @@ export interface WebhookEndpointDocument {
   events: TransferEventType[] | null;
   /** Sealed in the database when codec keys are configured (see SecretSealer); the store hands it out open. */
   secret: string;
+  /**
+   * Secrets replaced by a rotation that still sign every delivery until `retiresAt` (the overlap),
+   * sealed like `secret`; left out before the first rotation.
+   */
+  retiringSecrets?: RetiringSecret[];
+  /** Rotations so far (left out: none); the next rotation's decision is the insert of rotation `secretGeneration + 1`. */
+  secretGeneration?: number;
   createdAt: string;
   deletedAt?: string;
+}
+
+export interface RetiringSecret {
+  secret: string;
+  retiresAt: string;
+}
+
+/**
+ * One rotation of an endpoint's secret (`<endpointId>#<generation>`): its insert decides it, so
+ * two rotations at once cannot both believe they succeeded, and it holds what the endpoint becomes,
+ * so a crash before the endpoint was updated is finished by the next read.
+ */
+interface SecretRotation {
+  _id: string;
+  endpointId: string;
+  generation: number;
+  secret: string;
+  retiringSecrets: RetiringSecret[];
+  rotatedAt: string;
+  rotatedBy: string;
+}
+
+/** An operator's redelivery of an event to an endpoint (`<eventId>|<endpointId>|r<n>`, n = 2, 3, …): its insert takes the number. */
+interface Redelivery {
+  _id: string;
+  eventId: string;
+  endpointId: string;
+  delivery: number;
+  requestedAt: string;
+  requestedBy: string;
 }
 
 export interface FeedDocument {
@@ -78,6 +119,22 @@ interface EndpointList {
   endpointIds: string[];
 }
 
+/** A secret rotation or a redelivery the store refuses, with the API's code for it. */
+export class WebhookRequestRefusedError extends Error {
+  override readonly name = 'WebhookRequestRefusedError';
+  constructor(
+    readonly code: 'WEBHOOK_ENDPOINT_NOT_FOUND' | 'WEBHOOK_SECRET_ROTATION_REFUSED' | 'WEBHOOK_REDELIVERY_LIMIT',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The secrets that sign a delivery now: the current one first, then those still in their overlap. */
+export function activeSecrets(endpoint: Pick<WebhookEndpointDocument, 'secret' | 'retiringSecrets'>, now: Date): string[] {
+  return [endpoint.secret, ...(endpoint.retiringSecrets ?? []).filter((retiring) => Date.parse(retiring.retiresAt) > now.getTime()).map((retiring) => retiring.secret)];
+}
+
 /** A cursor older than the retention window: the events after it were deleted. */
 export class EventCursorExpiredError extends Error {
   constructor(readonly oldestCursor: number) {
@@ -89,6 +146,8 @@ export interface DeliveryAttemptDocument {
   _id: string;
   eventId: string;
   endpointId: string;
+  /** Which delivery of the event to the endpoint: 1 (left out) the first, 2, 3, … redeliveries. */
+  delivery?: number;
   attempt: number;
   at: string;
   outcome: 'DELIVERED' | 'FAILED';
@@ -109,6 +168,14 @@ export interface PublicEvent {
 
 /** Endpoints a client may keep. */
 export const endpointsPerClientMax = 20;
+/** How long a secret replaced by a rotation keeps signing, unless configured (WEBHOOK_SECRET_OVERLAP_MS) or asked shorter. */
+export const webhookSecretOverlapMsDefault = 86_400_000;
+/** Secrets an endpoint may have retiring at once: every delivery carries one signature per active secret. */
+export const retiringSecretsMax = 3;
+/** Decided rotations one read applies at most (more than one only after crashes or racing updates). */
+const rotationsRolledForwardMax = 10;
+/** Redeliveries of one event to one endpoint. */
+export const redeliveriesMax = 100;
 const appendRoundsMax = 1_000;
 export const attemptsListedMax = 500;
 /** How far below the head a place is looked for when the event predates claims (see findUnclaimed). */
@@ -118,14 +185,35 @@ const unclaimedSearchBatch = 50;
 const seqWidth = 12;
 export const feedId = (client: string, seq: number): string => `${client}:${String(seq).padStart(seqWidth, '0')}`;
 export const claimId = (eventId: string, claim: number): string => `${eventId}#${String(claim).padStart(4, '0')}`;
-export const attemptId = (eventId: string, endpointId: string, attempt: number): string => `${eventId}|${endpointId}|${String(attempt).padStart(6, '0')}`;
+/** The first delivery's attempts keep the ids they always had; a redelivery's are under its number. */
+export const attemptId = (eventId: string, endpointId: string, attempt: number, delivery = 1): string =>
+  delivery > 1 ? `${eventId}|${endpointId}|r${String(delivery).padStart(4, '0')}|${String(attempt).padStart(6, '0')}` : `${eventId}|${endpointId}|${String(attempt).padStart(6, '0')}`;
+export const redeliveryId = (eventId: string, endpointId: string, delivery: number): string => `${eventId}|${endpointId}|r${String(delivery).padStart(4, '0')}`;
+const rotationId = (endpointId: string, generation: number): string => `${endpointId}#${String(generation).padStart(6, '0')}`;
 const isDuplicateKey = (error: unknown): boolean => error instanceof MongoServerError && error.code === 11000;
 const ignoreDuplicateKey = (error: unknown): void => {
   if (!isDuplicateKey(error)) throw error;
 };
 
 export function publicEvent(document: FeedDocument): PublicEvent {
-  return { id: document.eventId, type: document.type, createdAt: document.createdAt, data: { transfer: document.transfer } };
+  return { id: document.eventId, type: document.type, createdAt: document.createdAt, data: { transfer: withPaymentIdentifiers(document.transfer) } };
+}
+
+/**
+ * An event recorded before transfers carried payment identifiers and ISO codes shows them as its
+ * transfer's view does now: the derived UETR, no end-to-end id, the codes of its status and reason.
+ * The feed and deliveries then always match the documented event; the stored event is not rewritten.
+ */
+function withPaymentIdentifiers(transfer: unknown): unknown {
+  const view = transfer as Partial<TransferView> & Pick<TransferView, 'id' | 'status'>;
+  if (typeof view !== 'object' || view === null || typeof view.id !== 'string' || (view.uetr !== undefined && view.isoStatus !== undefined)) return transfer;
+  return {
+    ...view,
+    uetr: view.uetr ?? derivedUetr(view.id),
+    endToEndId: view.endToEndId ?? null,
+    isoStatus: view.isoStatus ?? isoTransactionStatus(view.status),
+    isoReasonCode: view.isoReasonCode ?? isoReasonCode(view.status, view.reason),
+  };
 }
 
 /** What an event's claims say: the place that holds it, if any, and the number of the next claim. */
@@ -157,9 +245,21 @@ export function eventCollections(db: Db) {
     heads: db.collection<FeedHead>('event_feed_heads'),
     tails: db.collection<FeedTail>('event_feed_tails'),
     attempts: db.collection<DeliveryAttemptDocument>('webhook_attempts'),
+    rotations: db.collection<SecretRotation>('webhook_secret_rotations'),
+    redeliveries: db.collection<Redelivery>('webhook_redeliveries'),
   };
 }
 export type EventCollections = ReturnType<typeof eventCollections>;
+
+/** The numbers of the redeliveries asked for of an event at an endpoint (2, 3, …), by `_id` until one is missing. */
+export async function redeliveryNumbers(c: EventCollections, eventId: string, endpointId: string): Promise<number[]> {
+  const numbers: number[] = [];
+  for (let delivery = 2; delivery <= redeliveriesMax + 1; delivery += 1) {
+    if (!(await c.redeliveries.findOne({ _id: redeliveryId(eventId, endpointId, delivery) }, { projection: { _id: 1 } }))) break;
+    numbers.push(delivery);
+  }
+  return numbers;
+}
 
 export class EventStore {
   private readonly c: EventCollections;
@@ -182,7 +282,7 @@ export class EventStore {
       client,
       url,
       events,
-      secret: `whsec_${randomBytes(24).toString('hex')}`,
+      secret: newWebhookSecret(),
       createdAt: now.toISOString(),
     };
     // Listed first: a crash between the two leaves an id that names nothing, which listing skips.
@@ -225,13 +325,67 @@ export class EventStore {
     });
   }
 
+  /** The endpoint with its secrets open; a rotation a crash left half-done is finished first (one more `_id` look-up). */
   async getEndpoint(id: string): Promise<WebhookEndpointDocument | undefined> {
-    const endpoint = await this.c.endpoints.findOne({ _id: id });
+    const endpoint = await this.rolledForward(id);
     return endpoint ? this.opened(endpoint) : undefined;
   }
 
+  /**
+   * The stored endpoint with every rotation decided after its generation applied: the rotation's
+   * insert is the decision, the endpoint's update follows, so a crash, or a late update of an
+   * earlier rotation, leaves decided rotations that the next read finds by `_id`.
+   */
+  private async rolledForward(id: string): Promise<WebhookEndpointDocument | undefined> {
+    let endpoint = await this.c.endpoints.findOne({ _id: id });
+    for (let step = 0; endpoint && step < rotationsRolledForwardMax; step += 1) {
+      const pending = await this.c.rotations.findOne({ _id: rotationId(id, (endpoint.secretGeneration ?? 0) + 1) });
+      if (!pending) break;
+      endpoint = await this.applyRotation(endpoint, pending);
+    }
+    return endpoint ?? undefined;
+  }
+
   private opened(endpoint: WebhookEndpointDocument): WebhookEndpointDocument {
-    return { ...endpoint, secret: this.sealer.open(endpoint.secret, endpoint._id) };
+    const open = (stored: string) => this.sealer.open(stored, endpoint._id);
+    return {
+      ...endpoint,
+      secret: open(endpoint.secret),
+      ...(endpoint.retiringSecrets ? { retiringSecrets: endpoint.retiringSecrets.map((retiring) => ({ ...retiring, secret: open(retiring.secret) })) } : {}),
+    };
+  }
+
+  /**
+   * Replaces the endpoint's secret by a new one, shown once in the answer; the one it replaces
+   * keeps signing until `now + overlapMs`. Refused (WebhookRequestRefusedError) when another
+   * rotation took this one's place, or when too many secrets are retiring already.
+   */
+  async rotateSecret(id: string, now: Date, overlapMs: number, rotatedBy: string): Promise<{ secret: string; previousSecretRetiresAt: string }> {
+    const stored = await this.rolledForward(id);
+    if (!stored || stored.deletedAt !== undefined) throw new WebhookRequestRefusedError('WEBHOOK_ENDPOINT_NOT_FOUND', `no webhook endpoint ${id}`);
+    const retiresAt = new Date(now.getTime() + overlapMs).toISOString();
+    const stillRetiring = (stored.retiringSecrets ?? []).filter((retiring) => retiring.retiresAt > now.toISOString());
+    if (stillRetiring.length >= retiringSecretsMax) {
+      throw new WebhookRequestRefusedError('WEBHOOK_SECRET_ROTATION_REFUSED', `${stillRetiring.length} earlier secrets of this endpoint are still in their overlap; rotate again after ${stillRetiring.map((retiring) => retiring.retiresAt).sort()[0]}`);
+    }
+    const secret = newWebhookSecret();
+    const generation = (stored.secretGeneration ?? 0) + 1;
+    // The replaced secret moves as it is stored: sealed for this endpoint already.
+    const rotation: SecretRotation = { _id: rotationId(id, generation), endpointId: id, generation, secret: this.sealer.seal(secret, id), retiringSecrets: [...stillRetiring, { secret: stored.secret, retiresAt }], rotatedAt: now.toISOString(), rotatedBy };
+    try {
+      await this.c.rotations.insertOne(rotation);
+    } catch (error) {
+      ignoreDuplicateKey(error);
+      throw new WebhookRequestRefusedError('WEBHOOK_SECRET_ROTATION_REFUSED', 'another rotation of this endpoint\'s secret was made at the same time; read the endpoint and rotate again if needed');
+    }
+    await this.applyRotation(stored, rotation);
+    return { secret, previousSecretRetiresAt: retiresAt };
+  }
+
+  private async applyRotation(endpoint: WebhookEndpointDocument, rotation: SecretRotation): Promise<WebhookEndpointDocument> {
+    const rotated = { secret: rotation.secret, retiringSecrets: rotation.retiringSecrets, secretGeneration: rotation.generation };
+    await this.c.endpoints.updateOne({ _id: endpoint._id }, { $set: rotated });
+    return { ...endpoint, ...rotated };
   }
 
   /** Deleting keeps the document (the delivery log names it), stops its deliveries and takes it off the client's list. */
@@ -351,18 +505,42 @@ export class EventStore {
 
   async recordAttempt(attempt: Omit<DeliveryAttemptDocument, '_id'>): Promise<void> {
     // An attempt whose activity was retried after recording it keeps its first record.
-    await this.c.attempts.insertOne({ _id: attemptId(attempt.eventId, attempt.endpointId, attempt.attempt), ...attempt }).catch(ignoreDuplicateKey);
+    await this.c.attempts.insertOne({ _id: attemptId(attempt.eventId, attempt.endpointId, attempt.attempt, attempt.delivery), ...attempt }).catch(ignoreDuplicateKey);
   }
 
-  /** The delivery log of one event at one endpoint: attempts 1, 2, … by `_id`. */
+  /**
+   * The delivery log of one event at one endpoint: the first delivery's attempts 1, 2, … by `_id`,
+   * then each redelivery's, in the order they were asked for.
+   */
   async listAttempts(eventId: string, endpointId: string): Promise<DeliveryAttemptDocument[]> {
     const attempts: DeliveryAttemptDocument[] = [];
-    for (let attempt = 1; attempt <= attemptsListedMax; attempt += 1) {
-      const document = await this.c.attempts.findOne({ _id: attemptId(eventId, endpointId, attempt) });
-      if (!document) break;
-      attempts.push(document);
+    const deliveries = [1, ...(await this.redeliveriesOf(eventId, endpointId))];
+    for (const delivery of deliveries) {
+      for (let attempt = 1; attempts.length < attemptsListedMax; attempt += 1) {
+        const document = await this.c.attempts.findOne({ _id: attemptId(eventId, endpointId, attempt, delivery) });
+        if (!document) break;
+        attempts.push(document);
+      }
     }
     return attempts;
+  }
+
+  redeliveriesOf(eventId: string, endpointId: string): Promise<number[]> {
+    return redeliveryNumbers(this.c, eventId, endpointId);
+  }
+
+  /** Takes the next delivery number of the event at the endpoint (2 for the first redelivery) with one uniquely keyed insert. */
+  async claimRedelivery(eventId: string, endpointId: string, requestedBy: string, now: Date): Promise<number> {
+    let delivery = 2 + (await this.redeliveriesOf(eventId, endpointId)).length;
+    for (; delivery <= redeliveriesMax + 1; delivery += 1) {
+      try {
+        await this.c.redeliveries.insertOne({ _id: redeliveryId(eventId, endpointId, delivery), eventId, endpointId, delivery, requestedAt: now.toISOString(), requestedBy });
+        return delivery;
+      } catch (error) {
+        ignoreDuplicateKey(error);
+      }
+    }
+    throw new WebhookRequestRefusedError('WEBHOOK_REDELIVERY_LIMIT', `event ${eventId} was redelivered to endpoint ${endpointId} ${redeliveriesMax} times already`);
   }
 
   /** The cached head is a hint (updates are not atomic); `_id` look-ups roll it forward. */

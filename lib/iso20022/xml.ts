@@ -27,8 +27,16 @@ export function optional(name: string, value: string | undefined | null): XmlEle
   return value === undefined || value === null || value === '' ? undefined : el(name, value);
 }
 
+/**
+ * Characters XML 1.0 cannot hold even escaped (most C0 controls, lone surrogates, U+FFFE/U+FFFF):
+ * a text field (an account owner's name) holding one would make the document unreadable.
+ */
+// eslint-disable-next-line no-control-regex
+const nonXmlCharacters = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/** Escapes markup, and replaces characters XML cannot hold with U+FFFD. */
 export function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return text.replace(nonXmlCharacters, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
 function renderNode(node: XmlNode, depth: number): string {

@@ -47,7 +47,8 @@ interface ChainHead {
   seq: number;
 }
 
-export type OpenOutcome = { outcome: 'created' } | { outcome: 'exists'; record: TransferRecordDocument };
+/** `uetr-taken`: another transfer has the record's UETR, and nothing was recorded under its id. */
+export type OpenOutcome = { outcome: 'created' } | { outcome: 'exists'; record: TransferRecordDocument } | { outcome: 'uetr-taken' };
 
 const seqWidth = 12;
 const statusWidth = 6;
@@ -88,9 +89,16 @@ export class TransferRecordStore implements TransferRecordReader {
     this.clients = db.collection('transfer_clients');
   }
 
-  /** The unique index that gives a transfer one place in its client's chain. */
+  /**
+   * The unique indexes: one place per transfer in its client's chain, and one transfer per UETR.
+   * The UETR index is sparse, so that records older than UETRs (without one) never collide: MongoDB
+   * leaves them out of it; FerretDB 1.24 accepts `sparse` but ignores it (and refuses
+   * partialFilterExpression), and there a record without the field is NULL in the SQLite index,
+   * which a unique index holds any number of.
+   */
   async ensureIndexes(): Promise<void> {
     await this.chain.createIndex({ transferId: 1 }, { unique: true, name: 'chain_transfer_unique' });
+    await this.records.createIndex({ uetr: 1 }, { unique: true, sparse: true, name: 'transfer_uetr_unique' });
   }
 
   /**
@@ -106,7 +114,9 @@ export class TransferRecordStore implements TransferRecordReader {
       if (!isDuplicateKey(error)) throw error;
     }
     const existing = await this.records.findOne({ _id: record._id });
-    if (!existing) throw new Error(`transfer ${record._id} was refused as a duplicate but is not there`);
+    // Not under its id: the UETR index refused it. Its open entry stays for the sweeper to drop
+    // (orphanEntryAfterMs): a create of the same key may be about to record under it.
+    if (!existing) return { outcome: 'uetr-taken' };
     return { outcome: 'exists', record: existing };
   }
 
@@ -118,6 +128,23 @@ export class TransferRecordStore implements TransferRecordReader {
   async history(transferId: string): Promise<TransferHistory | undefined> {
     const [record, entries] = await Promise.all([this.records.findOne({ _id: transferId }), this.entries(transferId)]);
     return record ? { record, entries } : undefined;
+  }
+
+  /**
+   * A transfer's payment references for a render that names it (a statement's entries): one `_id`
+   * look-up of the record alone, its status entries unread. undefined when no transfer has this id;
+   * a field the record does not hold (recorded before it existed) is left out.
+   */
+  async references(transferId: string): Promise<{ uetr?: string; endToEndId?: string | null } | undefined> {
+    const found = await this.records.findOne({ _id: transferId }, { projection: { _id: 1, uetr: 1, endToEndId: 1, request: 1 } });
+    if (!found) return undefined;
+    // Read as unknown, on the record or its request: records written before the references existed lack them.
+    type References = { uetr?: unknown; endToEndId?: unknown };
+    const record = found as typeof found & References;
+    const request: References = (found as { request?: References }).request ?? {};
+    const uetr = record.uetr ?? request.uetr;
+    const endToEndId = record.endToEndId !== undefined ? record.endToEndId : request.endToEndId;
+    return { ...(typeof uetr === 'string' ? { uetr } : {}), ...(typeof endToEndId === 'string' || endToEndId === null ? { endToEndId } : {}) };
   }
 
   /** Every status entry of a transfer, oldest first: `_id` look-ups a few at a time until a gap. */

@@ -25,6 +25,14 @@ export interface TransferRecordDocument {
   fingerprint: string;
   request: TransferRequest;
   createdAt: string;
+  /**
+   * The Unique End-to-end Transaction Reference (UUID v4, lower case): the client's, or chosen by the
+   * API. Unique across transfers (a unique index). Absent in records written before it existed:
+   * lib/record/transfer-identifiers.ts derives theirs from the transfer id.
+   */
+  uetr?: string;
+  /** The client's end-to-end id (1-35 characters of the SWIFT X set); null when it gave none, absent in older records. */
+  endToEndId?: string | null;
   /** How the transfer settles between its banks, fixed when it is recorded (absent: recorded before settlement, it never settles). */
   settlement?: SettlementPolicy;
 }

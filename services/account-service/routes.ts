@@ -24,6 +24,7 @@ import type { Ledger } from './ledger/ledger';
 import type { LedgerStore } from './ledger/ledger-store';
 import type { EntryDocument } from './ledger/model';
 import { changeAccount, listAccounts, listEntries, openAccount, readAccount, type AccountChangeAnswer } from './use-cases/accounts';
+import { listEntriesInPeriod } from './use-cases/entries-in-period';
 import { credit, debit, deposit, markWindow, refund, settle, voidCredit, type Decision } from './use-cases/ledger-operations';
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
@@ -128,7 +129,15 @@ function addReadRoutes(router: Router, { bankId, store, ledger }: AccountRoutesD
     route(async (req, res) => {
       const accountId = accountIdOf(req);
       const query = parse(entriesQuerySchema, req.query);
-      res.json(await listEntries(store, ledger, accountId, query.after === undefined ? -1 : Number(query.after), query.limit));
+      const after = query.after === undefined ? -1 : Number(query.after);
+      if (query.since === undefined && query.until === undefined) {
+        res.json(await listEntries(store, ledger, accountId, after, query.limit));
+        return;
+      }
+      // Normalised, so that the search compares texts written as the entries' own `createdAt` are.
+      const since = query.since === undefined ? {} : { since: new Date(query.since).toISOString() };
+      const until = query.until === undefined ? {} : { until: new Date(query.until).toISOString() };
+      res.json(await listEntriesInPeriod(store, ledger, accountId, { after, limit: query.limit, ...since, ...until }));
     }),
   );
 }

@@ -1,10 +1,12 @@
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type { CreateTransferResult } from './use-cases/create-transfer';
 import type { Tracer } from '@opentelemetry/api';
 import express, { type Express } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
 import type { EventStore } from '../../lib/events/event-store';
+import type { WebhookDeliveryStarter } from '../../lib/temporal/webhook-delivery-start';
+import { transferCreatedEvents } from './use-cases/transfer-created-event';
 import type { TransferRecordStore } from '../../lib/record/transfer-record-store';
 import type { TransferPolicy } from '../../lib/contracts/transfer-contract';
 import type { ApiKeyRecord } from './config';
@@ -17,11 +19,15 @@ import { traceRequests } from '../../lib/http/tracing';
 import { bearerAuthentication } from './http/auth';
 import { jsonBody } from './http/json-body';
 import { createApiMetrics } from './http/metrics';
-import { registerOpenApi, routerFor, type AnyRouteSpec } from './http/route-table';
+import { openApiDocument } from './http/openapi-document';
+import { routerFor, type AnyRouteSpec } from './http/route-table';
 import { bankRoutes } from './routes/bank-routes';
 import { reconciliationRoutes } from './routes/reconciliation-routes';
 import { eventRoutes } from './routes/event-routes';
 import { settlementRoutes, settlementWindowRoutes } from './routes/settlement-routes';
+import { statementRoutes } from './routes/statement-routes';
+import { iso20022Routes } from './routes/iso20022-routes';
+import { transferIdentifiers } from '../../lib/record/transfer-identifiers';
 import { transferRoutes } from './routes/transfer-routes';
 import type { SettlementBank } from './gateways/settlement-bank';
 import type { SettlementWindows } from './gateways/settlement-windows';
@@ -49,37 +55,20 @@ export interface TransferApiDeps {
   events: EventStore;
   /** WEBHOOK_ALLOWED_HOSTS. */
   allowedWebhookHosts: readonly string[];
+  /**
+   * Starts delivery workflows for what the API records or redelivers itself: transfer.created and
+   * operators' redeliveries. Without it (tests over fakes) neither happens, and redelivery answers 503.
+   */
+  webhookDeliveries?: WebhookDeliveryStarter;
+  /** How long a rotated-out secret keeps signing (WEBHOOK_SECRET_OVERLAP_MS; default 24 h). */
+  webhookSecretOverlapMs?: number;
   /** The settlement bank, when transfers settle (its routes are absent otherwise). */
   settlement?: SettlementBank;
   /** Deferred-net settlement windows. */
   settlementWindows?: SettlementWindows;
 }
 
-export const apiVersion = '1.0.0';
-
-function openApiDocument(routes: readonly AnyRouteSpec[]): object {
-  const registry = new OpenAPIRegistry();
-  registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'An API key; its role is client or operator.' });
-  registerOpenApi(registry, routes);
-  for (const [path, summary] of [
-    ['/healthz', 'Liveness'],
-    ['/readyz', 'Readiness (Temporal reachable)'],
-    ['/metrics', 'Prometheus metrics'],
-    ['/openapi.json', 'This document'],
-    ['/docs', 'Interactive documentation'],
-  ] as const) {
-    registry.registerPath({ method: 'get', path, summary, tags: ['system'], responses: { 200: { description: 'OK' } } });
-  }
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
-    openapi: '3.1.0',
-    info: {
-      title: 'Interbank transfer API',
-      version: apiVersion,
-      description:
-        'Moves money between accounts at different banks as a durable saga. Amounts are integer minor units as decimal strings. Errors are {"error": {"code", "message", "field"?}}.',
-    },
-  });
-}
+export { apiVersion } from './http/openapi-document';
 
 interface StackLayer {
   route?: { path: string; methods: Record<string, boolean> };
@@ -96,8 +85,57 @@ export function servedRoutes(app: Express): Array<{ method: string; path: string
   return walk((app as unknown as { router: { stack: StackLayer[] } }).router.stack);
 }
 
+/** The BICs of the banks that have one (BANK_BICS). */
+function bicsOf(banks: BankAccounts): ReadonlyMap<string, string> {
+  return new Map(banks.directory.flatMap((bank) => (bank.bic === undefined ? [] : [[bank.bankId, bank.bic] as const])));
+}
+
+/**
+ * The interactive docs page: its scripts and styles load from /docs itself, which helmet's default
+ * policy allows. /docs answers the page itself (as the document says) instead of redirecting:
+ * <base> resolves its relative asset URLs under /docs/.
+ */
+function serveDocsPage(app: Express, document: object): void {
+  const docsPage = swaggerUi.generateHTML(document).replace('<head>', '<head>\n  <base href="/docs/">');
+  app.get('/docs', (req, res, next) => (req.path === '/docs' ? res.type('html').send(docsPage) : next()));
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
+}
+
+/** Every /v1 route of the API, from its collaborators; the OpenAPI document is built from the same list. */
+function apiRoutes(deps: TransferApiDeps, onCreated: (result: CreateTransferResult) => void): AnyRouteSpec[] {
+  const createdEvents = deps.webhookDeliveries && deps.policy.webhooks ? transferCreatedEvents(deps.events, deps.webhookDeliveries, deps.policy.webhooks) : undefined;
+  return [
+    ...transferRoutes({
+      ...(createdEvents ? { createdEvents } : {}),
+      workflows: deps.workflows,
+      records: deps.records,
+      policy: deps.policy,
+      authority: deps.authority,
+      ...(deps.clientTransferMaxMinor === undefined ? {} : { clientTransferMaxMinor: deps.clientTransferMaxMinor }),
+      onCreated,
+      ...(deps.settlement ? { settlementCurrencies: deps.settlement.config.currencies } : {}),
+    }),
+    ...bankRoutes(deps.banks),
+    // A record older than UETRs shows its derived one, in the statement as in every view.
+    ...statementRoutes(deps.banks, async (transferId) => {
+      const references = await deps.records.references(transferId);
+      return references && transferIdentifiers(transferId, references);
+    }),
+    ...iso20022Routes({ workflows: deps.workflows, records: deps.records, policy: deps.policy, bicByBank: bicsOf(deps.banks) }),
+    ...reconciliationRoutes(deps.reconciliations),
+    ...eventRoutes({
+      store: deps.events,
+      allowedHosts: deps.allowedWebhookHosts,
+      ...(deps.webhookDeliveries && deps.policy.webhooks ? { redeliveries: { starter: deps.webhookDeliveries, policy: deps.policy.webhooks } } : {}),
+      ...(deps.webhookSecretOverlapMs === undefined ? {} : { secretOverlapMs: deps.webhookSecretOverlapMs }),
+    }),
+    ...(deps.settlement ? settlementRoutes(deps.settlement, deps.authority.clientMandates) : []),
+    ...(deps.settlementWindows ? settlementWindowRoutes(deps.settlementWindows) : []),
+  ];
+}
+
 /** Builds the API from its collaborators; main.ts supplies real ones, tests may supply others. */
-export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes: readonly AnyRouteSpec[] } {
+export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes: readonly AnyRouteSpec[]; document: object } {
   const app = express();
   const metrics = createApiMetrics({
     // Running sagas by status from visibility; needing attention from the record, which also knows stopped workflows.
@@ -108,22 +146,7 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
     latestReconciliation: () => deps.reconciliations.latestReport(),
     ...(deps.settlement ? { settlementParticipants: () => (deps.settlement as SettlementBank).rows() } : {}),
   });
-  const routes = [
-    ...transferRoutes({
-      workflows: deps.workflows,
-      records: deps.records,
-      policy: deps.policy,
-      authority: deps.authority,
-      ...(deps.clientTransferMaxMinor === undefined ? {} : { clientTransferMaxMinor: deps.clientTransferMaxMinor }),
-      onCreated: metrics.recordCreated,
-      ...(deps.settlement ? { settlementCurrencies: deps.settlement.config.currencies } : {}),
-    }),
-    ...bankRoutes(deps.banks),
-    ...reconciliationRoutes(deps.reconciliations),
-    ...eventRoutes({ store: deps.events, allowedHosts: deps.allowedWebhookHosts }),
-    ...(deps.settlement ? settlementRoutes(deps.settlement, deps.authority.clientMandates) : []),
-    ...(deps.settlementWindows ? settlementWindowRoutes(deps.settlementWindows) : []),
-  ];
+  const routes = apiRoutes(deps, metrics.recordCreated);
   const document = openApiDocument(routes);
 
   app.set('trust proxy', false);
@@ -135,8 +158,7 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
-  // The docs page loads its scripts and styles from /docs itself, which helmet's default policy allows.
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
+  serveDocsPage(app, document);
 
   const authenticate = bearerAuthentication(deps.apiKeys);
   const limiter = rateLimit({
@@ -151,5 +173,5 @@ export function buildTransferApi(deps: TransferApiDeps): { app: Express; routes:
   app.use(routerFor(routes));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
-  return { app, routes };
+  return { app, routes, document };
 }

@@ -5,6 +5,8 @@ import { payloadCodecKeysSchema, type CodecKey } from '../../lib/crypto/payload-
 import type { SigningKey } from '../../lib/crypto/request-signing';
 import { tracingConfig, tracingEnvShape, type TracingConfig } from '../../lib/telemetry/tracing';
 import { allowedHostsSchema } from '../../lib/events/webhook-url';
+import { webhookSecretOverlapMsDefault } from '../../lib/events/event-store';
+import { bicPattern } from '../../lib/iso20022/payment-identifiers';
 import { banksOfMandate, clientMandatesSchema, type Mandate } from './mandates';
 import { settlementConfigOf, settlementEnvShape, type SettlementConfig } from './settlement-config';
 
@@ -50,6 +52,20 @@ const clientMaximaSchema = perClientSchema(
   'client-name=amount (a positive whole number of minor units, at most 9007199254740991)',
 );
 
+/** `BANK_BICS=bank-a=BKAADEFFXXX,bank-b=BKBBDEFFXXX`: the BIC of each bank in BANKS that has one, for the ISO 20022 messages. */
+const bankBicsSchema = z.string().transform((value, context) => {
+  const bics = new Map<string, string>();
+  for (const item of value.split(',').filter((part) => part.trim() !== '')) {
+    const [bankId = '', bic = '', ...rest] = item.split('=').map((part) => part.trim());
+    if (rest.length > 0 || !bicPattern.test(bic) || bics.has(bankId)) {
+      context.addIssue({ code: 'custom', message: `"${item}" is not bank-id=BIC (8 or 11 upper-case letters and digits, such as BKAADEFFXXX), each bank once` });
+      return z.NEVER;
+    }
+    bics.set(bankId, bic);
+  }
+  return bics;
+});
+
 /** The variables this process reads; exported so that the compose test can name unknown ones. */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -58,6 +74,7 @@ export const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TASK_QUEUE: z.string().min(1).default('transfers'),
   BANKS: bankDirectorySchema,
+  BANK_BICS: bankBicsSchema.optional(),
   /** The API's own key for its calls to the account services (scopes admin and read). */
   SERVICE_SIGNING_KEY: signingKeySchema,
   /** Signs every transfer input and operator decision it hands to Temporal; the worker verifies them. */
@@ -88,6 +105,8 @@ export const envSchema = z.object({
   WEBHOOK_RETRY_INITIAL_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
   WEBHOOK_RETRY_MAX_INTERVAL_MS: z.coerce.number().int().min(100).default(3_600_000),
   WEBHOOK_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1_000).default(86_400_000),
+  /** How long a secret replaced by a rotation keeps signing deliveries (a rotation may ask for less). */
+  WEBHOOK_SECRET_OVERLAP_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(webhookSecretOverlapMsDefault),
   /** Days an event stays in the feed; the delivery log's window may be shorter, never longer. */
   EVENT_FEED_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
   WEBHOOK_ATTEMPTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
@@ -131,6 +150,7 @@ export interface TransferApiConfig {
   events: { mongodbUrl: string; databaseName: string };
   allowedWebhookHosts: readonly string[];
   webhookRetry: { initialIntervalMs: number; maximumIntervalMs: number; giveUpAfterMs: number };
+  webhookSecretOverlapMs: number;
   /** How long the event feed and the delivery log keep an event, and how often the sweep deletes older ones. */
   eventRetention: { feedDays: number; attemptsDays: number; sweepIntervalMs: number };
   logLevel: string;
@@ -150,12 +170,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
   }
   const clientMandates = parsed.CLIENT_MANDATES ?? new Map<string, Mandate>();
   checkMandates(clientMandates, parsed.TRANSFER_API_KEYS, parsed.BANKS);
+  const banks = withBics(parsed.BANKS, parsed.BANK_BICS ?? new Map<string, string>());
   checkEventRetention(parsed.EVENT_FEED_RETENTION_DAYS, parsed.WEBHOOK_ATTEMPTS_RETENTION_DAYS, parsed.WEBHOOK_GIVE_UP_AFTER_MS);
   return Object.freeze({
     port: parsed.PORT,
     host: parsed.BIND_HOST,
     temporal: { address: parsed.TEMPORAL_ADDRESS, namespace: parsed.TEMPORAL_NAMESPACE, taskQueue: parsed.TASK_QUEUE },
-    banks: parsed.BANKS,
+    banks,
     signingKey: parsed.SERVICE_SIGNING_KEY,
     authorityKeys: parsed.TRANSFER_AUTHORITY_KEYS,
     apiKeys: parsed.TRANSFER_API_KEYS,
@@ -177,10 +198,21 @@ export function loadConfig(env: NodeJS.ProcessEnv): TransferApiConfig {
     events: { mongodbUrl: parsed.EVENTS_MONGODB_URL, databaseName: parsed.EVENTS_DATABASE_NAME },
     allowedWebhookHosts: parsed.WEBHOOK_ALLOWED_HOSTS,
     webhookRetry: { initialIntervalMs: parsed.WEBHOOK_RETRY_INITIAL_INTERVAL_MS, maximumIntervalMs: parsed.WEBHOOK_RETRY_MAX_INTERVAL_MS, giveUpAfterMs: parsed.WEBHOOK_GIVE_UP_AFTER_MS },
+    webhookSecretOverlapMs: parsed.WEBHOOK_SECRET_OVERLAP_MS,
     eventRetention: { feedDays: parsed.EVENT_FEED_RETENTION_DAYS, attemptsDays: parsed.WEBHOOK_ATTEMPTS_RETENTION_DAYS, sweepIntervalMs: parsed.EVENT_RETENTION_SWEEP_INTERVAL_MS },
     logLevel: parsed.LOG_LEVEL,
     tracing: tracingConfig(parsed, 'transfer-api'),
     settlement: settlementConfigOf(parsed, parsed.BANKS),
+  });
+}
+
+/** Each bank with its BIC; a BIC for a bank BANKS does not list is a typo that would leave the real one without. */
+function withBics(banks: readonly BankDirectoryEntry[], bics: ReadonlyMap<string, string>): BankDirectoryEntry[] {
+  const unknown = [...bics.keys()].find((bankId) => !banks.some((bank) => bank.bankId === bankId));
+  if (unknown !== undefined) throw new ConfigError(`Invalid BANK_BICS: ${unknown} is not a bank BANKS lists`);
+  return banks.map((bank) => {
+    const bic = bics.get(bank.bankId);
+    return bic === undefined ? bank : { ...bank, bic };
   });
 }
 

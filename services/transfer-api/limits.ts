@@ -31,4 +31,13 @@ export const transferApiLimits = {
   /** Pause between two tries to open the settlement participants while the settlement bank starts. */
   settlementOpeningRetryMs: 1_000,
   settlementOpeningAttemptsMax: 30,
+  /** An account statement (camt.053) covers at most this many whole UTC days. */
+  statementDaysMax: 31,
+  /**
+   * Ledger entries of one statement's period, movements and zero-amount decisions alike (the API reads
+   * and holds them all): a period with more is refused STATEMENT_TOO_LARGE, never rendered in part.
+   */
+  statementLedgerEntriesMax: 1_000,
+  /** Transfer record look-ups a statement makes at once for its entries' references. */
+  statementReferenceLookupsConcurrent: 16,
 } as const;

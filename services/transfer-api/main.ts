@@ -5,7 +5,7 @@ import { transferDataConverter } from '../../lib/temporal/data-converter';
 import { MongoClient } from 'mongodb';
 import { EventStore } from '../../lib/events/event-store';
 import { TransferRecordStore } from '../../lib/record/transfer-record-store';
-import type { TransferPolicy } from '../../lib/contracts/transfer-contract';
+import type { TransferPolicy, WebhookPolicy } from '../../lib/contracts/transfer-contract';
 import { startRecordSweeper } from './record-sweeper';
 import { startEventRetentionSweeper } from './event-retention-sweeper';
 import { EventRetention } from '../../lib/events/event-retention';
@@ -23,6 +23,8 @@ import { SettlementBank } from './gateways/settlement-bank';
 import { ensureSettlementWindowSchedule } from './settlement-schedule';
 import { SettlementWindows } from './gateways/settlement-windows';
 import { SettlementWindowStore } from '../../lib/settlement/window-store';
+import { temporalWebhookDeliveries } from '../../lib/temporal/webhook-delivery-start';
+import { transferCreatedEvents } from './use-cases/transfer-created-event';
 
 
 /** The API signs with the first transfer authority key; the others are still accepted by the worker (a rotation). */
@@ -48,6 +50,17 @@ async function openParticipantsPatiently(settlement: SettlementBank, windows: Se
   }
 }
 
+/** How webhook deliveries retry, handed to every saga and to the deliveries the API starts itself. */
+function webhookPolicyOf(config: TransferApiConfig): WebhookPolicy {
+  return {
+    // The worker runs webhook POSTs on this queue beside the saga's (see services/worker/transfer-worker.ts).
+    deliveryTaskQueue: `${config.temporal.taskQueue}-webhooks`,
+    retryInitialIntervalMs: config.webhookRetry.initialIntervalMs,
+    retryMaximumIntervalMs: config.webhookRetry.maximumIntervalMs,
+    giveUpAfterMs: config.webhookRetry.giveUpAfterMs,
+  };
+}
+
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = pino({ name: 'transfer-api', level: config.logLevel });
@@ -62,6 +75,7 @@ async function main(): Promise<void> {
   const records = new TransferRecordStore(mongo.db(config.events.databaseName));
   await records.ensureIndexes();
   const workflows = new TemporalTransferWorkflows({ client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workerAnswerTimeoutMs: transferApiLimits.workerAnswerTimeoutMs, authorityKey: authorityKeyOf(config) });
+  const webhookPolicy = webhookPolicyOf(config);
   const policy: TransferPolicy = {
     approvalThresholdMinor: config.approvalThresholdMinor,
     approvalTimeoutMs: config.approvalTimeoutMs,
@@ -73,13 +87,7 @@ async function main(): Promise<void> {
     compensationRetryMaximumIntervalMs: config.compensationRetryMaximumIntervalMs,
     transferRecord: true,
     ...(config.settlement ? { settlement: { model: config.settlement.model, bankId: config.settlement.bankId } } : {}),
-    webhooks: {
-      // The worker runs webhook POSTs on this queue beside the saga's (see services/worker/transfer-worker.ts).
-      deliveryTaskQueue: `${config.temporal.taskQueue}-webhooks`,
-      retryInitialIntervalMs: config.webhookRetry.initialIntervalMs,
-      retryMaximumIntervalMs: config.webhookRetry.maximumIntervalMs,
-      giveUpAfterMs: config.webhookRetry.giveUpAfterMs,
-    },
+    webhooks: webhookPolicy,
   };
   const settlement = config.settlement ? new SettlementBank(config.settlement, policy.banks, config.signingKey, config.bankRequestTimeoutMs) : undefined;
   const settlementWindows = settlement?.model === 'deferred-net' ? new SettlementWindows(new SettlementWindowStore(mongo.db(config.events.databaseName)), settlement, client, config.temporal.taskQueue) : undefined;
@@ -88,7 +96,9 @@ async function main(): Promise<void> {
     const outcome = await ensureSettlementWindowSchedule(client, config.temporal.taskQueue, settlement.config.windowMinutes, { participants: [...settlement.participants], currencies: [...settlement.config.currencies] });
     logger.info({ everyMinutes: settlement.config.windowMinutes, outcome }, 'settlement window schedule');
   }
-  const sweeper = startRecordSweeper({ records, workflows, policy, logger, intervalMs: config.sweep.intervalMs, startGraceMs: config.sweep.startGraceMs });
+  const webhookDeliveries = temporalWebhookDeliveries(client, config.temporal.taskQueue);
+  const createdEvents = transferCreatedEvents(events, webhookDeliveries, webhookPolicy);
+  const sweeper = startRecordSweeper({ records, workflows, policy, createdEvents, logger, intervalMs: config.sweep.intervalMs, startGraceMs: config.sweep.startGraceMs });
   const retention = startEventRetentionSweeper({ retention: new EventRetention(mongo.db(config.events.databaseName)), logger, intervalMs: config.eventRetention.sweepIntervalMs, feedDays: config.eventRetention.feedDays, attemptsDays: config.eventRetention.attemptsDays });
   const { app } = buildTransferApi({
     logger,
@@ -102,6 +112,8 @@ async function main(): Promise<void> {
     authority: { clientMandates: config.clientMandates, approvalFourEyes: config.approvalFourEyes },
     events,
     allowedWebhookHosts: config.allowedWebhookHosts,
+    webhookDeliveries,
+    webhookSecretOverlapMs: config.webhookSecretOverlapMs,
     rateLimitPerMinute: config.rateLimitPerMinute,
     transferOverdueAfterMs: config.transferOverdueAfterMs,
     ...(settlement ? { settlement } : {}),

@@ -15,12 +15,16 @@ import {
 } from '../../lib/contracts/account-service-contract';
 import { transferStatuses } from '../../lib/contracts/transfer-contract';
 import type { TransferView } from '../../lib/contracts/transfer-view';
+import { endToEndIdPattern, uetrPattern } from '../../lib/iso20022/payment-identifiers';
 import { transferApiLimits } from './limits';
 
 /**
  * The API's schemas: they validate requests and generate the OpenAPI document, so the
  * document cannot drift from what the code accepts. Objects are strict: unknown fields are refused.
  */
+
+/** An instant on the wire: ISO 8601 in UTC, as toISOString writes it (2026-11-01T09:30:00.000Z). */
+export const timestampSchema = z.iso.datetime();
 
 export const bankIdSchema = z.string().regex(bankIdPattern, 'must be a bank id such as bank-a').meta({ example: 'bank-a' });
 export const accountIdSchema = idSchema.meta({ example: 'alice-001' });
@@ -29,6 +33,12 @@ export const currencySchema = wireCurrencySchema.meta({ example: 'EUR' });
 
 export const accountRefSchema = z.strictObject({ bankId: bankIdSchema, accountId: accountIdSchema }).meta({ id: 'AccountRef' });
 
+export const uetrSchema = z.string().regex(uetrPattern, 'must be a UUID v4 in lower case').meta({ example: '3f2a1c5e-8b7d-4e6f-9a0b-1c2d3e4f5a6b' });
+export const endToEndIdSchema = z
+  .string()
+  .regex(endToEndIdPattern, "must be 1-35 characters of letters, digits, space and / - ? : ( ) . , ' +, not starting or ending with a space")
+  .meta({ description: 'The client\'s end-to-end id, passed unchanged into every ISO 20022 message about the transfer (SWIFT X characters, 1-35).', example: 'INV-2026-0042' });
+
 export const createTransferBodySchema = z
   .strictObject({
     source: accountRefSchema,
@@ -36,6 +46,8 @@ export const createTransferBodySchema = z
     amountMinor: amountMinorSchema,
     currency: currencySchema,
     reference: z.string().min(1).max(transferApiLimits.referenceLengthMax).optional().meta({ description: 'Free text for the payer and payee; kept encrypted-at-rest friendly in the memo, never in search attributes.' }),
+    uetr: uetrSchema.optional().meta({ description: 'Unique End-to-end Transaction Reference, a lower-case UUID v4; the API generates one when absent. Unique across all transfers: one another transfer has is refused (409 UETR_ALREADY_USED).' }),
+    endToEndId: endToEndIdSchema.optional(),
   })
   .meta({ id: 'CreateTransferRequest' });
 export type CreateTransferBody = z.infer<typeof createTransferBodySchema>;
@@ -53,8 +65,8 @@ export const transferStepSchema = z
   .object({
     name: z.enum(['approval', 'debit', 'settlement-reserve', 'credit', 'settlement-credit', 'credit-void', 'settlement-release', 'refund']),
     status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED']),
-    startedAt: z.string(),
-    endedAt: z.string().optional(),
+    startedAt: timestampSchema,
+    endedAt: timestampSchema.optional(),
     attempts: z.number().int(),
     failure: z.object({ code: z.string(), message: z.string() }).optional(),
     decidedBy: z.string().optional(),
@@ -64,7 +76,14 @@ export const transferStepSchema = z
 export const transferSchema = z
   .object({
     id: z.string(),
+    uetr: uetrSchema.meta({ description: 'Unique End-to-end Transaction Reference (UUID v4, lower case): the client\'s, or generated at creation; derived from the transfer id for transfers recorded before UETRs (docs/iso20022.md).' }),
+    endToEndId: z.string().nullable().meta({ description: 'The client\'s end-to-end id; null when it gave none.' }),
     status: transferStatusSchema,
+    isoStatus: z.enum(['ACTC', 'ACSP', 'ACSC', 'RJCT', 'PDNG']).meta({ description: 'The status as an ISO 20022 pacs.002 transaction status (docs/iso20022.md has the table).' }),
+    isoReasonCode: z
+      .string()
+      .nullable()
+      .meta({ description: 'The reason as an ISO 20022 external status reason code (ExternalStatusReason1Code), or return reason code (ExternalReturnReason1Code) when REFUNDED; null without a reason.' }),
     source: accountRefSchema,
     target: accountRefSchema,
     amountMinor: z.string(),
@@ -77,8 +96,8 @@ export const transferSchema = z
       .optional()
       .meta({ description: 'Set when the transfer needs an operator because its workflow stopped before it ended: WORKFLOW_TERMINATED, WORKFLOW_MISSING (deleted), WORKFLOW_FAILED, …; the repair route finishes it.' }),
     requestedBy: z.string(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: timestampSchema,
+    updatedAt: timestampSchema,
     steps: z.array(transferStepSchema),
     settlementWindowId: z.string().optional().meta({ description: 'Deferred-net settlement: the window the transfer settles in (GET /v1/settlement/windows/{windowId}).' }),
   })
@@ -108,7 +127,9 @@ export const operatorDecisionBodySchema = z
   .strictObject({ comment: z.string().max(transferApiLimits.operatorCommentLengthMax).optional() })
   .meta({ id: 'OperatorDecision' });
 
-export const bankSchema = z.object({ bankId: z.string(), url: z.string() }).meta({ id: 'Bank' });
+export const bankSchema = z
+  .object({ bankId: z.string(), url: z.string(), bic: z.string().nullable().meta({ description: 'The bank\'s BIC (BANK_BICS), as ISO 20022 messages name it; null when none is configured.', example: 'BKAADEFFXXX' }) })
+  .meta({ id: 'Bank' });
 export const bankListSchema = z.object({ data: z.array(bankSchema) });
 
 /** The account service's own schemas: what the API passes on to a bank is what the bank parses. */
@@ -143,7 +164,7 @@ const discrepancySchema = z
 
 export const reconciliationReportSchema = z
   .object({
-    reconciledAt: z.string(),
+    reconciledAt: timestampSchema,
     banks: z.array(z.string()),
     accounts: z.number().int(),
     entries: z.number().int(),
@@ -171,10 +192,11 @@ export const reconciliationRunSchema = z
     reconciliationId: z.string(),
     status: z.string().meta({ description: 'RUNNING, COMPLETED, FAILED, TERMINATED, …' }),
     requestedBy: z.string().nullable(),
-    startedAt: z.string(),
-    closedAt: z.string().nullable(),
+    startedAt: timestampSchema,
+    closedAt: timestampSchema.nullable(),
     discrepancyFound: z.boolean().nullable(),
-    report: reconciliationReportSchema.nullable().optional(),
+    // A union, not .nullable(): the generator would make the ReconciliationReport component itself nullable.
+    report: z.union([reconciliationReportSchema, z.null()]).optional(),
   })
   .meta({ id: 'ReconciliationRun' });
 

@@ -9,6 +9,7 @@ import { TransferRecordStore } from '../../lib/record/transfer-record-store';
 import { SettlementWindowStore } from '../../lib/settlement/window-store';
 import { ReconciliationCutStore } from '../../lib/reconciliation/cut-store';
 import { secretSealer } from '../../lib/crypto/secret-sealing';
+import { temporalWebhookDeliveries } from '../../lib/temporal/webhook-delivery-start';
 import { loadConfig } from './config';
 import { ensureReconciliationSchedule, removeReconciliationSchedule } from './reconciliation-schedule';
 import { workerMetricsExporter } from './metrics';
@@ -30,7 +31,11 @@ async function main(): Promise<void> {
   await store.ensureIndexes();
   const records = new TransferRecordStore(mongo.db(config.events.databaseName));
   await records.ensureIndexes();
-  const events = { store, records, allowedHosts: config.events.allowedHosts, requestTimeoutMs: config.events.requestTimeoutMs };
+  // A client beside the worker's connection: the change activity starts the deliveries of transfer.debited itself.
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: transferDataConverter(config.codecKeys) });
+  const deliveries = temporalWebhookDeliveries(client, config.temporal.taskQueue);
+  const events = { store, records, allowedHosts: config.events.allowedHosts, requestTimeoutMs: config.events.requestTimeoutMs, deliveries };
   const worker = await createTransferWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -49,15 +54,12 @@ async function main(): Promise<void> {
     reconciliation: { records, cuts: new ReconciliationCutStore(mongo.db(config.events.databaseName)) },
   });
   const webhookWorker = await createWebhookWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, events, codecKeys: config.codecKeys });
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: transferDataConverter(config.codecKeys) });
   if (config.reconciliationIntervalMinutes > 0) {
     const outcome = await ensureReconciliationSchedule(client, config.temporal.taskQueue, config.reconciliationIntervalMinutes);
     logger.info({ everyMinutes: config.reconciliationIntervalMinutes, outcome }, 'reconciliation schedule in place');
   } else {
     await removeReconciliationSchedule(client);
   }
-  await clientConnection.close();
   logger.info(
     {
       taskQueue: config.temporal.taskQueue,
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
   );
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished (the SDK installs the handlers).
   await Promise.all([worker.run(), webhookWorker.run()]);
+  await clientConnection.close();
   await connection.close();
   await tracing?.shutdown();
   await mongo.close();

@@ -31,8 +31,12 @@ const callers: ReadonlyArray<{ name: 'operator' | 'client-a' | 'client-b'; role:
   { name: 'client-a', role: 'client' },
   { name: 'client-b', role: 'client' },
 ];
+/** The webhook policy of the in-process API when a test gives it a delivery starter. */
+export const inProcessWebhookPolicy = { deliveryTaskQueue: 'transfers-webhooks', retryInitialIntervalMs: 1_000, retryMaximumIntervalMs: 10_000, giveUpAfterMs: 60_000 };
+/** bank-a has a BIC (BANK_BICS) and bank-b none, so that both ways of naming a bank are served. */
+export const inProcessBankBic = 'BKAADEFFXXX';
 const banks = [
-  { bankId: 'bank-a', url: 'http://bank-a.invalid' },
+  { bankId: 'bank-a', url: 'http://bank-a.invalid', bic: inProcessBankBic },
   { bankId: 'bank-b', url: 'http://bank-b.invalid' },
 ];
 
@@ -47,7 +51,7 @@ function settlementBankFake(currencies: readonly string[]): SettlementBank {
  * webhook hosts of TransferApiDeps. The event store is a fake that throws on every call: a test
  * that reaches it fails.
  */
-export interface InProcessOptions extends Partial<Pick<TransferApiDeps, 'rateLimitPerMinute' | 'clientTransferMaxMinor' | 'allowedWebhookHosts'>> {
+export interface InProcessOptions extends Partial<Pick<TransferApiDeps, 'rateLimitPerMinute' | 'clientTransferMaxMinor' | 'allowedWebhookHosts' | 'webhookDeliveries' | 'webhookSecretOverlapMs'>> {
   /** Transfers between banks settle (deferred-net) in these currencies, at a settlement bank that is a fake throwing on every call. */
   settlementCurrencies?: readonly string[];
   /** Event store members the test implements; every other member still throws. */
@@ -74,6 +78,8 @@ export async function startInProcessTransferApi(options: InProcessOptions = {}):
       amountMaxMinor: '100000000000',
       banks: banks.map((bank) => bank.bankId),
       refundAttentionAfterAttempts: 3,
+      // With a delivery starter the API records transfer.created and redelivers, as main.ts wires it.
+      ...(options.webhookDeliveries ? { webhooks: inProcessWebhookPolicy } : {}),
       ...(options.settlementCurrencies ? { settlement: { model: 'deferred-net' as const, bankId: 'settlement' } } : {}),
     },
     ...(options.settlementCurrencies ? { settlement: settlementBankFake(options.settlementCurrencies) } : {}),
@@ -83,6 +89,8 @@ export async function startInProcessTransferApi(options: InProcessOptions = {}):
     transferOverdueAfterMs: 60_000,
     events: portFake<EventStore>('EventStore', options.events ?? {}),
     allowedWebhookHosts: options.allowedWebhookHosts ?? [],
+    ...(options.webhookDeliveries ? { webhookDeliveries: options.webhookDeliveries } : {}),
+    ...(options.webhookSecretOverlapMs === undefined ? {} : { webhookSecretOverlapMs: options.webhookSecretOverlapMs }),
   });
   const server = await listen(app);
   return {

@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { verifyWebhook, type WebhookVerification } from '../../lib/webhooks/verify-webhook';
 
 /** What a receiver does with one request: answer with a status, optionally late (past the sender's timeout). */
 export interface ReceiverAnswer {
@@ -9,7 +10,10 @@ export interface ReceiverAnswer {
 
 export interface ReceivedRequest {
   at: number;
+  /** The raw body, as the sender signed it. */
   body: string;
+  /** Every header as received (lower-case names): webhook-id, webhook-timestamp, webhook-signature. */
+  headers: IncomingHttpHeaders;
   signature: string | undefined;
   /** The status the receiver answered (a late answer counts: the receiver has the event). */
   status: number;
@@ -44,6 +48,14 @@ export class WebhookReceiver {
     if ((server.address() as AddressInfo).port !== this.port) throw new Error('receiver port mismatch');
   }
 
+  /**
+   * What a receiver holding `secrets` decided when the request arrived: the verification helper a
+   * receiver imports, on the headers and raw body as received, with the receiver's clock of then.
+   */
+  static verified<E = unknown>(request: ReceivedRequest, secrets: string | readonly string[]): WebhookVerification<E> {
+    return verifyWebhook<E>(request.headers, request.body, secrets, { now: () => new Date(request.at) });
+  }
+
   /** Bodies answered 2xx (on time or late), the receiver's view of what it got. */
   accepted(): ReceivedRequest[] {
     return this.requests.filter((request) => request.status >= 200 && request.status < 300);
@@ -62,7 +74,7 @@ export class WebhookReceiver {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const answer = this.script(this.requests.length + 1);
     const header = req.headers['webhook-signature'];
-    this.requests.push({ at: Date.now(), body: Buffer.concat(chunks).toString('utf8'), signature: Array.isArray(header) ? header[0] : header, status: answer.status });
+    this.requests.push({ at: Date.now(), body: Buffer.concat(chunks).toString('utf8'), headers: req.headers, signature: Array.isArray(header) ? header[0] : header, status: answer.status });
     const respond = () => {
       if (!res.writableEnded && !res.destroyed) res.writeHead(answer.status).end();
     };

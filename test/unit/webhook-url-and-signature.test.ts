@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { signWebhook, verifyWebhook } from '../../lib/crypto/webhook-signature';
+import { newWebhookSecret, webhookHeaders, webhookSecretKey } from '../../lib/crypto/webhook-signature';
 import { allowedHostsSchema, webhookUrlRefusal } from '../../lib/events/webhook-url';
 
 describe('webhook URLs and signatures', () => {
@@ -36,12 +36,26 @@ describe('webhook URLs and signatures', () => {
     expect(allowedHostsSchema.safeParse('*:80').success).toBe(false);
   });
 
-  test('when a body is signed, then the header is t and the hex HMAC of "t.body", and only that body and secret verify', () => {
-    const header = signWebhook('whsec_1', '{"a":1}', 1_700_000_000);
-    expect(header).toBe(`t=1700000000,v1=${createHmac('sha256', 'whsec_1').update('1700000000.{"a":1}').digest('hex')}`);
-    expect(verifyWebhook('whsec_1', '{"a":1}', header)).toBe(true);
-    expect(verifyWebhook('whsec_1', '{"a":2}', header)).toBe(false);
-    expect(verifyWebhook('whsec_2', '{"a":1}', header)).toBe(false);
-    expect(verifyWebhook('whsec_1', '{"a":1}', header.replace('t=1700000000', 't=1700000001'))).toBe(false);
+  test('when a delivery is signed with two secrets, then webhook-signature holds one v1 entry each, new first, over "<id>.<timestamp>.<body>"', () => {
+    const [current, retiring] = ['whsec_Y3VycmVudC1zZWNyZXQtb2YtdGhyZWUtMzItYnl0', 'whsec_MGE1ZjNjOWUyYjdkNDFmODhjMDZlNGExOWQyYjcz'];
+    const mac = (secret: string) => createHmac('sha256', Buffer.from(secret.slice(6), 'base64')).update('tr-1:transfer.completed.1700000000.{"a":1}').digest('base64');
+    expect(webhookHeaders([current, retiring], 'tr-1:transfer.completed', '{"a":1}', 1_700_000_000)).toEqual({
+      'webhook-id': 'tr-1:transfer.completed',
+      'webhook-timestamp': '1700000000',
+      'webhook-signature': `v1,${mac(current)} v1,${mac(retiring)}`,
+    });
+  });
+
+  test('when a secret was issued before Standard Webhooks (whsec_ and 48 hex digits), then its key is those digits read as base64', () => {
+    const legacy = `whsec_${'0a1b2c3d'.repeat(6)}`;
+    expect(webhookSecretKey(legacy)).toEqual(Buffer.from('0a1b2c3d'.repeat(6), 'base64'));
+    expect(webhookSecretKey(legacy)).toHaveLength(36);
+  });
+
+  test('when a new secret is issued, then it is whsec_ and the base64 of 32 random bytes', () => {
+    const secret = newWebhookSecret();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(webhookSecretKey(secret)).toHaveLength(32);
+    expect(newWebhookSecret()).not.toBe(secret);
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { formatTable } from '../../../infra/terminal';
-import { TransferApiError, type ApiAnswer } from './api-client';
+import { answerOf, bodyOf, TransferApiError, type ApiAnswer, type ApiSchemas, type FetchAnswer, type TransferApi } from './api-client';
 import type { Api, Print } from './command-context';
 
 const idempotencyKeyHelp = 'repeat an earlier change: answers its first decision and changes nothing (default: a new random key, printed)';
@@ -13,14 +13,16 @@ export function addAccountCommands(root: Command, api: Api, print: Print): void 
     .description('list the banks')
     .action(async () => {
       const { client, flags } = api();
-      const answer = await client.call<{ data: Array<{ bankId: string; url: string }> }>('GET', '/v1/banks');
-      print(flags, answer.body, () => formatTable(['bank', 'account service'], answer.body.data.map((bank) => [bank.bankId, bank.url])));
+      const banks = await bodyOf(client.GET('/v1/banks'));
+      print(flags, banks, () => formatTable(['bank', 'account service'], banks.data.map((bank) => [bank.bankId, bank.url])));
     });
 
   addAccountsCommand(root, api, print);
 }
 
-function accountTable(account: Record<string, unknown>): string {
+type Account = ApiSchemas['Account'];
+
+function accountTable(account: Account): string {
   return formatTable(
     ['bank', 'account', 'owner', 'currency', 'status', 'balance', 'daily limit', 'debited today', 'sequence'],
     [[String(account.bankId), String(account.accountId), String(account.owner), String(account.currency), String(account.status), String(account.balanceMinor), String(account.dailyDebitLimitMinor ?? 'none'), String(account.dayDebitedMinor ?? '0'), String(account.sequence)]],
@@ -50,15 +52,15 @@ function addOpenFundAndReadCommands(accounts: Command, api: Api, print: Print): 
         ...(options.overdraftLimit ? { overdraftLimitMinor: options.overdraftLimit } : {}),
         ...(options.dailyLimit ? { dailyDebitLimitMinor: options.dailyLimit } : {}),
       };
-      const answer = await client.call<Record<string, unknown>>('POST', `/v1/banks/${bank}/accounts`, body);
-      print(flags, answer.body, () => accountTable(answer.body));
+      const account = await bodyOf(client.POST('/v1/banks/{bankId}/accounts', { params: { path: { bankId: bank } }, body }));
+      print(flags, account, () => accountTable(account));
     });
   accounts
     .command('get <bank> <accountId>')
     .action(async (bank: string, accountId: string) => {
       const { client, flags } = api();
-      const answer = await client.call<Record<string, unknown>>('GET', `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}`);
-      print(flags, answer.body, () => accountTable(answer.body));
+      const account = await bodyOf(client.GET('/v1/banks/{bankId}/accounts/{accountId}', { params: { path: { bankId: bank, accountId } } }));
+      print(flags, account, () => accountTable(account));
     });
   accounts
     .command('fund <bank> <accountId>')
@@ -69,8 +71,8 @@ function addOpenFundAndReadCommands(accounts: Command, api: Api, print: Print): 
     .action(async (bank: string, accountId: string, options: { amount: string; currency: string; depositId?: string }) => {
       const { client, flags } = api();
       const depositId = options.depositId ?? `dep-${randomUUID()}`;
-      const answer = await client.call<Record<string, unknown>>('POST', `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}/deposits`, { depositId, amountMinor: options.amount, currency: options.currency });
-      print(flags, answer.body, () => `deposit ${depositId}: balance after ${String(answer.body.balanceAfterMinor)}`);
+      const entry = await bodyOf(client.POST('/v1/banks/{bankId}/accounts/{accountId}/deposits', { params: { path: { bankId: bank, accountId } }, body: { depositId, amountMinor: options.amount, currency: options.currency } }));
+      print(flags, entry, () => `deposit ${depositId}: balance after ${String(entry.balanceAfterMinor)}`);
     });
   accounts
     .command('entries <bank> <accountId>')
@@ -78,13 +80,10 @@ function addOpenFundAndReadCommands(accounts: Command, api: Api, print: Print): 
     .option('--cursor <cursor>')
     .action(async (bank: string, accountId: string, options: { limit?: string; cursor?: string }) => {
       const { client, flags } = api();
-      const query = new URLSearchParams();
-      if (options.limit) query.set('limit', options.limit);
-      if (options.cursor) query.set('cursor', options.cursor);
-      const suffix = query.size > 0 ? `?${query.toString()}` : '';
-      const answer = await client.call<{ data: Array<Record<string, unknown>>; nextCursor: string | null }>('GET', `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}/entries${suffix}`);
-      print(flags, answer.body, () =>
-        formatTable(['seq', 'operation', 'kind', 'amount', 'balance after', 'outcome'], answer.body.data.map((e) => [String(e.sequence), String(e.operationId), String(e.kind), String(e.amountMinor), String(e.balanceAfterMinor), `${String(e.outcome)}${e.code ? ` ${String(e.code)}` : ''}`])),
+      const query = { ...(options.limit ? { limit: Number(options.limit) } : {}), ...(options.cursor ? { cursor: options.cursor } : {}) };
+      const page = await bodyOf(client.GET('/v1/banks/{bankId}/accounts/{accountId}/entries', { params: { path: { bankId: bank, accountId }, query } }));
+      print(flags, page, () =>
+        formatTable(['seq', 'operation', 'kind', 'amount', 'balance after', 'outcome'], page.data.map((e) => [String(e.sequence), String(e.operationId), String(e.kind), String(e.amountMinor), String(e.balanceAfterMinor), `${String(e.outcome)}${e.code ? ` ${String(e.code)}` : ''}`])),
       );
     });
 }
@@ -97,14 +96,18 @@ function addAccountChangeCommands(accounts: Command, api: Api, print: Print): vo
     .option('--idempotency-key <key>', idempotencyKeyHelp)
     .action(async (bank: string, accountId: string, minor: string, options: { idempotencyKey?: string }) => {
       const body = { dailyDebitLimitMinor: minor === 'none' ? null : minor };
-      await changeAccount(api, print, `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}/daily-limit`, body, options.idempotencyKey, accountTable);
+      await changeAccount(api, print, options.idempotencyKey, (client, key) =>
+        client.POST('/v1/banks/{bankId}/accounts/{accountId}/daily-limit', { params: { path: { bankId: bank, accountId }, header: { 'idempotency-key': key } }, body }),
+      );
     });
   for (const action of ['freeze', 'unfreeze', 'close'] as const) {
     accounts
       .command(`${action} <bank> <accountId>`)
       .option('--idempotency-key <key>', idempotencyKeyHelp)
       .action(async (bank: string, accountId: string, options: { idempotencyKey?: string }) => {
-        await changeAccount(api, print, `/v1/banks/${bank}/accounts/${encodeURIComponent(accountId)}/${action}`, {}, options.idempotencyKey, accountTable);
+        await changeAccount(api, print, options.idempotencyKey, (client, key) =>
+          client.POST(`/v1/banks/{bankId}/accounts/{accountId}/${action}`, { params: { path: { bankId: bank, accountId }, header: { 'idempotency-key': key } } }),
+        );
       });
   }
 }
@@ -114,17 +117,17 @@ function addAccountChangeCommands(accounts: Command, api: Api, print: Print): vo
  * repeat a change whose answer was lost. The key is printed with the answer, and with an error
  * too, so that an operator can always retry without acting twice.
  */
-async function changeAccount(api: Api, print: Print, path: string, body: Record<string, unknown>, givenKey: string | undefined, table: (account: Record<string, unknown>) => string): Promise<void> {
+async function changeAccount(api: Api, print: Print, givenKey: string | undefined, send: (client: TransferApi, key: string) => Promise<FetchAnswer<Account>>): Promise<void> {
   const { client, flags } = api();
   const key = givenKey ?? randomUUID();
-  let answer: ApiAnswer<Record<string, unknown>>;
+  let answer: ApiAnswer<Account>;
   try {
-    answer = await client.call<Record<string, unknown>>('POST', path, body, { 'idempotency-key': key });
+    answer = await answerOf(send(client, key));
   } catch (error) {
     throw withIdempotencyKey(error, key);
   }
   const replayed = answer.headers.get('idempotent-replayed') === 'true';
-  print(flags, { idempotencyKey: key, replayed, account: answer.body }, () => `${replayed ? 'replayed the first decision' : 'decided'} (Idempotency-Key ${key})\n${table(answer.body)}`);
+  print(flags, { idempotencyKey: key, replayed, account: answer.body }, () => `${replayed ? 'replayed the first decision' : 'decided'} (Idempotency-Key ${key})\n${accountTable(answer.body)}`);
 }
 
 /** The error with the Idempotency-Key it was sent under, so that the operator can retry without acting twice. */

@@ -1,4 +1,15 @@
-/** A small client of the transfer API for the operator CLI and tests; it speaks only HTTP. */
+import createClient, { type Client } from 'openapi-fetch';
+import type { components, paths } from './generated/transfer-api';
+
+/**
+ * The CLI's client of the transfer API: openapi-fetch over the types generated from the API's own
+ * OpenAPI document (npm run api:types), so every path, parameter, body and answer is checked at
+ * compile time against what the API serves. It speaks only HTTP.
+ */
+export type TransferApi = Client<paths>;
+export type ApiSchemas = components['schemas'];
+
+/** An error answer of the API: its status and stable code (UNKNOWN when the body has none). */
 export class TransferApiError extends Error {
   override readonly name = 'TransferApiError';
   constructor(
@@ -16,31 +27,34 @@ export interface ApiAnswer<T> {
   headers: Headers;
 }
 
-export class TransferApiClient {
-  constructor(
-    private readonly baseUrl: string,
-    private readonly apiKey: string,
-    private readonly requestTimeoutMs = 15_000,
-  ) {}
+export const requestTimeoutMsDefault = 15_000;
 
-  async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer<T>> {
-    const response = await fetch(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.apiKey}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.requestTimeoutMs),
-    });
-    const text = await response.text();
-    const parsed: unknown = text === '' ? null : JSON.parse(text);
-    if (response.status >= 400) {
-      const error = (parsed as { error?: { code?: string; message?: string } } | null)?.error;
-      throw new TransferApiError(response.status, error?.code ?? 'UNKNOWN', error?.message ?? `HTTP ${response.status}`);
-    }
-    return { status: response.status, body: parsed as T, headers: response.headers };
-  }
+export function createTransferApi(baseUrl: string, apiKey: string, requestTimeoutMs = requestTimeoutMsDefault): TransferApi {
+  return createClient<paths>({
+    baseUrl: baseUrl.replace(/\/+$/, ''),
+    headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
+    fetch: (request) => fetch(request, { signal: AbortSignal.timeout(requestTimeoutMs) }),
+  });
+}
 
-  /** A PUT (a change that replaces a value, e.g. a Net Debit Cap), usually under an Idempotency-Key. */
-  put<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer<T>> {
-    return this.call<T>('PUT', path, body, headers);
+/** What openapi-fetch answers: the parsed body of a success, or the parsed error body. */
+export interface FetchAnswer<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/** A success answer, or TransferApiError with the API's code and message for an error status. */
+export async function answerOf<T>(call: Promise<FetchAnswer<T>>): Promise<ApiAnswer<T>> {
+  const { data, error, response } = await call;
+  if (response.status >= 400) {
+    const body = (typeof error === 'object' && error !== null ? error : {}) as { error?: { code?: string; message?: string } };
+    throw new TransferApiError(response.status, body.error?.code ?? 'UNKNOWN', body.error?.message ?? `HTTP ${response.status}`);
   }
+  return { status: response.status, body: data as T, headers: response.headers };
+}
+
+/** The body of a success answer (see answerOf). */
+export async function bodyOf<T>(call: Promise<FetchAnswer<T>>): Promise<T> {
+  return (await answerOf(call)).body;
 }

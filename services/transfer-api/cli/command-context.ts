@@ -1,4 +1,4 @@
-import type { TransferApiClient } from './api-client';
+import type { TransferApi } from './api-client';
 
 /** Flags every command reads. */
 export interface GlobalFlags {
@@ -10,6 +10,6 @@ export interface GlobalFlags {
 }
 
 /** The API client and the flags of this run, made when a command runs (after the flags are parsed). */
-export type Api = () => { client: TransferApiClient; flags: GlobalFlags };
+export type Api = () => { client: TransferApi; flags: GlobalFlags };
 /** Prints JSON with --json, else the table. */
 export type Print = (flags: GlobalFlags, value: unknown, table: () => string) => void;

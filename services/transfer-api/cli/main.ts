@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { addAccountCommands } from './account-commands';
-import { TransferApiClient, TransferApiError } from './api-client';
+import { createTransferApi, TransferApiError, type TransferApi } from './api-client';
 import type { GlobalFlags, Print } from './command-context';
 import { loadCliConfig } from './config';
 import { addReconciliationCommands } from './reconciliation-commands';
@@ -17,10 +17,10 @@ function program(): Command {
     .option('--api-url <url>', 'transfer API base URL (TRANSFER_API_URL, default http://127.0.0.1:3000)')
     .option('--api-key <key>', "API key (TRANSFER_API_KEY, default the local cluster's operator key)")
     .option('--as <name>', 'act with the local cluster\'s generated key of this name (operator-2 approves what operator created)');
-  const api = (): { client: TransferApiClient; flags: GlobalFlags } => {
+  const api = (): { client: TransferApi; flags: GlobalFlags } => {
     const flags = root.opts<GlobalFlags>();
     const config = loadCliConfig(flags, process.env, projectRoot);
-    return { client: new TransferApiClient(config.apiUrl, config.apiKey), flags };
+    return { client: createTransferApi(config.apiUrl, config.apiKey), flags };
   };
   const print: Print = (flags, value, table) => {
     console.log(flags.json ? JSON.stringify(value, null, 2) : table());

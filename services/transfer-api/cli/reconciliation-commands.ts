@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
 import { formatTable } from '../../../infra/terminal';
-import type { ReconciliationReport } from '../../../lib/reconciliation/reconciliation';
-import type { ReconciliationRun, ReconciliationRunWithReport } from '../gateways/reconciliations';
+import { bodyOf, type ApiSchemas } from './api-client';
 import type { Api, Print } from './command-context';
+
+type ReconciliationRun = ApiSchemas['ReconciliationRun'];
+type ReconciliationReport = ApiSchemas['ReconciliationReport'];
 
 /** Exit status of `reconcile` when the report lists discrepancies, so that scripts can alert on it. */
 export const discrepancyExitCode = 3;
@@ -67,15 +69,15 @@ export function addReconciliationCommands(root: Command, api: Api, print: Print)
     .addOption(new Option('--timeout-s <seconds>', 'give up waiting after this long').default('600'))
     .action(async (options: { wait: boolean; timeoutS: string }) => {
       const { client, flags } = api();
-      const started = (await client.call<ReconciliationRun>('POST', '/v1/reconciliations', {})).body;
+      const started = await bodyOf(client.POST('/v1/reconciliations'));
       if (!options.wait) {
         print(flags, started, () => runRows([started]));
         return;
       }
       const deadline = Date.now() + Number(options.timeoutS) * 1_000;
-      let run: ReconciliationRunWithReport;
+      let run: ReconciliationRun;
       for (;;) {
-        run = (await client.call<ReconciliationRunWithReport>('GET', `/v1/reconciliations/${encodeURIComponent(started.reconciliationId)}`)).body;
+        run = await bodyOf(client.GET('/v1/reconciliations/{reconciliationId}', { params: { path: { reconciliationId: started.reconciliationId } } }));
         if (run.status !== 'RUNNING') break;
         if (Date.now() > deadline) throw new Error(`reconciliation ${started.reconciliationId} still running after ${options.timeoutS} s`);
         if (!flags.json) process.stderr.write(`reconciliation ${started.reconciliationId} running…\n`);
@@ -94,13 +96,12 @@ export function addReconciliationCommands(root: Command, api: Api, print: Print)
     .option('--cursor <cursor>', 'nextCursor of the previous page')
     .action(async (options: { limit: string; cursor?: string }) => {
       const { client, flags } = api();
-      const query = new URLSearchParams({ limit: options.limit, ...(options.cursor ? { cursor: options.cursor } : {}) });
-      const answer = await client.call<{ data: ReconciliationRun[]; nextCursor: string | null }>('GET', `/v1/reconciliations?${query.toString()}`);
-      print(flags, answer.body, () => `${runRows(answer.body.data)}${answer.body.nextCursor ? `\nnext page: --cursor ${answer.body.nextCursor}` : ''}`);
+      const page = await bodyOf(client.GET('/v1/reconciliations', { params: { query: { limit: Number(options.limit), ...(options.cursor ? { cursor: options.cursor } : {}) } } }));
+      print(flags, page, () => `${runRows(page.data)}${page.nextCursor ? `\nnext page: --cursor ${page.nextCursor}` : ''}`);
     });
   runs.command('get <id>').action(async (id: string) => {
     const { client, flags } = api();
-    const run = (await client.call<ReconciliationRunWithReport>('GET', `/v1/reconciliations/${encodeURIComponent(id)}`)).body;
+    const run = await bodyOf(client.GET('/v1/reconciliations/{reconciliationId}', { params: { path: { reconciliationId: id } } }));
     print(flags, run, () => (run.report ? `${runRows([run])}\n\n${reportText(run.report)}` : runRows([run])));
   });
 }

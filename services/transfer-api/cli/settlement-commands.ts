@@ -4,7 +4,7 @@ import { formatTable } from '../../../infra/terminal';
 import type { LiquidityRequest, ParticipantRow } from '../gateways/settlement-bank';
 import type { WindowView } from '../gateways/settlement-windows';
 import { withIdempotencyKey, withRetryNote } from './account-commands';
-import type { ApiAnswer } from './api-client';
+import { answerOf, bodyOf, type ApiAnswer } from './api-client';
 import type { Api, Print } from './command-context';
 
 /** The currency of funds-in, funds-out and ndc when --currency is not given. */
@@ -71,10 +71,6 @@ export function netDebitCapRequest(amountMinor: string, options: { currency?: st
   return { idempotencyKey: options.idempotencyKey ?? newKey(), body: { amountMinor, currency: options.currency ?? defaultSettlementCurrency } };
 }
 
-function participantPath(bankId: string, what: string): string {
-  return `/v1/settlement/participants/${encodeURIComponent(bankId)}/${what}`;
-}
-
 /** settlement participants, funds-in, funds-out, ndc, windows, window, close. */
 export function addSettlementCommands(root: Command, api: Api, print: Print): void {
   const settlement = root.command('settlement').description("the participants' liquidity at the settlement bank and the deferred-net settlement windows");
@@ -83,8 +79,8 @@ export function addSettlementCommands(root: Command, api: Api, print: Print): vo
     .description("every participant's reserve, Net Debit Cap, position and what it may still send")
     .action(async () => {
       const { client, flags } = api();
-      const answer = await client.call<ParticipantsAnswer>('GET', '/v1/settlement/participants');
-      print(flags, answer.body, () => participantsText(answer.body));
+      const participants = await bodyOf(client.GET('/v1/settlement/participants'));
+      print(flags, participants, () => participantsText(participants));
     });
   addLiquidityCommands(settlement, api, print);
   addWindowCommands(settlement, api, print);
@@ -96,7 +92,7 @@ function addLiquidityCommands(settlement: Command, api: Api, print: Print): void
     'funds-in': "pay funds into a participant's reserve",
     'funds-out': "pay funds out of a participant's reserve (never below its Net Debit Cap)",
   } as const;
-  for (const [move, description] of Object.entries(moves)) {
+  for (const [move, description] of Object.entries(moves) as Array<[keyof typeof moves, string]>) {
     settlement
       .command(`${move} <bankId> <amountMinor>`)
       .description(description)
@@ -107,7 +103,7 @@ function addLiquidityCommands(settlement: Command, api: Api, print: Print): void
         const body = liquidityRequest(amountMinor, options);
         let answer: ApiAnswer<ParticipantRow>;
         try {
-          answer = await client.call<ParticipantRow>('POST', participantPath(bankId, move), body);
+          answer = await answerOf(client.POST(`/v1/settlement/participants/{bankId}/${move}`, { params: { path: { bankId } }, body }));
         } catch (error) {
           throw withRetryNote(error, `fundsId ${body.fundsId}; --funds-id ${body.fundsId} repeats this ${move} without moving funds twice`);
         }
@@ -125,7 +121,7 @@ function addLiquidityCommands(settlement: Command, api: Api, print: Print): void
       const { idempotencyKey, body } = netDebitCapRequest(amountMinor, options);
       let answer: ApiAnswer<ParticipantRow>;
       try {
-        answer = await client.put<ParticipantRow>(participantPath(bankId, 'net-debit-cap'), body, { 'idempotency-key': idempotencyKey });
+        answer = await answerOf(client.PUT('/v1/settlement/participants/{bankId}/net-debit-cap', { params: { path: { bankId }, header: { 'idempotency-key': idempotencyKey } }, body }));
       } catch (error) {
         throw withIdempotencyKey(error, idempotencyKey);
       }
@@ -142,9 +138,8 @@ function addWindowCommands(settlement: Command, api: Api, print: Print): void {
     .option('--cursor <cursor>', 'nextCursor of the previous page')
     .action(async (options: { limit: string; cursor?: string }) => {
       const { client, flags } = api();
-      const query = new URLSearchParams({ limit: options.limit, ...(options.cursor ? { cursor: options.cursor } : {}) });
-      const answer = await client.call<{ data: WindowView[]; nextCursor: string | null }>('GET', `/v1/settlement/windows?${query.toString()}`);
-      print(flags, answer.body, () => `${windowRows(answer.body.data)}${answer.body.nextCursor ? `\nnext page: --cursor ${answer.body.nextCursor}` : ''}`);
+      const page = await bodyOf(client.GET('/v1/settlement/windows', { params: { query: { limit: Number(options.limit), ...(options.cursor ? { cursor: options.cursor } : {}) } } }));
+      print(flags, page, () => `${windowRows(page.data)}${page.nextCursor ? `\nnext page: --cursor ${page.nextCursor}` : ''}`);
     });
 
   settlement
@@ -152,8 +147,8 @@ function addWindowCommands(settlement: Command, api: Api, print: Print): void {
     .description('show a settlement window with its positions and entries')
     .action(async (windowId: string) => {
       const { client, flags } = api();
-      const answer = await client.call<WindowView>('GET', `/v1/settlement/windows/${encodeURIComponent(windowId)}`);
-      print(flags, answer.body, () => windowText(answer.body));
+      const window = await bodyOf(client.GET('/v1/settlement/windows/{windowId}', { params: { path: { windowId } } }));
+      print(flags, window, () => windowText(window));
     });
 
   settlement
@@ -164,7 +159,7 @@ function addWindowCommands(settlement: Command, api: Api, print: Print): void {
     .addOption(new Option('--interval-ms <ms>', 'poll interval while waiting').default(String(pollIntervalMsDefault)))
     .action(async (options: { wait?: boolean; timeoutS: string; intervalMs: string }) => {
       const { client, flags } = api();
-      const closed = (await client.call<WindowClose>('POST', '/v1/settlement/windows/close', {})).body;
+      const closed = await bodyOf(client.POST('/v1/settlement/windows/close'));
       const closedText = `closed ${closed.windowId}; ${closed.nextWindowId} is open`;
       if (!options.wait) {
         print(flags, closed, () => closedText);
@@ -175,7 +170,7 @@ function addWindowCommands(settlement: Command, api: Api, print: Print): void {
       let last = '';
       let window: WindowView;
       for (;;) {
-        window = (await client.call<WindowView>('GET', `/v1/settlement/windows/${encodeURIComponent(closed.windowId)}`)).body;
+        window = await bodyOf(client.GET('/v1/settlement/windows/{windowId}', { params: { path: { windowId: closed.windowId } } }));
         if (window.state !== last) {
           if (!flags.json) process.stderr.write(`window ${window.windowId} ${window.state}${window.state === 'SETTLED' ? '' : ` (${window.inFlight} in flight)`}\n`);
           last = window.state;

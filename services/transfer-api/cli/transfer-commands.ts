@@ -2,10 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import { formatTable } from '../../../infra/terminal';
 import { terminalTransferStatuses } from '../../../lib/contracts/transfer-contract';
-import type { TransferView } from '../schemas';
+import { answerOf, bodyOf, type ApiSchemas } from './api-client';
+import type { operations } from './generated/transfer-api';
 import type { Api, Print } from './command-context';
 
+type TransferView = ApiSchemas['Transfer'];
+
 const watchIntervalMsDefault = 1_000;
+type ListTransfersQuery = NonNullable<operations['listTransfers']['parameters']['query']>;
 
 function parseAccountRef(value: string): { bankId: string; accountId: string } {
   const [bankId, accountId, ...rest] = value.split(':');
@@ -44,7 +48,7 @@ export function addTransferCommands(root: Command, api: Api, print: Print): void
       const { client, flags } = api();
       const key = options.idempotencyKey ?? randomUUID();
       const body = { source: parseAccountRef(options.from), target: parseAccountRef(options.to), amountMinor: options.amount, currency: options.currency, ...(options.reference ? { reference: options.reference } : {}) };
-      const answer = await client.call<TransferView>('POST', '/v1/transfers', body, { 'idempotency-key': key });
+      const answer = await answerOf(client.POST('/v1/transfers', { body, params: { header: { 'idempotency-key': key } } }));
       print(flags, answer.body, () => `${answer.status === 200 ? 'replayed' : 'created'} (Idempotency-Key ${key})\n${transferRows([answer.body])}`);
     });
 
@@ -53,8 +57,8 @@ export function addTransferCommands(root: Command, api: Api, print: Print): void
     .description('show a transfer with its steps')
     .action(async (id: string) => {
       const { client, flags } = api();
-      const answer = await client.call<TransferView>('GET', `/v1/transfers/${encodeURIComponent(id)}`);
-      print(flags, answer.body, () => transferDetail(answer.body));
+      const transfer = await bodyOf(client.GET('/v1/transfers/{id}', { params: { path: { id } } }));
+      print(flags, transfer, () => transferDetail(transfer));
     });
 
   root
@@ -69,12 +73,18 @@ export function addTransferCommands(root: Command, api: Api, print: Print): void
     .option('--cursor <cursor>', 'nextCursor of an earlier page')
     .action(async (options: { status?: string; sourceBank?: string; targetBank?: string; account?: string; needsAttention?: boolean; limit: string; cursor?: string }) => {
       const { client, flags } = api();
-      const query = new URLSearchParams({ limit: options.limit, ...(options.needsAttention ? { needsAttention: 'true' } : {}) });
-      for (const [name, value] of [['status', options.status], ['sourceBank', options.sourceBank], ['targetBank', options.targetBank], ['account', options.account], ['cursor', options.cursor]] as const) {
-        if (value) query.set(name, value);
-      }
-      const answer = await client.call<{ data: TransferView[]; nextCursor: string | null }>('GET', `/v1/transfers?${query.toString()}`);
-      print(flags, answer.body, () => `${transferRows(answer.body.data)}${answer.body.nextCursor ? `\n\nmore: --cursor ${answer.body.nextCursor}` : ''}`);
+      const query: ListTransfersQuery = {
+        // The flags are the person's text: the API validates them (400 VALIDATION_FAILED naming the field).
+        limit: Number(options.limit),
+        ...(options.needsAttention ? { needsAttention: 'true' as const } : {}),
+        ...(options.status ? { status: options.status as ListTransfersQuery['status'] } : {}),
+        ...(options.sourceBank ? { sourceBank: options.sourceBank } : {}),
+        ...(options.targetBank ? { targetBank: options.targetBank } : {}),
+        ...(options.account ? { account: options.account } : {}),
+        ...(options.cursor ? { cursor: options.cursor } : {}),
+      };
+      const page = await bodyOf(client.GET('/v1/transfers', { params: { query } }));
+      print(flags, page, () => `${transferRows(page.data)}${page.nextCursor ? `\n\nmore: --cursor ${page.nextCursor}` : ''}`);
     });
 
   addOperatorCommands(root, api, print);
@@ -88,15 +98,16 @@ function addOperatorCommands(root: Command, api: Api, print: Print): void {
     cancel: 'cancel a transfer (until its credit has succeeded)',
     repair: 'finish, from the ledgers, a transfer whose workflow stopped before it ended (terminated or deleted)',
   } as const;
-  for (const [action, description] of Object.entries(actions)) {
+  for (const [action, description] of Object.entries(actions) as Array<[keyof typeof actions, string]>) {
     root
       .command(`${action} <id>`)
       .description(description)
       .option('--comment <text>')
       .action(async (id: string, options: { comment?: string }) => {
         const { client, flags } = api();
-        const answer = await client.call<TransferView>('POST', `/v1/transfers/${encodeURIComponent(id)}/${action}`, options.comment ? { comment: options.comment } : {});
-        print(flags, answer.body, () => transferDetail(answer.body));
+        const path = `/v1/transfers/{id}/${action}` as const;
+        const transfer = await bodyOf(client.POST(path, { params: { path: { id } }, body: options.comment ? { comment: options.comment } : {} }));
+        print(flags, transfer, () => transferDetail(transfer));
       });
   }
 
@@ -108,7 +119,7 @@ function addOperatorCommands(root: Command, api: Api, print: Print): void {
       const { client, flags } = api();
       let last = '';
       for (;;) {
-        const transfer = (await client.call<TransferView>('GET', `/v1/transfers/${encodeURIComponent(id)}`)).body;
+        const transfer = await bodyOf(client.GET('/v1/transfers/{id}', { params: { path: { id } } }));
         const summary = `${transfer.status}${transfer.reason ? ` (${transfer.reason})` : ''} steps: ${transfer.steps.map((step) => `${step.name}=${step.status}`).join(', ')}`;
         if (summary !== last) {
           console.log(flags.json ? JSON.stringify(transfer) : `${new Date().toISOString()}  ${summary}`);

@@ -3,12 +3,16 @@ import type { ErrorBody } from '../../../lib/contracts/error-codes';
 import { changeIdOf, changeKeyHeaders } from '../http/change-key';
 import { defineRoute, type AnyRouteSpec, type RouteResult } from '../http/route-table';
 import type { BankAccounts, BankAnswer } from '../gateways/bank-accounts';
-import { accountIdSchema, accountSchema, bankIdSchema, bankListSchema, dailyLimitBodySchema, depositBodySchema, entriesQuerySchema, entryPageSchema, errorBodySchema, ledgerEntrySchema, openAccountBodySchema } from '../schemas';
+import { headerRefs } from '../http/response-headers';
+import { accountIdSchema, accountSchema, bankIdSchema, bankListSchema, dailyLimitBodySchema, depositBodySchema, entriesQuerySchema, entryPageSchema, ledgerEntrySchema, openAccountBodySchema } from '../schemas';
 
 const bankParams = z.strictObject({ bankId: bankIdSchema });
 const accountParams = z.strictObject({ bankId: bankIdSchema, accountId: accountIdSchema });
-const error = (description: string) => ({ description, schema: errorBodySchema });
-const bankErrors = { 404: error('BANK_NOT_FOUND or ACCOUNT_NOT_FOUND'), 503: error('BANK_UNAVAILABLE') };
+/** What every call to a bank can answer: the bank or account is unknown, or the bank does not answer. */
+const bankErrors = {
+  404: ['BANK_NOT_FOUND', 'ACCOUNT_NOT_FOUND'],
+  503: { codes: ['BANK_UNAVAILABLE'], description: 'The bank did not answer, or could not serve the request (Retry-After).' },
+} as const;
 
 function passThrough(answer: { status: number; body: unknown }): RouteResult {
   return { status: answer.status, body: answer.body };
@@ -31,24 +35,27 @@ const changeDescription =
 const changedResponse = {
   description: 'The account after the change; with Idempotent-Replayed: true, a repeat of the key answered with the account as of its first decision',
   schema: accountSchema,
-  headers: { 'Idempotent-Replayed': { description: 'true when the key had been decided before', schema: { type: 'string' as const } } },
+  headers: headerRefs.idempotentReplayed,
 };
+const changeKeyErrors = { 400: { codes: ['VALIDATION_FAILED'], description: 'Also when the Idempotency-Key header is missing or malformed (field Idempotency-Key).' } } as const;
 
 function statusRoute(banks: BankAccounts, action: 'freeze' | 'unfreeze' | 'close', summary: string): AnyRouteSpec {
   return defineRoute({
     method: 'post',
     path: `/v1/banks/:bankId/accounts/:accountId/${action}`,
+    operationId: `${action}Account`,
     summary,
     description: `${changeDescription}${action === 'freeze' ? ' Freezing a frozen account changes no status (the request is still recorded).' : ''}`,
     tag: 'accounts',
     roles: ['operator'],
     params: accountParams,
     headers: changeKeyHeaders,
-    responses: {
-      200: changedResponse,
+    responses: { 200: changedResponse },
+    errors: {
+      ...changeKeyErrors,
       ...bankErrors,
-      409: error('ACCOUNT_NOT_EMPTY (close)'),
-      422: error('ACCOUNT_CLOSED (freeze, unfreeze), or IDEMPOTENCY_KEY_REUSED'),
+      ...(action === 'close' ? { 409: ['ACCOUNT_NOT_EMPTY'] as const } : {}),
+      422: action === 'close' ? ['IDEMPOTENCY_KEY_REUSED'] : ['ACCOUNT_CLOSED', 'IDEMPOTENCY_KEY_REUSED'],
     },
     handler: async ({ params, request }) => changeAnswer(await banks.call(params.bankId, 'POST', accountPath(params.accountId, `/${action}`), { changeId: changeIdOf(request) })),
   });
@@ -65,31 +72,36 @@ function accountReadRoutes(banks: BankAccounts): AnyRouteSpec[] {
     defineRoute({
       method: 'get',
       path: '/v1/banks',
+      operationId: 'listBanks',
       summary: 'List the banks',
       tag: 'banks',
       roles: ['client', 'operator'],
       responses: { 200: { description: 'The bank directory', schema: bankListSchema } },
-      handler: async () => ({ status: 200, body: { data: banks.directory.map((bank) => ({ bankId: bank.bankId, url: bank.url })) } }),
+      handler: async () => ({ status: 200, body: { data: banks.directory.map((bank) => ({ bankId: bank.bankId, url: bank.url, bic: bank.bic ?? null })) } }),
     }),
     defineRoute({
       method: 'get',
       path: '/v1/banks/:bankId/accounts/:accountId',
+      operationId: 'getAccount',
       summary: 'Get an account with its balance',
       tag: 'accounts',
       roles: ['operator'],
       params: accountParams,
-      responses: { 200: { description: 'The account', schema: accountSchema }, ...bankErrors },
+      responses: { 200: { description: 'The account', schema: accountSchema } },
+      errors: bankErrors,
       handler: async ({ params }) => passThrough(await banks.call(params.bankId, 'GET', accountPath(params.accountId))),
     }),
     defineRoute({
       method: 'get',
       path: '/v1/banks/:bankId/accounts/:accountId/entries',
+      operationId: 'listAccountEntries',
       summary: "List an account's ledger entries, oldest first",
       tag: 'accounts',
       roles: ['operator'],
       params: accountParams,
       query: entriesQuerySchema,
-      responses: { 200: { description: 'One page of entries', schema: entryPageSchema }, ...bankErrors },
+      responses: { 200: { description: 'One page of entries', schema: entryPageSchema } },
+      errors: bankErrors,
       handler: async ({ params, query }) => {
         const search = new URLSearchParams();
         if (query.limit !== undefined) search.set('limit', String(query.limit));
@@ -107,25 +119,29 @@ function accountFundingRoutes(banks: BankAccounts): AnyRouteSpec[] {
     defineRoute({
       method: 'post',
       path: '/v1/banks/:bankId/accounts',
+      operationId: 'openAccount',
       summary: 'Open an account',
       description: 'Idempotent by accountId: the same request again answers 200 with the same account; other fields for the same id are 409 IDEMPOTENCY_CONFLICT.',
       tag: 'accounts',
       roles: ['operator'],
       params: bankParams,
       body: openAccountBodySchema,
-      responses: { 201: { description: 'Opened', schema: accountSchema }, 200: { description: 'Already open with the same fields', schema: accountSchema }, ...bankErrors, 409: error('IDEMPOTENCY_CONFLICT') },
+      responses: { 201: { description: 'Opened', schema: accountSchema }, 200: { description: 'Already open with the same fields', schema: accountSchema } },
+      errors: { ...bankErrors, 404: ['BANK_NOT_FOUND'], 409: ['IDEMPOTENCY_CONFLICT'] },
       handler: async ({ params, body }) => passThrough(await banks.call(params.bankId, 'POST', '/v1/accounts', body)),
     }),
     defineRoute({
       method: 'post',
       path: '/v1/banks/:bankId/accounts/:accountId/deposits',
+      operationId: 'depositIntoAccount',
       summary: 'Deposit money into an account',
       description: 'Idempotent by depositId.',
       tag: 'accounts',
       roles: ['operator'],
       params: accountParams,
       body: depositBodySchema,
-      responses: { 200: { description: 'The ledger entry of the deposit', schema: ledgerEntrySchema }, ...bankErrors, 409: error('IDEMPOTENCY_CONFLICT'), 422: error('CURRENCY_MISMATCH, ACCOUNT_FROZEN or ACCOUNT_CLOSED') },
+      responses: { 200: { description: 'The ledger entry of the deposit', schema: ledgerEntrySchema } },
+      errors: { ...bankErrors, 409: ['IDEMPOTENCY_CONFLICT'], 422: ['CURRENCY_MISMATCH', 'ACCOUNT_FROZEN', 'ACCOUNT_CLOSED', 'BALANCE_LIMIT_EXCEEDED'] },
       handler: async ({ params, body }) => passThrough(await banks.call(params.bankId, 'POST', accountPath(params.accountId, '/deposits'), body)),
     }),
   ];
@@ -137,6 +153,7 @@ function accountChangeRoutes(banks: BankAccounts): AnyRouteSpec[] {
     defineRoute({
       method: 'post',
       path: '/v1/banks/:bankId/accounts/:accountId/daily-limit',
+      operationId: 'setAccountDailyLimit',
       summary: "Set or remove an account's daily outgoing limit",
       description: `Recorded in the account's ledger chain, so every debit decided after it sees the new limit. Debits past the limit are refused with 422 DAILY_LIMIT_EXCEEDED; a refund gives the amount back to its debit's day. ${changeDescription}`,
       tag: 'accounts',
@@ -144,11 +161,8 @@ function accountChangeRoutes(banks: BankAccounts): AnyRouteSpec[] {
       params: accountParams,
       body: dailyLimitBodySchema,
       headers: changeKeyHeaders,
-      responses: {
-        200: changedResponse,
-        ...bankErrors,
-        422: error('IDEMPOTENCY_KEY_REUSED'),
-      },
+      responses: { 200: changedResponse },
+      errors: { ...changeKeyErrors, ...bankErrors, 422: ['IDEMPOTENCY_KEY_REUSED'] },
       handler: async ({ params, body, request }) => changeAnswer(await banks.call(params.bankId, 'POST', accountPath(params.accountId, '/daily-limit'), { changeId: changeIdOf(request), ...body })),
     }),
     statusRoute(banks, 'freeze', 'Freeze an account (blocks debits, credits and deposits)'),

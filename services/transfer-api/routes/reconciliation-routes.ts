@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ApiError } from '../../../lib/http/errors';
 import type { Reconciliations } from '../gateways/reconciliations';
 import { defineRoute, type AnyRouteSpec } from '../http/route-table';
-import { errorBodySchema, listReconciliationsQuerySchema, reconciliationIdSchema, reconciliationPageSchema, reconciliationRunSchema } from '../schemas';
+import { listReconciliationsQuerySchema, reconciliationIdSchema, reconciliationPageSchema, reconciliationRunSchema } from '../schemas';
 
 const runParams = z.strictObject({ reconciliationId: reconciliationIdSchema });
 
@@ -12,6 +12,7 @@ export function reconciliationRoutes(reconciliations: Reconciliations): AnyRoute
     defineRoute({
       method: 'post',
       path: '/v1/reconciliations',
+      operationId: 'startReconciliation',
       summary: 'Start a reconciliation of every bank ledger',
       description: 'Runs the reconciliation workflow now. Poll GET /v1/reconciliations/{reconciliationId} for its report.',
       tag: 'reconciliation',
@@ -22,6 +23,7 @@ export function reconciliationRoutes(reconciliations: Reconciliations): AnyRoute
     defineRoute({
       method: 'get',
       path: '/v1/reconciliations',
+      operationId: 'listReconciliations',
       summary: 'List reconciliation runs, scheduled and on demand',
       tag: 'reconciliation',
       roles: ['operator'],
@@ -35,11 +37,13 @@ export function reconciliationRoutes(reconciliations: Reconciliations): AnyRoute
     defineRoute({
       method: 'get',
       path: '/v1/reconciliations/:reconciliationId',
+      operationId: 'getReconciliation',
       summary: 'Get a reconciliation run and, once it has finished, its report',
       tag: 'reconciliation',
       roles: ['operator'],
       params: runParams,
-      responses: { 200: { description: 'The run', schema: reconciliationRunSchema }, 404: { description: 'NOT_FOUND', schema: errorBodySchema } },
+      responses: { 200: { description: 'The run', schema: reconciliationRunSchema } },
+      errors: { 404: ['NOT_FOUND'] },
       handler: async ({ params }) => {
         const run = await reconciliations.get(params.reconciliationId);
         if (!run) throw new ApiError('NOT_FOUND', `no reconciliation ${params.reconciliationId}`, 'reconciliationId');

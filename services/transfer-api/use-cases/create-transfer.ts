@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { recordedState, type TransferRecordDocument, type TransferRequest } from '../../../lib/record/transfer-record';
 import type { Caller } from '../http/auth';
 import { ApiError } from '../../../lib/http/errors';
@@ -6,6 +6,7 @@ import type { CreateTransferBody, TransferView } from '../schemas';
 import { mandateCovers, type Mandate } from '../mandates';
 import { startSaga, viewOf, type TransferUseCaseDeps } from './recorded-transfers';
 import { transferView } from '../../../lib/contracts/transfer-view';
+import { transferIdentifiers } from '../../../lib/record/transfer-identifiers';
 
 export interface CreateTransferResult {
   transfer: TransferView;
@@ -23,10 +24,16 @@ export function normalisedRequest(body: CreateTransferBody): TransferRequest {
   return { source: body.source, target: body.target, amountMinor: body.amountMinor, currency: body.currency, reference: body.reference ?? null };
 }
 
-/** Fingerprint of the parsed, normalised request: tells "the same request again" from "the same key, another body". */
+/**
+ * Fingerprint of the parsed, normalised request: tells "the same request again" from "the same key,
+ * another body". The client's UETR and end-to-end id count when given (so a repeat without the UETR
+ * the first request gave is another body); without them the fingerprint is the one records written
+ * before they existed hold, so those keys replay as before.
+ */
 export function requestFingerprint(body: CreateTransferBody): string {
   const request = normalisedRequest(body);
-  const normalised = [request.source.bankId, request.source.accountId, request.target.bankId, request.target.accountId, request.amountMinor, request.currency, request.reference];
+  const normalised: Array<string | null> = [request.source.bankId, request.source.accountId, request.target.bankId, request.target.accountId, request.amountMinor, request.currency, request.reference];
+  if (body.uetr !== undefined || body.endToEndId !== undefined) normalised.push(body.uetr ?? null, body.endToEndId ?? null);
   return createHash('sha256').update(JSON.stringify(normalised)).digest('hex');
 }
 
@@ -81,14 +88,18 @@ export async function createTransfer(deps: TransferUseCaseDeps, caller: Caller, 
     fingerprint: requestFingerprint(body),
     request: normalisedRequest(body),
     createdAt: now.toISOString(),
+    // A repeat of the key generates another UETR, which the refused insert drops: the first one stays.
+    uetr: body.uetr ?? randomUUID(),
+    endToEndId: body.endToEndId ?? null,
     ...(deps.policy.settlement ? { settlement: deps.policy.settlement } : {}),
   };
   const opened = await deps.records.create(record);
+  if (opened.outcome === 'uetr-taken') throw new ApiError('UETR_ALREADY_USED', `another transfer has the UETR ${record.uetr}; nothing was recorded`, 'uetr');
   if (opened.outcome === 'created') {
     await deps.records.ensureListed(record);
     await startSaga(deps, record);
     // Just started: the record's PENDING is all there is to say (a query would wait for the first workflow task).
-    return { transfer: transferView(recordedState({ record, latest: undefined })), replayed: false };
+    return { transfer: transferView(recordedState({ record, latest: undefined }), transferIdentifiers(record._id, record)), replayed: false };
   }
   if (opened.record.fingerprint !== record.fingerprint) {
     throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body', 'Idempotency-Key');

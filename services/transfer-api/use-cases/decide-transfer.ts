@@ -7,6 +7,7 @@ import { isTerminalStatus } from '../../../lib/contracts/transfer-contract';
 import { recordedState } from '../../../lib/record/transfer-record';
 import type { TransferUseCaseDeps } from './recorded-transfers';
 import { transferView } from '../../../lib/contracts/transfer-view';
+import { transferIdentifiers } from '../../../lib/record/transfer-identifiers';
 
 /**
  * Approve, reject or cancel: a workflow update; the workflow's refusal becomes a 409 with its code.
@@ -25,7 +26,7 @@ export async function decideTransfer(deps: TransferUseCaseDeps & { fourEyes: boo
   if (!workflow?.running) throw ended('has no running workflow (see needsAttention; an operator repairs it)');
   try {
     const state = await workflows.decide(transferId, action, { operator: caller.name, ...(comment === undefined ? {} : { comment }) });
-    return transferView(state);
+    return transferView(state, transferIdentifiers(transferId, recorded.record));
   } catch (error) {
     if (error instanceof TransferUpdateRefusedError) {
       const code = isErrorCode(error.code) && error.code.startsWith('TRANSFER_NOT_') ? error.code : action === 'cancel' ? 'TRANSFER_NOT_CANCELLABLE' : 'TRANSFER_NOT_AWAITING_APPROVAL';

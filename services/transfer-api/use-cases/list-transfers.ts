@@ -5,6 +5,7 @@ import { ApiError } from '../../../lib/http/errors';
 import type { Caller } from '../http/auth';
 import type { ListTransfersQuery, TransferView } from '../schemas';
 import { transferView } from '../../../lib/contracts/transfer-view';
+import { transferIdentifiers } from '../../../lib/record/transfer-identifiers';
 import { transferApiLimits } from '../limits';
 
 /**
@@ -38,7 +39,7 @@ export async function listTransfers(records: TransferRecordStore, caller: Caller
     const newest = await newestOf(streams);
     if (!newest) break;
     const transfer = newest.take();
-    if (matches(recordedState(transfer))) data.push(transferView(recordedState(transfer)));
+    if (matches(recordedState(transfer))) data.push(transferView(recordedState(transfer), transferIdentifiers(transfer.record._id, transfer.record)));
   }
   const open = streams.filter((stream) => stream.next > 0);
   return { data, nextCursor: open.length === 0 ? null : encodeCursor({ p: Object.fromEntries(open.map((stream) => [stream.client, stream.next])) }) };
@@ -106,14 +107,14 @@ async function listNeedingAttention(records: TransferRecordStore, query: ListTra
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isKeyset, 'a');
   const flagged = await records.attentionTransfers();
   const found = await Promise.all(flagged.map((document) => records.find(document._id)));
-  const states = found
-    .flatMap((transfer) => (transfer ? [recordedState(transfer)] : []))
-    .filter(matches)
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.transferId.localeCompare(a.transferId))
-    .filter((state) => !after || state.createdAt < after[0] || (state.createdAt === after[0] && state.transferId < after[1]));
-  const page = states.slice(0, query.limit);
-  const last = page.at(-1);
-  return { data: page.map(transferView), nextCursor: last && states.length > page.length ? encodeCursor({ a: [last.createdAt, last.transferId] }) : null };
+  const views = found
+    .flatMap((transfer) => (transfer ? [{ state: recordedState(transfer), identifiers: transferIdentifiers(transfer.record._id, transfer.record) }] : []))
+    .filter(({ state }) => matches(state))
+    .sort((a, b) => b.state.createdAt.localeCompare(a.state.createdAt) || b.state.transferId.localeCompare(a.state.transferId))
+    .filter(({ state }) => !after || state.createdAt < after[0] || (state.createdAt === after[0] && state.transferId < after[1]));
+  const page = views.slice(0, query.limit);
+  const last = page.at(-1)?.state;
+  return { data: page.map(({ state, identifiers }) => transferView(state, identifiers)), nextCursor: last && views.length > page.length ? encodeCursor({ a: [last.createdAt, last.transferId] }) : null };
 }
 
 function isPositions(value: unknown): value is Positions {

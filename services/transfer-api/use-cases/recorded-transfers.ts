@@ -4,12 +4,16 @@ import { recordedState, type RecordedTransfer, type TransferRecordDocument } fro
 import type { TransferView } from '../schemas';
 import type { StartOutcome, TransferWorkflows } from '../gateways/transfer-workflows';
 import { transferView } from '../../../lib/contracts/transfer-view';
+import { transferIdentifiers } from '../../../lib/record/transfer-identifiers';
+import type { TransferCreatedEvents } from './transfer-created-event';
 
 /** What the transfer use cases work with: the record (the system of record) and Temporal (the orchestrator). */
 export interface TransferUseCaseDeps {
   records: TransferRecordStore;
   workflows: TransferWorkflows;
   policy: TransferPolicy;
+  /** Records transfer.created before a saga starts; without it (tests over fakes) no such event is recorded. */
+  createdEvents?: TransferCreatedEvents;
 }
 
 /**
@@ -33,8 +37,12 @@ export function inputOf(record: TransferRecordDocument, policy: TransferPolicy, 
   };
 }
 
-/** Starts the saga of a recorded transfer; a workflow that exists already (running or not) is left alone. */
-export function startSaga(deps: TransferUseCaseDeps, record: TransferRecordDocument): Promise<StartOutcome> {
+/**
+ * Starts the saga of a recorded transfer, its transfer.created event recorded first (so that no
+ * saga runs without it); a workflow that exists already (running or not) is left alone.
+ */
+export async function startSaga(deps: TransferUseCaseDeps, record: TransferRecordDocument): Promise<StartOutcome> {
+  await deps.createdEvents?.record(record);
   return deps.workflows.start(inputOf(record, deps.policy), { requestedBy: record.client, createdAt: record.createdAt });
 }
 
@@ -47,9 +55,10 @@ export function startSaga(deps: TransferUseCaseDeps, record: TransferRecordDocum
  */
 export async function viewOf(deps: TransferUseCaseDeps, recorded: RecordedTransfer): Promise<TransferView> {
   const state = recordedState(recorded);
-  if (isTerminalStatus(state.status) || recorded.latest?.writer.runId === sweeperWriterRunId) return transferView(state);
+  const identifiers = transferIdentifiers(recorded.record._id, recorded.record);
+  if (isTerminalStatus(state.status) || recorded.latest?.writer.runId === sweeperWriterRunId) return transferView(state, identifiers);
   const live = await deps.workflows.liveState(recorded.record._id);
-  return transferView(live && !isTerminalStatus(live.status) && live.updatedAt >= state.updatedAt ? live : state);
+  return transferView(live && !isTerminalStatus(live.status) && live.updatedAt >= state.updatedAt ? live : state, identifiers);
 }
 
 /** The sweeper's writer id: entries it writes describe a workflow that stopped, which no live state can. */

@@ -47,6 +47,36 @@ describe('event feed and delivery log at the edge', () => {
     expect(answer.body.error?.message).toContain(`after=${oldestKept}`);
   });
 
+  test('when the feed is paged with cursor, the name every list uses, then it continues after it and an expired one is 410 naming cursor', async () => {
+    asked.length = 0;
+    const page = await client.get(`/v1/events?cursor=${oldestKept + 1}`);
+    expect([page.status, page.body.data, page.body.nextCursor]).toEqual([200, [], '8']);
+    expect(asked).toEqual([oldestKept + 1]);
+    const expired = await client.get('/v1/events?cursor=3');
+    expect([expired.status, expired.body.error?.code, expired.body.error?.field]).toEqual([410, 'EVENT_CURSOR_EXPIRED', 'cursor']);
+    expect(expired.body.error?.message).toContain(`cursor=${oldestKept}`);
+  });
+
+  test('when after, the older name of cursor, is sent, then it pages like cursor; with a different cursor beside it, then it is 400 VALIDATION_FAILED', async () => {
+    asked.length = 0;
+    const page = await client.get(`/v1/events?after=${oldestKept + 1}`);
+    expect([page.status, page.body.nextCursor]).toEqual([200, '8']);
+    expect(asked).toEqual([oldestKept + 1]);
+    const both = await client.get(`/v1/events?cursor=${oldestKept + 1}&after=${oldestKept + 2}`);
+    expect([both.status, both.body.error?.code, both.body.error?.field]).toEqual([400, 'VALIDATION_FAILED', 'after']);
+    expect(asked).toEqual([oldestKept + 1]);
+  });
+
+  test('when the OpenAPI document describes the feed, then cursor is its paging parameter and after is deprecated', async () => {
+    const document = (await client.get('/openapi.json')).body as { paths: Record<string, { get: { parameters: Array<{ name: string; deprecated?: boolean }> } }> };
+    const parameters = document.paths['/v1/events']?.get.parameters ?? [];
+    expect(parameters.map(({ name, deprecated }) => ({ name, deprecated: deprecated ?? false }))).toEqual([
+      { name: 'cursor', deprecated: false },
+      { name: 'after', deprecated: true },
+      { name: 'limit', deprecated: false },
+    ]);
+  });
+
   test('when the first page is asked for after retention deleted the oldest events, then it starts at the oldest kept one', async () => {
     asked.length = 0;
     const answer = await client.get('/v1/events?limit=10');

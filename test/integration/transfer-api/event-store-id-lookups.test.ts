@@ -1,7 +1,8 @@
 import { MongoClient, type CommandStartedEvent, type Db, type Document } from 'mongodb';
 import type { TransferEventRecord } from '../../../lib/contracts/event-contract';
 import { EventRetention } from '../../../lib/events/event-retention';
-import { EventCursorExpiredError, EventStore, type FeedDocument } from '../../../lib/events/event-store';
+import { activeSecrets, EventCursorExpiredError, EventStore, WebhookRequestRefusedError, type FeedDocument, type WebhookEndpointDocument } from '../../../lib/events/event-store';
+import { secretSealer } from '../../../lib/crypto/secret-sealing';
 import { startTestFerretDb } from '../../support/cluster';
 import { sampleState } from '../../support/transfer-records';
 import { filtersByIdOnly as byIdOnly, sentCommandsOf as sentOf, type SentCommand as Sent } from '../../support/wire-commands';
@@ -106,6 +107,86 @@ describe('event store: every hot and recovery path looks up by _id', () => {
     expect((await store.listEndpoints('client-legacy')).map((endpoint) => endpoint._id)).toEqual(['we_legacy']);
     const second = await watched(() => store.listEndpoints('client-legacy'));
     expect([second.result.map((endpoint) => endpoint._id), second.sent.filter(notById)]).toEqual([['we_legacy'], []]);
+  });
+
+  describe('secret rotation and redelivery numbers', () => {
+    const sealing = () => new EventStore(db, { sealer: secretSealer([{ keyId: 'k1', key: Buffer.alloc(32, 7) }]) });
+    const storedEndpoint = (id: string) => db.collection<WebhookEndpointDocument>('webhook_endpoints').findOne({ _id: id });
+
+    test('when a secret is rotated, then the replaced one signs beside the new one until the overlap ends, both sealed at rest, and every look-up is by _id', async () => {
+      const sealed = sealing();
+      const created = await sealed.createEndpoint('client-rotate', 'http://127.0.0.1:9000/r', null, new Date());
+      const at = new Date('2024-06-01T00:00:00.000Z');
+      const rotated = await watched(() => sealed.rotateSecret(created._id, at, 60_000, 'client-rotate'));
+      expect(rotated.sent.filter(notById)).toEqual([]);
+      expect(rotated.result.previousSecretRetiresAt).toBe('2024-06-01T00:01:00.000Z');
+      const endpoint = await sealed.getEndpoint(created._id);
+      expect(endpoint?.secret).toBe(rotated.result.secret);
+      expect(activeSecrets(endpoint as WebhookEndpointDocument, new Date(at.getTime() + 59_999))).toEqual([rotated.result.secret, created.secret]);
+      expect(activeSecrets(endpoint as WebhookEndpointDocument, new Date(at.getTime() + 60_000))).toEqual([rotated.result.secret]);
+      const raw = JSON.stringify(await storedEndpoint(created._id));
+      expect(raw).not.toContain(created.secret.slice(6));
+      expect(raw).not.toContain(rotated.result.secret.slice(6));
+      expect(JSON.stringify(await db.collection('webhook_secret_rotations').find({ endpointId: created._id }).toArray())).not.toContain('whsec_');
+    });
+
+    test('when a rotation was decided but a crash left the endpoint as it was, then the next read finishes it by _id', async () => {
+      const created = await store.createEndpoint('client-rotate-crash', 'http://127.0.0.1:9000/c', null, new Date());
+      const at = new Date();
+      const first = await store.rotateSecret(created._id, at, 60_000, 'operator');
+      // As if the crash came between the rotation's insert and the endpoint's update.
+      await db.collection<WebhookEndpointDocument>('webhook_endpoints').updateOne({ _id: created._id }, { $set: { secret: created.secret, secretGeneration: 0, retiringSecrets: [] } });
+      const read = await watched(() => store.getEndpoint(created._id));
+      expect([read.result?.secret, read.result?.retiringSecrets?.map((retiring) => retiring.secret)]).toEqual([first.secret, [created.secret]]);
+      expect(read.sent.filter(notById)).toEqual([]);
+      expect((await storedEndpoint(created._id))?.secretGeneration).toBe(1);
+    });
+
+    test('when rotations race, then each one either is refused or its secret stays active: no caller is handed a secret that does not sign', async () => {
+      const created = await store.createEndpoint('client-rotate-race', 'http://127.0.0.1:9000/race', null, new Date());
+      const at = new Date();
+      const outcomes = await Promise.allSettled([1, 2, 3].map(() => store.rotateSecret(created._id, at, 60_000, 'operator')));
+      const handedOut = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value.secret] : []));
+      const refusals = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as WebhookRequestRefusedError).code] : []));
+      expect(handedOut.length).toBeGreaterThanOrEqual(1);
+      expect(refusals.every((code) => code === 'WEBHOOK_SECRET_ROTATION_REFUSED')).toBe(true);
+      const active = activeSecrets((await store.getEndpoint(created._id)) as WebhookEndpointDocument, at);
+      expect(active).toEqual(expect.arrayContaining([...handedOut, created.secret]));
+      expect(active).toHaveLength(handedOut.length + 1);
+    });
+
+    test('when secrets are still in their overlap as often as allowed, then another rotation is refused until one retires', async () => {
+      const created = await store.createEndpoint('client-rotate-many', 'http://127.0.0.1:9000/m', null, new Date());
+      const at = new Date('2024-06-01T00:00:00.000Z');
+      for (let rotation = 0; rotation < 3; rotation += 1) await store.rotateSecret(created._id, at, 60_000, 'operator');
+      const refused = await store.rotateSecret(created._id, at, 60_000, 'operator').then(
+        () => undefined,
+        (error: unknown) => error as WebhookRequestRefusedError,
+      );
+      expect(refused?.code).toBe('WEBHOOK_SECRET_ROTATION_REFUSED');
+      const later = await store.rotateSecret(created._id, new Date(at.getTime() + 60_000), 60_000, 'operator');
+      expect((await store.getEndpoint(created._id))?.retiringSecrets?.map((retiring) => retiring.retiresAt)).toEqual(['2024-06-01T00:02:00.000Z']);
+      expect(later.previousSecretRetiresAt).toBe('2024-06-01T00:02:00.000Z');
+    });
+
+    test('when an event is redelivered twice, then each takes the next number, its attempts list after the first delivery, by _id only', async () => {
+      const endpoint = await store.createEndpoint('client-redeliver', 'http://127.0.0.1:9000/d', null, new Date());
+      const document = await store.recordEvent(eventOf('client-redeliver', 'tr-redeliver'), {});
+      const attempt = (delivery: number, n: number) => store.recordAttempt({ eventId: document.eventId, endpointId: endpoint._id, ...(delivery > 1 ? { delivery } : {}), attempt: n, at: new Date().toISOString(), outcome: 'DELIVERED', durationMs: 1 });
+      await attempt(1, 1);
+      const [second, third] = await Promise.all([store.claimRedelivery(document.eventId, endpoint._id, 'operator', new Date()), store.claimRedelivery(document.eventId, endpoint._id, 'operator', new Date())]);
+      expect([second, third].sort()).toEqual([2, 3]);
+      await attempt(3, 1);
+      await attempt(2, 1);
+      await attempt(2, 2);
+      const listed = await watched(() => store.listAttempts(document.eventId, endpoint._id));
+      expect(listed.result.map((entry) => [entry.delivery ?? 1, entry.attempt])).toEqual([[1, 1], [2, 1], [2, 2], [3, 1]]);
+      expect(listed.sent.filter(notById)).toEqual([]);
+      // Retention takes the redeliveries' attempts and numbers with the event's.
+      const swept = await new EventRetention(db).sweepClient('client-redeliver', 1, { feedBefore: new Date(Date.now() + 60_000), attemptsBefore: new Date(Date.now() + 60_000), eventsPerClientMax: 10 });
+      expect(swept).toEqual({ eventsDeleted: 1, attemptsDeleted: 4 });
+      expect(await db.collection('webhook_redeliveries').countDocuments({ eventId: document.eventId })).toBe(0);
+    });
   });
 
   describe('retention', () => {

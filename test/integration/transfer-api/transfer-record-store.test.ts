@@ -86,6 +86,26 @@ describe('transfer record store on FerretDB', () => {
     expect((await store.history('tr-dup'))?.entries).toHaveLength(1);
   });
 
+  test('when records older than UETRs exist, then the UETR index is built over them, a second transfer with a UETR is refused with nothing recorded, and records without one never collide', async () => {
+    // A database of its own: the records written before UETRs are there before the index is.
+    const db = mongo.db('transfer_api_uetr');
+    await db.collection<TransferRecordDocument>('transfers').insertMany([recordOf('tr-legacy-1'), recordOf('tr-legacy-2'), recordOf('tr-legacy-3')]);
+    const uetrStore = new TransferRecordStore(db);
+    await uetrStore.ensureIndexes();
+    await uetrStore.ensureIndexes();
+    const uetr = '7d444840-9dc0-41c4-8a7e-5d8a3b9f0c21';
+    expect(await uetrStore.create({ ...recordOf('tr-uetr-1'), uetr, endToEndId: 'E2E-1' })).toEqual({ outcome: 'created' });
+    expect(await uetrStore.create({ ...recordOf('tr-uetr-2'), uetr, endToEndId: null })).toEqual({ outcome: 'uetr-taken' });
+    expect(await uetrStore.find('tr-uetr-2')).toBeUndefined();
+    // The same transfer again (a replay that generated another UETR) finds the first, with its UETR.
+    const replay = await uetrStore.create({ ...recordOf('tr-uetr-1'), uetr: '8d444840-9dc0-41c4-8a7e-5d8a3b9f0c21' });
+    expect(replay.outcome === 'exists' && [replay.record.uetr, replay.record.endToEndId]).toEqual([uetr, 'E2E-1']);
+    expect(await uetrStore.create(recordOf('tr-legacy-4'))).toEqual({ outcome: 'created' });
+    expect(await uetrStore.create({ ...recordOf('tr-uetr-3'), uetr: '9d444840-9dc0-41c4-8a7e-5d8a3b9f0c21' })).toEqual({ outcome: 'created' });
+    expect(await uetrStore.references('tr-uetr-1')).toEqual({ uetr, endToEndId: 'E2E-1' });
+    expect(await uetrStore.references('tr-legacy-1')).toEqual({});
+  });
+
   test('when writers are compared, then the run start orders runs and the revision orders one run', () => {
     expect(compareWriters({ runId: 'b', changedAtMs: 1, revision: 9 }, { runId: 'a', changedAtMs: 2, revision: 1 })).toBeLessThan(0);
     expect(compareWriters({ runId: 'a', changedAtMs: 1, revision: 1 }, { runId: 'a', changedAtMs: 1, revision: 2 })).toBeLessThan(0);

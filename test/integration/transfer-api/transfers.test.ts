@@ -1,6 +1,7 @@
 import { startTestCluster, type TestCluster } from '../../support/cluster';
 import { runCli, type CliRun } from '../../support/cli';
 import { apiCaller, eventually, type ApiCaller, type HttpAnswer } from '../../support/http';
+import { xsdErrors } from '../../support/xsd-validation';
 
 jest.setTimeout(300_000);
 
@@ -289,6 +290,64 @@ describe('transfer API on the real cluster', () => {
       const refused = cli('approve', 'tr-0000000000000000000000000000000000000000');
       expect(refused.status).toBe(1);
       expect(refused.stderr).toContain('TRANSFER_NOT_FOUND');
+    });
+  });
+
+  describe('ISO 20022 messages', () => {
+    const payer = ['bank-a', 'iso-payer'] as const;
+    const payee = ['bank-b', 'iso-payee'] as const;
+    /** Frozen before the transfer: its credit is refused and the transfer refunded. */
+    const frozen = ['bank-c', 'iso-frozen'] as const;
+
+    beforeAll(async () => {
+      for (const [bankId, accountId] of [payer, payee, frozen]) {
+        expect((await operator.post(`/v1/banks/${bankId}/accounts`, { accountId, owner: accountId, currency: 'EUR' })).status).toBe(201);
+      }
+      expect((await operator.post(`/v1/banks/${payer[0]}/accounts/${payer[1]}/deposits`, { depositId: 'seed-iso-payer', amountMinor: '100000', currency: 'EUR' })).status).toBe(200);
+      expect((await operator.post(`/v1/banks/${frozen[0]}/accounts/${frozen[1]}/freeze`, {}, { 'idempotency-key': 'freeze-iso-frozen' })).status).toBe(200);
+    });
+
+    test('when the banks are listed, then each local bank has its test BIC', async () => {
+      const answer = await clientA.get('/v1/banks');
+      expect((answer.body.data as Array<{ bankId: string; bic: string | null }>).map((bank) => [bank.bankId, bank.bic])).toEqual([
+        ['bank-a', 'BKAADEFFXXX'],
+        ['bank-b', 'BKBBDEFFXXX'],
+        ['bank-c', 'BKCCDEFFXXX'],
+      ]);
+    });
+
+    test("when a transfer completes, then its served pacs.002 is valid, ACSC, with the client's UETR and end-to-end id, and it has no pacs.004", async () => {
+      const uetr = '4e0c9a3b-6d1f-4b2a-9c8e-7f6a5b4c3d2e';
+      const created = await create(clientA, 'iso-completed', payer, payee, '1250', { uetr, endToEndId: 'E2E-ISO-1' });
+      expect(created.status).toBe(202);
+      const final = await finalTransfer(clientA, String(created.body.id));
+      expect([final.status, final.isoStatus, final.isoReasonCode, final.uetr, final.endToEndId]).toEqual(['COMPLETED', 'ACSC', null, uetr, 'E2E-ISO-1']);
+      const report = await clientA.get(`/v1/transfers/${String(created.body.id)}/pacs002`);
+      expect(report.headers.get('content-type')).toMatch(/^application\/xml/);
+      expect(await xsdErrors(report.text, 'pacs.002.001.11')).toEqual([]);
+      expect(report.text).toContain('<TxSts>ACSC</TxSts>');
+      expect(report.text).toContain(`<OrgnlUETR>${uetr}</OrgnlUETR>`);
+      expect(report.text).toContain('<BICFI>BKBBDEFFXXX</BICFI>');
+      expect((await clientA.get(`/v1/transfers/${String(created.body.id)}/pacs004`)).body.error?.code).toBe('TRANSFER_NOT_RETURNED');
+      // The UETR names this payment for good: another transfer cannot take it.
+      const again = await create(clientA, 'iso-completed-thief', payer, payee, '1250', { uetr });
+      expect([again.status, again.body.error?.code]).toEqual([409, 'UETR_ALREADY_USED']);
+    });
+
+    test('when a transfer is refunded because the target account is frozen, then its served pacs.004 is a valid return with AC06 and its pacs.002 is RJCT', async () => {
+      const created = await create(clientA, 'iso-refunded', payer, frozen, '700');
+      const final = await finalTransfer(clientA, String(created.body.id));
+      expect([final.status, final.reason, final.isoStatus, final.isoReasonCode]).toEqual(['REFUNDED', 'ACCOUNT_FROZEN', 'RJCT', 'AC06']);
+      const returned = await clientA.get(`/v1/transfers/${String(created.body.id)}/pacs004`);
+      expect(returned.status).toBe(200);
+      expect(await xsdErrors(returned.text, 'pacs.004.001.10')).toEqual([]);
+      expect(returned.text).toContain('<Cd>AC06</Cd>');
+      expect(returned.text).toContain(`<OrgnlUETR>${String(final.uetr)}</OrgnlUETR>`);
+      expect(returned.text).toContain('<RtrdIntrBkSttlmAmt Ccy="EUR">7.00</RtrdIntrBkSttlmAmt>');
+      const report = await clientA.get(`/v1/transfers/${String(created.body.id)}/pacs002`);
+      expect(await xsdErrors(report.text, 'pacs.002.001.11')).toEqual([]);
+      expect(report.text).toContain('<TxSts>RJCT</TxSts>');
+      expect((await clientB.get(`/v1/transfers/${String(created.body.id)}/pacs004`)).status).toBe(404);
     });
   });
 

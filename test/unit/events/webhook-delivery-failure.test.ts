@@ -35,7 +35,7 @@ describe('webhook delivery failures in the delivery log', () => {
 
   /** One delivery attempt to `url` over a fake store; what it logged and how the activity failed. */
   async function deliverTo(url: string, fetchImpl?: typeof fetch): Promise<{ logged: Omit<DeliveryAttemptDocument, '_id'>[]; failureType: string | undefined; failureMessage: string }> {
-    const endpoint: WebhookEndpointDocument = { _id: 'we_1', client: 'client-a', url, events: null, secret: 'whsec_1', createdAt: '2024-01-01T00:00:00.000Z' };
+    const endpoint: WebhookEndpointDocument = { _id: 'we_1', client: 'client-a', url, events: null, secret: 'whsec_dGVzdC1zZWNyZXQtb2YtdGhlLWVuZHBvaW50', createdAt: '2024-01-01T00:00:00.000Z' };
     const event: FeedDocument = { _id: 'client-a:000000000001', client: 'client-a', seq: 1, eventId: 'tr-1:transfer.completed', type: 'transfer.completed', createdAt: '2024-01-01T00:00:00.000Z', transfer: {}, endpointIds: ['we_1'] };
     const logged: Omit<DeliveryAttemptDocument, '_id'>[] = [];
     const store = {
