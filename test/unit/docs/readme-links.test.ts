@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 
 const projectRoot = join(__dirname, '..', '..', '..');
-const documents = ['README.md', 'docs/architecture.md', 'docs/operations.md', 'docs/performance.md', 'secrets/README.md'];
+const documents = ['README.md', 'docs/architecture.md', 'docs/operations.md', 'docs/performance.md', 'docs/iso20022.md', 'secrets/README.md'];
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces as dashes. */
 function anchorOf(heading: string): string {
