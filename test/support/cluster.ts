@@ -40,6 +40,17 @@ export interface TestCluster {
 /** A second client, so that tests can show one client never sees another's transfers. */
 const testApiKeys = [{ name: 'client-b', role: 'client' as const, key: 'cl_test_client_b_0123456789abcdef' }];
 
+/**
+ * TEST_TEMPORAL_PROFILE=cluster runs a test file's cluster on the cluster profile (Temporal's four
+ * services over PostgreSQL) instead of the dev server; a file that asks for a profile keeps it.
+ */
+export function testTemporalProfile(env: NodeJS.ProcessEnv = process.env): Pick<EphemeralPlanOptions, 'temporalCluster'> {
+  const profile = env.TEST_TEMPORAL_PROFILE;
+  if (profile === undefined || profile === '' || profile === 'dev') return {};
+  if (profile === 'cluster') return { temporalCluster: true };
+  throw new Error(`TEST_TEMPORAL_PROFILE=${profile}: expected dev or cluster`);
+}
+
 /** A cluster of its own for one test file, on free ports in a temporary folder. */
 export async function startTestCluster(name: string, options: EphemeralPlanOptions = {}): Promise<TestCluster> {
   const dir = await temporaryDir(name);
@@ -47,7 +58,7 @@ export async function startTestCluster(name: string, options: EphemeralPlanOptio
   // The tests' fixed codec keys, so that captured histories replay with the replay test's converter.
   let cluster: RunningCluster;
   try {
-    cluster = await startClusterOnFreePorts(dir.path, { extraApiKeys: testApiKeys, codecKeys: testCodecKeysSetting, ...options }, { sink: logs.sink });
+    cluster = await startClusterOnFreePorts(dir.path, { extraApiKeys: testApiKeys, codecKeys: testCodecKeysSetting, ...testTemporalProfile(), ...options }, { sink: logs.sink });
   } catch (error) {
     await logs.close();
     await dir.remove();

@@ -50,3 +50,21 @@ describe('the launcher\'s Temporal profile (--temporal=dev|cluster)', () => {
     expect(env).toMatchObject({ TEMPORAL_DB_PASSWORD: 'secret', TEMPORAL_FRONTEND_PORT: '1', TEMPORAL_WORKER_MEMBERSHIP_PORT: '8', TEMPORAL_FRONTEND_ADDRESS: '127.0.0.1:1' });
   });
 });
+
+describe('TEST_TEMPORAL_PROFILE', () => {
+  // Imported here so that the launcher tests above need no test support.
+  const { testTemporalProfile } = jest.requireActual<typeof import('../../support/cluster')>('../../support/cluster');
+
+  test.each([
+    [undefined, {}],
+    ['', {}],
+    ['dev', {}],
+    ['cluster', { temporalCluster: true }],
+  ])('when it is %j, then the test clusters run %j', (value, expected) => {
+    expect(testTemporalProfile(value === undefined ? {} : { TEST_TEMPORAL_PROFILE: value })).toEqual(expected);
+  });
+
+  test('when it names another profile, then the test refuses to start and names both values', () => {
+    expect(() => testTemporalProfile({ TEST_TEMPORAL_PROFILE: 'prod' })).toThrow('expected dev or cluster');
+  });
+});
