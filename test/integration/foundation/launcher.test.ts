@@ -84,7 +84,7 @@ describe('npm start (infra/cli/start.ts)', () => {
     const operatorKey = keys.find((key) => key.role === 'operator')?.key;
     const banks = await fetch(`${apiUrl}/v1/banks`, { headers: { authorization: `Bearer ${operatorKey}` } });
     expect(banks.status).toBe(200);
-    expect(await banks.json()).toEqual({ data: [{ bankId: 'bank-a', url: `http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}` }] });
+    expect(await banks.json()).toEqual({ data: [{ bankId: 'bank-a', bic: 'BKAADEFFXXX', url: `http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}` }] });
     expect((await fetch(`http://127.0.0.1:${env.ACCOUNT_SERVICE_BASE_PORT}/readyz`)).status).toBe(200);
     // The worker's Prometheus endpoint (the SDK runtime's exporter) is in the table and answers.
     const workerMetricsUrl = `http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`;
