@@ -152,8 +152,8 @@ function buildTemporal(log: ProgressLog): Promise<void> {
   );
 }
 
-async function downloadFerretDbSource(): Promise<string> {
-  const module = `github.com/FerretDB/FerretDB@${ferretDbVersion}`;
+/** `go mod download` of a module version: the folder of its source in the module cache. */
+export async function moduleSource(module: string): Promise<string> {
   let output: string;
   try {
     output = await run('go', ['mod', 'download', '-json', module]);
@@ -172,7 +172,7 @@ async function buildFerretDb(log: ProgressLog): Promise<void> {
     return;
   }
   log(`ferretdb ${ferretDbVersion}: downloading module source`);
-  const moduleDir = await downloadFerretDbSource();
+  const moduleDir = await moduleSource(`github.com/FerretDB/FerretDB@${ferretDbVersion}`);
   const workDir = join(tmpdir(), `ferretdb-src-${process.pid}`);
   await rm(workDir, { recursive: true, force: true });
   await cp(moduleDir, workDir, { recursive: true });

@@ -1,6 +1,6 @@
 import { cp, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { binaryCacheDir, checkGo, exists, goInstallCached, InfraBuildError, proxyFailure, run, type ProgressLog } from './binaries';
+import { binaryCacheDir, checkGo, exists, goInstallCached, InfraBuildError, moduleSource, run, type ProgressLog } from './binaries';
 
 /**
  * What the cluster profile runs beyond the dev server's binaries: the Temporal server itself (the
@@ -40,19 +40,6 @@ export async function installedPostgresBinDir(root = '/usr/lib/postgresql'): Pro
     if (await exists(join(bin, 'initdb'))) return bin;
   }
   return undefined;
-}
-
-/** `go mod download` of a module version: the folder of its source in the module cache. */
-async function moduleSource(module: string): Promise<string> {
-  let output: string;
-  try {
-    output = await run('go', ['mod', 'download', '-json', module]);
-  } catch (error) {
-    throw proxyFailure(module, error);
-  }
-  const parsed = JSON.parse(output) as { Dir?: string; Error?: string };
-  if (parsed.Error || !parsed.Dir) throw proxyFailure(module, new Error(parsed.Error ?? 'no module folder in the answer'));
-  return parsed.Dir;
 }
 
 /** Copies a folder of a module's source into the cache once (through a .partial folder), writable and readable by all. */
