@@ -43,6 +43,11 @@ export class LauncherProcess {
     throw new Error(`launcher did not print ${pattern} within ${timeoutMs} ms:\n${this.output}`);
   }
 
+  /** Still running: neither exited nor ended by a signal. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   interrupt(): void {
     this.child.kill('SIGINT');
   }

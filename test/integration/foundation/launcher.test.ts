@@ -49,8 +49,12 @@ async function recordedPids(dataDir: string): Promise<number[]> {
 }
 
 /** Most tests here are about the launcher's process handling, so they run the servers alone. */
+/** Every launcher a test started: one a failed assertion left running is killed after the test, so the suite can still exit. */
+const started: LauncherProcess[] = [];
+
 async function runUntilReady(env: Record<string, string>, args: readonly string[] = ['--servers-only']): Promise<{ launcher: LauncherProcess; pids: number[] }> {
   const launcher = LauncherProcess.start(env, args);
+  started.push(launcher);
   await launcher.waitFor(readyPattern, 120_000);
   return { launcher, pids: await recordedPids(env.DATA_DIR as string) };
 }
@@ -66,6 +70,15 @@ describe('npm start (infra/cli/start.ts)', () => {
 
   beforeAll(async () => {
     dir = await temporaryDir('launcher');
+  });
+
+  afterEach(async () => {
+    for (const launcher of started.splice(0)) {
+      if (launcher.running) {
+        launcher.interrupt();
+        await launcher.exited;
+      }
+    }
   });
 
   afterAll(async () => {

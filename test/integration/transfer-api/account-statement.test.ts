@@ -1,3 +1,4 @@
+import { derivedUetr } from '../../../lib/record/transfer-identifiers';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { pino } from 'pino';
@@ -156,9 +157,10 @@ describe('transfer API: camt.053 account statement against a real account servic
     expect(served).toEqual({ opening: 0n, closing: 106_000n, entries: [100_000n, -2_550n, 7_000n, 2_550n, -1_000n], references: [sequences.deposit, sequences.known, sequences.credit, sequences.refund, sequences.today].map(String) });
     expect(served.opening + served.entries.reduce((sum, entry) => sum + entry, 0n)).toBe(served.closing);
     expect(((await bank.call('GET', '/v1/accounts/stella')).body as { balanceMinor: string }).balanceMinor).toBe('106000');
-    // Five bookings, three of them legs of transfers the record knows; t-today's record holds no references.
-    expect(answer.text.match(/<Refs>/g)).toHaveLength(3);
+    // Five bookings, four of them legs of recorded transfers; t-today's record is older than UETRs and shows the one derived from its id.
+    expect(answer.text.match(/<Refs>/g)).toHaveLength(4);
     expect(answer.text).toContain('<AddtlTxInf>Transfer t-today</AddtlTxInf>');
+    expect(answer.text).toContain(`<UETR>${derivedUetr('t-today')}</UETR>`);
   });
 
   test.each([
