@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chown, mkdir, readdir, writeFile, rm } from 'node:fs/promises';
+import { chown, mkdir, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exists, InfraBuildError } from '../binaries';
 import { waitUntilReady } from '../readiness';
@@ -109,9 +109,4 @@ export async function startPostgres(options: PostgresOptions, sink: LogSink): Pr
   const process = ManagedProcess.start({ name: options.name, command: join(options.binDir, 'postgres'), args: postgresArgs(options), ...(user ?? {}) }, sink);
   await waitUntilReady(process, `PostgreSQL at ${options.host}:${options.port}`, () => acceptsConnections(options), { timeoutMs: startupTimeoutMs, intervalMs: 200 });
   return { process, host: options.host, port: options.port };
-}
-
-/** Whether the folder holds an initialised server (for --fresh and reporting). */
-export async function hasPostgresData(dataDir: string): Promise<boolean> {
-  return (await exists(join(dataDir, 'pgdata'))) && (await readdir(join(dataDir, 'pgdata'))).includes('PG_VERSION');
 }

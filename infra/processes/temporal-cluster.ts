@@ -7,7 +7,7 @@ import type { ClusterBinaries } from '../cluster-binaries';
 import { InfraBuildError } from '../binaries';
 import { waitUntilReady } from '../readiness';
 import { ManagedProcess, type LogSink } from './managed-process';
-import { registerSearchAttributes, setNamespaceRetention, webUiHost } from './temporal-dev-server';
+import { frontendServing, registerSearchAttributes, setNamespaceRetention, webUiHost } from './temporal-dev-server';
 
 /**
  * The production topology run here: Temporal's four services as four processes over PostgreSQL,
@@ -141,15 +141,6 @@ function listening(host: string, port: number): Promise<boolean> {
 export async function awaitFirstService(options: TemporalClusterOptions, history: ManagedProcess): Promise<void> {
   const port = options.ports.history.grpc;
   await waitUntilReady(history, `Temporal history service at ${options.host}:${port}`, () => listening(options.host, port), { timeoutMs: startupTimeoutMs, intervalMs: 200 });
-}
-
-async function frontendServing(address: string): Promise<boolean> {
-  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-  try {
-    return (await connection.healthService.check({})).status === 1;
-  } finally {
-    await connection.close();
-  }
 }
 
 /** Registers the namespace with its retention when missing; on an existing one sets the retention if it changed. */

@@ -99,7 +99,8 @@ export function temporalDevServerArgs(options: TemporalDevServerOptions): string
   return args;
 }
 
-async function healthy(address: string): Promise<boolean> {
+/** Whether a Temporal frontend answers its health check SERVING (the dev server, or the cluster profile's frontend). */
+export async function frontendServing(address: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1_000 });
   try {
     const answer = await connection.healthService.check({});
@@ -152,7 +153,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions, 
   await mkdir(options.dataDir, { recursive: true });
   const process = ManagedProcess.start({ name: 'temporal', command: options.binary, args: temporalDevServerArgs(options) }, sink);
   const address = `${options.host}:${options.port}`;
-  await waitUntilReady(process, `Temporal frontend at ${address}`, () => healthy(address), { timeoutMs: startupTimeoutMs, intervalMs: 250 });
+  await waitUntilReady(process, `Temporal frontend at ${address}`, () => frontendServing(address), { timeoutMs: startupTimeoutMs, intervalMs: 250 });
   await registerSearchAttributes(address, options.namespace);
   await setNamespaceRetention(address, options.namespace, options.namespaceRetentionHours);
   const uiUrl = options.ui ? `http://${webUiHost}:${options.uiPort}` : undefined;

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
 /**
- * The sender's half of Standard Webhooks (https://www.standardwebhooks.com/): each delivery
+ * The sender's half of the Standard Webhooks specification: each delivery
  * carries `webhook-id` (the event id), `webhook-timestamp` (unix seconds) and `webhook-signature`,
  * one `v1,<base64 HMAC-SHA256>` entry per active secret, separated by spaces. The receiver's half
  * is lib/webhooks/verify-webhook.ts.

@@ -146,10 +146,6 @@ export const entriesQuerySchema = z.strictObject({
   cursor: sequenceCursorSchema.optional().meta({ description: 'nextCursor of the previous page.' }),
 });
 
-export const errorBodySchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) })
-  .meta({ id: 'Error' });
-
 export const reconciliationIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'is not a reconciliation id');
 
 const discrepancySchema = z

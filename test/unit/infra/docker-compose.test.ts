@@ -483,7 +483,7 @@ describe('docker-compose.yml: Temporal', () => {
 
   test('when the search attributes are registered, then compose uses the same code and list as the cluster profile', () => {
     expect(readProjectFile('services/temporal-setup/main.ts')).toContain("import { registerSearchAttributes, setNamespaceRetention } from '../../infra/processes/temporal-dev-server';");
-    expect(readProjectFile('infra/processes/temporal-cluster.ts')).toContain("import { registerSearchAttributes, setNamespaceRetention, webUiHost } from './temporal-dev-server';");
+    expect(readProjectFile('infra/processes/temporal-cluster.ts')).toContain("import { frontendServing, registerSearchAttributes, setNamespaceRetention, webUiHost } from './temporal-dev-server';");
   });
 
   test('when the schema job runs, then it creates and updates both schemas, on the database and with the plugin and user the server uses, as the cluster profile does', () => {
